@@ -1,0 +1,136 @@
+// The DruidIngestion resource as the controller sees it after schema validation.
+// Field meanings match the druid-operator's DruidIngestion (see README "Compatibility").
+
+export const GROUP = "druid.apache.org";
+export const VERSION = "v1alpha1";
+export const KIND = "DruidIngestion";
+export const PLURAL = "druidingestions";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** The druid-operator's finalizer: reusing it lets us take over resources it managed. */
+export const FINALIZER = "druidingestion.datainfra.io/finalizer";
+
+/** Setting this annotation to "true" stops every change the controller would make. */
+export const PAUSE_ANNOTATION = "ingestion.druid.apache.org/paused";
+
+export const DEFAULT_USERNAME_KEY = "OperatorUserName";
+export const DEFAULT_PASSWORD_KEY = "OperatorPassword";
+
+export type DeletionPolicy = "Delete" | "Orphan";
+
+export interface SecretReference {
+  name?: string;
+  namespace?: string;
+}
+
+export interface IngestionAuth {
+  type: "basic-auth" | "";
+  secretRef: SecretReference;
+  usernameKey?: string;
+  passwordKey?: string;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+export interface IngestionSpec {
+  type: string;
+  spec?: string;
+  nativeSpec?: JsonObject;
+  compaction?: JsonObject;
+  rules?: JsonObject[];
+}
+
+export interface DruidIngestionSpec {
+  druidCluster?: string;
+  druidEndpoint?: string;
+  suspend?: boolean;
+  resetNonce?: string;
+  resetOnResume?: boolean;
+  deletionPolicy?: DeletionPolicy;
+  ingestion: IngestionSpec;
+  auth?: IngestionAuth;
+}
+
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface DruidIngestionStatus {
+  observedGeneration?: number;
+  supervisorId?: string;
+  taskId?: string;
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  "currentIngestionSpec.json"?: string;
+  rules?: JsonObject[];
+  specHash?: string;
+  druidSpecHash?: string;
+  compactionHash?: string;
+  rulesHash?: string;
+  configMapName?: string;
+  druidEndpoint?: string;
+  druidVersion?: string;
+  state?: string;
+  detailedState?: string;
+  healthy?: boolean;
+  taskStatus?: string;
+  lastResetNonce?: string;
+  conditions?: Condition[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation: number;
+  resourceVersion: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface DruidIngestion {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: DruidIngestionSpec;
+  status?: DruidIngestionStatus;
+}
+
+export function objectKey(ns: string, name: string): string {
+  return `${ns}/${name}`;
+}
+
+export function isPaused(ingestion: DruidIngestion): boolean {
+  return ingestion.metadata.annotations?.[PAUSE_ANNOTATION] === "true";
+}
+
+export function deletionPolicyOf(ingestion: DruidIngestion): DeletionPolicy {
+  return ingestion.spec.deletionPolicy ?? "Delete";
+}
+
+/**
+ * The Go druid-operator writes objects back with an empty `auth` (no omitempty), so
+ * "type empty and secretRef.name empty" means no auth, as it does there.
+ */
+export function authOf(ingestion: DruidIngestion): IngestionAuth | undefined {
+  const auth = ingestion.spec.auth;
+  if (!auth) return undefined;
+  if (auth.type === "" && !auth.secretRef?.name) return undefined;
+  return auth;
+}

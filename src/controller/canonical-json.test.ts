@@ -1,0 +1,25 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { canonicalJson, contentHash, jsonEqual } from "./canonical-json.ts";
+
+const cases: Array<[string, unknown, string]> = [
+  ["sorts keys at every depth", { b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } }, '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}'],
+  ["keeps array order", [3, 1, 2], "[3,1,2]"],
+  ["escapes strings like JSON.stringify", { "k\"": "a\nb<" }, '{"k\\"":"a\\nb<"}'],
+  ["scalars", true, "true"],
+  ["empty containers", { a: [], b: {} }, '{"a":[],"b":{}}'],
+];
+for (const [name, input, expected] of cases) {
+  test(`canonicalJson ${name}`, () => assert.equal(canonicalJson(input as never), expected));
+}
+
+test("hash ignores key order and whitespace, changes with content", () => {
+  const a = JSON.parse('{"type":"kafka", "spec": {"ioConfig": {"topic": "t"}, "dataSchema": {"dataSource": "d"}}}');
+  const b = JSON.parse('{"spec":{"dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t"}},"type":"kafka"}');
+  assert.equal(contentHash(a), contentHash(b));
+  assert.match(contentHash(a), /^[0-9a-f]{64}$/);
+  b.spec.ioConfig.topic = "u";
+  assert.notEqual(contentHash(a), contentHash(b));
+  assert.equal(jsonEqual(a, a), true);
+  assert.equal(jsonEqual(a, b), false);
+});

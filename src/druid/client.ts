@@ -1,0 +1,275 @@
+// The Druid Overlord/Coordinator HTTP client: undici with timeouts and keep-alive, basic auth,
+// p-retry for transient failures, and one error type. Every call names its route template so
+// metrics group by endpoint, not by supervisor id.
+import pRetry from "p-retry";
+import { Agent, interceptors, request, type Dispatcher } from "undici";
+import type { JsonObject } from "../api/druid-ingestion.ts";
+import {
+  asJsonObject,
+  decodeCompactionConfigs,
+  decodeRules,
+  decodeSubmittedId,
+  decodeSupervisorList,
+  decodeTaskStatus,
+  decodeVersion,
+  DecodeError,
+  type LiveSupervisor,
+  type LiveTask,
+} from "./decode.ts";
+import { DruidError, druidErrorText, reasonForStatus, transportError } from "./errors.ts";
+
+export interface DruidCredentials {
+  username: string;
+  password: string;
+}
+
+export interface DruidTarget {
+  /** Base URL without trailing slash, e.g. http://druid-tiny-cluster-routers.druid:8088 */
+  baseUrl: string;
+  credentials: DruidCredentials | undefined;
+}
+
+export interface DruidRequestObservation {
+  method: string;
+  route: string;
+  code: string;
+  seconds: number;
+}
+
+export interface DruidClientOptions {
+  dispatcher: Dispatcher;
+  requestTimeoutMs: number;
+  /** Retries of transient failures within one call (the work queue's backoff comes after). */
+  retries: number;
+  retryMinTimeoutMs?: number;
+  observe?: (o: DruidRequestObservation) => void;
+}
+
+export interface DruidDispatcherOptions {
+  connectTimeoutMs: number;
+  /** PEM CA bundle for https endpoints; the system roots are used when absent. */
+  ca?: string;
+}
+
+/** One keep-alive connection pool per origin, following the Overlord's leader redirects. */
+export function createDruidDispatcher(opts: DruidDispatcherOptions): Dispatcher {
+  const agent = new Agent({
+    connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) },
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+  });
+  // A non-leader Overlord answers 307 to the leader. undici strips Authorization on a
+  // cross-origin redirect, so pointing at the Router (which proxies) is the recommended setup.
+  return agent.compose(interceptors.redirect({ maxRedirections: 3 }));
+}
+
+type CallOptions = {
+  body?: unknown;
+  /** Safe to repeat even if the first attempt may have reached Druid. */
+  idempotent: boolean;
+  /** Statuses returned to the caller instead of thrown. */
+  allow?: readonly number[];
+};
+
+interface CallResult {
+  status: number;
+  json: unknown;
+  text: string;
+}
+
+const SUPERVISOR = "/druid/indexer/v1/supervisor";
+const TASK = "/druid/indexer/v1/task";
+const COMPACTION = "/druid/coordinator/v1/config/compaction";
+const RULES = "/druid/coordinator/v1/rules";
+
+export class DruidClient {
+  readonly target: DruidTarget;
+  private readonly options: DruidClientOptions;
+  private readonly authorization: string | undefined;
+
+  constructor(target: DruidTarget, options: DruidClientOptions) {
+    this.target = { ...target, baseUrl: target.baseUrl.replace(/\/+$/, "") };
+    this.options = options;
+    this.authorization = target.credentials
+      ? `Basic ${Buffer.from(`${target.credentials.username}:${target.credentials.password}`, "utf8").toString("base64")}`
+      : undefined;
+  }
+
+  async version(): Promise<string> {
+    const r = await this.call("GET", "/status", "/status", { idempotent: true });
+    return this.decode("GET /status", () => decodeVersion(r.json));
+  }
+
+  /** One call for every supervisor of the cluster, with state and stored spec. */
+  async listSupervisors(): Promise<LiveSupervisor[]> {
+    const r = await this.call("GET", `${SUPERVISOR}?full`, `${SUPERVISOR}?full`, { idempotent: true });
+    return this.decode(`GET ${SUPERVISOR}?full`, () => decodeSupervisorList(r.json));
+  }
+
+  /** The stored spec of one supervisor, or undefined when Druid has none. */
+  async getSupervisor(id: string): Promise<JsonObject | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}`, `${SUPERVISOR}/${enc(id)}`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    return this.decode(`GET ${SUPERVISOR}/${id}`, () => asJsonObject(r.json, "supervisor spec"));
+  }
+
+  /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. */
+  async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean): Promise<string> {
+    const query = skipRestartIfUnmodified ? "?skipRestartIfUnmodified=true" : "";
+    const r = await this.call("POST", SUPERVISOR, `${SUPERVISOR}${query}`, { body: spec, idempotent: true });
+    return this.decode(`POST ${SUPERVISOR}`, () => decodeSubmittedId(r.json));
+  }
+
+  /** Suspending an already suspended supervisor is success, not an error. */
+  async suspendSupervisor(id: string): Promise<void> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/suspend`, `${SUPERVISOR}/${enc(id)}/suspend`, { idempotent: true, allow: [400] });
+    this.acceptAlready(r, "suspend", id, /already suspended/i);
+  }
+
+  async resumeSupervisor(id: string): Promise<void> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/resume`, `${SUPERVISOR}/${enc(id)}/resume`, { idempotent: true, allow: [400] });
+    this.acceptAlready(r, "resume", id, /already running/i);
+  }
+
+  /** Not idempotent: repeated only when the first attempt certainly did not reach Druid. */
+  async resetSupervisor(id: string): Promise<void> {
+    await this.call("POST", `${SUPERVISOR}/{id}/reset`, `${SUPERVISOR}/${enc(id)}/reset`, { idempotent: false });
+  }
+
+  /** Returns false when Druid had no such supervisor (already gone). */
+  async terminateSupervisor(id: string): Promise<boolean> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/terminate`, `${SUPERVISOR}/${enc(id)}/terminate`, { idempotent: true, allow: [404] });
+    return r.status !== 404;
+  }
+
+  /** Tasks with a client-chosen id are at-most-once: a duplicate id is refused by Druid. */
+  async submitTask(spec: JsonObject): Promise<string> {
+    const r = await this.call("POST", TASK, TASK, { body: spec, idempotent: true });
+    return this.decode(`POST ${TASK}`, () => decodeSubmittedId(r.json));
+  }
+
+  async submitSqlTask(body: JsonObject): Promise<string> {
+    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: false });
+    return this.decode("POST /druid/v2/sql/task", () => decodeSubmittedId(r.json));
+  }
+
+  async taskStatus(id: string): Promise<LiveTask | undefined> {
+    const r = await this.call("GET", `${TASK}/{id}/status`, `${TASK}/${enc(id)}/status`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    return this.decode(`GET ${TASK}/${id}/status`, () => decodeTaskStatus(r.json));
+  }
+
+  async shutdownTask(id: string): Promise<void> {
+    await this.call("POST", `${TASK}/{id}/shutdown`, `${TASK}/${enc(id)}/shutdown`, { idempotent: true, allow: [404] });
+  }
+
+  async listCompactionConfigs(): Promise<Map<string, JsonObject>> {
+    const r = await this.call("GET", COMPACTION, COMPACTION, { idempotent: true });
+    return this.decode(`GET ${COMPACTION}`, () => decodeCompactionConfigs(r.json));
+  }
+
+  async submitCompactionConfig(config: JsonObject): Promise<void> {
+    await this.call("POST", COMPACTION, COMPACTION, { body: config, idempotent: true });
+  }
+
+  /** Returns false when there was no config (already gone). */
+  async deleteCompactionConfig(dataSource: string): Promise<boolean> {
+    const r = await this.call("DELETE", `${COMPACTION}/{dataSource}`, `${COMPACTION}/${enc(dataSource)}`, { idempotent: true, allow: [404] });
+    return r.status !== 404;
+  }
+
+  async listRules(): Promise<Map<string, JsonObject[]>> {
+    const r = await this.call("GET", RULES, RULES, { idempotent: true });
+    return this.decode(`GET ${RULES}`, () => decodeRules(r.json));
+  }
+
+  /** Replaces all rules of the datasource; an empty list clears them. */
+  async submitRules(dataSource: string, rules: JsonObject[]): Promise<void> {
+    await this.call("POST", `${RULES}/{dataSource}`, `${RULES}/${enc(dataSource)}`, { body: rules, idempotent: true });
+  }
+
+  private acceptAlready(r: CallResult, action: string, id: string, already: RegExp): void {
+    if (r.status === 400) {
+      const text = druidErrorText(r.text) ?? "";
+      if (already.test(text)) return;
+      throw new DruidError("DruidRejected", `POST ${SUPERVISOR}/${id}/${action}: 400: ${text}`, { statusCode: 400, druidMessage: text });
+    }
+  }
+
+  private decode<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof DecodeError) throw new DruidError("DruidBadResponse", `${what}: unexpected response: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private async call(method: string, route: string, path: string, opts: CallOptions): Promise<CallResult> {
+    const what = `${method} ${path}`;
+    return pRetry(() => this.once(method, route, path, what, opts), {
+      retries: this.options.retries,
+      minTimeout: this.options.retryMinTimeoutMs ?? 250,
+      maxTimeout: 4_000,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof DruidError && error.transient && (opts.idempotent || error.notSent || error.statusCode === 503),
+    });
+  }
+
+  private async once(method: string, route: string, path: string, what: string, opts: CallOptions): Promise<CallResult> {
+    const started = performance.now();
+    const observe = (code: string): void =>
+      this.options.observe?.({ method, route, code, seconds: (performance.now() - started) / 1000 });
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.authorization) headers["authorization"] = this.authorization;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(`${this.target.baseUrl}${path}`, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.options.dispatcher,
+        headersTimeout: this.options.requestTimeoutMs,
+        bodyTimeout: this.options.requestTimeoutMs,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (e) {
+      const error = transportError(what, e);
+      observe(error.reason === "DruidTimeout" ? "timeout" : "error");
+      throw error;
+    }
+    observe(String(status));
+    if ((status >= 200 && status < 300) || opts.allow?.includes(status)) {
+      return { status, text, json: parseJson(text) };
+    }
+    const druidMessage = druidErrorText(text);
+    const reason = reasonForStatus(status);
+    const hint = reason === "DruidUnauthorized" ? " (check the username and password in the auth Secret)" : "";
+    throw new DruidError(reason, `${what}: HTTP ${status}${druidMessage ? `: ${druidMessage}` : ""}${hint}`, {
+      statusCode: status,
+      ...(druidMessage === undefined ? {} : { druidMessage }),
+      // A 503 with an empty body is the Overlord's "not leader (yet)": nothing was done.
+      notSent: status === 503 && text.trim() === "",
+    });
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

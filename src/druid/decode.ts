@@ -1,0 +1,101 @@
+// Decoders for Druid responses: the one place where Druid's JSON becomes typed values.
+import type { JsonObject, JsonValue } from "../api/druid-ingestion.ts";
+
+export class DecodeError extends Error {}
+
+export interface LiveSupervisor {
+  id: string;
+  state: string | undefined;
+  detailedState: string | undefined;
+  healthy: boolean | undefined;
+  suspended: boolean;
+  /** The spec as Druid stores it (defaults filled in), when the list was asked with `?full`. */
+  spec: JsonObject | undefined;
+}
+
+export interface LiveTask {
+  id: string;
+  /** RUNNING, SUCCESS or FAILED. */
+  statusCode: string;
+  /** WAITING, PENDING, RUNNING or NONE (finished). */
+  runnerStatusCode: string | undefined;
+  errorMsg: string | undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+const optString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const optBool = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
+
+/** `GET /druid/indexer/v1/supervisor?full` (and `?state=true`, which lacks `spec`). */
+export function decodeSupervisorList(body: unknown): LiveSupervisor[] {
+  if (!Array.isArray(body)) throw new DecodeError("supervisor list is not a JSON array");
+  return body.map((entry, i) => {
+    if (!isObject(entry) || typeof entry["id"] !== "string") throw new DecodeError(`supervisor list entry ${i} has no string id`);
+    const spec = isObject(entry["spec"]) ? (entry["spec"] as JsonObject) : undefined;
+    const state = optString(entry["state"]);
+    // `suspended` is only filled for some list variants; the spec's flag is reliable.
+    const suspended = optBool(entry["suspended"]) ?? (spec?.["suspended"] === true || state === "SUSPENDED");
+    return { id: entry["id"], state, detailedState: optString(entry["detailedState"]), healthy: optBool(entry["healthy"]), suspended, spec };
+  });
+}
+
+/** `GET /status`. */
+export function decodeVersion(body: unknown): string {
+  if (isObject(body) && typeof body["version"] === "string") return body["version"];
+  throw new DecodeError("/status has no version");
+}
+
+/** `GET /druid/coordinator/v1/config/compaction`: per-datasource configs keyed by datasource. */
+export function decodeCompactionConfigs(body: unknown): Map<string, JsonObject> {
+  if (!isObject(body)) throw new DecodeError("compaction config is not a JSON object");
+  const configs = body["compactionConfigs"] ?? [];
+  if (!Array.isArray(configs)) throw new DecodeError("compactionConfigs is not an array");
+  const byDataSource = new Map<string, JsonObject>();
+  for (const c of configs) {
+    if (isObject(c) && typeof c["dataSource"] === "string") byDataSource.set(c["dataSource"], c as JsonObject);
+  }
+  return byDataSource;
+}
+
+/** `GET /druid/coordinator/v1/rules`: rules keyed by datasource (plus `_default`). */
+export function decodeRules(body: unknown): Map<string, JsonObject[]> {
+  if (!isObject(body)) throw new DecodeError("rules are not a JSON object");
+  const rules = new Map<string, JsonObject[]>();
+  for (const [ds, list] of Object.entries(body)) {
+    if (Array.isArray(list)) rules.set(ds, list.filter(isObject) as JsonObject[]);
+  }
+  return rules;
+}
+
+/** `GET /druid/indexer/v1/task/{id}/status`; 200 with `status: null` means unknown. */
+export function decodeTaskStatus(body: unknown): LiveTask | undefined {
+  if (!isObject(body)) throw new DecodeError("task status is not a JSON object");
+  const status = body["status"];
+  if (status === null || status === undefined) return undefined;
+  if (!isObject(status)) throw new DecodeError("task status.status is not an object");
+  const id = optString(status["id"]) ?? optString(body["task"]);
+  const statusCode = optString(status["statusCode"]) ?? optString(status["status"]);
+  if (!id || !statusCode) throw new DecodeError("task status lacks id or statusCode");
+  return { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]) };
+}
+
+/** POST responses: `{"id": ...}` for supervisors, `{"task": ...}` for tasks, `{"taskId": ...}` for SQL. */
+export function decodeSubmittedId(body: unknown): string {
+  if (isObject(body)) {
+    for (const key of ["id", "task", "taskId"]) {
+      const v = body[key];
+      if (typeof v === "string" && v !== "") return v;
+    }
+  }
+  throw new DecodeError("the response names no id");
+}
+
+export function asJsonObject(body: unknown, what: string): JsonObject {
+  if (!isObject(body)) throw new DecodeError(`${what} is not a JSON object`);
+  return body as JsonObject;
+}
+
+export type { JsonValue };

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Stop Druid, Kafka and ZooKeeper of the local stack.  --purge also deletes their state
+# ($DIC_STACK_DIR/druid: metadata, segments, ZK and Kafka data, logs) and druid.env.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+
+purge=0
+for a in "$@"; do
+  case "$a" in
+    --purge) purge=1 ;;
+    -h|--help) echo "usage: $0 [--purge]"; exit 0 ;;
+    *) die "unknown argument: $a (usage: $0 [--purge])" ;;
+  esac
+done
+
+# Druid first (it holds the Derby server and forks peons in its process group), then Kafka, ZK
+stop_pid druid "$DRUID_PID"
+stop_pid kafka "$KAFKA_PID"
+stop_pid zookeeper "$ZK_PID"
+rm -f "$ENV_FILE"
+if [ "$purge" = 1 ]; then
+  rm -rf "$STATE"
+  log "purged $STATE"
+fi

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Start ZooKeeper, (Kafka,) and one Druid process (Coordinator + Overlord) on 127.0.0.1.
+# Idempotent: components that already run are left alone; when everything is up and
+# healthy it only (re)writes $DIC_STACK_DIR/druid.env.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+shopt -u patsub_replacement 2>/dev/null || true   # '&' in passwords must stay literal
+
+T0=$SECONDS
+
+write_env() {
+  local tmp="$ENV_FILE.tmp.$$"
+  {
+    echo "# written by stack/druid/up.sh; source it"
+    echo "export DRUID_URL=$DRUID_URL"
+    echo "export DRUID_USER=admin"
+    printf 'export DRUID_PASSWORD=%q\n' "$STACK_DRUID_PASSWORD"
+    echo "export DRUID_VERSION=$DRUID_VERSION"
+    if [ "$STACK_KAFKA" = 1 ]; then echo "export KAFKA_BOOTSTRAP=127.0.0.1:$STACK_KAFKA_PORT"; fi
+  } > "$tmp"
+  mv "$tmp" "$ENV_FILE"
+  log "wrote $ENV_FILE"
+}
+
+all_up() {
+  pid_alive "$ZK_PID" && pid_alive "$DRUID_PID" && druid_ready || return 1
+  if [ "$STACK_KAFKA" = 1 ]; then pid_alive "$KAFKA_PID" && kafka_ok || return 1; fi
+}
+
+if all_up; then
+  log "druid stack already running and healthy ($DRUID_URL, Druid $DRUID_VERSION)"
+  write_env
+  exit 0
+fi
+
+"$DRUID_STACK_SRC/build.sh"
+find_java17 || die "Java 17 not found (build.sh should have said why)"
+
+# ---- render configuration -----------------------------------------------------------------
+IFS=- read -r PEON_START PEON_END <<<"$STACK_DRUID_PEON_PORTS"
+peon_opts=(-server -Xms64m -Xmx384m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError
+  -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Duser.timezone=UTC -Dfile.encoding=UTF-8
+  "-Djava.io.tmpdir=$VAR/tmp" "-Dlog4j.configurationFile=$CONF_OUT/log4j2-peon.xml"
+  -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager "${JAVA17_FLAGS[@]}")
+PEON_JAVA_OPTS="[$(printf '"%s",' "${peon_opts[@]}")"; PEON_JAVA_OPTS="${PEON_JAVA_OPTS%,}]"
+
+# render <template> <output>: replaces @TOKENS@
+render() {
+  local s
+  s="$(cat "$1")"
+  s="${s//@DRUID_HOME@/$DRUID_HOME}"
+  s="${s//@VAR_DIR@/$VAR}"
+  s="${s//@ZK_PORT@/$STACK_ZK_PORT}"
+  s="${s//@ZK_DATA_DIR@/$STATE/zk}"
+  s="${s//@DERBY_PORT@/$STACK_DERBY_PORT}"
+  s="${s//@DRUID_PORT@/$STACK_DRUID_PORT}"
+  s="${s//@PEON_START_PORT@/$PEON_START}"
+  s="${s//@PEON_END_PORT@/$PEON_END}"
+  s="${s//@PEON_JAVA_OPTS@/$PEON_JAVA_OPTS}"
+  s="${s//@ADMIN_PASSWORD@/$STACK_DRUID_PASSWORD}"
+  s="${s//@SYSTEM_PASSWORD@/$STACK_DRUID_SYSTEM_PASSWORD}"
+  s="${s//@KAFKA_PORT@/$STACK_KAFKA_PORT}"
+  s="${s//@KAFKA_CONTROLLER_PORT@/$STACK_KAFKA_CONTROLLER_PORT}"
+  s="${s//@KAFKA_DATA_DIR@/$STATE/kafka}"
+  mkdir -p "$(dirname "$2")"
+  ( umask 077; printf '%s\n' "$s" > "$2" )
+}
+mkdir -p "$LOGS" "$VAR/tmp" "$STATE/zk" "$CONF_OUT"
+render "$DRUID_STACK_SRC/conf/common.runtime.properties" "$CONF_OUT/_common/common.runtime.properties"
+render "$DRUID_STACK_SRC/conf/coordinator-overlord/runtime.properties" "$CONF_OUT/coordinator-overlord/runtime.properties"
+render "$DRUID_STACK_SRC/conf/zoo.cfg" "$CONF_OUT/zoo.cfg"
+render "$DRUID_STACK_SRC/conf/kafka-server.properties" "$CONF_OUT/kafka-server.properties"
+cp "$DRUID_STACK_SRC"/conf/log4j2*.xml "$CONF_OUT/"
+
+# fail early with a clear message when a port is taken by something that is not ours
+check_port_free() { # <port> <what> <pidfile>
+  if ! pid_alive "$3" && port_listening "$1"; then
+    die "port 127.0.0.1:$1 ($2) is in use by another process; stop it or set the STACK_*_PORT variable"
+  fi
+}
+check_port_free "$STACK_ZK_PORT" "ZooKeeper" "$ZK_PID"
+check_port_free "$STACK_DRUID_PORT" "Druid HTTP" "$DRUID_PID"
+check_port_free "$STACK_DERBY_PORT" "Derby" "$DRUID_PID"
+if [ "$STACK_KAFKA" = 1 ]; then
+  check_port_free "$STACK_KAFKA_PORT" "Kafka" "$KAFKA_PID"
+  check_port_free "$STACK_KAFKA_CONTROLLER_PORT" "Kafka controller" "$KAFKA_PID"
+fi
+
+# ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on -------------------------
+if pid_alive "$ZK_PID"; then
+  log "zookeeper already running (pid $(cat "$ZK_PID"))"
+else
+  zk_cp="$(printf '%s:' "$DRUID_HOME"/lib/{zookeeper,zookeeper-jute,slf4j-api,log4j-api,log4j-core,log4j-slf4j-impl,netty-handler,netty-common,netty-buffer,netty-transport,netty-resolver,netty-codec,netty-transport-native-unix-common,metrics-core}-[0-9]*.jar)"
+  start_bg zookeeper "$LOGS/zk.log" "$ZK_PID" \
+    "$JAVA" -Xms32m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    "-Dlog4j.configurationFile=$CONF_OUT/log4j2-zk.xml" -Dzookeeper.admin.enableServer=false \
+    -cp "${zk_cp%:}" org.apache.zookeeper.server.ZooKeeperServerMain "$CONF_OUT/zoo.cfg"
+fi
+wait_until "zookeeper on 127.0.0.1:$STACK_ZK_PORT" 60 "$ZK_PID" zk_ok
+
+# ---- Kafka (KRaft, combined broker+controller) ---------------------------------------------
+if [ "$STACK_KAFKA" = 1 ]; then
+  if pid_alive "$KAFKA_PID"; then
+    log "kafka already running (pid $(cat "$KAFKA_PID"))"
+  else
+    kafka_java=("$JAVA" -XX:+UseSerialGC "-Dlog4j2.configurationFile=$CONF_OUT/log4j2-kafka.xml"
+      -cp "$KAFKA_HOME/lib/*")
+    if [ ! -f "$STATE/kafka/meta.properties" ]; then
+      cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+      log "formatting kafka storage (cluster id $cluster_id)"
+      "${kafka_java[@]}" -Xmx128m kafka.tools.StorageTool format -t "$cluster_id" \
+        -c "$CONF_OUT/kafka-server.properties" >>"$LOGS/kafka.log" 2>&1 \
+        || die "kafka storage format failed (see $LOGS/kafka.log)"
+    fi
+    start_bg kafka "$LOGS/kafka.log" "$KAFKA_PID" "${kafka_java[@]}" -Xms64m -Xmx384m \
+      kafka.Kafka "$CONF_OUT/kafka-server.properties"
+  fi
+fi
+
+# ---- Druid: coordinator with asOverlord, everything on the plain classpath -----------------
+if pid_alive "$DRUID_PID"; then
+  log "druid already running (pid $(cat "$DRUID_PID"))"
+else
+  start_bg druid "$LOGS/druid.out" "$DRUID_PID" \
+    "$JAVA" -server "-Xms$STACK_DRUID_HEAP" "-Xmx$STACK_DRUID_HEAP" -XX:MaxDirectMemorySize=256m \
+    -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC -XX:+UseStringDeduplication \
+    -Duser.timezone=UTC -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$VAR/tmp" \
+    "-Dlog4j.configurationFile=$CONF_OUT/log4j2.xml" "-Ddruid.log.dir=$LOGS" \
+    -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
+    -Dderby.stream.error.file="$LOGS/derby.log" \
+    "${JAVA17_FLAGS[@]}" \
+    -cp "$CONF_OUT/_common:$CONF_OUT/coordinator-overlord:$DRUID_HOME/lib/*" \
+    org.apache.druid.cli.Main server coordinator
+fi
+
+if [ "$STACK_KAFKA" = 1 ]; then
+  wait_until "kafka on 127.0.0.1:$STACK_KAFKA_PORT" 90 "$KAFKA_PID" kafka_ok
+fi
+wait_until "druid /status/health" "$STACK_UP_TIMEOUT" "$DRUID_PID" druid_health_ok
+wait_until "overlord leadership" "$STACK_UP_TIMEOUT" "$DRUID_PID" overlord_leader
+wait_until "coordinator leadership" "$STACK_UP_TIMEOUT" "$DRUID_PID" coordinator_leader
+
+# Supervisor API: 200 once the SupervisorManager started. A lasting 401 means the admin
+# password differs from the one stored in the metadata store at the first start.
+start=$SECONDS
+while :; do
+  code="$(dcurl_auth -o /dev/null -w '%{http_code}' "$DRUID_URL/druid/indexer/v1/supervisor" 2>/dev/null || true)"
+  [ "$code" = 200 ] && break
+  pid_alive "$DRUID_PID" || die "druid exited while waiting (see $LOGS/druid.log)"
+  if [ "$code" = 401 ] && (( SECONDS - start > 20 )); then
+    die "Druid rejects admin/\$STACK_DRUID_PASSWORD (401): the password was fixed at the first start; run stack/druid/down.sh --purge"
+  fi
+  (( SECONDS - start > STACK_UP_TIMEOUT )) && die "supervisor API not ready after ${STACK_UP_TIMEOUT}s (last HTTP $code)"
+  sleep 1
+done
+log "supervisor API ready after $((SECONDS - start))s"
+
+write_env
+log "druid stack up in $((SECONDS - T0))s: $DRUID_URL (Druid $DRUID_VERSION, user admin)$([ "$STACK_KAFKA" = 1 ] && echo ", kafka 127.0.0.1:$STACK_KAFKA_PORT")"
