@@ -69,6 +69,7 @@ fi
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 
 tmp="$(mktemp -d "$DIC_CACHE_DIR/bin/.build-XXXXXX")"
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 build_log="$DIC_CACHE_DIR/bin/kube-build.log"
 : > "$build_log"
