@@ -79,7 +79,9 @@ export interface DruidIngestionStatus {
   specHash?: string;
   druidSpecHash?: string;
   compactionHash?: string;
+  druidCompactionHash?: string;
   rulesHash?: string;
+  druidRulesHash?: string;
   configMapName?: string;
   druidEndpoint?: string;
   druidVersion?: string;

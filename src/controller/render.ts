@@ -79,9 +79,11 @@ export function dataSourceOf(body: JsonObject): string | undefined {
 }
 
 /** Druid task ids: the name is made of safe characters and bounded in length. */
-export function deterministicTaskId(namespace: string, name: string, specHash: string): string {
+/** Includes the resetNonce, so a new nonce asks for a new run of the same spec. */
+export function deterministicTaskId(namespace: string, name: string, specHash: string, resetNonce: string | undefined): string {
   const base = `druidingestion_${namespace}_${name}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 180);
-  return `${base}_${specHash.slice(0, 16)}`;
+  const run = resetNonce ? sha256Hex(`${specHash}\n${resetNonce}`) : specHash;
+  return `${base}_${run.slice(0, 16)}`;
 }
 
 export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
@@ -100,7 +102,7 @@ export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
   const common = { type, body: hashed, canonical, specHash, dataSource, compaction, rules };
 
   if (kind === "task") {
-    const taskId = typeof body["id"] === "string" && body["id"] !== "" ? body["id"] : deterministicTaskId(ingestion.metadata.namespace, ingestion.metadata.name, specHash);
+    const taskId = typeof body["id"] === "string" && body["id"] !== "" ? body["id"] : deterministicTaskId(ingestion.metadata.namespace, ingestion.metadata.name, specHash, ingestion.spec.resetNonce);
     return { kind, ...common, taskId };
   }
   const explicitId = typeof body["id"] === "string" && body["id"] !== "";
