@@ -67,11 +67,12 @@ find_java17() {
 # port_listening <port>: something accepts TCP connections on 127.0.0.1:<port>
 port_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# zk_ok: ZooKeeper answers the four-letter word 'ruok' with 'imok'
+# zk_ok: ZooKeeper serves requests ('srvr' prints its version only then; 'ruok' answers
+# 'imok' even when the server failed to start behind its listener)
 zk_ok() {
   local reply
-  reply="$( { exec 3<>"/dev/tcp/127.0.0.1/$STACK_ZK_PORT" && printf 'ruok' >&3 && timeout 3 cat <&3; } 2>/dev/null || true)"
-  [ "$reply" = "imok" ]
+  reply="$( { exec 3<>"/dev/tcp/127.0.0.1/$STACK_ZK_PORT" && printf 'srvr' >&3 && timeout 3 cat <&3; } 2>/dev/null || true)"
+  case "$reply" in *"Zookeeper version"*) return 0 ;; *) return 1 ;; esac
 }
 
 # curl against Druid; extra args are passed on

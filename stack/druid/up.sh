@@ -86,15 +86,15 @@ if [ "$STACK_KAFKA" = 1 ]; then
   check_port_free "$STACK_KAFKA_CONTROLLER_PORT" "Kafka controller" "$KAFKA_PID"
 fi
 
-# ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on -------------------------
+# ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on (3.8.x; it needs
+# snappy, dropwizard metrics, netty ... so the whole Druid lib/ is its classpath) -------------------------
 if pid_alive "$ZK_PID"; then
   log "zookeeper already running (pid $(cat "$ZK_PID"))"
 else
-  zk_cp="$(printf '%s:' "$DRUID_HOME"/lib/{zookeeper,zookeeper-jute,slf4j-api,log4j-api,log4j-core,log4j-slf4j-impl,netty-handler,netty-common,netty-buffer,netty-transport,netty-resolver,netty-codec,netty-transport-native-unix-common,metrics-core}-[0-9]*.jar)"
   start_bg zookeeper "$LOGS/zk.log" "$ZK_PID" \
     "$JAVA" -Xms32m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     "-Dlog4j.configurationFile=$CONF_OUT/log4j2-zk.xml" -Dzookeeper.admin.enableServer=false \
-    -cp "${zk_cp%:}" org.apache.zookeeper.server.ZooKeeperServerMain "$CONF_OUT/zoo.cfg"
+    -cp "$DRUID_HOME/lib/*" org.apache.zookeeper.server.ZooKeeperServerMain "$CONF_OUT/zoo.cfg"
 fi
 wait_until "zookeeper on 127.0.0.1:$STACK_ZK_PORT" 60 "$ZK_PID" zk_ok
 
