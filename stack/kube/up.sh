@@ -145,6 +145,9 @@ wait_until "etcd ($ETCD_URL/health)" 60 "$(pidfile_of etcd)" healthy_etcd
 # serviceaccount-token controllers run, so Pods get their SA and projected token volume as in a
 # real cluster. Caveat, also true of real clusters: a Pod created in a brand-new namespace in the
 # first moment after it appears can be refused until the `default` SA exists.
+# --endpoint-reconciler-type=none: the apiserver would otherwise publish its advertise address
+# as the endpoint of the `default/kubernetes` Service every 10 s and log an error each time,
+# since Endpoints may not hold loopback addresses. The Service itself (10.0.0.1) still exists.
 start_component kube-apiserver "$STACK_APISERVER_PORT" \
   --etcd-servers="$ETCD_URL" \
   --bind-address=127.0.0.1 \
@@ -158,6 +161,7 @@ start_component kube-apiserver "$STACK_APISERVER_PORT" \
   --enable-admission-plugins=NodeRestriction \
   --allow-privileged=true \
   --service-cluster-ip-range=10.0.0.0/24 \
+  --endpoint-reconciler-type=none \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$KUBE_PKI/sa.pub" \
   --service-account-signing-key-file="$KUBE_PKI/sa.key" \
@@ -169,10 +173,11 @@ wait_until "kube-apiserver ($APISERVER_URL/readyz)" 180 "$(pidfile_of kube-apise
 # deletion, the `default` ServiceAccount in every namespace, token Secrets for SA-token Secrets,
 # and aggregation of the admin/edit/view ClusterRoles (so RBAC bindings to them behave as in a
 # real cluster). No workload controllers: without a kubelet no Pod would ever run anyway.
+# No --authentication/--authorization-kubeconfig: the apiserver runs without a front-proxy
+# (requestheader) CA, so delegated authn would log errors forever; anonymous requests still
+# reach /healthz, /readyz and /livez, which is all the stack needs from the KCM port.
 start_component kube-controller-manager "$STACK_KCM_PORT" \
   --kubeconfig="$KCM_KUBECONFIG" \
-  --authentication-kubeconfig="$KCM_KUBECONFIG" \
-  --authorization-kubeconfig="$KCM_KUBECONFIG" \
   --bind-address=127.0.0.1 \
   --secure-port="$STACK_KCM_PORT" \
   --cert-dir="$KUBE_STATE/kcm-serving" \
