@@ -121,8 +121,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.healthy = facts.supervisor?.healthy;
     delete next.taskStatus;
   } else if (desired?.kind === "task") {
-    next.taskStatus = facts.task?.statusCode;
-    next.state = facts.task ? (facts.task.statusCode === "RUNNING" ? (facts.task.runnerStatusCode ?? "RUNNING") : facts.task.statusCode) : undefined;
+    // After a new submission the observed task is the previous run: its state is not ours.
+    const task = executed.some((a) => a.kind === "submitTask") ? undefined : facts.task;
+    next.taskStatus = task?.statusCode;
+    next.state = task ? (task.statusCode === "RUNNING" ? (task.runnerStatusCode ?? "RUNNING") : task.statusCode) : undefined;
     delete next.detailedState;
     delete next.healthy;
   }

@@ -7,6 +7,7 @@ import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
   decodeCompactionConfigs,
+  decodeRuleList,
   decodeRules,
   decodeSubmittedId,
   decodeSupervisorList,
@@ -168,6 +169,12 @@ export class DruidClient {
     return this.decode(`GET ${COMPACTION}`, () => decodeCompactionConfigs(r.json));
   }
 
+  async getCompactionConfig(dataSource: string): Promise<JsonObject | undefined> {
+    const r = await this.call("GET", `${COMPACTION}/{dataSource}`, `${COMPACTION}/${enc(dataSource)}`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    return this.decode(`GET ${COMPACTION}/${dataSource}`, () => asJsonObject(r.json, "compaction config"));
+  }
+
   async submitCompactionConfig(config: JsonObject): Promise<void> {
     await this.call("POST", COMPACTION, COMPACTION, { body: config, idempotent: true });
   }
@@ -181,6 +188,11 @@ export class DruidClient {
   async listRules(): Promise<Map<string, JsonObject[]>> {
     const r = await this.call("GET", RULES, RULES, { idempotent: true });
     return this.decode(`GET ${RULES}`, () => decodeRules(r.json));
+  }
+
+  async getRules(dataSource: string): Promise<JsonObject[]> {
+    const r = await this.call("GET", `${RULES}/{dataSource}`, `${RULES}/${enc(dataSource)}`, { idempotent: true });
+    return this.decode(`GET ${RULES}/${dataSource}`, () => decodeRuleList(r.json));
   }
 
   /** Replaces all rules of the datasource; an empty list clears them. */

@@ -70,6 +70,13 @@ export function decodeRules(body: unknown): Map<string, JsonObject[]> {
   return rules;
 }
 
+/** `GET /druid/coordinator/v1/rules/{dataSource}`: the datasource's own rules ([] when none). */
+export function decodeRuleList(body: unknown): JsonObject[] {
+  if (body === undefined) return [];
+  if (!Array.isArray(body)) throw new DecodeError("rules are not a JSON array");
+  return body.filter(isObject) as JsonObject[];
+}
+
 /** `GET /druid/indexer/v1/task/{id}/status`; 200 with `status: null` means unknown. */
 export function decodeTaskStatus(body: unknown): LiveTask | undefined {
   if (!isObject(body)) throw new DecodeError("task status is not a JSON object");

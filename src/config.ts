@@ -1,0 +1,181 @@
+// Controller configuration from environment variables and command-line flags (flags win),
+// validated once at start. A bad value stops the process with a message naming the setting.
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import type { LogLevel } from "./observability/logger.ts";
+
+export interface BindAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  /** Namespaces to watch; undefined means all. */
+  watchNamespaces: string[] | undefined;
+  resyncMs: number;
+  settleMs: number;
+  concurrency: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  defaultDruidUrl: string | undefined;
+  druidCaFile: string | undefined;
+  druidConnectTimeoutMs: number;
+  druidRequestTimeoutMs: number;
+  druidRetries: number;
+  allowCrossNamespaceSecrets: boolean;
+  logLevel: LogLevel;
+  metricsAddress: BindAddress;
+  healthAddress: BindAddress;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  shutdownTimeoutMs: number;
+}
+
+interface Setting {
+  env: string;
+  flag: string;
+  default: string | undefined;
+  help: string;
+}
+
+/** Every setting, its env var, flag and default: also the source of the README table. */
+export const SETTINGS = {
+  watchNamespaces: { env: "WATCH_NAMESPACE", flag: "watch-namespace", default: "", help: "Namespaces to watch, comma-separated (druid-operator syntax); empty watches all" },
+  resync: { env: "RESYNC_PERIOD", flag: "resync-period", default: "60s", help: "How often each resource is compared with Druid (drift, state); Druid is asked once per cluster per period" },
+  settle: { env: "SETTLE_DELAY", flag: "settle-delay", default: "3s", help: "After changing Druid, look again this soon to report the resulting state" },
+  concurrency: { env: "MAX_CONCURRENT_RECONCILES", flag: "max-concurrent-reconciles", default: "4", help: "Resources reconciled in parallel (one resource is never reconciled twice at once)" },
+  backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
+  backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },
+  defaultDruidUrl: { env: "DRUID_DEFAULT_URL", flag: "druid-default-url", default: undefined, help: "Druid router/Overlord URL used when a resource has no druidEndpoint and no router Service is found" },
+  druidCaFile: { env: "DRUID_CA_FILE", flag: "druid-ca-file", default: undefined, help: "PEM CA bundle for https Druid endpoints (default: system roots)" },
+  druidConnectTimeout: { env: "DRUID_CONNECT_TIMEOUT", flag: "druid-connect-timeout", default: "5s", help: "TCP/TLS connect timeout to Druid" },
+  druidRequestTimeout: { env: "DRUID_REQUEST_TIMEOUT", flag: "druid-request-timeout", default: "30s", help: "Timeout for Druid's response headers and body" },
+  druidRetries: { env: "DRUID_RETRIES", flag: "druid-retries", default: "2", help: "Retries of a transient Druid failure within one reconcile" },
+  allowCrossNamespaceSecrets: { env: "ALLOW_CROSS_NAMESPACE_SECRETS", flag: "allow-cross-namespace-secrets", default: "false", help: "Allow spec.auth.secretRef.namespace other than the resource's own" },
+  logLevel: { env: "LOG_LEVEL", flag: "log-level", default: "info", help: "error, warn, info or debug" },
+  metricsAddress: { env: "METRICS_BIND_ADDRESS", flag: "metrics-bind-address", default: ":8383", help: "Address of /metrics" },
+  healthAddress: { env: "HEALTH_PROBE_BIND_ADDRESS", flag: "health-probe-bind-address", default: ":8384", help: "Address of /healthz and /readyz" },
+  leaderElect: { env: "LEADER_ELECT", flag: "leader-elect", default: "false", help: "Use a Lease so only one replica acts" },
+  leaseName: { env: "LEADER_ELECTION_ID", flag: "leader-election-id", default: "druid-ingestion-controller", help: "Name of the Lease" },
+  leaseNamespace: { env: "LEADER_ELECTION_NAMESPACE", flag: "leader-election-namespace", default: undefined, help: "Namespace of the Lease (default: POD_NAMESPACE, else default)" },
+  leaseDuration: { env: "LEASE_DURATION", flag: "lease-duration", default: "15s", help: "How long a standby waits before taking over a Lease that is not renewed" },
+  renewDeadline: { env: "RENEW_DEADLINE", flag: "renew-deadline", default: "10s", help: "The leader stops acting if it could not renew within this" },
+  retryPeriod: { env: "RETRY_PERIOD", flag: "retry-period", default: "2s", help: "How often the Lease is renewed or tried" },
+  identity: { env: "POD_NAME", flag: "identity", default: undefined, help: "This replica's identity in the Lease (default: hostname)" },
+  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", default: "25s", help: "On SIGTERM, how long in-flight reconciles may take to finish" },
+} satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+
+export class ConfigError extends Error {}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go-style durations: "500ms", "10s", "1m30s", "2h". */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) throw new Error(`"${text}" is not a duration (e.g. 500ms, 10s, 1m30s, 2h)`);
+  let total = 0;
+  for (const [, value, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * (UNITS[unit as string] as number);
+  return Math.round(total);
+}
+
+export function parseBindAddress(text: string): BindAddress {
+  const match = /^(.*):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new Error(`"${text}" is not host:port or :port`);
+  return { host: match[1] === "" ? "0.0.0.0" : (match[1] as string).replace(/^\[|\]$/g, ""), port };
+}
+
+function parseBool(text: string): boolean {
+  if (/^(true|1|yes)$/i.test(text)) return true;
+  if (/^(false|0|no)$/i.test(text)) return false;
+  throw new Error(`"${text}" is not true or false`);
+}
+
+function parseInteger(text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`"${text}" is not an integer >= ${min}`);
+  return n;
+}
+
+function parseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`"${text}" must be http or https`);
+  if (url.username || url.password) throw new Error("must not contain credentials (use spec.auth with a Secret)");
+  return text.replace(/\/+$/, "");
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }]));
+  let flags: Record<string, string | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}. Known flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(", ")}`);
+  }
+  const problems: string[] = [];
+  const read = <T>(name: SettingName, parse: (text: string) => T): T | undefined => {
+    const s: Setting = SETTINGS[name];
+    const text = flags[s.flag] ?? env[s.env] ?? s.default;
+    if (text === undefined || text === "") return undefined;
+    try {
+      return parse(text);
+    } catch (e) {
+      problems.push(`${s.env} / --${s.flag}: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  const text = (t: string): string => t;
+  const logLevel = read("logLevel", (t) => {
+    if (!["error", "warn", "info", "debug"].includes(t)) throw new Error(`"${t}" is not one of error, warn, info, debug`);
+    return t as LogLevel;
+  });
+  const namespaces = read("watchNamespaces", (t) => {
+    const list = t.split(",").map((n) => n.trim()).filter((n) => n !== "");
+    for (const n of list) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63) throw new Error(`"${n}" is not a namespace name`);
+    return list;
+  });
+  const config = {
+    watchNamespaces: namespaces && namespaces.length > 0 ? namespaces : undefined,
+    resyncMs: read("resync", parseDuration) ?? 60_000,
+    settleMs: read("settle", parseDuration) ?? 3000,
+    concurrency: read("concurrency", (t) => parseInteger(t, 1)) ?? 4,
+    backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
+    backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
+    defaultDruidUrl: read("defaultDruidUrl", parseUrl),
+    druidCaFile: read("druidCaFile", text),
+    druidConnectTimeoutMs: read("druidConnectTimeout", parseDuration) ?? 5000,
+    druidRequestTimeoutMs: read("druidRequestTimeout", parseDuration) ?? 30_000,
+    druidRetries: read("druidRetries", (t) => parseInteger(t, 0)) ?? 2,
+    allowCrossNamespaceSecrets: read("allowCrossNamespaceSecrets", parseBool) ?? false,
+    logLevel: logLevel ?? "info",
+    metricsAddress: read("metricsAddress", parseBindAddress) ?? { host: "0.0.0.0", port: 8383 },
+    healthAddress: read("healthAddress", parseBindAddress) ?? { host: "0.0.0.0", port: 8384 },
+    leaderElect: read("leaderElect", parseBool) ?? false,
+    leaseName: read("leaseName", text) ?? "druid-ingestion-controller",
+    leaseNamespace: read("leaseNamespace", text) ?? env["POD_NAMESPACE"] ?? "default",
+    leaseDurationMs: read("leaseDuration", parseDuration) ?? 15_000,
+    renewDeadlineMs: read("renewDeadline", parseDuration) ?? 10_000,
+    retryPeriodMs: read("retryPeriod", parseDuration) ?? 2000,
+    identity: read("identity", text) ?? `${hostname()}_${process.pid}`,
+    shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 25_000,
+  };
+  if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
+  if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
+  if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
+    problems.push(`leader election needs ${SETTINGS.leaseDuration.env} > ${SETTINGS.renewDeadline.env} > ${SETTINGS.retryPeriod.env}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return config;
+}

@@ -1,0 +1,67 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { V1Secret, V1Service } from "@kubernetes/client-node";
+import type { DruidIngestion, DruidIngestionSpec } from "../api/druid-ingestion.ts";
+import { resolveCredentials, resolveEndpoint, secretKeyOf } from "./druid-target.ts";
+
+function ing(spec: Partial<DruidIngestionSpec>): DruidIngestion {
+  return {
+    apiVersion: "druid.apache.org/v1alpha1", kind: "DruidIngestion",
+    metadata: { name: "n", namespace: "team", uid: "u", generation: 1, resourceVersion: "1" },
+    spec: { ingestion: { type: "kafka" }, ...spec },
+  };
+}
+
+function svc(name: string, cluster: string, ports: Array<{ port: number; name?: string }>, namespace = "team"): V1Service {
+  return { metadata: { name, namespace, labels: { druid_cr: cluster, component: "router" } }, spec: { ports } };
+}
+
+test("endpoint: explicit URL wins, then the router Service's real port, then the default", () => {
+  const services = [svc("druid-tiny-routers", "tiny", [{ port: 8888, name: "service-port" }]), svc("druid-other-routers", "other", [{ port: 1 }])];
+  assert.deepEqual(resolveEndpoint(ing({ druidEndpoint: "https://x:9088/", druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "https://x:9088", source: "spec.druidEndpoint" } });
+  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "http://druid-tiny-routers.team.svc:8888", source: "router Service" } });
+  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "absent" }), services, "http://default:8081"), { ok: true, value: { url: "http://default:8081", source: "controller default" } });
+});
+
+test("endpoint: an https port is preferred; the choice among several Services is stable", () => {
+  const services = [svc("b-router", "c", [{ port: 8088, name: "http" }]), svc("a-router", "c", [{ port: 8088, name: "http" }, { port: 9088, name: "https" }])];
+  const r = resolveEndpoint(ing({ druidCluster: "c" }), services, undefined);
+  assert.ok(r.ok && r.value.url === "https://a-router.team.svc:9088");
+});
+
+test("endpoint: a router Service in another namespace is not used", () => {
+  const r = resolveEndpoint(ing({ druidCluster: "tiny" }), [svc("druid-tiny-routers", "tiny", [{ port: 8088 }], "elsewhere")], undefined);
+  assert.ok(!r.ok && r.failure.reason === "EndpointNotFound" && /druid_cr=tiny,component=router/.test(r.failure.message));
+});
+
+const secret = (data: Record<string, string>, name = "druid-auth", namespace = "team"): V1Secret => ({
+  metadata: { name, namespace },
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+});
+const lookup = (...secrets: V1Secret[]) => ({ get: (ns: string, name: string) => secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+
+test("credentials table", () => {
+  const basic = { type: "basic-auth" as const, secretRef: { name: "druid-auth" } };
+  const rows: Array<[string, Partial<DruidIngestionSpec>, ReturnType<typeof lookup>, boolean, string]> = [
+    ["no auth", {}, lookup(), false, "none"],
+    ["druid-operator's empty written-back auth", { auth: { type: "", secretRef: {} } }, lookup(), false, "none"],
+    ["default keys", { auth: basic }, lookup(secret({ OperatorUserName: "admin", OperatorPassword: "pw" })), false, "admin:pw"],
+    ["custom keys", { auth: { ...basic, usernameKey: "u", passwordKey: "p" } }, lookup(secret({ u: "svc", p: "x" })), false, "svc:x"],
+    ["same namespace spelled out", { auth: { ...basic, secretRef: { name: "druid-auth", namespace: "team" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" })), false, "a:b"],
+    ["missing Secret", { auth: basic }, lookup(), false, "SecretNotFound"],
+    ["missing key", { auth: basic }, lookup(secret({ OperatorUserName: "a" })), false, "SecretKeyMissing"],
+    ["cross-namespace refused", { auth: { ...basic, secretRef: { name: "s", namespace: "druid" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" }, "s", "druid")), false, "CrossNamespaceSecretRefused"],
+    ["cross-namespace allowed by flag", { auth: { ...basic, secretRef: { name: "s", namespace: "druid" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" }, "s", "druid")), true, "a:b"],
+  ];
+  for (const [name, spec, secrets, allow, expected] of rows) {
+    const r = resolveCredentials(ing(spec), secrets, allow);
+    const got = r.ok ? (r.value ? `${r.value.username}:${r.value.password}` : "none") : r.failure.reason;
+    assert.equal(got, expected, name);
+    if (!r.ok) assert.doesNotMatch(r.failure.message, /pw|"b"/, "no secret values in messages");
+  }
+});
+
+test("secretKeyOf names the Secret a resource depends on", () => {
+  assert.equal(secretKeyOf(ing({ auth: { type: "basic-auth", secretRef: { name: "s" } } })), "team/s");
+  assert.equal(secretKeyOf(ing({})), undefined);
+});

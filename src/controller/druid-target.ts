@@ -1,0 +1,98 @@
+// Where to send a resource's Druid calls and with which credentials. Pure: the caller passes
+// what the informer caches hold. Compatible with the druid-operator's discovery (the router
+// Service labelled druid_cr=<druidCluster>, component=router) but uses the Service's real port.
+import type { V1Secret, V1Service } from "@kubernetes/client-node";
+import { authOf, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type DruidIngestion } from "../api/druid-ingestion.ts";
+import type { DruidCredentials } from "../druid/client.ts";
+import type { Failure } from "./status.ts";
+
+export const ROUTER_SELECTOR = "component=router,druid_cr";
+
+export type Resolution<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+export interface EndpointChoice {
+  url: string;
+  source: "spec.druidEndpoint" | "router Service" | "controller default";
+}
+
+function routerPort(service: V1Service): { port: number; scheme: "http" | "https" } | undefined {
+  const ports = service.spec?.ports ?? [];
+  const https = ports.find((p) => p.name === "https" || p.appProtocol === "https" || p.name?.endsWith("-https"));
+  if (https) return { port: https.port, scheme: "https" };
+  const first = ports[0];
+  return first ? { port: first.port, scheme: "http" } : undefined;
+}
+
+/** routerServices: Services in the resource's namespace labelled as some Druid cluster's router. */
+export function resolveEndpoint(ingestion: DruidIngestion, routerServices: readonly V1Service[], defaultUrl: string | undefined): Resolution<EndpointChoice> {
+  const { druidEndpoint, druidCluster } = ingestion.spec;
+  if (druidEndpoint) return { ok: true, value: { url: druidEndpoint.replace(/\/+$/, ""), source: "spec.druidEndpoint" } };
+  const namespace = ingestion.metadata.namespace;
+  if (druidCluster) {
+    // Several Services may match (e.g. a headless one and a LoadBalancer); pick deterministically.
+    const candidates = routerServices
+      .filter((s) => s.metadata?.labels?.["druid_cr"] === druidCluster && s.metadata?.labels?.["component"] === "router" && s.metadata?.namespace === namespace)
+      .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+    for (const service of candidates) {
+      const port = routerPort(service);
+      if (port) return { ok: true, value: { url: `${port.scheme}://${service.metadata?.name}.${namespace}.svc:${port.port}`, source: "router Service" } };
+    }
+    if (!defaultUrl) {
+      return {
+        ok: false,
+        failure: {
+          reason: "EndpointNotFound",
+          message: `no Service with labels druid_cr=${druidCluster},component=router and a port in namespace ${namespace}: the Druid cluster needs a router node, or set spec.druidEndpoint, or start the controller with a default Druid URL (DRUID_DEFAULT_URL)`,
+        },
+      };
+    }
+  }
+  if (defaultUrl) return { ok: true, value: { url: defaultUrl.replace(/\/+$/, ""), source: "controller default" } };
+  return { ok: false, failure: { reason: "EndpointNotFound", message: "no Druid endpoint: set spec.druidEndpoint or spec.druidCluster, or start the controller with DRUID_DEFAULT_URL" } };
+}
+
+export interface SecretLookup {
+  get(namespace: string, name: string): V1Secret | undefined;
+}
+
+/** The Secret reference of a resource, as "namespace/name", when it has one (for re-triggering). */
+export function secretKeyOf(ingestion: DruidIngestion): string | undefined {
+  const auth = authOf(ingestion);
+  if (!auth?.secretRef.name) return undefined;
+  return `${auth.secretRef.namespace || ingestion.metadata.namespace}/${auth.secretRef.name}`;
+}
+
+export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLookup, allowCrossNamespace: boolean): Resolution<DruidCredentials | undefined> {
+  const auth = authOf(ingestion);
+  if (!auth) return { ok: true, value: undefined };
+  const own = ingestion.metadata.namespace;
+  const name = auth.secretRef.name;
+  if (!name) return { ok: false, failure: { reason: "InvalidAuth", message: "spec.auth.secretRef.name is empty: name the Secret that holds the Druid username and password" } };
+  // The druid-operator passes an empty namespace through; here it means the resource's own.
+  const namespace = auth.secretRef.namespace || own;
+  if (namespace !== own && !allowCrossNamespace) {
+    return {
+      ok: false,
+      failure: {
+        reason: "CrossNamespaceSecretRefused",
+        message: `spec.auth.secretRef points at namespace ${namespace}, but Secrets are only read from the resource's own namespace (${own}); copy the Secret into ${own}, or start the controller with ALLOW_CROSS_NAMESPACE_SECRETS=true`,
+      },
+    };
+  }
+  const secret = secrets.get(namespace, name);
+  const usernameKey = auth.usernameKey || DEFAULT_USERNAME_KEY;
+  const passwordKey = auth.passwordKey || DEFAULT_PASSWORD_KEY;
+  if (!secret) {
+    return { ok: false, failure: { reason: "SecretNotFound", message: `Secret ${namespace}/${name} not found: create it with the keys ${usernameKey} and ${passwordKey}` } };
+  }
+  const read = (key: string): string | undefined => {
+    const b64 = secret.data?.[key];
+    if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
+    return secret.stringData?.[key];
+  };
+  const missing = [usernameKey, passwordKey].filter((k) => read(k) === undefined);
+  if (missing.length > 0) {
+    return { ok: false, failure: { reason: "SecretKeyMissing", message: `Secret ${namespace}/${name} has no key ${missing.join(" and no key ")} (keys are set by spec.auth.usernameKey / passwordKey)` } };
+  }
+  return { ok: true, value: { username: read(usernameKey) as string, password: read(passwordKey) as string } };
+}

@@ -1,0 +1,104 @@
+// The Kubernetes calls the controller makes, in one place, with the content types spelled out
+// (client-node defaults patches to JSON-Patch otherwise).
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1Secret,
+  type V1Service,
+} from "@kubernetes/client-node";
+import { GROUP, PLURAL, VERSION } from "../api/druid-ingestion.ts";
+
+export const FIELD_MANAGER = "druid-ingestion-controller";
+
+export type JsonPatchOp =
+  | { op: "test"; path: string; value: unknown }
+  | { op: "add"; path: string; value: unknown }
+  | { op: "remove"; path: string }
+  | { op: "replace"; path: string; value: unknown };
+
+export function isApiStatus(error: unknown, ...codes: number[]): boolean {
+  return error instanceof ApiException && codes.includes(error.code);
+}
+
+/** A short, secret-free description of a Kubernetes API failure. */
+export function describeApiError(error: unknown): string {
+  if (error instanceof ApiException) {
+    let message = "";
+    try {
+      const body = typeof error.body === "string" ? JSON.parse(error.body) : error.body;
+      message = typeof body?.message === "string" ? body.message : "";
+    } catch {
+      message = String(error.body).slice(0, 300);
+    }
+    return `HTTP ${error.code}${message ? `: ${message}` : ""}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class KubeApi {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  listIngestions(namespace: string | undefined): Promise<KubernetesListObject<KubernetesObject>> {
+    return namespace
+      ? this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
+      : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL });
+  }
+
+  /** JSON-Patch on the main resource (finalizers), guarded by `test` ops for optimistic concurrency. */
+  patchIngestion(namespace: string, name: string, ops: JsonPatchOp[]): Promise<unknown> {
+    return this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: ops, fieldManager: FIELD_MANAGER },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+    );
+  }
+
+  /** Merge patch on the status subresource. */
+  patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<unknown> {
+    return this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status }, fieldManager: FIELD_MANAGER },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Server-side apply of a ConfigMap the controller owns. */
+  applyConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.core.patchNamespacedConfigMap(
+      { namespace: configMap.metadata?.namespace as string, name: configMap.metadata?.name as string, body: configMap, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    );
+  }
+
+  listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1ConfigMap>> {
+    return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector }) : this.core.listConfigMapForAllNamespaces({ labelSelector });
+  }
+
+  listSecrets(namespace: string | undefined): Promise<KubernetesListObject<V1Secret>> {
+    return namespace ? this.core.listNamespacedSecret({ namespace }) : this.core.listSecretForAllNamespaces();
+  }
+
+  listServices(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Service>> {
+    return namespace ? this.core.listNamespacedService({ namespace, labelSelector }) : this.core.listServiceForAllNamespaces({ labelSelector });
+  }
+
+  createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event> {
+    return this.core.createNamespacedEvent({ namespace, body: event });
+  }
+
+  patchEvent(namespace: string, name: string, patch: Record<string, unknown>): Promise<CoreV1Event> {
+    return this.core.patchNamespacedEvent({ namespace, name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+  }
+}

@@ -1,0 +1,139 @@
+// A list+watch cache that never stops silently. client-node's informer re-watches on a clean
+// end, relists on 410 and reconnects after its 30 s inactivity timeout, but on any other error
+// it emits `error` and stops for good. This wrapper restarts it with capped backoff, reports
+// every transition, and restarts it when nothing (not even a reconnect) was seen for too long.
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "winston";
+
+export type InformerEvent = "add" | "update" | "delete";
+
+export interface InformerOptions<T extends KubernetesObject> {
+  name: string;
+  kubeConfig: KubeConfig;
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  logger: Logger;
+  onEvent: (event: InformerEvent, object: T) => void;
+  /** Restart when no event and no reconnect was seen for this long. */
+  watchdogMs?: number;
+  restartBackoffMs?: { base: number; max: number };
+  onRestart?: (name: string, cause: string) => void;
+}
+
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly options: InformerOptions<T>;
+  private listWatch: ListWatch<T> | undefined;
+  /** Reads go to the last synced cache, so a restart never shows an empty cache. */
+  private readFrom: ListWatch<T> | undefined;
+  private stopped = false;
+  private hasSynced = false;
+  private lastSeen = Date.now();
+  private failures = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly syncWaiters: Array<() => void> = [];
+
+  constructor(options: InformerOptions<T>) {
+    this.options = options;
+  }
+
+  get synced(): boolean {
+    return this.hasSynced;
+  }
+
+  /** Starts, and resolves once the first list has filled the cache (retrying until it does). */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.launch();
+    const period = this.options.watchdogMs ?? 5 * 60_000;
+    this.watchdog = setInterval(() => {
+      if (!this.stopped && Date.now() - this.lastSeen > period) {
+        this.restart(`no watch activity for ${Math.round(period / 1000)} s`);
+      }
+    }, Math.min(period, 30_000));
+    this.watchdog.unref();
+    return this.hasSynced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    clearTimeout(this.restartTimer);
+    await this.listWatch?.stop();
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.readFrom?.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.readFrom?.list(namespace) ?? [];
+  }
+
+  /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
+  private launch(previous: readonly T[] = []): void {
+    const { kubeConfig, path, list, labelSelector, onEvent, logger, name } = this.options;
+    const listWatch = new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector);
+    this.listWatch = listWatch;
+    const seen = (): void => {
+      this.lastSeen = Date.now();
+    };
+    listWatch.on("add", (o) => { seen(); onEvent("add", o); });
+    listWatch.on("update", (o) => { seen(); onEvent("update", o); });
+    listWatch.on("delete", (o) => { seen(); onEvent("delete", o); });
+    listWatch.on("connect", () => {
+      seen();
+      logger.debug("watch connected", { informer: name });
+    });
+    listWatch.on("error", (err) => {
+      if (this.listWatch !== listWatch || this.stopped) return;
+      this.failures++;
+      const { base, max } = this.options.restartBackoffMs ?? { base: 1000, max: 30_000 };
+      const delay = Math.min(max, base * 2 ** Math.min(this.failures - 1, 10));
+      logger.warn("watch failed; restarting", { informer: name, error: describe(err), retryInMs: delay });
+      this.restartTimer = setTimeout(() => this.restart("error"), delay);
+      this.restartTimer.unref();
+    });
+    listWatch.start().then(
+      () => {
+        if (this.listWatch !== listWatch || this.stopped) return;
+        // start() resolves after the list when it succeeded; a failed list emitted `error`
+        // and left no resourceVersion.
+        if (listWatch.latestResourceVersion() === "") return;
+        this.readFrom = listWatch;
+        for (const object of previous) {
+          if (!listWatch.get(object.metadata?.name ?? "", object.metadata?.namespace)) onEvent("delete", object);
+        }
+        this.markSynced();
+      },
+      (err: unknown) => logger.warn("watch start failed", { informer: name, error: describe(err) }),
+    );
+  }
+
+  private markSynced(): void {
+    this.failures = 0;
+    this.lastSeen = Date.now();
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.options.logger.info("cache synced", { informer: this.options.name, objects: this.list().length });
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  private restart(cause: string): void {
+    if (this.stopped) return;
+    this.options.logger.info("restarting watch", { informer: this.options.name, cause });
+    this.options.onRestart?.(this.options.name, cause);
+    const old = this.listWatch;
+    const previous = old?.list() ?? [];
+    void old?.stop();
+    this.lastSeen = Date.now();
+    this.launch(previous);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}${(err as { statusCode?: number }).statusCode ? ` (HTTP ${(err as { statusCode?: number }).statusCode})` : ""}`;
+  return String(err);
+}

@@ -1,0 +1,97 @@
+// Prometheus metrics with controller-runtime's names where one exists, so existing dashboards
+// and alerts for Go operators work unchanged; plus Druid request metrics and resource states.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { QueueMetrics } from "../controller/queue.ts";
+import type { DruidRequestObservation } from "../druid/client.ts";
+
+export const CONTROLLER = "druidingestion";
+
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
+
+export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
+
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  private readonly reconcileTotal: Counter<"controller" | "result">;
+  private readonly reconcileErrors: Counter<"controller">;
+  private readonly reconcileTime: Histogram<"controller">;
+  private readonly maxConcurrent: Gauge<"controller">;
+  private readonly activeWorkers: Gauge<"controller">;
+  private readonly depth: Gauge<"name" | "controller">;
+  private readonly adds: Counter<"name" | "controller">;
+  private readonly retries: Counter<"name" | "controller">;
+  private readonly queueDuration: Histogram<"name" | "controller">;
+  private readonly workDuration: Histogram<"name" | "controller">;
+  private readonly leader: Gauge<"name">;
+  private readonly druidRequests: Counter<"method" | "endpoint" | "code">;
+  private readonly druidDuration: Histogram<"method" | "endpoint">;
+  private readonly druidSnapshotFetches: Counter<"part">;
+  private readonly resourcesByState: Gauge<"state">;
+  private readonly informerRestarts: Counter<"informer" | "cause">;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.reconcileTotal = new Counter({ name: "controller_runtime_reconcile_total", help: "Total number of reconciliations per controller", labelNames: ["controller", "result"], registers });
+    this.reconcileErrors = new Counter({ name: "controller_runtime_reconcile_errors_total", help: "Total number of reconciliation errors per controller", labelNames: ["controller"], registers });
+    this.reconcileTime = new Histogram({ name: "controller_runtime_reconcile_time_seconds", help: "Length of time per reconciliation per controller", labelNames: ["controller"], buckets: RECONCILE_BUCKETS, registers });
+    this.maxConcurrent = new Gauge({ name: "controller_runtime_max_concurrent_reconciles", help: "Maximum number of concurrent reconciles per controller", labelNames: ["controller"], registers });
+    this.activeWorkers = new Gauge({ name: "controller_runtime_active_workers", help: "Number of currently used workers per controller", labelNames: ["controller"], registers });
+    this.depth = new Gauge({ name: "workqueue_depth", help: "Current depth of workqueue", labelNames: ["name", "controller"], registers });
+    this.adds = new Counter({ name: "workqueue_adds_total", help: "Total number of adds handled by workqueue", labelNames: ["name", "controller"], registers });
+    this.retries = new Counter({ name: "workqueue_retries_total", help: "Total number of retries handled by workqueue", labelNames: ["name", "controller"], registers });
+    this.queueDuration = new Histogram({ name: "workqueue_queue_duration_seconds", help: "How long in seconds an item stays in workqueue before being requested", labelNames: ["name", "controller"], buckets: QUEUE_BUCKETS, registers });
+    this.workDuration = new Histogram({ name: "workqueue_work_duration_seconds", help: "How long in seconds processing an item from workqueue takes", labelNames: ["name", "controller"], buckets: QUEUE_BUCKETS, registers });
+    this.leader = new Gauge({ name: "leader_election_master_status", help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease", labelNames: ["name"], registers });
+    this.druidRequests = new Counter({ name: "druid_ingestion_druid_requests_total", help: "Requests to Druid by method, endpoint template and HTTP status (or error/timeout)", labelNames: ["method", "endpoint", "code"], registers });
+    this.druidDuration = new Histogram({ name: "druid_ingestion_druid_request_duration_seconds", help: "Duration of requests to Druid", labelNames: ["method", "endpoint"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.druidSnapshotFetches = new Counter({ name: "druid_ingestion_druid_snapshot_fetches_total", help: "Cluster-wide Druid observations (one list call each), by part", labelNames: ["part"], registers });
+    this.resourcesByState = new Gauge({ name: "druid_ingestion_resources", help: "DruidIngestion resources by the Druid state reported in their status", labelNames: ["state"], registers });
+    this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
+  }
+
+  setMaxConcurrent(n: number): void {
+    this.maxConcurrent.set({ controller: CONTROLLER }, n);
+  }
+
+  observeReconcile(result: ReconcileResult, seconds: number): void {
+    this.reconcileTotal.inc({ controller: CONTROLLER, result });
+    if (result === "error") this.reconcileErrors.inc({ controller: CONTROLLER });
+    this.reconcileTime.observe({ controller: CONTROLLER }, seconds);
+  }
+
+  queueMetrics(): QueueMetrics {
+    const labels = { name: CONTROLLER, controller: CONTROLLER };
+    return {
+      depth: (n) => this.depth.set(labels, n),
+      added: () => this.adds.inc(labels),
+      retried: () => this.retries.inc(labels),
+      queued: (s) => this.queueDuration.observe(labels, s),
+      worked: (s) => this.workDuration.observe(labels, s),
+      activeWorkers: (n) => this.activeWorkers.set({ controller: CONTROLLER }, n),
+    };
+  }
+
+  setLeader(lease: string, isLeader: boolean): void {
+    this.leader.set({ name: lease }, isLeader ? 1 : 0);
+  }
+
+  observeDruid(o: DruidRequestObservation): void {
+    this.druidRequests.inc({ method: o.method, endpoint: o.route, code: o.code });
+    this.druidDuration.observe({ method: o.method, endpoint: o.route }, o.seconds);
+  }
+
+  snapshotFetched(part: string): void {
+    this.druidSnapshotFetches.inc({ part });
+  }
+
+  informerRestarted(informer: string, cause: string): void {
+    this.informerRestarts.inc({ informer, cause });
+  }
+
+  setResourceStates(counts: Map<string, number>): void {
+    this.resourcesByState.reset();
+    for (const [state, n] of counts) this.resourcesByState.set({ state }, n);
+  }
+}
