@@ -1,0 +1,207 @@
+// The DruidIngestion controller's wiring: which objects are watched, how each maps back to the
+// DruidIngestion keys it affects, and the queue that feeds the reconciler. Events only
+// enqueue keys; all logic is in the reconciler.
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
+import type { Logger } from "winston";
+import { GROUP, KIND, objectKey, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
+import type { DruidIngestionValidator } from "../api/schema.ts";
+import { DruidClient, type DruidTarget } from "../druid/client.ts";
+import { DruidSnapshots } from "../druid/snapshot.ts";
+import type { Dispatcher } from "undici";
+import type { KubeApi } from "../kube/api.ts";
+import type { EventSink } from "../kube/events.ts";
+import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
+import type { ControllerMetrics } from "../observability/metrics.ts";
+import { ROUTER_SELECTOR, secretKeyOf } from "./druid-target.ts";
+import { WorkQueue } from "./queue.ts";
+import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
+import { CONFIGMAP_SELECTOR } from "./spec-configmap.ts";
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  api: KubeApi;
+  /** Namespaces to watch; [undefined] means all. */
+  namespaces: Array<string | undefined>;
+  settings: ReconcilerSettings;
+  concurrency: number;
+  backoff: { baseMs: number; maxMs: number };
+  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number };
+  validator: DruidIngestionValidator;
+  events: EventSink;
+  metrics: ControllerMetrics;
+  logger: Logger;
+}
+
+/** A namespace-indexed set of informers for one kind (one per watched namespace). */
+class InformerSet<T extends KubernetesObject> {
+  readonly informers: Array<ResilientInformer<T>>;
+  private readonly byNamespace: Map<string | undefined, ResilientInformer<T>>;
+  constructor(informers: Array<[string | undefined, ResilientInformer<T>]>) {
+    this.informers = informers.map(([, i]) => i);
+    this.byNamespace = new Map(informers);
+  }
+  private forNamespace(namespace: string): ResilientInformer<T> | undefined {
+    return this.byNamespace.get(namespace) ?? this.byNamespace.get(undefined);
+  }
+  get(name: string, namespace: string): T | undefined {
+    return this.forNamespace(namespace)?.get(name, namespace);
+  }
+  list(namespace: string): readonly T[] {
+    return this.forNamespace(namespace)?.list(namespace) ?? [];
+  }
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+}
+
+export class Manager {
+  readonly queue: WorkQueue;
+  readonly reconciler: Reconciler;
+  private readonly options: ManagerOptions;
+  private readonly ingestions: InformerSet<KubernetesObject>;
+  private readonly configMaps: InformerSet<V1ConfigMap>;
+  private readonly secrets: InformerSet<V1Secret>;
+  private readonly services: InformerSet<V1Service>;
+  private readonly clients = new Map<string, DruidClient>();
+  /** What last triggered a reconcile per key: status-only updates are ignored. */
+  private readonly fingerprints = new Map<string, string>();
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+    const { api, kubeConfig, logger, metrics, namespaces } = options;
+    const informer = <T extends KubernetesObject>(kind: string, ns: string | undefined, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, onEvent: (e: InformerEvent, o: T) => void, labelSelector?: string): [string | undefined, ResilientInformer<T>] => [
+      ns,
+      new ResilientInformer<T>({
+        name: `${kind}${ns ? `/${ns}` : ""}`,
+        kubeConfig,
+        path,
+        list: list as never,
+        ...(labelSelector ? { labelSelector } : {}),
+        logger,
+        onEvent,
+        onRestart: (name, cause) => metrics.informerRestarted(name, cause),
+      }),
+    ];
+    const nsPath = (ns: string | undefined) => (ns ? `/namespaces/${ns}` : "");
+    this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => this.onIngestion(e, o))));
+    this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => this.onOwned(o), CONFIGMAP_SELECTOR)));
+    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (_e, o) => this.onSecret(o))));
+    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => this.onService(o), ROUTER_SELECTOR)));
+
+    const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part) => metrics.snapshotFetched(part) });
+    this.reconciler = new Reconciler({
+      ingestions: this.ingestions,
+      configMaps: this.configMaps,
+      secrets: { get: (namespace, name) => this.secrets.get(name, namespace) },
+      routerServices: this.services,
+      kube: api,
+      events: options.events,
+      druidClient: (target) => this.clientFor(target),
+      snapshots,
+      validator: options.validator,
+      settings: options.settings,
+      logger,
+      observeResult: (result, seconds) => metrics.observeReconcile(result, seconds),
+    });
+    metrics.setMaxConcurrent(options.concurrency);
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      backoff: options.backoff,
+      handler: (key) => this.reconciler.reconcile(key),
+      metrics: metrics.queueMetrics(),
+      onHandlerCrash: (key, error) => logger.error("reconcile crashed", { key, error: (error as Error).stack ?? String(error) }),
+    });
+  }
+
+  /** Starts every informer; resolves when all caches are filled. Reconciling starts with `startWorkers`. */
+  async startInformers(): Promise<void> {
+    const all = [...this.secrets.informers, ...this.services.informers, ...this.configMaps.informers, ...this.ingestions.informers] as Array<ResilientInformer<KubernetesObject>>;
+    await Promise.all(all.map((i) => i.start()));
+  }
+
+  get synced(): boolean {
+    return this.ingestions.synced && this.configMaps.synced && this.secrets.synced && this.services.synced;
+  }
+
+  startWorkers(): void {
+    this.queue.start();
+  }
+
+  /** Stops taking work and waits for in-flight reconciles; returns keys still running. */
+  async stop(deadlineMs: number): Promise<string[]> {
+    const unfinished = await this.queue.shutDown(deadlineMs);
+    const all = [...this.secrets.informers, ...this.services.informers, ...this.configMaps.informers, ...this.ingestions.informers] as Array<ResilientInformer<KubernetesObject>>;
+    await Promise.all(all.map((i) => i.stop()));
+    return unfinished;
+  }
+
+  /** Resources per Druid state, for the state gauge. */
+  stateCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const informer of this.ingestions.informers) {
+      for (const o of informer.list()) {
+        const state = (o as DruidIngestion).status?.state ?? "UNKNOWN";
+        counts.set(state, (counts.get(state) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  private clientFor(target: DruidTarget): DruidClient {
+    const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? ""]);
+    let client = this.clients.get(key);
+    if (!client) {
+      const { dispatcher, requestTimeoutMs, retries } = this.options.druid;
+      client = new DruidClient(target, { dispatcher, requestTimeoutMs, retries, observe: (o) => this.options.metrics.observeDruid(o) });
+      // Credentials rotate: drop clients for the same URL and user with an older password.
+      for (const [k, c] of this.clients) {
+        if (c.target.baseUrl === target.baseUrl && c.target.credentials?.username === target.credentials?.username) this.clients.delete(k);
+      }
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private onIngestion(event: InformerEvent, object: KubernetesObject): void {
+    const { namespace, name } = object.metadata ?? {};
+    if (!namespace || !name) return;
+    const key = objectKey(namespace, name);
+    if (event === "delete") {
+      this.fingerprints.delete(key);
+      this.queue.forget(key);
+      return;
+    }
+    const m = object.metadata ?? {};
+    // Our own status patches change resourceVersion only: not a reason to reconcile again.
+    const fingerprint = JSON.stringify([m.uid, m.generation, m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
+    if (event === "update" && this.fingerprints.get(key) === fingerprint) return;
+    this.fingerprints.set(key, fingerprint);
+    this.queue.add(key);
+  }
+
+  private onOwned(configMap: V1ConfigMap): void {
+    const owner = configMap.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
+    const namespace = configMap.metadata?.namespace;
+    if (owner && namespace) this.queue.add(objectKey(namespace, owner.name));
+  }
+
+  private onSecret(secret: V1Secret): void {
+    const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
+    for (const informer of this.ingestions.informers) {
+      for (const o of informer.list()) {
+        const ingestion = o as DruidIngestion;
+        if (ingestion.spec && secretKeyOf(ingestion) === key) this.queue.add(objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
+      }
+    }
+  }
+
+  private onService(service: V1Service): void {
+    const namespace = service.metadata?.namespace;
+    const cluster = service.metadata?.labels?.["druid_cr"];
+    if (!namespace || !cluster) return;
+    for (const o of this.ingestions.list(namespace)) {
+      const ingestion = o as DruidIngestion;
+      if (ingestion.spec?.druidCluster === cluster && !ingestion.spec.druidEndpoint) this.queue.add(objectKey(namespace, ingestion.metadata.name));
+    }
+  }
+}

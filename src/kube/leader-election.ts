@@ -1,0 +1,166 @@
+// Leader election on a coordination.k8s.io Lease, with client-go's LeaseLock semantics:
+// a candidate takes the Lease only when its holder has not renewed it for leaseDuration as
+// measured on the candidate's own clock (from when it last saw the record change, so clock
+// skew between replicas does not matter); the leader renews every retryPeriod and steps down
+// when it could not renew within renewDeadline. Writes carry the resourceVersion read, so two
+// candidates can never both win.
+import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { Logger } from "winston";
+
+export interface LeaderElectionOptions {
+  name: string;
+  namespace: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  logger: Logger;
+  onStartedLeading: () => void;
+  onStoppedLeading: () => void;
+  now?: () => number;
+}
+
+type LeaseApi = Pick<CoordinationV1Api, "readNamespacedLease" | "createNamespacedLease" | "replaceNamespacedLease">;
+
+export class LeaderElector {
+  private readonly api: LeaseApi;
+  private readonly options: LeaderElectionOptions;
+  private leading = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The last Lease record seen, and when (local clock) it last changed. */
+  private observed: { holder: string; renewTime: string; resourceVersion: string; at: number } | undefined;
+  private lastRenewAt = 0;
+  private current: V1Lease | undefined;
+
+  constructor(kc: KubeConfig | LeaseApi, options: LeaderElectionOptions) {
+    this.api = "makeApiClient" in kc ? kc.makeApiClient(CoordinationV1Api) : kc;
+    this.options = options;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+  }
+
+  private async tick(): Promise<void> {
+    let acquired = false;
+    try {
+      acquired = await this.tryAcquireOrRenew();
+    } catch (error) {
+      this.options.logger.warn("lease update failed", { lease: this.leaseRef(), error: (error as Error).message });
+    }
+    if (this.stopped) return;
+    if (acquired) {
+      this.lastRenewAt = this.now();
+      if (!this.leading) {
+        this.leading = true;
+        this.options.logger.info("became leader", { lease: this.leaseRef(), identity: this.options.identity });
+        this.options.onStartedLeading();
+      }
+    } else if (this.leading && this.now() - this.lastRenewAt > this.options.renewDeadlineMs) {
+      this.leading = false;
+      this.options.logger.error("lost leadership: could not renew the lease in time", { lease: this.leaseRef() });
+      this.options.onStoppedLeading();
+    }
+    this.schedule();
+  }
+
+  private leaseRef(): string {
+    return `${this.options.namespace}/${this.options.name}`;
+  }
+
+  /** One round of client-go's tryAcquireOrRenew. Returns true when we hold the lease now. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    const { name, namespace, identity, leaseDurationMs } = this.options;
+    const now = this.now();
+    const durationSeconds = Math.ceil(leaseDurationMs / 1000);
+    let lease: V1Lease;
+    try {
+      lease = await this.api.readNamespacedLease({ name, namespace });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+      try {
+        this.current = await this.api.createNamespacedLease({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+          },
+        });
+        return true;
+      } catch (createError) {
+        if (createError instanceof ApiException && createError.code === 409) return false;
+        throw createError;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity ?? "";
+    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : "";
+    const resourceVersion = lease.metadata?.resourceVersion ?? "";
+    if (!this.observed || this.observed.holder !== holder || this.observed.renewTime !== renewTime) {
+      this.observed = { holder, renewTime, resourceVersion, at: now };
+    }
+    const heldByOther = holder !== "" && holder !== identity;
+    const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (heldByOther && this.observed.at + leaseMs > now) return false;
+    const takingOver = holder !== identity;
+    const next: V1Lease = {
+      ...lease,
+      spec: {
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds: durationSeconds,
+        renewTime: microTime(now),
+        acquireTime: takingOver ? microTime(now) : spec.acquireTime ? microTime(new Date(spec.acquireTime).getTime()) : microTime(now),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder !== "" ? 1 : 0),
+      },
+    };
+    try {
+      this.current = await this.api.replaceNamespacedLease({ name, namespace, body: next });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return false;
+      throw error;
+    }
+  }
+
+  /** Stop trying; if leading, hand the lease over at once (client-go's ReleaseOnCancel). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading || !this.current) return;
+    this.leading = false;
+    const { name, namespace } = this.options;
+    const now = this.now();
+    try {
+      const lease = await this.api.readNamespacedLease({ name, namespace });
+      if (lease.spec?.holderIdentity !== this.options.identity) return;
+      await this.api.replaceNamespacedLease({
+        name,
+        namespace,
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } },
+      });
+      this.options.logger.info("released the lease", { lease: this.leaseRef() });
+    } catch (error) {
+      this.options.logger.warn("could not release the lease; a standby takes over after the lease duration", { error: (error as Error).message });
+    }
+  }
+}
+
+function microTime(ms: number): V1MicroTime {
+  return new V1MicroTime(ms);
+}

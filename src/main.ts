@@ -1,0 +1,129 @@
+// Process wiring: configuration, logging, health and metrics servers, the controller manager,
+// leader election and graceful shutdown. Run with `node src/main.ts` (Node.js 24).
+import { readFileSync } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
+import { createValidator } from "./api/schema.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { Manager } from "./controller/manager.ts";
+import { createDruidDispatcher } from "./druid/client.ts";
+import { KubeApi } from "./kube/api.ts";
+import { EventRecorder } from "./kube/events.ts";
+import { LeaderElector } from "./kube/leader-election.ts";
+import { startHttpServer } from "./observability/http-server.ts";
+import { createLogger } from "./observability/logger.ts";
+import { ControllerMetrics } from "./observability/metrics.ts";
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`druid-ingestion-controller: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const cluster = kubeConfig.getCurrentCluster();
+  logger.info("starting", {
+    kubernetes: cluster?.server,
+    namespaces: config.watchNamespaces ?? "all",
+    resync: `${config.resyncMs / 1000}s`,
+    concurrency: config.concurrency,
+    defaultDruidUrl: config.defaultDruidUrl,
+    leaderElection: config.leaderElect ? `${config.leaseNamespace}/${config.leaseName}` : "off",
+    node: process.version,
+  });
+
+  const api = new KubeApi(kubeConfig);
+  const metrics = new ControllerMetrics();
+  let ca: string | undefined;
+  if (config.druidCaFile) {
+    try {
+      ca = readFileSync(config.druidCaFile, "utf8");
+    } catch (error) {
+      logger.error("cannot read DRUID_CA_FILE", { path: config.druidCaFile, error: (error as Error).message });
+      process.exit(2);
+    }
+  }
+  const manager = new Manager({
+    kubeConfig,
+    api,
+    namespaces: config.watchNamespaces ?? [undefined],
+    settings: { resyncMs: config.resyncMs, settleMs: config.settleMs, allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets, defaultDruidUrl: config.defaultDruidUrl },
+    concurrency: config.concurrency,
+    backoff: { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs },
+    druid: { dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}) }), requestTimeoutMs: config.druidRequestTimeoutMs, retries: config.druidRetries },
+    validator: createValidator(),
+    events: new EventRecorder(api, logger, config.identity),
+    metrics,
+    logger,
+  });
+
+  const probes = { ready: () => (manager.synced ? { ok: true, detail: "caches synced" } : { ok: false, detail: "caches not synced yet" }) };
+  const sameAddress = config.metricsAddress.host === config.healthAddress.host && config.metricsAddress.port === config.healthAddress.port;
+  const servers = sameAddress
+    ? [await startHttpServer(config.healthAddress, { probes, registry: metrics.registry })]
+    : [await startHttpServer(config.healthAddress, { probes }), await startHttpServer(config.metricsAddress, { registry: metrics.registry })];
+  logger.info("serving probes and metrics", { health: config.healthAddress, metrics: config.metricsAddress });
+
+  const stateGauge = setInterval(() => metrics.setResourceStates(manager.stateCounts()), 15_000);
+  stateGauge.unref();
+
+  let elector: LeaderElector | undefined;
+  let shuttingDown = false;
+  const shutdown = async (signal: string, code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info("shutting down: no new work; waiting for in-flight reconciles", { signal, deadlineMs: config.shutdownTimeoutMs });
+    const unfinished = await manager.stop(config.shutdownTimeoutMs);
+    if (unfinished.length > 0) logger.warn("reconciles still running at the deadline; the next leader finishes them", { keys: unfinished });
+    await elector?.stop();
+    metrics.setLeader(config.leaseName, false);
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    logger.info("stopped", { signal });
+    // Let winston flush before exiting.
+    setTimeout(() => process.exit(code), 100).unref();
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+  process.on("SIGINT", () => void shutdown("SIGINT", 0));
+
+  await manager.startInformers();
+  logger.info("caches synced");
+
+  if (!config.leaderElect) {
+    metrics.setLeader(config.leaseName, true);
+    manager.startWorkers();
+    return;
+  }
+  metrics.setLeader(config.leaseName, false);
+  elector = new LeaderElector(kubeConfig, {
+    name: config.leaseName,
+    namespace: config.leaseNamespace,
+    identity: config.identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    logger,
+    onStartedLeading: () => {
+      metrics.setLeader(config.leaseName, true);
+      manager.startWorkers();
+    },
+    onStoppedLeading: () => {
+      // Another replica may act from now on: stop at once, as controller-runtime does.
+      metrics.setLeader(config.leaseName, false);
+      manager.queue.pause();
+      logger.error("leadership lost; exiting so a fresh process can stand by");
+      setTimeout(() => process.exit(1), 100).unref();
+    },
+  });
+  elector.start();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`druid-ingestion-controller: fatal: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
