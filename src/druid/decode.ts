@@ -36,8 +36,9 @@ export function decodeSupervisorList(body: unknown): LiveSupervisor[] {
     if (!isObject(entry) || typeof entry["id"] !== "string") throw new DecodeError(`supervisor list entry ${i} has no string id`);
     const spec = isObject(entry["spec"]) ? (entry["spec"] as JsonObject) : undefined;
     const state = optString(entry["state"]);
-    // `suspended` is only filled for some list variants; the spec's flag is reliable.
-    const suspended = optBool(entry["suspended"]) ?? (spec?.["suspended"] === true || state === "SUSPENDED");
+    // The list's own `suspended` is not reliable (Druid 33 reports false right after a
+    // suspend); the stored spec's flag is, so it wins when the list carries specs.
+    const suspended = spec ? spec["suspended"] === true : (optBool(entry["suspended"]) ?? state === "SUSPENDED");
     return { id: entry["id"], state, detailedState: optString(entry["detailedState"]), healthy: optBool(entry["healthy"]), suspended, spec };
   });
 }
