@@ -148,6 +148,8 @@ wait_until "etcd ($ETCD_URL/health)" 60 "$(pidfile_of etcd)" healthy_etcd
 # --endpoint-reconciler-type=none: the apiserver would otherwise publish its advertise address
 # as the endpoint of the `default/kubernetes` Service every 10 s and log an error each time,
 # since Endpoints may not hold loopback addresses. The Service itself (10.0.0.1) still exists.
+# --shutdown-send-retry-after: on SIGTERM, wait for in-flight requests, then give open
+# connections 2 s; by default an open watch (a test's informer) holds shutdown up to 60 s.
 start_component kube-apiserver "$STACK_APISERVER_PORT" \
   --etcd-servers="$ETCD_URL" \
   --bind-address=127.0.0.1 \
@@ -165,6 +167,7 @@ start_component kube-apiserver "$STACK_APISERVER_PORT" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$KUBE_PKI/sa.pub" \
   --service-account-signing-key-file="$KUBE_PKI/sa.key" \
+  --shutdown-send-retry-after=true \
   --profiling=false
 wait_until "kube-apiserver ($APISERVER_URL/readyz)" 180 "$(pidfile_of kube-apiserver)" healthy_kube-apiserver
 
