@@ -134,8 +134,10 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     await new Promise((r) => setTimeout(r, 6000)); // more than one resync period (5 s here)
     assert.equal(await supervisorHistoryLength(ds), historyBefore + 1, "no POST for an unrelated change or on resync");
 
-    // Idle: several resyncs later, no status write (resourceVersion unchanged).
-    const rv = (await kube.getIngestion(ns, "ing"))?.metadata.resourceVersion;
+    // Idle: once Druid's state has settled (the supervisor is past PENDING), several resyncs
+    // make no status write (resourceVersion unchanged) and no POST.
+    const settled = await waitForStatus(ns, "ing", "a settled Druid state", (i) => synced(i) && ["Running", "Idle", "Unhealthy"].includes(condition(i, "Ready")?.reason ?? ""), 180_000);
+    const rv = settled.metadata.resourceVersion;
     await new Promise((r) => setTimeout(r, 11_000));
     assert.equal((await kube.getIngestion(ns, "ing"))?.metadata.resourceVersion, rv, "no write to the API server while idle");
     assert.equal(await supervisorHistoryLength(ds), historyBefore + 1);

@@ -112,7 +112,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   let total = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const match = /^[^{ ]+(?:\{([^}]*)\})? (\S+)/.exec(line);
+    // Label values may contain braces (endpoint="/supervisor/{id}"): match the last "} ".
+    const match = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) continue;
     const found = Object.fromEntries([...(match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) total += Number(match[2]);
