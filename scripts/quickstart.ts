@@ -1,0 +1,87 @@
+// The README's first command: start the local real stack (unless KUBECONFIG and DRUID_URL
+// name an existing cluster and Druid), install the CRD, run the controller, apply the example
+// DruidIngestion and show the supervisor Druid now runs. Keeps the controller running until
+// Ctrl-C; with --once it stops after showing the result.
+import { mkdirSync, createWriteStream, readFileSync } from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { loadAll } from "js-yaml";
+import { ApiException } from "@kubernetes/client-node";
+import { condition, Kube } from "../test/support/kube.ts";
+import { DruidProbe } from "../test/support/druid.ts";
+import { ensureStack, REPO_ROOT, stackEnv } from "../test/support/stack.ts";
+import { waitFor } from "../test/support/wait.ts";
+
+const once = process.argv.includes("--once");
+const NAMESPACE = "druid-quickstart";
+const say = (text: string): void => void process.stdout.write(`\n==> ${text}\n`);
+
+say("starting the local stack (first run builds kube-apiserver and fetches Druid: several minutes)");
+ensureStack();
+const env = stackEnv();
+const kube = Kube.admin(env);
+const druid = new DruidProbe(env);
+
+say(`installing the DruidIngestion CRD into ${kube.kc.getCurrentCluster()?.server}`);
+await kube.installCrd();
+
+const logDir = path.join(REPO_ROOT, ".stack");
+mkdirSync(logDir, { recursive: true });
+const logFile = path.join(logDir, "controller.log");
+say(`starting the controller (JSON logs: ${logFile})`);
+const log = createWriteStream(logFile, { flags: "a" });
+const controller = spawn(process.execPath, [path.join(REPO_ROOT, "src/main.ts")], {
+  env: { ...process.env, KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, RESYNC_PERIOD: "15s", METRICS_BIND_ADDRESS: "127.0.0.1:8383", HEALTH_PROBE_BIND_ADDRESS: "127.0.0.1:8384" },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+controller.stdout.pipe(log);
+controller.stderr.pipe(log);
+let stopping = false;
+controller.on("exit", (code) => {
+  if (!stopping) {
+    process.stderr.write(`controller exited with ${code}; see ${logFile}\n`);
+    process.exit(1);
+  }
+});
+
+const stop = async (code: number): Promise<never> => {
+  stopping = true;
+  controller.kill("SIGTERM");
+  await new Promise((resolve) => controller.once("exit", resolve));
+  process.exit(code);
+};
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+try {
+  say(`applying deploy/examples/druid-auth-secret.yaml and deploy/examples/kafka-ingestion-native.yaml in namespace ${NAMESPACE}`);
+  await kube.core.createNamespace({ body: { metadata: { name: NAMESPACE } } }).catch((e: unknown) => {
+    if (!(e instanceof ApiException && e.code === 409)) throw e;
+  });
+  for (const file of ["druid-auth-secret.yaml", "kafka-ingestion-native.yaml"]) {
+    for (const doc of loadAll(readFileSync(path.join(REPO_ROOT, "deploy/examples", file), "utf8")) as Array<{ kind: string; metadata: { name: string } }>) {
+      if (doc.kind === "Secret") {
+        await kube.core.createNamespacedSecret({ namespace: NAMESPACE, body: doc as never }).catch((e: unknown) => {
+          if (!(e instanceof ApiException && e.code === 409)) throw e;
+        });
+      } else if (!(await kube.getIngestion(NAMESPACE, doc.metadata.name))) {
+        await kube.createIngestion(NAMESPACE, doc);
+      }
+    }
+  }
+  const ingestion = await waitFor("the example to be synced", async () => {
+    const i = await kube.getIngestion(NAMESPACE, "kafka-2");
+    return condition(i, "Synced")?.status === "True" ? i : false;
+  }, 120_000);
+  const id = ingestion.status?.supervisorId as string;
+  const live = await waitFor("Druid to list the supervisor", () => druid.supervisor(id));
+  say(`Druid runs supervisor "${live.id}" (state ${live.state ?? "?"}) for DruidIngestion ${NAMESPACE}/kafka-2`);
+  process.stdout.write(`    status.conditions: ${(ingestion.status?.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason})`).join(" ")}\n`);
+  process.stdout.write(`    see it yourself:  curl -u ${env.druidUser}:${env.druidPassword} '${env.druidUrl}/druid/indexer/v1/supervisor?state=true'\n`);
+  process.stdout.write(`    Kubernetes:       export KUBECONFIG=${env.kubeconfig}; kubectl -n ${NAMESPACE} get druidingestions\n`);
+  if (once) await stop(0);
+  say("the controller keeps running; edit the resource (e.g. spec.suspend: true) and watch Druid follow. Ctrl-C stops it.");
+} catch (error) {
+  process.stderr.write(`quickstart failed: ${(error as Error).message}\nlast controller logs: ${logFile}\n`);
+  await stop(1);
+}
