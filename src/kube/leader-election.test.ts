@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ApiException, type V1Lease } from "@kubernetes/client-node";
+import { silentLogger } from "../observability/logger.ts";
+import { LeaderElector } from "./leader-election.ts";
+
+/** An in-memory Lease store with the API server's optimistic concurrency. */
+function leaseStore() {
+  let lease: V1Lease | undefined;
+  let version = 0;
+  const conflict = () => new ApiException(409, "Conflict", "", {});
+  const sent: V1Lease[] = [];
+  return {
+    sent,
+    get current() { return lease; },
+    async readNamespacedLease(): Promise<V1Lease> {
+      if (!lease) throw new ApiException(404, "NotFound", "", {});
+      return structuredClone(lease);
+    },
+    async createNamespacedLease({ body }: { body: V1Lease }): Promise<V1Lease> {
+      sent.push(body);
+      if (lease) throw conflict();
+      lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++version) } };
+      return structuredClone(lease);
+    },
+    async replaceNamespacedLease({ body }: { body: V1Lease }): Promise<V1Lease> {
+      if (!lease || body.metadata?.resourceVersion !== lease.metadata?.resourceVersion) throw conflict();
+      lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++version) } };
+      return structuredClone(lease);
+    },
+  };
+}
+
+function elector(store: ReturnType<typeof leaseStore>, identity: string, clock: { now: number }) {
+  return new LeaderElector(store as never, {
+    name: "l", namespace: "ns", identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+  });
+}
+
+test("the first candidate creates the lease; a second cannot take a fresh one", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  const a = elector(store, "a", clock);
+  const b = elector(store, "b", clock);
+  assert.equal(await a.tryAcquireOrRenew(), true);
+  assert.equal(store.current?.spec?.holderIdentity, "a");
+  assert.equal(await b.tryAcquireOrRenew(), false);
+  clock.now += 5000;
+  assert.equal(await a.tryAcquireOrRenew(), true, "the holder renews");
+  assert.equal(await b.tryAcquireOrRenew(), false);
+});
+
+test("a standby takes over only after the lease went unrenewed for its duration (by its own clock)", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  const a = elector(store, "a", clock);
+  const b = elector(store, "b", clock);
+  await a.tryAcquireOrRenew();
+  assert.equal(await b.tryAcquireOrRenew(), false); // b first sees the record now
+  clock.now += 14_000;
+  assert.equal(await b.tryAcquireOrRenew(), false, "not yet expired");
+  clock.now += 2000;
+  assert.equal(await b.tryAcquireOrRenew(), true, "expired: taken over");
+  assert.equal(store.current?.spec?.holderIdentity, "b");
+  assert.equal(store.current?.spec?.leaseTransitions, 1);
+  assert.equal(await a.tryAcquireOrRenew(), false, "the old leader cannot renew any more");
+});
+
+test("times are sent as MicroTime (six fractional digits)", async () => {
+  const store = leaseStore();
+  await elector(store, "a", { now: Date.UTC(2026, 0, 1, 0, 0, 0, 123) }).tryAcquireOrRenew();
+  assert.equal(store.sent[0]?.spec?.renewTime?.toISOString(), "2026-01-01T00:00:00.123000Z");
+  assert.equal(store.sent[0]?.spec?.acquireTime?.toISOString(), "2026-01-01T00:00:00.123000Z");
+});
+
+test("two candidates racing on the same record: exactly one wins", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  const results = await Promise.all(["a", "b", "c"].map((id) => elector(store, id, clock).tryAcquireOrRenew()));
+  assert.equal(results.filter(Boolean).length, 1);
+});
+
+test("stop() releases the lease so a standby takes over at once", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  let started = 0;
+  const a = new LeaderElector(store as never, {
+    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
+    logger: silentLogger(), onStartedLeading: () => { started++; }, onStoppedLeading: () => {}, now: () => clock.now,
+  });
+  a.start();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(started, 1);
+  assert.equal(a.isLeader, true);
+  await a.stop();
+  assert.equal(store.current?.spec?.holderIdentity, "");
+  const b = elector(store, "b", clock);
+  assert.equal(await b.tryAcquireOrRenew(), true, "no waiting for the lease duration");
+});
