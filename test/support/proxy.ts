@@ -8,6 +8,8 @@ export class DruidProxy {
   private readonly target: URL;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Added before each new connection is forwarded, to make Druid slow. */
+  delayMs = 0;
 
   private constructor(target: string, port: number) {
     this.target = new URL(target);
@@ -26,19 +28,26 @@ export class DruidProxy {
 
   async restart(): Promise<void> {
     if (this.server) return;
-    const server = createServer((client) => {
-      const upstream = createConnection({ host: this.target.hostname, port: Number(this.target.port) });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
+    const server = createServer((client) => this.forward(client));
     await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
     this.server = server;
+  }
+
+  private forward(client: Socket): void {
+    const upstream = createConnection({ host: this.target.hostname, port: Number(this.target.port) });
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+      s.on("error", () => s.destroy());
+    }
+    // Each request's bytes are held for delayMs (timers of equal delay fire in order).
+    client.on("data", (chunk) => {
+      if (this.delayMs <= 0) upstream.write(chunk);
+      else setTimeout(() => upstream.destroyed || upstream.write(chunk), this.delayMs);
+    });
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
   }
 
   async stop(): Promise<void> {
