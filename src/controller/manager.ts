@@ -91,6 +91,7 @@ export class Manager {
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part) => metrics.snapshotFetched(part) });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,
+      allIngestions: () => this.ingestions.informers.flatMap((i) => i.list() as DruidIngestion[]),
       configMaps: this.configMaps,
       secrets: { get: (namespace, name) => this.secrets.get(name, namespace) },
       routerServices: this.services,

@@ -12,6 +12,7 @@ import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { describeApiError, isApiStatus, type KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
+import { otherLiveClaim, ownerOtherThan } from "./claims.ts";
 import { resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
 import { executePlan, failureOf } from "./execute.ts";
 import { planDeletion, planIngestion, type Observed } from "./plan.ts";
@@ -31,6 +32,8 @@ export interface ReconcilerSettings {
 
 export interface ReconcilerDeps {
   ingestions: { get(name: string, namespace: string): KubernetesObject | undefined };
+  /** Every DruidIngestion in the cache, to find two resources claiming one supervisor. */
+  allIngestions(): Iterable<DruidIngestion>;
   configMaps: { get(name: string, namespace: string): V1ConfigMap | undefined };
   secrets: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
@@ -132,6 +135,15 @@ export class Reconciler {
       return { requeueAfterMs: this.jitteredResync() };
     }
 
+    if (desired.kind === "supervisor") {
+      const owner = ownerOtherThan(ingestion, desired.supervisorId, target.baseUrl, this.deps.allIngestions());
+      if (owner) {
+        const message = `supervisor ${desired.supervisorId} on ${target.baseUrl} is already managed by DruidIngestion ${owner.key}; give this resource another dataSource (or, on Druid 34+, a top-level id), or delete one of the two. Nothing was sent to Druid`;
+        await this.report(log, ingestion, { ingestion, now, failure: { reason: "SupervisorConflict", message } });
+        return { requeueAfterMs: this.jitteredResync() };
+      }
+    }
+
     const configMap = desiredConfigMap(ingestion, desired);
     const configMapName = configMap.metadata?.name as string;
     if (!configMapUpToDate(this.deps.configMaps.get(configMapName, ingestion.metadata.namespace), configMap)) {
@@ -230,12 +242,18 @@ export class Reconciler {
         await this.reportDeletionBlocked(log, ingestion, now, error.failure);
         return { error: new Error(error.failure.message) };
       }
-      const client = this.deps.druidClient(target);
-      const version = await client.version().catch(() => "0");
-      outcome = await executePlan(actions, client, this.deps.snapshots, version);
-      if (outcome.failed) {
-        await this.reportDeletionBlocked(log, ingestion, now, outcome.failed.failure, outcome);
-        return { error: new Error(outcome.failed.failure.message) };
+      const terminate = actions.find((a) => a.kind === "terminateSupervisor");
+      const owner = terminate && otherLiveClaim(ingestion, terminate.supervisorId, target.baseUrl, this.deps.allIngestions());
+      if (owner) {
+        // Another resource manages this supervisor (and its datasource's compaction/rules).
+        log.info("leaving the supervisor to the resource that manages it", { supervisorId: terminate.supervisorId, owner: owner.key });
+      } else {
+        // Deletion submits nothing, so the Druid version (which only shapes submissions) is not needed.
+        outcome = await executePlan(actions, this.deps.druidClient(target), this.deps.snapshots, "");
+        if (outcome.failed) {
+          await this.reportDeletionBlocked(log, ingestion, now, outcome.failed.failure, outcome);
+          return { error: new Error(outcome.failed.failure.message) };
+        }
       }
     }
     for (const event of eventsFor(ingestion.status, ingestion.status ?? {}, outcome, false)) await this.deps.events.record(ingestion, event);

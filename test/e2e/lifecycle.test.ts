@@ -307,6 +307,28 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     await waitFor("suspended after unpause", async () => (await druid.supervisor(ds))?.state === "SUSPENDED");
   });
 
+  test("two resources naming one supervisor: the newer stands down, and deleting it leaves the supervisor", async () => {
+    const first = await namespaceWithSecret("claim-a");
+    const second = await namespaceWithSecret("claim-b");
+    const ds = unique("claimed");
+    await kube.createIngestion(first, manifest("ing", ds));
+    await waitForStatus(first, "ing", "synced", synced);
+    const historyBefore = await supervisorHistoryLength(ds);
+    const other = kafkaSupervisorSpec(ds, bootstrap);
+    (other["spec"] as { tuningConfig: Record<string, unknown> }).tuningConfig["maxRowsInMemory"] = 4242;
+    await kube.createIngestion(second, manifest("ing", ds, { ingestion: { type: "kafka", nativeSpec: other } }));
+    const conflict = await waitForStatus(second, "ing", "conflict", (i) => condition(i, "Synced")?.reason === "SupervisorConflict");
+    assert.match(condition(conflict, "Synced")?.message ?? "", new RegExp(`already managed by DruidIngestion ${first}/ing`));
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.equal(await supervisorHistoryLength(ds), historyBefore, "the newer resource sent nothing to Druid");
+    await kube.deleteIngestion(second, "ing");
+    await waitFor("newer resource gone", async () => !(await kube.getIngestion(second, "ing")));
+    assert.ok(await druid.supervisor(ds), "the owner's supervisor survives");
+    await kube.deleteIngestion(first, "ing");
+    await waitFor("owner gone", async () => !(await kube.getIngestion(first, "ing")));
+    assert.equal(await druid.supervisor(ds), undefined);
+  });
+
   test("the example manifests apply unchanged and run", async () => {
     const ns = await kube.createNamespace("examples");
     namespaces.push(ns);
