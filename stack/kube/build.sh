@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the wrapper Go modules in
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the wrapper Go modules in
 # stack/kube/etcd and stack/kube/kube into
 #   $DIC_CACHE_DIR/bin/kube-<k8s version>-etcd-<etcd version>-<hash>/
 # where <hash> covers the wrappers' go.mod, go.sum and main.go files, so any change to them
@@ -31,7 +31,7 @@ src_hash() {
     | while read -r f; do printf '%s\n' "$f"; cat "$f"; done) | sha256sum | cut -c1-12
 }
 BIN_DIR="$DIC_CACHE_DIR/bin/kube-${K8S_VERSION#v}-etcd-${ETCD_VERSION#v}-$(src_hash)"
-BINARIES=(etcd kube-apiserver kube-controller-manager)
+BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
 
 complete() {
   local b
@@ -108,14 +108,15 @@ k8s_ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$K8S_MINOR -X $pkg.gitTreeState=clean"
 done
-run_build "kube-apiserver + kube-controller-manager" "$KUBE_SRC/kube" -ldflags "$k8s_ldflags" \
-  -o "$tmp/" ./cmd/kube-apiserver ./cmd/kube-controller-manager
+run_build "kube-apiserver + kube-controller-manager + kubectl" "$KUBE_SRC/kube" -ldflags "$k8s_ldflags" \
+  -o "$tmp/" ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kubectl
 
 for b in "${BINARIES[@]}"; do
   [ -x "$tmp/$b" ] || die "build finished but $b is missing (full log: $build_log)"
 done
 "$tmp/etcd" --version >> "$build_log" 2>&1 || die "the built etcd does not run (full log: $build_log)"
 "$tmp/kube-apiserver" --version >> "$build_log" 2>&1 || die "the built kube-apiserver does not run (full log: $build_log)"
+"$tmp/kubectl" version --client >> "$build_log" 2>&1 || die "the built kubectl does not run (full log: $build_log)"
 {
   echo "k8s.io/kubernetes $K8S_VERSION"
   echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION"

@@ -2,7 +2,7 @@
 # Starts a real etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 for e2e tests.
 # Idempotent: components already running are kept; exits 0 at once if all are healthy.
 #
-#   bash stack/kube/up.sh        then   source "$DIC_STACK_DIR/kube.env"   (KUBECONFIG, ...)
+#   bash stack/kube/up.sh        then   source "$DIC_STACK_DIR/kube.env"   (KUBECONFIG, STACK_KUBECTL, ...)
 #
 # Ports (env): STACK_ETCD_PORT 32379, STACK_ETCD_PEER_PORT 32380, STACK_APISERVER_PORT 36443,
 # STACK_KCM_PORT 30257. State under $DIC_STACK_DIR/kube (pki/, etcd/, logs/, *.pid).
@@ -19,6 +19,16 @@ all_healthy() {
   done
 }
 if all_healthy && [ -f "$KUBE_ENV_FILE" ]; then
+  # A stack started before kubectl was part of the build: build it (quick with a warm Go
+  # cache) and add STACK_KUBECTL to the env file, without restarting anything.
+  kubectl_bin="$(bash "$KUBE_DIR/build.sh" --print)/kubectl"
+  if ! grep -qxF "export STACK_KUBECTL=$kubectl_bin" "$KUBE_ENV_FILE" || [ ! -x "$kubectl_bin" ]; then
+    kubectl_bin="$(bash "$KUBE_DIR/build.sh")/kubectl"
+    tmp="$(mktemp "$KUBE_ENV_FILE.XXXXXX")"
+    { grep -v '^export STACK_KUBECTL=' "$KUBE_ENV_FILE"; echo "export STACK_KUBECTL=$kubectl_bin"; } > "$tmp"
+    mv "$tmp" "$KUBE_ENV_FILE"
+    log "added STACK_KUBECTL=$kubectl_bin to $KUBE_ENV_FILE"
+  fi
   log "kube stack already running and healthy ($APISERVER_URL); env: $KUBE_ENV_FILE"
   exit 0
 fi
@@ -204,6 +214,7 @@ cat > "$tmp" <<EOF
 export KUBECONFIG=$ADMIN_KUBECONFIG
 export STACK_KUBE_CA=$KUBE_PKI/ca.crt
 export STACK_KUBE_SERVER=$APISERVER_URL
+export STACK_KUBECTL=$BIN_DIR/kubectl
 EOF
 mv "$tmp" "$KUBE_ENV_FILE"
 log "kube stack up: $APISERVER_URL ($("$BIN_DIR/kube-apiserver" --version 2>/dev/null)); source $KUBE_ENV_FILE"
