@@ -8,10 +8,12 @@ source "$DRUID_STACK_SRC/../lib.sh"
 : "${STACK_ZK_PORT:=32181}"
 : "${STACK_DERBY_PORT:=31527}"
 : "${STACK_DRUID_PORT:=38081}"
+: "${STACK_DRUID_MM_PORT:=38091}"              # MiddleManager HTTP
 : "${STACK_DRUID_PEON_PORTS:=38100-38139}"     # ports of forked task JVMs (peons)
 : "${STACK_DRUID_PASSWORD:=admin-password-for-tests}"
 : "${STACK_DRUID_SYSTEM_PASSWORD:=internal-password-for-tests}"   # user druid_system
 : "${STACK_DRUID_HEAP:=768m}"
+: "${STACK_DRUID_WORKER_CAPACITY:=6}"          # task slots (each Kafka task = one ~0.5 GB peon JVM)
 : "${STACK_KAFKA:=1}"                           # 1: run a local Kafka broker (KRaft)
 : "${STACK_KAFKA_PORT:=39092}"
 : "${STACK_KAFKA_CONTROLLER_PORT:=39093}"
@@ -32,6 +34,7 @@ VAR="$STATE/var"
 ZK_PID="$STATE/zk.pid"
 KAFKA_PID="$STATE/kafka.pid"
 DRUID_PID="$STATE/druid.pid"
+MM_PID="$STATE/middlemanager.pid"
 ENV_FILE="$DIC_STACK_DIR/druid.env"
 DRUID_URL="http://127.0.0.1:$STACK_DRUID_PORT"
 export DRUID_VERSION KAFKA_VERSION
@@ -84,6 +87,9 @@ overlord_leader() { dcurl "$DRUID_URL/druid/indexer/v1/isLeader" 2>/dev/null | g
 coordinator_leader() { dcurl "$DRUID_URL/druid/coordinator/v1/isLeader" 2>/dev/null | grep -q '"leader":true'; }
 supervisors_ok() {
   [ "$(dcurl_auth -o /dev/null -w '%{http_code}' "$DRUID_URL/druid/indexer/v1/supervisor" 2>/dev/null)" = "200" ]
+}
+worker_registered() {
+  dcurl_auth "$DRUID_URL/druid/indexer/v1/workers" 2>/dev/null | grep -q "\"host\":\"127.0.0.1:$STACK_DRUID_MM_PORT\""
 }
 druid_ready() { druid_health_ok && overlord_leader && coordinator_leader && supervisors_ok; }
 kafka_ok() { port_listening "$STACK_KAFKA_PORT"; }

@@ -13,7 +13,9 @@ for a in "$@"; do
   esac
 done
 
-# Druid first (it holds the Derby server and forks peons in its process group), then Kafka, ZK
+# MiddleManager first (its process group holds the peons), then the coordinator-overlord
+# (it holds the Derby server), then Kafka and ZooKeeper
+stop_pid middlemanager "$MM_PID"
 stop_pid druid "$DRUID_PID"
 stop_pid kafka "$KAFKA_PID"
 stop_pid zookeeper "$ZK_PID"

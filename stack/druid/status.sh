@@ -21,6 +21,8 @@ fi
 
 ok=1; pid_alive "$DRUID_PID" && druid_health_ok && ok=0
 report druid "$ok" "$DRUID_URL, Druid $DRUID_VERSION, $(pidinfo "$DRUID_PID")"
+ok=1; pid_alive "$MM_PID" && worker_registered && ok=0
+report middlemgr "$ok" "127.0.0.1:$STACK_DRUID_MM_PORT, $(pidinfo "$MM_PID"), registered with the overlord"
 ok=1; overlord_leader && ok=0;    report overlord "$ok" "/druid/indexer/v1/isLeader"
 ok=1; coordinator_leader && ok=0; report coordinator "$ok" "/druid/coordinator/v1/isLeader"
 ok=1; supervisors_ok && ok=0;     report supervisors "$ok" "authenticated GET /druid/indexer/v1/supervisor"

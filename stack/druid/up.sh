@@ -23,7 +23,7 @@ write_env() {
 }
 
 all_up() {
-  pid_alive "$ZK_PID" && pid_alive "$DRUID_PID" && druid_ready || return 1
+  pid_alive "$ZK_PID" && pid_alive "$DRUID_PID" && pid_alive "$MM_PID" && druid_ready && worker_registered || return 1
   if [ "$STACK_KAFKA" = 1 ]; then pid_alive "$KAFKA_PID" && kafka_ok || return 1; fi
 }
 
@@ -49,13 +49,16 @@ render() {
   local s
   s="$(cat "$1")"
   s="${s//@DRUID_HOME@/$DRUID_HOME}"
+  s="${s//@JAVA@/$JAVA}"
   s="${s//@VAR_DIR@/$VAR}"
   s="${s//@ZK_PORT@/$STACK_ZK_PORT}"
   s="${s//@ZK_DATA_DIR@/$STATE/zk}"
   s="${s//@DERBY_PORT@/$STACK_DERBY_PORT}"
   s="${s//@DRUID_PORT@/$STACK_DRUID_PORT}"
+  s="${s//@MM_PORT@/$STACK_DRUID_MM_PORT}"
   s="${s//@PEON_START_PORT@/$PEON_START}"
   s="${s//@PEON_END_PORT@/$PEON_END}"
+  s="${s//@WORKER_CAPACITY@/$STACK_DRUID_WORKER_CAPACITY}"
   s="${s//@PEON_JAVA_OPTS@/$PEON_JAVA_OPTS}"
   s="${s//@ADMIN_PASSWORD@/$STACK_DRUID_PASSWORD}"
   s="${s//@SYSTEM_PASSWORD@/$STACK_DRUID_SYSTEM_PASSWORD}"
@@ -68,6 +71,7 @@ render() {
 mkdir -p "$LOGS" "$VAR/tmp" "$STATE/zk" "$CONF_OUT"
 render "$DRUID_STACK_SRC/conf/common.runtime.properties" "$CONF_OUT/_common/common.runtime.properties"
 render "$DRUID_STACK_SRC/conf/coordinator-overlord/runtime.properties" "$CONF_OUT/coordinator-overlord/runtime.properties"
+render "$DRUID_STACK_SRC/conf/middleManager/runtime.properties" "$CONF_OUT/middleManager/runtime.properties"
 render "$DRUID_STACK_SRC/conf/zoo.cfg" "$CONF_OUT/zoo.cfg"
 render "$DRUID_STACK_SRC/conf/kafka-server.properties" "$CONF_OUT/kafka-server.properties"
 cp "$DRUID_STACK_SRC"/conf/log4j2*.xml "$CONF_OUT/"
@@ -81,6 +85,7 @@ check_port_free() { # <port> <what> <pidfile>
 check_port_free "$STACK_ZK_PORT" "ZooKeeper" "$ZK_PID"
 check_port_free "$STACK_DRUID_PORT" "Druid HTTP" "$DRUID_PID"
 check_port_free "$STACK_DERBY_PORT" "Derby" "$DRUID_PID"
+check_port_free "$STACK_DRUID_MM_PORT" "Druid MiddleManager" "$MM_PID"
 if [ "$STACK_KAFKA" = 1 ]; then
   check_port_free "$STACK_KAFKA_PORT" "Kafka" "$KAFKA_PID"
   check_port_free "$STACK_KAFKA_CONTROLLER_PORT" "Kafka controller" "$KAFKA_PID"
@@ -117,21 +122,28 @@ if [ "$STACK_KAFKA" = 1 ]; then
   fi
 fi
 
-# ---- Druid: coordinator with asOverlord, everything on the plain classpath -----------------
-if pid_alive "$DRUID_PID"; then
-  log "druid already running (pid $(cat "$DRUID_PID"))"
-else
-  start_bg druid "$LOGS/druid.out" "$DRUID_PID" \
-    "$JAVA" -server "-Xms$STACK_DRUID_HEAP" "-Xmx$STACK_DRUID_HEAP" -XX:MaxDirectMemorySize=256m \
-    -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC -XX:+UseStringDeduplication \
+# ---- Druid: coordinator with asOverlord + a MiddleManager, everything on the plain classpath ----
+# start_druid <name> <pidfile> <conf dir> <heap> <druid command...>
+start_druid() {
+  local name="$1" pidfile="$2" confdir="$3" heap="$4"; shift 4
+  if pid_alive "$pidfile"; then
+    log "$name already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  # shellcheck disable=SC2086  # STACK_DRUID_EXTRA_OPTS is a list of JVM options
+  start_bg "$name" "$LOGS/$name.out" "$pidfile" \
+    "$JAVA" -server "-Xms$heap" "-Xmx$heap" -XX:MaxDirectMemorySize=256m \
+    -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC \
     -Duser.timezone=UTC -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$VAR/tmp" \
-    "-Dlog4j.configurationFile=$CONF_OUT/log4j2.xml" "-Ddruid.log.dir=$LOGS" \
+    "-Dlog4j.configurationFile=$CONF_OUT/log4j2.xml" "-Ddruid.log.dir=$LOGS" "-Ddruid.log.name=$name" \
     -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
-    -Dderby.stream.error.file="$LOGS/derby.log" \
-    "${JAVA17_FLAGS[@]}" \
-    -cp "$CONF_OUT/_common:$CONF_OUT/coordinator-overlord:$DRUID_HOME/lib/*" \
-    org.apache.druid.cli.Main server coordinator
-fi
+    "-Dderby.stream.error.file=$LOGS/derby.log" \
+    "${JAVA17_FLAGS[@]}" ${STACK_DRUID_EXTRA_OPTS:-} \
+    -cp "$CONF_OUT/_common:$CONF_OUT/$confdir:$DRUID_HOME/lib/*" \
+    org.apache.druid.cli.Main server "$@"
+}
+start_druid druid "$DRUID_PID" coordinator-overlord "$STACK_DRUID_HEAP" coordinator
+start_druid middlemanager "$MM_PID" middleManager 128m middleManager
 
 if [ "$STACK_KAFKA" = 1 ]; then
   wait_until "kafka on 127.0.0.1:$STACK_KAFKA_PORT" 90 "$KAFKA_PID" kafka_ok
@@ -139,6 +151,7 @@ fi
 wait_until "druid /status/health" "$STACK_UP_TIMEOUT" "$DRUID_PID" druid_health_ok
 wait_until "overlord leadership" "$STACK_UP_TIMEOUT" "$DRUID_PID" overlord_leader
 wait_until "coordinator leadership" "$STACK_UP_TIMEOUT" "$DRUID_PID" coordinator_leader
+wait_until "middleManager registered with the overlord" "$STACK_UP_TIMEOUT" "$MM_PID" worker_registered
 
 # Supervisor API: 200 once the SupervisorManager started. A lasting 401 means the admin
 # password differs from the one stored in the metadata store at the first start.
