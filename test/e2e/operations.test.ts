@@ -8,7 +8,9 @@ import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
 import { condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
-import { ensureStack, stackEnv } from "../support/stack.ts";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
 ensureStack();
@@ -187,5 +189,24 @@ describe("operations", { timeout: 600_000 }, () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  test("the API server restarts under a running controller: its watches recover and new work is picked up", { skip: !env.local && "needs the local stack (it restarts kube-apiserver)" }, async () => {
+    const p = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl });
+    processes.push(p);
+    const ns = await namespace("restart");
+    await kube.createIngestion(ns, manifest("before", unique("before")));
+    await waitSynced(ns, "before");
+    const kubeStack = (script: string) => execFileSync("bash", [path.join(REPO_ROOT, "stack/kube", script)], { stdio: ["ignore", "ignore", "inherit"] });
+    kubeStack("down.sh");
+    await new Promise((r) => setTimeout(r, 3000));
+    kubeStack("up.sh");
+    const ds = unique("after");
+    await kube.createIngestion(ns, manifest("after", ds));
+    await waitSynced(ns, "after", 120_000);
+    assert.ok(await druid.supervisor(ds));
+    const messages = p.entries().map((e) => String(e["message"]));
+    assert.ok(messages.some((m) => m === "watch failed; restarting" || m === "restarting watch"), "the informers said they restarted");
+    assert.equal(await p.stop(), 0);
   });
 });
