@@ -92,7 +92,7 @@ if [ "$STACK_KAFKA" = 1 ]; then
 fi
 
 # ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on (3.8.x; it needs
-# snappy, dropwizard metrics, netty ... so the whole Druid lib/ is its classpath) -------------------------
+# snappy, dropwizard metrics, netty ..., so the whole Druid lib/ is its classpath)
 if pid_alive "$ZK_PID"; then
   log "zookeeper already running (pid $(cat "$ZK_PID"))"
 else
@@ -108,7 +108,7 @@ if [ "$STACK_KAFKA" = 1 ]; then
   if pid_alive "$KAFKA_PID"; then
     log "kafka already running (pid $(cat "$KAFKA_PID"))"
   else
-    kafka_java=("$JAVA" -XX:+UseSerialGC "-Dlog4j2.configurationFile=$CONF_OUT/log4j2-kafka.xml"
+    kafka_java=("$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-Dlog4j2.configurationFile=$CONF_OUT/log4j2-kafka.xml"
       -cp "$KAFKA_HOME/lib/*")
     if [ ! -f "$STATE/kafka/meta.properties" ]; then
       cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
@@ -133,7 +133,7 @@ start_druid() {
   # shellcheck disable=SC2086  # STACK_DRUID_EXTRA_OPTS is a list of JVM options
   start_bg "$name" "$LOGS/$name.out" "$pidfile" \
     "$JAVA" -server "-Xms$heap" "-Xmx$heap" -XX:MaxDirectMemorySize=256m \
-    -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC \
+    -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC -XX:TieredStopAtLevel=1 \
     -Duser.timezone=UTC -Dfile.encoding=UTF-8 "-Djava.io.tmpdir=$VAR/tmp" \
     "-Dlog4j.configurationFile=$CONF_OUT/log4j2.xml" "-Ddruid.log.dir=$LOGS" "-Ddruid.log.name=$name" \
     -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
