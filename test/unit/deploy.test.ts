@@ -99,8 +99,8 @@ function checkContainerSecurity(container: Doc, what: string): void {
   const env = container["env"] as Doc[];
   for (const e of env) assert.ok(knownEnv.has(e["name"]), `${what}: env ${e["name"]} is not a setting the controller reads`);
   const byName = new Map(env.map((e) => [e["name"], e]));
-  assert.deepEqual(byName.get("POD_NAME")?.["valueFrom"], { fieldRef: { fieldPath: "metadata.name" } }, `${what}: Lease identity from the downward API`);
-  assert.deepEqual(byName.get("POD_NAMESPACE")?.["valueFrom"], { fieldRef: { fieldPath: "metadata.namespace" } }, `${what}: Lease namespace from the downward API`);
+  assert.deepEqual(byName.get("POD_NAME")?.["valueFrom"], { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } }, `${what}: Lease identity from the downward API`);
+  assert.deepEqual(byName.get("POD_NAMESPACE")?.["valueFrom"], { fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }, `${what}: Lease namespace from the downward API`);
   assert.equal(byName.get("LEADER_ELECT")?.["value"], "true", `${what}: leader election on`);
   const probePort = (probe: Doc) => {
     const port = probe["httpGet"]["port"];
