@@ -11,7 +11,7 @@ function ing(name: string, created: string, status?: DruidIngestionStatus, delet
     ...(status ? { status } : {}),
   };
 }
-const claims = (id: string, endpoint = "http://d"): DruidIngestionStatus => ({ supervisorId: id, druidEndpoint: endpoint });
+const claims = (id: string, endpoint = "http://d"): DruidIngestionStatus => ({ supervisorId: id, druidEndpoint: endpoint, specHash: "h" });
 
 test("the older resource owns a supervisor; the newer one yields", () => {
   const a = ing("a", "2026-01-01T00:00:00Z", claims("s"));
@@ -26,6 +26,11 @@ test("same creation time: the name breaks the tie; another id or endpoint is no 
   assert.equal(ownerOtherThan(ing("a", t), "s", "http://d", [ing("b", t, claims("s"))]), undefined);
   assert.equal(ownerOtherThan(ing("b", "2026-02-01T00:00:00Z"), "s", "http://d", [ing("a", t, claims("other"))]), undefined);
   assert.equal(ownerOtherThan(ing("b", "2026-02-01T00:00:00Z"), "s", "http://d", [ing("a", t, claims("s", "http://elsewhere"))]), undefined);
+});
+
+test("a resource that never applied anything claims nothing", () => {
+  const failing: DruidIngestionStatus = { supervisorId: "s", druidEndpoint: "http://d" };
+  assert.equal(ownerOtherThan(ing("b", "2026-02-01T00:00:00Z"), "s", "http://d", [ing("a", "2026-01-01T00:00:00Z", failing)]), undefined);
 });
 
 test("a resource that stood down claims nothing", () => {

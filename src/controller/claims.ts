@@ -15,7 +15,8 @@ export interface Claim {
 /** What a resource's status says it manages. */
 export function claimOf(ingestion: DruidIngestion): Claim | undefined {
   const status = ingestion.status;
-  if (!status?.supervisorId || !status.druidEndpoint) return undefined;
+  // Only what was actually applied is claimed: a resource that never got through claims nothing.
+  if (!status?.supervisorId || !status.druidEndpoint || !status.specHash) return undefined;
   // A resource that stood down for a conflict records no claim.
   if (status.conditions?.some((c) => c.type === "Synced" && c.reason === "SupervisorConflict")) return undefined;
   return {

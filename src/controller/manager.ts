@@ -63,6 +63,8 @@ export class Manager {
   private readonly secrets: InformerSet<V1Secret>;
   private readonly services: InformerSet<V1Service>;
   private readonly clients = new Map<string, DruidClient>();
+  /** Secrets deleted in the last hour, as last seen, for finalizing resources that used them. */
+  private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
   /** What last triggered a reconcile per key: status-only updates are ignored. */
   private readonly fingerprints = new Map<string, string>();
 
@@ -85,7 +87,7 @@ export class Manager {
     const nsPath = (ns: string | undefined) => (ns ? `/namespaces/${ns}` : "");
     this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => this.onIngestion(e, o))));
     this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => this.onOwned(o), CONFIGMAP_SELECTOR)));
-    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (_e, o) => this.onSecret(o))));
+    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (e, o) => this.onSecret(e, o))));
     this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => this.onService(o), ROUTER_SELECTOR)));
 
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part) => metrics.snapshotFetched(part) });
@@ -94,6 +96,7 @@ export class Manager {
       allIngestions: () => this.ingestions.informers.flatMap((i) => i.list() as DruidIngestion[]),
       configMaps: this.configMaps,
       secrets: { get: (namespace, name) => this.secrets.get(name, namespace) },
+      deletedSecrets: { get: (namespace, name) => this.deletedSecrets.get(`${namespace}/${name}`)?.secret },
       routerServices: this.services,
       kube: api,
       events: options.events,
@@ -186,14 +189,21 @@ export class Manager {
     if (owner && namespace) this.queue.add(objectKey(namespace, owner.name));
   }
 
-  private onSecret(secret: V1Secret): void {
+  private onSecret(event: InformerEvent, secret: V1Secret): void {
     const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
+    const users: string[] = [];
     for (const informer of this.ingestions.informers) {
       for (const o of informer.list()) {
         const ingestion = o as DruidIngestion;
-        if (ingestion.spec && secretKeyOf(ingestion) === key) this.queue.add(objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
+        if (ingestion.spec && secretKeyOf(ingestion) === key) users.push(objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
       }
     }
+    const now = Date.now();
+    for (const [k, v] of this.deletedSecrets) if (now - v.at > 3_600_000) this.deletedSecrets.delete(k);
+    // Keep a deleted Secret only while resources that used it may still need it to clean up.
+    if (event === "delete" && users.length > 0) this.deletedSecrets.set(key, { secret, at: now });
+    else this.deletedSecrets.delete(key);
+    for (const user of users) this.queue.add(user);
   }
 
   private onService(service: V1Service): void {

@@ -36,6 +36,11 @@ export interface ReconcilerDeps {
   allIngestions(): Iterable<DruidIngestion>;
   configMaps: { get(name: string, namespace: string): V1ConfigMap | undefined };
   secrets: SecretLookup;
+  /**
+   * Secrets deleted lately, as last seen. Only deletion uses them: when a namespace is deleted,
+   * its Secrets may go before the DruidIngestions that need them to clean up Druid.
+   */
+  deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
   kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "applyConfigMap">;
   events: EventSink;
@@ -191,13 +196,21 @@ export class Reconciler {
     return { requeueAfterMs: this.jitteredResync() };
   }
 
-  private resolveTarget(ingestion: DruidIngestion): DruidTarget {
+  /**
+   * For deletion, what is gone meanwhile is taken from what was last known: the Druid URL
+   * recorded in status (the router Service may already be deleted) and deleted Secrets.
+   */
+  private resolveTarget(ingestion: DruidIngestion, forDeletion = false): DruidTarget {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
-    if (!endpoint.ok) throw new Stop(endpoint.failure);
-    const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
+    const recorded = ingestion.status?.druidEndpoint;
+    if (!endpoint.ok && !(forDeletion && recorded)) throw new Stop(endpoint.failure);
+    const secrets: SecretLookup = forDeletion
+      ? { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }
+      : this.deps.secrets;
+    const credentials = resolveCredentials(ingestion, secrets, settings.allowCrossNamespaceSecrets);
     if (!credentials.ok) throw new Stop(credentials.failure);
-    return { baseUrl: endpoint.value.url, credentials: credentials.value };
+    return { baseUrl: endpoint.ok ? endpoint.value.url : (recorded as string), credentials: credentials.value };
   }
 
   private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Observed> {
@@ -234,13 +247,19 @@ export class Reconciler {
     const now = this.nowIso();
     let outcome: Outcome = { executed: [] };
     if (actions.length > 0) {
-      let target: DruidTarget;
+      let target: DruidTarget | undefined;
       try {
-        target = this.resolveTarget(ingestion);
+        target = this.resolveTarget(ingestion, true);
       } catch (error) {
         if (!(error instanceof Stop)) throw error;
-        await this.reportDeletionBlocked(log, ingestion, now, error.failure);
-        return { error: new Error(error.failure.message) };
+        if (appliedSomething(ingestion.status)) {
+          await this.reportDeletionBlocked(log, ingestion, now, error.failure);
+          return { error: new Error(error.failure.message) };
+        }
+        // Druid was never reached for this resource (e.g. its Secret never existed): nothing to remove.
+        log.info("nothing was ever applied to Druid; removing the finalizer", { reason: error.failure.reason });
+        await this.removeFinalizer(ingestion);
+        return {};
       }
       const terminate = actions.find((a) => a.kind === "terminateSupervisor");
       const owner = terminate && otherLiveClaim(ingestion, terminate.supervisorId, target.baseUrl, this.deps.allIngestions());
@@ -310,6 +329,11 @@ export class Reconciler {
       await this.deps.events.record(ingestion, event);
     }
   }
+}
+
+/** True when status records anything that this (or the druid-operator's) controller put into Druid. */
+export function appliedSomething(status: DruidIngestionStatus | undefined): boolean {
+  return Boolean(status && (status.specHash || status.compactionHash || status.rulesHash || status["currentIngestionSpec.json"]));
 }
 
 /** A JSON merge patch from `previous` to `next`: removed keys become null. */

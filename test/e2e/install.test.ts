@@ -2,14 +2,14 @@
 // built in), then the real controller process run with the ServiceAccount's own identity (a
 // TokenRequest token, no admin rights), so the RBAC in deploy/ is proven sufficient for the
 // whole lifecycle, and the namespaced overlay is proven unable to touch other namespaces. The
-// sidecar overlay is applied over a stand-in of druid-operator's Deployment. Also runs the
-// image's start command from the image's file layout (production dependencies only, files
-// read-only) to show that layout is complete.
+// sidecar overlay is applied over a stand-in of druid-operator's Deployment. Also replays the
+// Dockerfile's build stage on the host and runs the image's start command from the result
+// (production dependencies only, files read-only, no HOME) to show that layout is complete.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ApiException, AppsV1Api, CoordinationV1Api, type V1Container, type V1Deployment } from "@kubernetes/client-node";
@@ -18,6 +18,7 @@ import { FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts
 import { ControllerProcess, freePort } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
 import { condition, ignore404, Kube } from "../support/kube.ts";
+import { replayBuildStage } from "../support/dockerfile.ts";
 import { kubectl, kubectlOk, writeKubeconfig } from "../support/kubectl.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
@@ -260,16 +261,16 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
   });
 
   test("the image's layout runs: production dependencies only, read-only files, no HOME", async () => {
-    // What the Dockerfile builds: package files, src/ without tests, crds/, `npm ci --omit=dev`.
+    // The Dockerfile's build stage replayed here (its COPY and RUN steps, .dockerignore applied):
+    // package files, crds/, src/ without tests, `npm ci --omit=dev`, pruned type declarations.
     const app = mkdtempSync(path.join(tmpdir(), "dic-image-"));
+    const npmCache = mkdtempSync(path.join(tmpdir(), "dic-npm-cache-"));
     try {
-      for (const f of ["package.json", "package-lock.json"]) cpSync(path.join(REPO_ROOT, f), path.join(app, f));
-      mkdirSync(path.join(app, "crds"));
-      cpSync(path.join(REPO_ROOT, "crds/druid.apache.org_druidingestions.yaml"), path.join(app, "crds/druid.apache.org_druidingestions.yaml"));
-      cpSync(path.join(REPO_ROOT, "src"), path.join(app, "src"), { recursive: true, filter: (src) => !src.endsWith(".test.ts") });
-      execFileSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
-      for (const dev of ["typescript", "node"]) assert.ok(!existsSync(path.join(app, "node_modules", dev)), `devDependency ${dev} is not installed`);
-      assert.equal(readdirSync(path.join(app, "src"), { recursive: true }).filter((f) => String(f).endsWith(".test.ts")).length, 0);
+      replayBuildStage(REPO_ROOT, app, { npm_config_cache: npmCache, npm_config_loglevel: "error" });
+      for (const dev of ["typescript", "node", "@types"]) assert.ok(!existsSync(path.join(app, "node_modules", dev)), `${dev} is not in the image`);
+      assert.deepEqual(readdirSync(app).sort(), ["crds", "node_modules", "package-lock.json", "package.json", "src"]);
+      assert.deepEqual(readdirSync(path.join(app, "crds")), ["druid.apache.org_druidingestions.yaml"]);
+      assert.equal((readdirSync(path.join(app, "src"), { recursive: true }) as string[]).filter((f) => f.endsWith(".test.ts")).length, 0);
       // Read-only: as with readOnlyRootFilesystem, any write would fail.
       const snapshot = () => (readdirSync(app, { recursive: true }) as string[]).sort().map((f) => `${f}:${statSync(path.join(app, f)).mtimeMs}`).join("\n");
       const before = snapshot();
@@ -321,6 +322,7 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
     } finally {
       execFileSync("chmod", ["-R", "u+w", app]);
       rmSync(app, { recursive: true, force: true });
+      rmSync(npmCache, { recursive: true, force: true });
     }
   });
 

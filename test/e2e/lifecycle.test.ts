@@ -9,7 +9,7 @@ import { loadAll } from "js-yaml";
 import { FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
-import { condition, Kube } from "../support/kube.ts";
+import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
@@ -67,15 +67,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const ns of namespaces) {
-    for (const item of ((await kube.custom.listNamespacedCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions", namespace: ns })) as { items: DruidIngestion[] }).items) {
-      await kube.deleteIngestion(ns, item.metadata.name);
-    }
-  }
-  // Give the controller a moment to terminate what the tests left behind, then stop it.
-  await new Promise((r) => setTimeout(r, 3000));
+  const left = await cleanUpNamespaces(kube, namespaces);
   const code = await controller?.stop();
-  for (const ns of namespaces) await kube.deleteNamespace(ns);
+  assert.deepEqual(left, [], "every resource was finalized");
   assert.equal(code, 0, `controller exit code; last logs:\n${controller?.tail()}`);
 });
 
@@ -239,6 +233,23 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  test("deleting the whole namespace: its Secret may go first, Druid is still cleaned up and the namespace goes", async () => {
+    const ns = await namespaceWithSecret("nsdelete");
+    const ds = unique("nsdelete");
+    await kube.createIngestion(ns, manifest("ing", ds));
+    await waitForStatus(ns, "ing", "synced", synced);
+    await kube.deleteNamespace(ns);
+    await waitFor("namespace gone", async () => {
+      try {
+        await kube.core.readNamespace({ name: ns });
+        return false;
+      } catch (e) {
+        return (e as { code?: number }).code === 404;
+      }
+    }, 120_000);
+    assert.equal(await druid.supervisor(ds), undefined, "terminated in Druid before the resource went");
   });
 
   test("wrong password → condition with the 401 reason, no secret in status or events", async () => {

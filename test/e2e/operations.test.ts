@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
-import { condition, Kube } from "../support/kube.ts";
+import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -81,14 +81,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const ns of namespaces) {
-    const list = (await kube.custom.listNamespacedCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions", namespace: ns })) as { items: DruidIngestion[] };
-    for (const item of list.items) await kube.deleteIngestion(ns, item.metadata.name);
-  }
-  const survivor = processes.find((p) => p.pid !== undefined);
-  if (survivor) await new Promise((r) => setTimeout(r, 4000));
   for (const p of processes) await p.stop();
-  for (const ns of namespaces) await kube.deleteNamespace(ns);
+  // The replicas were stopped or killed by the tests: one more finalizes what they left.
+  const cleaner = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl });
+  const left = await cleanUpNamespaces(kube, namespaces);
+  await cleaner.stop();
+  assert.deepEqual(left, [], "every resource was finalized");
 });
 
 describe("operations", { timeout: 600_000 }, () => {
@@ -185,6 +183,10 @@ describe("operations", { timeout: 600_000 }, () => {
       const live = await druid.supervisor(ds);
       assert.equal((live?.spec as { spec: { dataSchema: { dataSource: string } } }).spec.dataSchema.dataSource, ds, "the supervisor is complete in Druid");
       assert.ok(done.metadata.finalizers?.includes("druidingestion.datainfra.io/finalizer"));
+      // Delete while this Druid endpoint (the proxy) still exists.
+      await kube.deleteIngestion(ns, "ing");
+      await waitFor("deleted", async () => !(await kube.getIngestion(ns, "ing")));
+      assert.equal(await druid.supervisor(ds), undefined);
       await b.stop();
     } finally {
       await proxy.stop();

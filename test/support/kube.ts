@@ -122,3 +122,30 @@ export function ignore404(error: unknown): void {
 export function condition(ingestion: DruidIngestion | undefined, type: string): { status: string; reason: string; message: string } | undefined {
   return ingestion?.status?.conditions?.find((c) => c.type === type);
 }
+
+/**
+ * Deletes every DruidIngestion in the namespaces and waits until they are gone (their
+ * supervisors terminated by a running controller), then deletes the namespaces. A controller
+ * must be running. Returns the resources still there at the deadline.
+ */
+export async function cleanUpNamespaces(kube: Kube, namespaces: readonly string[], timeoutMs = 120_000): Promise<string[]> {
+  const left: string[] = [];
+  for (const namespace of namespaces) {
+    const list = (await kube.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })) as { items: DruidIngestion[] };
+    for (const item of list.items) await kube.deleteIngestion(namespace, item.metadata.name);
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const namespace of namespaces) {
+    for (;;) {
+      const list = (await kube.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })) as { items: DruidIngestion[] };
+      if (list.items.length === 0) break;
+      if (Date.now() > deadline) {
+        left.push(...list.items.map((i) => `${namespace}/${i.metadata.name}`));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await kube.deleteNamespace(namespace);
+  }
+  return left;
+}
