@@ -364,8 +364,11 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
 
     // Switching from deploy/base: apply does not prune, so the ClusterRoleBinding goes by hand.
     await kubectl(env.kubeconfig, ["delete", "clusterrolebinding", "druid-ingestion-controller", "--ignore-not-found"]);
-    await kubectlOk(env.kubeconfig, ["apply", "--server-side", "-k", dir]);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await kubectlOk(env.kubeconfig, ["apply", "--server-side", "-k", dir]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     const sa = await identity(SYSTEM_NS, SA);
     await waitFor("RBAC: secrets readable in the watched namespace", async () => (await kubectl(sa.kubeconfig, ["auth", "can-i", "list", "secrets", "-n", nsA])).stdout.trim() === "yes", 10_000);
@@ -380,11 +383,21 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
     await admin.createIngestion(nsB, manifest("ing", dsB));
     t.diagnostic(`lifecycle: ${await lifecycle(nsA, { suspend: false })}`);
     await new Promise((r) => setTimeout(r, 7000)); // more than a resync period (5 s) after the lifecycle
-    const untouched = await admin.getIngestion(nsB, "ing");
-    assert.deepEqual(untouched?.metadata.finalizers ?? [], [], "no finalizer in the unwatched namespace");
-    assert.equal(untouched?.status, undefined, "no status in the unwatched namespace");
-    assert.equal(await druid.supervisor(dsB), undefined, "nothing in Druid for it");
-    await assert.rejects(admin.core.readNamespacedConfigMap({ namespace: nsB, name: "ing-druid-spec" }), (e: unknown) => e instanceof ApiException && e.code === 404);
+    assert.deepEqual(controller.logs.filter((l) => l.includes(nsB)), [], "the controller never saw the unwatched namespace");
+    const eventsB = (await admin.core.listNamespacedEvent({ namespace: nsB })).items;
+    assert.ok(!eventsB.some((e) => e.reportingInstance === pod), "no Event from this controller in the unwatched namespace");
+    // Another druid-ingestion-controller watching all namespaces (an e2e run of another test file
+    // on a shared cluster) would legitimately act there; it says so in its Events.
+    const others = [...new Set(eventsB.filter((e) => e.reportingComponent === "druid-ingestion-controller").map((e) => e.reportingInstance))];
+    if (others.length > 0) {
+      t.diagnostic(`another controller (${others.join(", ")}) acted in ${nsB}; the untouched-resource check is skipped`);
+    } else {
+      const untouched = await admin.getIngestion(nsB, "ing");
+      assert.deepEqual(untouched?.metadata.finalizers ?? [], [], "no finalizer in the unwatched namespace");
+      assert.equal(untouched?.status, undefined, "no status in the unwatched namespace");
+      assert.equal(await druid.supervisor(dsB), undefined, "nothing in Druid for it");
+      await assert.rejects(admin.core.readNamespacedConfigMap({ namespace: nsB, name: "ing-druid-spec" }), (e: unknown) => e instanceof ApiException && e.code === 404);
+    }
     assert.equal(await leaseHolder(SYSTEM_NS), pod);
     assertNoForbidden(controller);
     await stopController(controller);

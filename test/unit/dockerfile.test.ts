@@ -7,49 +7,10 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
+import { dockerignore, readDockerfile, type Instruction } from "../support/dockerfile.ts";
 import { REPO_ROOT } from "../support/stack.ts";
 
-interface Instruction {
-  keyword: string;
-  args: string;
-  stage: number;
-}
-
-/** Dockerfile instructions with line continuations joined and comments dropped. */
-function parseDockerfile(text: string): { instructions: Instruction[]; globalArgs: Map<string, string> } {
-  const logical: string[] = [];
-  let current = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trimEnd();
-    if (current === "" && /^\s*#/.test(line)) continue;
-    if (current !== "" && /^\s*#/.test(line)) continue; // comment inside a continuation
-    if (line.endsWith("\\")) {
-      current += `${line.slice(0, -1)} `;
-      continue;
-    }
-    current += line;
-    if (current.trim() !== "") logical.push(current.trim());
-    current = "";
-  }
-  const instructions: Instruction[] = [];
-  const globalArgs = new Map<string, string>();
-  let stage = -1;
-  for (const l of logical) {
-    const m = /^(\w+)\s*(.*)$/s.exec(l);
-    if (!m) continue;
-    const keyword = (m[1] as string).toUpperCase();
-    const args = (m[2] as string).replace(/\s+/g, " ").trim();
-    if (keyword === "FROM") stage++;
-    if (keyword === "ARG" && stage === -1) {
-      const [name, value] = args.split("=", 2);
-      globalArgs.set(name as string, value ?? "");
-    }
-    instructions.push({ keyword, args, stage });
-  }
-  return { instructions, globalArgs };
-}
-
-const dockerfile = parseDockerfile(readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8"));
+const dockerfile = readDockerfile(REPO_ROOT);
 const stages = dockerfile.instructions.filter((i) => i.keyword === "FROM");
 const finalStage = stages.length - 1;
 const inStage = (stage: number, keyword: string) => dockerfile.instructions.filter((i) => i.stage === stage && i.keyword === keyword);
@@ -77,6 +38,7 @@ test("Dockerfile: production dependencies only, installed from the lockfile", ()
   assert.match(install, /--omit=dev\b/, "devDependencies (typescript, the node package, @types) are omitted");
   assert.doesNotMatch(install, /--include=dev|--production=false/);
   assert.equal(runs.filter((r) => /\bnpm (ci|install|i)\b/.test(r)).length, 1, "one install");
+  assert.ok(runs.some((r) => /rm -rf node_modules\/@types/.test(r) && /-name '\*\.d\.ts'/.test(r)), "type declarations and source maps pruned");
   const copies = dockerfile.instructions.filter((i) => i.keyword === "COPY" && !i.args.includes("--from=")).map((i) => i.args);
   assert.ok(copies.some((c) => /^package\.json package-lock\.json \S+$/.test(c)), `package files copied: ${copies.join(" | ")}`);
   assert.ok(copies.some((c) => /^crds\/? /.test(c)), "crds/ copied (the controller reads the CRD schema at runtime)");
@@ -112,7 +74,9 @@ test(".dockerignore: an allowlist that keeps tests, node_modules, .git, .stack a
   assert.equal(lines[0], "*", "everything is excluded first");
   const allowed = lines.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""));
   assert.deepEqual(allowed.sort(), ["crds", "package-lock.json", "package.json", "src"]);
-  assert.ok(lines.includes("src/**/*.test.ts"), "unit tests next to the sources stay out");
+  const ignored = dockerignore(REPO_ROOT);
+  for (const kept of ["package.json", "package-lock.json", "src/main.ts", "src/controller/reconcile.ts", "crds/druid.apache.org_druidingestions.yaml"]) assert.equal(ignored(kept), false, kept);
+  for (const out of ["src/config.test.ts", "src/controller/plan.test.ts", "crds/kustomization.yaml", "node_modules/ajv/package.json", ".git/config", ".stack/kube.env", "test/e2e/install.test.ts", "deploy/base/deployment.yaml", "README.md", "Dockerfile"]) assert.equal(ignored(out), true, out);
 });
 
 function sourceFiles(dir: string): string[] {
