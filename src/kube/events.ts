@@ -7,7 +7,7 @@ import type { CoreV1Event } from "@kubernetes/client-node";
 import type { Logger } from "winston";
 import { API_VERSION, KIND, type DruidIngestion } from "../api/druid-ingestion.ts";
 import type { EventRecord } from "../controller/status.ts";
-import type { KubeApi } from "./api.ts";
+import { describeApiError, type KubeApi } from "./api.ts";
 
 export const EVENT_SOURCE = "druid-ingestion-controller";
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
@@ -60,7 +60,7 @@ export class EventRecorder implements EventSink {
       this.recent.set(key, { name: eventName, count: 1, at: now.getTime() });
     } catch (error) {
       this.recent.delete(key);
-      this.logger.warn("could not record event", { namespace, name, reason: event.reason, error: (error as Error).message });
+      this.logger.warn("could not record event", { namespace, name, reason: event.reason, error: describeApiError(error) });
     }
   }
 
