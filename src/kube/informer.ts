@@ -79,9 +79,17 @@ export class ResilientInformer<T extends KubernetesObject> {
     const seen = (): void => {
       this.lastSeen = Date.now();
     };
-    listWatch.on("add", (o) => { seen(); onEvent("add", o); });
-    listWatch.on("update", (o) => { seen(); onEvent("update", o); });
-    listWatch.on("delete", (o) => { seen(); onEvent("delete", o); });
+    // Events of a relist arrive before the new cache is the one reads go to; hold them until
+    // it is, so a handler that looks the object up finds it.
+    const held: Array<[InformerEvent, T]> = [];
+    const deliver = (event: InformerEvent, o: T): void => {
+      seen();
+      if (this.readFrom === listWatch) onEvent(event, o);
+      else held.push([event, o]);
+    };
+    listWatch.on("add", (o) => deliver("add", o));
+    listWatch.on("update", (o) => deliver("update", o));
+    listWatch.on("delete", (o) => deliver("delete", o));
     listWatch.on("connect", () => {
       seen();
       logger.debug("watch connected", { informer: name });
@@ -105,6 +113,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         for (const object of previous) {
           if (!listWatch.get(object.metadata?.name ?? "", object.metadata?.namespace)) onEvent("delete", object);
         }
+        for (const [event, object] of held.splice(0)) onEvent(event, object);
         this.markSynced();
       },
       (err: unknown) => logger.warn("watch start failed", { informer: name, error: describe(err) }),

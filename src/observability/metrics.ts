@@ -49,6 +49,15 @@ export class ControllerMetrics {
     this.druidSnapshotFetches = new Counter({ name: "druid_ingestion_druid_snapshot_fetches_total", help: "Cluster-wide Druid observations (one list call each), by part", labelNames: ["part"], registers });
     this.resourcesByState = new Gauge({ name: "druid_ingestion_resources", help: "DruidIngestion resources by the Druid state reported in their status", labelNames: ["state"], registers });
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
+    // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
+    // before the first event.
+    const queue = { name: CONTROLLER, controller: CONTROLLER };
+    for (const result of ["success", "error", "requeue", "requeue_after"] as const) this.reconcileTotal.inc({ controller: CONTROLLER, result }, 0);
+    this.reconcileErrors.inc({ controller: CONTROLLER }, 0);
+    this.adds.inc(queue, 0);
+    this.retries.inc(queue, 0);
+    this.depth.set(queue, 0);
+    this.activeWorkers.set({ controller: CONTROLLER }, 0);
   }
 
   setMaxConcurrent(n: number): void {

@@ -1,0 +1,25 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ControllerMetrics } from "./metrics.ts";
+
+test("controller-runtime series exist at zero before any work", async () => {
+  const text = await new ControllerMetrics({ defaultMetrics: false }).registry.metrics();
+  for (const series of [
+    'controller_runtime_reconcile_total{controller="druidingestion",result="success"} 0',
+    'controller_runtime_reconcile_total{controller="druidingestion",result="error"} 0',
+    'controller_runtime_reconcile_errors_total{controller="druidingestion"} 0',
+    'workqueue_retries_total{name="druidingestion",controller="druidingestion"} 0',
+    'workqueue_adds_total{name="druidingestion",controller="druidingestion"} 0',
+    'workqueue_depth{name="druidingestion",controller="druidingestion"} 0',
+    'controller_runtime_active_workers{controller="druidingestion"} 0',
+  ]) assert.ok(text.includes(series), series);
+});
+
+test("reconcile results and Druid requests are counted by label", async () => {
+  const m = new ControllerMetrics({ defaultMetrics: false });
+  m.observeReconcile("error", 0.2);
+  m.observeDruid({ method: "POST", route: "/druid/indexer/v1/supervisor/{id}/reset", code: "200", seconds: 0.01 });
+  const text = await m.registry.metrics();
+  assert.ok(text.includes('controller_runtime_reconcile_errors_total{controller="druidingestion"} 1'));
+  assert.ok(text.includes('druid_ingestion_druid_requests_total{method="POST",endpoint="/druid/indexer/v1/supervisor/{id}/reset",code="200"} 1'));
+});
