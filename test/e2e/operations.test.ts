@@ -186,7 +186,10 @@ describe("operations", { timeout: 600_000 }, () => {
       // Delete while this Druid endpoint (the proxy) still exists.
       await kube.deleteIngestion(ns, "ing");
       await waitFor("deleted", async () => !(await kube.getIngestion(ns, "ing")));
-      assert.equal(await druid.supervisor(ds), undefined);
+      // On failure, both replicas' logs say who wrote what, and when.
+      await waitFor("supervisor terminated", async () => (await druid.supervisor(ds)) === undefined, 10_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n--- a:\n${a.tail(80)}\n--- b:\n${b.tail(80)}`);
+      });
       await b.stop();
     } finally {
       await proxy.stop();
