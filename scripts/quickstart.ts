@@ -79,7 +79,12 @@ try {
   process.stdout.write(`    status.conditions: ${(ingestion.status?.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason})`).join(" ")}\n`);
   process.stdout.write(`    see it yourself:  curl -u ${env.druidUser}:${env.druidPassword} '${env.druidUrl}/druid/indexer/v1/supervisor?state=true'\n`);
   process.stdout.write(`    Kubernetes:       export KUBECONFIG=${env.kubeconfig}; kubectl -n ${NAMESPACE} get druidingestions\n`);
-  if (once) await stop(0);
+  if (once) {
+    say("--once: deleting the example again (the controller terminates its supervisor first)");
+    await kube.deleteIngestion(NAMESPACE, "kafka-2");
+    await waitFor("the example to be deleted", async () => !(await kube.getIngestion(NAMESPACE, "kafka-2")), 120_000);
+    await stop(0);
+  }
   say("the controller keeps running; edit the resource (e.g. spec.suspend: true) and watch Druid follow. Ctrl-C stops it.");
 } catch (error) {
   process.stderr.write(`quickstart failed: ${(error as Error).message}\nlast controller logs: ${logFile}\n`);

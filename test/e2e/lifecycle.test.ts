@@ -340,7 +340,15 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     assert.equal(await druid.supervisor(ds), undefined);
   });
 
-  test("the example manifests apply unchanged and run", async () => {
+  test("the example manifests apply unchanged and run", async (t) => {
+    // The examples name fixed datasources: a resource elsewhere (e.g. left by `npm run quickstart`)
+    // that already manages them would rightly win the SupervisorConflict.
+    const all = (await kube.custom.listClusterCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions" })) as { items: DruidIngestion[] };
+    const holder = all.items.find((i) => ["metrics-kafka", "metrics-kafka-2"].includes(i.status?.supervisorId ?? ""));
+    if (holder) {
+      t.skip(`DruidIngestion ${holder.metadata.namespace}/${holder.metadata.name} already manages ${holder.status?.supervisorId}; delete it to run this test`);
+      return;
+    }
     const ns = await kube.createNamespace("examples");
     namespaces.push(ns);
     const dir = path.join(REPO_ROOT, "deploy/examples");
