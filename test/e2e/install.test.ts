@@ -8,7 +8,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,12 +15,13 @@ import { ApiException, AppsV1Api, CoordinationV1Api, type V1Container, type V1De
 import { loadAll } from "js-yaml";
 import { FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, freePort } from "../support/controller.ts";
-import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
+import { DruidProbe } from "../support/druid.ts";
 import { condition, ignore404, Kube } from "../support/kube.ts";
 import { replayBuildStage } from "../support/dockerfile.ts";
 import { kubectl, kubectlOk, writeKubeconfig } from "../support/kubectl.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
+import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -52,31 +52,17 @@ const kubeconfigs: string[] = [];
 // Short leader-election timings: a Lease left by an earlier, killed run is taken over quickly.
 const LEASE_TIMINGS = { LEASE_DURATION: "4s", RENEW_DEADLINE: "3s", RETRY_PERIOD: "1s" };
 
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(3).toString("hex")}`;
-}
-
 async function namespaceWithSecret(prefix: string): Promise<string> {
-  const ns = await admin.createNamespace(prefix);
+  const ns = await namespaceWithAuthSecret(admin, env, prefix);
   namespaces.push(ns);
-  await admin.createSecret(ns, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
   return ns;
 }
 
 function manifest(name: string, dataSource: string): Record<string, unknown> {
-  return {
-    apiVersion: "druid.apache.org/v1alpha1",
-    kind: "DruidIngestion",
-    metadata: { name },
-    spec: {
-      druidCluster: "tiny-cluster",
-      auth: { type: "basic-auth", secretRef: { name: "druid-auth" } },
-      ingestion: { type: "kafka", nativeSpec: kafkaSupervisorSpec(dataSource, bootstrap) },
-    },
-  };
+  return kafkaIngestion(name, dataSource, bootstrap);
 }
 
-const synced = (i: DruidIngestion) => condition(i, "Synced")?.status === "True" && i.status?.observedGeneration === i.metadata.generation;
+const synced = isSynced;
 
 async function waitForIngestion(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 90_000): Promise<DruidIngestion> {
   return waitFor(`${ns}/${name}: ${what}`, async () => {

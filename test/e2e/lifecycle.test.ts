@@ -2,7 +2,6 @@
 // real Druid Overlord. Each test works in its own namespace and datasource.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadAll } from "js-yaml";
@@ -13,6 +12,7 @@ import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
+import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -22,29 +22,14 @@ const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
 let controller: ControllerProcess;
 const namespaces: string[] = [];
 
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(3).toString("hex")}`;
-}
-
 async function namespaceWithSecret(prefix: string, password = env.druidPassword): Promise<string> {
-  const ns = await kube.createNamespace(prefix);
+  const ns = await namespaceWithAuthSecret(kube, env, prefix, password);
   namespaces.push(ns);
-  await kube.createSecret(ns, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: password });
   return ns;
 }
 
 function manifest(name: string, dataSource: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: "druid.apache.org/v1alpha1",
-    kind: "DruidIngestion",
-    metadata: { name },
-    spec: {
-      druidCluster: "tiny-cluster",
-      auth: { type: "basic-auth", secretRef: { name: "druid-auth" } },
-      ingestion: { type: "kafka", nativeSpec: kafkaSupervisorSpec(dataSource, bootstrap) },
-      ...spec,
-    },
-  };
+  return kafkaIngestion(name, dataSource, bootstrap, spec);
 }
 
 async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 90_000): Promise<DruidIngestion> {
@@ -54,7 +39,7 @@ async function waitForStatus(ns: string, name: string, what: string, ok: (i: Dru
   }, timeoutMs);
 }
 
-const synced = (i: DruidIngestion) => condition(i, "Synced")?.status === "True" && i.status?.observedGeneration === i.metadata.generation;
+const synced = isSynced;
 
 async function supervisorHistoryLength(id: string): Promise<number> {
   const r = await druid.call("GET", `/druid/indexer/v1/supervisor/${id}/history`);

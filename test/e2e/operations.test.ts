@@ -2,16 +2,16 @@
 // when the leader dies), metrics that move with a lifecycle, and SIGTERM in the middle of work.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
-import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
+import { DruidProbe } from "../support/druid.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
+import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -21,27 +21,17 @@ const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
 const namespaces: string[] = [];
 const processes: ControllerProcess[] = [];
 
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(3).toString("hex")}`;
-}
-
 async function namespace(prefix: string): Promise<string> {
-  const ns = await kube.createNamespace(prefix);
+  const ns = await namespaceWithAuthSecret(kube, env, prefix);
   namespaces.push(ns);
-  await kube.createSecret(ns, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
   return ns;
 }
 
 function manifest(name: string, dataSource: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: "druid.apache.org/v1alpha1",
-    kind: "DruidIngestion",
-    metadata: { name },
-    spec: { druidCluster: "tiny-cluster", auth: { type: "basic-auth", secretRef: { name: "druid-auth" } }, ingestion: { type: "kafka", nativeSpec: kafkaSupervisorSpec(dataSource, bootstrap) }, ...extra },
-  };
+  return kafkaIngestion(name, dataSource, bootstrap, extra);
 }
 
-const synced = (i: DruidIngestion | undefined) => condition(i, "Synced")?.status === "True" && i?.status?.observedGeneration === i?.metadata.generation;
+const synced = isSynced;
 
 async function waitSynced(ns: string, name: string, timeoutMs = 90_000): Promise<DruidIngestion> {
   return waitFor(`${ns}/${name} synced`, async () => {
