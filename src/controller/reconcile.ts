@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { FINALIZER, isPaused, type DruidIngestion, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
+import { FINALIZER, isPaused, type DruidIngestion, type DruidIngestionStatus } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidTarget } from "../druid/client.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
@@ -340,5 +340,5 @@ export function appliedSomething(status: DruidIngestionStatus | undefined): bool
 export function statusPatch(previous: DruidIngestionStatus | undefined, next: DruidIngestionStatus): Record<string, unknown> {
   const patch: Record<string, unknown> = { ...next };
   for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
-  return patch as Record<string, JsonObject | unknown>;
+  return patch;
 }
