@@ -7,9 +7,16 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 started=$SECONDS
 
 # The two halves are independent; build/start them side by side and report both.
-bash "$STACK_ROOT/kube/up.sh" > >(sed -u 's/^/[kube] /' >&2) 2>&1 &
+# A plain pipe, not a process substitution: bash leaves a substitution's descriptor open in
+# every child, so the daemons would hold it (and whoever reads our output) open forever.
+run_half() {
+  local name="$1"; shift
+  "$@" 2>&1 | sed -u "s/^/[$name] /" >&2
+  return "${PIPESTATUS[0]}"
+}
+run_half kube bash "$STACK_ROOT/kube/up.sh" &
 kube_pid=$!
-bash "$STACK_ROOT/druid/up.sh" > >(sed -u 's/^/[druid] /' >&2) 2>&1 &
+run_half druid bash "$STACK_ROOT/druid/up.sh" &
 druid_pid=$!
 kube_rc=0; druid_rc=0
 wait "$kube_pid" || kube_rc=$?
