@@ -5,6 +5,7 @@
 # Idempotent: running it again on a healthy stack returns at once.
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 started=$SECONDS
+bash "$STACK_ROOT/prereqs.sh"
 
 # The two halves are independent; build/start them side by side and report both.
 # A plain pipe, not a process substitution: bash leaves a substitution's descriptor open in
