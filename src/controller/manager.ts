@@ -52,6 +52,10 @@ class InformerSet<T extends KubernetesObject> {
   get synced(): boolean {
     return this.informers.every((i) => i.synced);
   }
+  /** Every cached object, across the watched namespaces. */
+  all(): T[] {
+    return this.informers.flatMap((i) => [...i.list()]);
+  }
 }
 
 export class Manager {
@@ -93,7 +97,7 @@ export class Manager {
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part) => metrics.snapshotFetched(part) });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,
-      allIngestions: () => this.ingestions.informers.flatMap((i) => i.list() as DruidIngestion[]),
+      allIngestions: () => this.ingestions.all() as DruidIngestion[],
       configMaps: this.configMaps,
       secrets: { get: (namespace, name) => this.secrets.get(name, namespace) },
       deletedSecrets: { get: (namespace, name) => this.deletedSecrets.get(`${namespace}/${name}`)?.secret },
@@ -119,8 +123,7 @@ export class Manager {
 
   /** Starts every informer; resolves when all caches are filled. Reconciling starts with `startWorkers`. */
   async startInformers(): Promise<void> {
-    const all = [...this.secrets.informers, ...this.services.informers, ...this.configMaps.informers, ...this.ingestions.informers] as Array<ResilientInformer<KubernetesObject>>;
-    await Promise.all(all.map((i) => i.start()));
+    await Promise.all(this.allInformers().map((i) => i.start()));
   }
 
   get synced(): boolean {
@@ -134,19 +137,21 @@ export class Manager {
   /** Stops taking work and waits for in-flight reconciles; returns keys still running. */
   async stop(deadlineMs: number): Promise<string[]> {
     const unfinished = await this.queue.shutDown(deadlineMs);
-    const all = [...this.secrets.informers, ...this.services.informers, ...this.configMaps.informers, ...this.ingestions.informers] as Array<ResilientInformer<KubernetesObject>>;
-    await Promise.all(all.map((i) => i.stop()));
+    await Promise.all(this.allInformers().map((i) => i.stop()));
     return unfinished;
+  }
+
+  /** Secrets, Services and ConfigMaps first: DruidIngestion events should find them cached. */
+  private allInformers(): Array<ResilientInformer<KubernetesObject>> {
+    return [...this.secrets.informers, ...this.services.informers, ...this.configMaps.informers, ...this.ingestions.informers] as Array<ResilientInformer<KubernetesObject>>;
   }
 
   /** Resources per Druid state, for the state gauge. */
   stateCounts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const informer of this.ingestions.informers) {
-      for (const o of informer.list()) {
-        const state = (o as DruidIngestion).status?.state ?? "UNKNOWN";
-        counts.set(state, (counts.get(state) ?? 0) + 1);
-      }
+    for (const o of this.ingestions.all()) {
+      const state = (o as DruidIngestion).status?.state ?? "UNKNOWN";
+      counts.set(state, (counts.get(state) ?? 0) + 1);
     }
     return counts;
   }
@@ -191,13 +196,9 @@ export class Manager {
 
   private onSecret(event: InformerEvent, secret: V1Secret): void {
     const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
-    const users: string[] = [];
-    for (const informer of this.ingestions.informers) {
-      for (const o of informer.list()) {
-        const ingestion = o as DruidIngestion;
-        if (ingestion.spec && secretKeyOf(ingestion) === key) users.push(objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
-      }
-    }
+    const users = (this.ingestions.all() as DruidIngestion[])
+      .filter((ingestion) => ingestion.spec && secretKeyOf(ingestion) === key)
+      .map((ingestion) => objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
     const now = Date.now();
     for (const [k, v] of this.deletedSecrets) if (now - v.at > 3_600_000) this.deletedSecrets.delete(k);
     // Keep a deleted Secret only while resources that used it may still need it to clean up.

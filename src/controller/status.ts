@@ -1,6 +1,6 @@
 // From one reconcile's facts to the status the resource should show and the Events to emit.
 // Pure. The caller patches status only when the result differs from what is stored.
-import type { Condition, ConditionStatus, DruidIngestion, DruidIngestionStatus } from "../api/druid-ingestion.ts";
+import type { Condition, DruidIngestion, DruidIngestionStatus } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import { COMPACTION_SYNCED, findCondition, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, type DruidAction } from "./plan.ts";
@@ -302,4 +302,3 @@ export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidInge
   return events;
 }
 
-export type { ConditionStatus };

@@ -1,5 +1,5 @@
 // Decoders for Druid responses: the one place where Druid's JSON becomes typed values.
-import type { JsonObject, JsonValue } from "../api/druid-ingestion.ts";
+import type { JsonObject } from "../api/druid-ingestion.ts";
 
 export class DecodeError extends Error {}
 
@@ -106,4 +106,3 @@ export function asJsonObject(body: unknown, what: string): JsonObject {
   return body as JsonObject;
 }
 
-export type { JsonValue };
