@@ -18,6 +18,21 @@ export const DEFAULT_PASSWORD_KEY = "OperatorPassword";
 
 export type DeletionPolicy = "Delete" | "Orphan";
 
+/**
+ * How far the controller may act on what it finds in Druid (in the spirit of Crossplane's
+ * management policies). Manage: create and manage; a supervisor it did not create is left alone
+ * (the resource stands down with SupervisorExists). Adopt: as Manage, but an existing supervisor
+ * (and compaction config and rules) is taken over and then managed as if created here. Observe:
+ * report Druid's state and whether it matches the spec; never write to Druid.
+ */
+export type ManagementPolicy = "Manage" | "Adopt" | "Observe";
+
+/** Where the Druid endpoint came from; a recorded router-Service endpoint is never replaced by a fallback. */
+export type EndpointSource = "DruidEndpoint" | "RouterService" | "ControllerDefault";
+
+/** How a resource came to own what its record names. */
+export type RecordOrigin = "Created" | "Adopted" | "DruidOperator";
+
 export interface SecretReference {
   name?: string;
   namespace?: string;
@@ -50,6 +65,9 @@ export interface DruidIngestionSpec {
   resetNonce?: string;
   resetOnResume?: boolean;
   deletionPolicy?: DeletionPolicy;
+  managementPolicy?: ManagementPolicy;
+  /** JSON pointers into the supervisor spec whose changes in Druid are not drift (someone else owns them). */
+  driftIgnorePaths?: string[];
   ingestion: IngestionSpec;
   auth?: IngestionAuth;
 }
@@ -65,8 +83,41 @@ export interface Condition {
   message: string;
 }
 
+/**
+ * What this resource has put into Druid, and where: written only after Druid accepted it.
+ * Cleanup (deletion, a move) acts on this record only, and only on this endpoint.
+ */
+export interface AppliedRecord {
+  /** Normalized base URL of the Druid router/Overlord that holds it. */
+  druidEndpoint: string;
+  endpointSource?: EndpointSource;
+  supervisorId?: string;
+  /** The id Druid gave the task (for SQL, Druid's `query-...` id). */
+  taskId?: string;
+  /** The datasource whose compaction config (compactionHash) and rules (rulesHash) were applied. */
+  dataSource?: string;
+  origin: RecordOrigin;
+}
+
+/**
+ * Written (with a resourceVersion precondition) just before a create, so that a supervisor or
+ * task whose creation outcome was lost (timeout, crash) is known to be this resource's.
+ */
+export interface PendingCreate {
+  druidEndpoint: string;
+  supervisorId?: string;
+  taskId?: string;
+  /** The datasource whose compaction config or rules are about to be created. */
+  dataSource?: string;
+  since: string;
+}
+
 export interface DruidIngestionStatus {
   observedGeneration?: number;
+  applied?: AppliedRecord;
+  pendingCreate?: PendingCreate;
+  /** The driftIgnorePaths in effect when druidSpecHash was recorded. */
+  driftIgnorePaths?: string[];
   supervisorId?: string;
   taskId?: string;
   type?: string;
@@ -124,6 +175,10 @@ export function isPaused(ingestion: DruidIngestion): boolean {
 
 export function deletionPolicyOf(ingestion: DruidIngestion): DeletionPolicy {
   return ingestion.spec.deletionPolicy ?? "Delete";
+}
+
+export function managementPolicyOf(ingestion: DruidIngestion): ManagementPolicy {
+  return ingestion.spec.managementPolicy ?? "Manage";
 }
 
 /**

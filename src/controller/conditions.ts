@@ -6,6 +6,8 @@ export const SYNCED = "Synced";
 export const SUSPENDED = "Suspended";
 export const COMPACTION_SYNCED = "CompactionSynced";
 export const RULES_SYNCED = "RulesSynced";
+/** The owned ConfigMap holds the rendered spec (informational: never blocks Druid). */
+export const CONFIGMAP_SYNCED = "ConfigMapSynced";
 
 export interface ConditionUpdate {
   type: string;

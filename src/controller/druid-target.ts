@@ -2,17 +2,28 @@
 // what the informer caches hold. Compatible with the druid-operator's discovery (the router
 // Service labelled druid_cr=<druidCluster>, component=router) but uses the Service's real port.
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
-import { authOf, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type DruidIngestion } from "../api/druid-ingestion.ts";
+import { authOf, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
 import type { DruidCredentials } from "../druid/client.ts";
-import type { Failure } from "./status.ts";
+import { EndpointError, normalizeEndpoint } from "../druid/endpoint.ts";
+import type { Failure } from "./model.ts";
 
 export const ROUTER_SELECTOR = "component=router,druid_cr";
 
 export type Resolution<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
 export interface EndpointChoice {
+  /** Normalized (druid/endpoint.ts), so two spellings of one router compare equal. */
   url: string;
-  source: "spec.druidEndpoint" | "router Service" | "controller default";
+  source: EndpointSource;
+}
+
+function choice(url: string, source: EndpointSource): Resolution<EndpointChoice> {
+  try {
+    return { ok: true, value: { url: normalizeEndpoint(url), source } };
+  } catch (error) {
+    const what = source === "DruidEndpoint" ? "spec.druidEndpoint" : source === "ControllerDefault" ? "DRUID_DEFAULT_URL" : "the router Service URL";
+    return { ok: false, failure: { reason: "InvalidEndpoint", message: `${what}: ${error instanceof EndpointError ? error.message : String(error)}` } };
+  }
 }
 
 function routerPort(service: V1Service): { port: number; scheme: "http" | "https" } | undefined {
@@ -26,7 +37,7 @@ function routerPort(service: V1Service): { port: number; scheme: "http" | "https
 /** routerServices: Services in the resource's namespace labelled as some Druid cluster's router. */
 export function resolveEndpoint(ingestion: DruidIngestion, routerServices: readonly V1Service[], defaultUrl: string | undefined): Resolution<EndpointChoice> {
   const { druidEndpoint, druidCluster } = ingestion.spec;
-  if (druidEndpoint) return { ok: true, value: { url: druidEndpoint.replace(/\/+$/, ""), source: "spec.druidEndpoint" } };
+  if (druidEndpoint) return choice(druidEndpoint, "DruidEndpoint");
   const namespace = ingestion.metadata.namespace;
   if (druidCluster) {
     // Several Services may match (e.g. a headless one and a LoadBalancer); pick deterministically.
@@ -35,7 +46,7 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
       .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
     for (const service of candidates) {
       const port = routerPort(service);
-      if (port) return { ok: true, value: { url: `${port.scheme}://${service.metadata?.name}.${namespace}.svc:${port.port}`, source: "router Service" } };
+      if (port) return choice(`${port.scheme}://${service.metadata?.name}.${namespace}.svc:${port.port}`, "RouterService");
     }
     if (!defaultUrl) {
       return {
@@ -47,8 +58,37 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
       };
     }
   }
-  if (defaultUrl) return { ok: true, value: { url: defaultUrl.replace(/\/+$/, ""), source: "controller default" } };
+  if (defaultUrl) return choice(defaultUrl, "ControllerDefault");
   return { ok: false, failure: { reason: "EndpointNotFound", message: "no Druid endpoint: set spec.druidEndpoint or spec.druidCluster, or start the controller with DRUID_DEFAULT_URL" } };
+}
+
+/**
+ * Once something was applied, a fallback never moves it: when only the controller's default URL
+ * is left (the router Service is briefly missing, or already deleted in a namespace teardown)
+ * and it is not the recorded endpoint, nothing is done rather than acting on another cluster.
+ * Only an explicit change (spec.druidEndpoint, a router Service) moves a resource.
+ */
+export function keepRecordedEndpoint(resolved: EndpointChoice, record: AppliedRecord | undefined): Resolution<EndpointChoice> {
+  if (!record || resolved.source !== "ControllerDefault" || resolved.url === safeNormalize(record.druidEndpoint)) return { ok: true, value: resolved };
+  return {
+    ok: false,
+    failure: {
+      reason: "EndpointFallbackRefused",
+      message: `this resource's ${describeApplied(record)} is on ${record.druidEndpoint}, and the only endpoint found now is the controller default ${resolved.url} (no spec.druidEndpoint, no router Service): nothing is changed in either Druid. Restore the router Service, or set spec.druidEndpoint to the Druid it should be on (a different one moves it there)`,
+    },
+  };
+}
+
+function describeApplied(record: AppliedRecord): string {
+  return record.supervisorId ? `supervisor ${record.supervisorId}` : record.taskId ? `task ${record.taskId}` : `datasource ${record.dataSource ?? ""} config`;
+}
+
+function safeNormalize(url: string): string {
+  try {
+    return normalizeEndpoint(url);
+  } catch {
+    return url;
+  }
 }
 
 export interface SecretLookup {

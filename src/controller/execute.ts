@@ -1,86 +1,138 @@
-// Carries out a plan against Druid, in order, stopping at the first failure. Makes no
-// decisions; reads back what Druid stored after each apply so drift can be told apart later.
+// Carries out a plan against one Druid endpoint, in order, stopping at the first failure. Makes
+// no decisions. Every write goes through the snapshot's write bracket (so no reading that started
+// before it ended is taken as fresh), and what Druid stored and reports is read back afterwards,
+// so status says what Druid holds now, not what it held before this reconcile's writes.
 import type { DruidClient } from "../druid/client.ts";
+import { supportsSkipRestart } from "../druid/capabilities.ts";
 import { DruidError } from "../druid/errors.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { contentHash } from "./canonical-json.ts";
-import { liveSupervisorSpecHash, supportsSkipRestart, type DruidAction } from "./plan.ts";
-import type { Failure, Outcome } from "./status.ts";
+import { liveSupervisorSpecHash } from "./drift.ts";
+import { emptyOutcome, failureOf, isAmbiguous, type DruidAction, type Failure, type Outcome } from "./model.ts";
 
-export function failureOf(error: unknown): Failure {
-  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient };
-  return { reason: "InternalError", message: error instanceof Error ? error.message : String(error), transient: true };
+export interface ExecutionContext {
+  client: DruidClient;
+  snapshots: DruidSnapshots;
+  /** Shapes submissions (skipRestartIfUnmodified); not needed for removals. */
+  druidVersion: string;
+  /** Paths left out of the recorded hash of Druid's copy of the supervisor spec. */
+  ignored: readonly string[];
+  /**
+   * When this resource recorded that it was about to create a task: a task id Druid already has
+   * counts as this resource's earlier attempt only if Druid created it after this time.
+   */
+  pendingSince?: string | undefined;
 }
 
-const DUPLICATE_TASK = /already exists|duplicate|entryAlreadyExists/i;
+/** A failure that is not a Druid error (a decision made on what Druid answered). */
+class ActionRefused extends Error {
+  readonly failure: Failure;
+  constructor(failure: Failure) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
 
-export async function executePlan(actions: readonly DruidAction[], client: DruidClient, snapshots: DruidSnapshots, druidVersion: string): Promise<Outcome> {
-  const outcome: Outcome = { executed: [] };
+const ALREADY_EXISTS = /already exists|entryAlreadyExists/i;
+/** Druid's clock and ours may differ a little; a task created this long before our intent is not ours. */
+const CLOCK_SKEW_MS = 30_000;
+
+export async function executePlan(actions: readonly DruidAction[], context: ExecutionContext): Promise<Outcome> {
+  const outcome = emptyOutcome();
+  let touchedSupervisor: string | undefined;
+  let submittedSupervisor = false;
   for (const action of actions) {
     try {
-      await executeAction(action, client, snapshots, druidVersion, outcome);
+      await executeAction(action, context, outcome);
       outcome.executed.push(action);
+      if (action.kind === "submitSupervisor" || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor" || action.kind === "resetSupervisor") {
+        touchedSupervisor = action.supervisorId;
+        submittedSupervisor ||= action.kind === "submitSupervisor";
+      }
     } catch (error) {
-      outcome.failed = { action, failure: failureOf(error) };
+      outcome.failed = error instanceof ActionRefused ? { action, failure: error.failure, ambiguous: false } : { action, failure: failureOf(error), ambiguous: isAmbiguous(error) };
       break;
     }
   }
+  if (touchedSupervisor !== undefined) await readBackSupervisor(touchedSupervisor, submittedSupervisor, context, outcome);
   return outcome;
 }
 
-async function executeAction(action: DruidAction, client: DruidClient, snapshots: DruidSnapshots, druidVersion: string, outcome: Outcome): Promise<void> {
+/** The supervisor's stored spec and state after our writes; a failed read only leaves them unknown. */
+async function readBackSupervisor(id: string, submitted: boolean, context: ExecutionContext, outcome: Outcome): Promise<void> {
+  try {
+    const after = await context.client.supervisorWithState(id);
+    if (!after) return;
+    outcome.supervisorAfter = after;
+    if (submitted && after.spec) outcome.druidSpecHash = liveSupervisorSpecHash(after.spec, context.ignored);
+  } catch {
+    // The next reconcile reads it again.
+  }
+}
+
+async function executeAction(action: DruidAction, context: ExecutionContext, outcome: Outcome): Promise<void> {
+  const { client, snapshots } = context;
   switch (action.kind) {
     case "submitSupervisor": {
-      snapshots.noteWrite(client, "supervisors", action.supervisorId);
-      const id = await client.submitSupervisor(action.spec, supportsSkipRestart(druidVersion));
+      const id = await snapshots.write(client, "supervisors", action.supervisorId, () => client.submitSupervisor(action.spec, supportsSkipRestart(context.druidVersion)));
       if (id !== action.supervisorId) {
         throw new DruidError("DruidBadResponse", `Druid created supervisor "${id}" where "${action.supervisorId}" was expected; check the spec's dataSource and id`);
       }
-      const stored = await client.getSupervisor(id);
-      if (stored) outcome.druidSpecHash = liveSupervisorSpecHash(stored);
       return;
     }
     case "suspendSupervisor":
-      snapshots.noteWrite(client, "supervisors", action.supervisorId);
-      return client.suspendSupervisor(action.supervisorId);
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.suspendSupervisor(action.supervisorId));
     case "resumeSupervisor":
-      snapshots.noteWrite(client, "supervisors", action.supervisorId);
-      return client.resumeSupervisor(action.supervisorId);
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resumeSupervisor(action.supervisorId));
     case "resetSupervisor":
-      snapshots.noteWrite(client, "supervisors", action.supervisorId);
-      return client.resetSupervisor(action.supervisorId);
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetSupervisor(action.supervisorId));
     case "terminateSupervisor":
-      snapshots.noteWrite(client, "supervisors", action.supervisorId);
-      await client.terminateSupervisor(action.supervisorId);
+      await snapshots.write(client, "supervisors", action.supervisorId, () => client.terminateSupervisor(action.supervisorId));
       return;
     case "submitTask":
-      try {
-        if (action.sql) await client.submitSqlTask(action.spec);
-        else await client.submitTask(action.spec);
-      } catch (error) {
-        // The id is deterministic: "already exists" means an earlier attempt got through.
-        if (error instanceof DruidError && error.reason === "DruidRejected" && DUPLICATE_TASK.test(error.druidMessage ?? "")) return;
-        throw error;
-      }
+      outcome.submittedTaskId = await submitTask(action, context);
       return;
     case "shutdownTask":
       return client.shutdownTask(action.taskId);
     case "submitCompaction": {
-      snapshots.noteWrite(client, "compaction", action.dataSource);
-      await client.submitCompactionConfig(action.config);
+      await snapshots.write(client, "compaction", action.dataSource, () => client.submitCompactionConfig(action.config));
       const stored = await client.getCompactionConfig(action.dataSource);
       if (stored) outcome.druidCompactionHash = contentHash(stored);
       return;
     }
     case "deleteCompaction":
-      snapshots.noteWrite(client, "compaction", action.dataSource);
-      await client.deleteCompactionConfig(action.dataSource);
+      await snapshots.write(client, "compaction", action.dataSource, () => client.deleteCompactionConfig(action.dataSource));
       return;
-    case "submitRules": {
-      snapshots.noteWrite(client, "rules", action.dataSource);
-      await client.submitRules(action.dataSource, action.rules);
-      if (action.cause !== "Cleared") outcome.druidRulesHash = contentHash(await client.getRules(action.dataSource));
+    case "submitRules":
+      await snapshots.write(client, "rules", action.dataSource, () => client.submitRules(action.dataSource, action.rules));
+      outcome.druidRulesHash = contentHash(await client.getRules(action.dataSource));
       return;
-    }
+    case "clearRules":
+      await snapshots.write(client, "rules", action.dataSource, () => client.submitRules(action.dataSource, []));
+      return;
   }
+}
+
+/**
+ * Task ids are chosen before submitting, so "already exists" means either an earlier attempt of
+ * this very run got through (fine: that is the task) or the id was used before (an explicit id
+ * reused): told apart by when Druid created the task.
+ */
+async function submitTask(action: Extract<DruidAction, { kind: "submitTask" }>, context: ExecutionContext): Promise<string> {
+  const { client } = context;
+  try {
+    return action.sql ? await client.submitSqlTask(action.spec) : await client.submitTask(action.spec);
+  } catch (error) {
+    if (!(error instanceof DruidError) || !ALREADY_EXISTS.test(error.druidMessage ?? "")) throw error;
+  }
+  const existing = await client.taskStatus(action.taskId);
+  const created = existing?.createdTime ? Date.parse(existing.createdTime) : Number.NaN;
+  const intended = context.pendingSince ? Date.parse(context.pendingSince) : Number.NaN;
+  if (Number.isFinite(created) && Number.isFinite(intended) && created < intended - CLOCK_SKEW_MS) {
+    throw new ActionRefused({
+      reason: "TaskIdInUse",
+      message: `Druid already has a task with id "${action.taskId}" (created ${existing?.createdTime}, before this resource asked for it), so this spec was not run; a task id can be used once: change or remove the spec's id`,
+    });
+  }
+  return action.taskId;
 }

@@ -3,7 +3,7 @@
 // enqueue keys; all logic is in the reconciler.
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { GROUP, KIND, objectKey, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
+import { GROUP, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import { DruidClient, type DruidTarget } from "../druid/client.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
@@ -12,7 +12,8 @@ import type { KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
-import { ROUTER_SELECTOR, secretKeyOf } from "./druid-target.ts";
+import { ROUTER_SELECTOR } from "./druid-target.ts";
+import { EventRouter } from "./event-router.ts";
 import { WorkQueue } from "./queue.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
 import { CONFIGMAP_SELECTOR } from "./spec-configmap.ts";
@@ -67,14 +68,13 @@ export class Manager {
   private readonly secrets: InformerSet<V1Secret>;
   private readonly services: InformerSet<V1Service>;
   private readonly clients = new Map<string, DruidClient>();
-  /** Secrets deleted in the last hour, as last seen, for finalizing resources that used them. */
-  private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
-  /** What last triggered a reconcile per key: status-only updates are ignored. */
-  private readonly fingerprints = new Map<string, string>();
+  private readonly router: EventRouter;
 
   constructor(options: ManagerOptions) {
     this.options = options;
     const { api, kubeConfig, logger, metrics, namespaces } = options;
+    this.router = new EventRouter({ add: (key) => this.queue.add(key), forget: (key) => this.queue.forget(key) });
+    const router = this.router;
     const informer = <T extends KubernetesObject>(kind: string, ns: string | undefined, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, onEvent: (e: InformerEvent, o: T) => void, labelSelector?: string): [string | undefined, ResilientInformer<T>] => [
       ns,
       new ResilientInformer<T>({
@@ -89,18 +89,18 @@ export class Manager {
       }),
     ];
     const nsPath = (ns: string | undefined) => (ns ? `/namespaces/${ns}` : "");
-    this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => this.onIngestion(e, o))));
-    this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => this.onOwned(o), CONFIGMAP_SELECTOR)));
-    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (e, o) => this.onSecret(e, o))));
-    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => this.onService(o), ROUTER_SELECTOR)));
+    this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => router.onIngestion(e, o))));
+    this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => router.onOwned(o), CONFIGMAP_SELECTOR)));
+    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (e, o) => router.onSecret(e, o))));
+    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
 
-    const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part) => metrics.snapshotFetched(part) });
+    const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part, scope) => metrics.snapshotFetched(part, scope) });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,
-      allIngestions: () => this.ingestions.all() as DruidIngestion[],
+      claimsOn: (endpoint, supervisorId) => this.router.claimsOn(endpoint, supervisorId),
       configMaps: this.configMaps,
       secrets: { get: (namespace, name) => this.secrets.get(name, namespace) },
-      deletedSecrets: { get: (namespace, name) => this.deletedSecrets.get(`${namespace}/${name}`)?.secret },
+      deletedSecrets: { get: (namespace, name) => this.router.deletedSecret(namespace, name) },
       routerServices: this.services,
       kube: api,
       events: options.events,
@@ -169,51 +169,5 @@ export class Manager {
       this.clients.set(key, client);
     }
     return client;
-  }
-
-  private onIngestion(event: InformerEvent, object: KubernetesObject): void {
-    const { namespace, name } = object.metadata ?? {};
-    if (!namespace || !name) return;
-    const key = objectKey(namespace, name);
-    if (event === "delete") {
-      this.fingerprints.delete(key);
-      this.queue.forget(key);
-      return;
-    }
-    const m = object.metadata ?? {};
-    // Our own status patches change resourceVersion only: not a reason to reconcile again.
-    const fingerprint = JSON.stringify([m.uid, m.generation, m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
-    if (event === "update" && this.fingerprints.get(key) === fingerprint) return;
-    this.fingerprints.set(key, fingerprint);
-    this.queue.add(key);
-  }
-
-  private onOwned(configMap: V1ConfigMap): void {
-    const owner = configMap.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
-    const namespace = configMap.metadata?.namespace;
-    if (owner && namespace) this.queue.add(objectKey(namespace, owner.name));
-  }
-
-  private onSecret(event: InformerEvent, secret: V1Secret): void {
-    const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
-    const users = (this.ingestions.all() as DruidIngestion[])
-      .filter((ingestion) => ingestion.spec && secretKeyOf(ingestion) === key)
-      .map((ingestion) => objectKey(ingestion.metadata.namespace, ingestion.metadata.name));
-    const now = Date.now();
-    for (const [k, v] of this.deletedSecrets) if (now - v.at > 3_600_000) this.deletedSecrets.delete(k);
-    // Keep a deleted Secret only while resources that used it may still need it to clean up.
-    if (event === "delete" && users.length > 0) this.deletedSecrets.set(key, { secret, at: now });
-    else this.deletedSecrets.delete(key);
-    for (const user of users) this.queue.add(user);
-  }
-
-  private onService(service: V1Service): void {
-    const namespace = service.metadata?.namespace;
-    const cluster = service.metadata?.labels?.["druid_cr"];
-    if (!namespace || !cluster) return;
-    for (const o of this.ingestions.list(namespace)) {
-      const ingestion = o as DruidIngestion;
-      if (ingestion.spec?.druidCluster === cluster && !ingestion.spec.druidEndpoint) this.queue.add(objectKey(namespace, ingestion.metadata.name));
-    }
   }
 }

@@ -1,53 +1,60 @@
-// The decision logic, pure: from the resource, what it renders to, and what Druid reports,
-// decide which Druid calls to make. No I/O here; `execute.ts` performs the calls and
-// `status.ts` turns the outcome into status. Everything is judged against Druid's observed
-// state, never against what the controller did last time, except for the hashes status keeps.
-import type { DruidIngestion, DruidIngestionStatus, JsonObject } from "../api/druid-ingestion.ts";
-import { deletionPolicyOf } from "../api/druid-ingestion.ts";
+// The decision logic, pure: from the resource, what it renders to, how it holds its target (see
+// ownership.ts) and what Druid reports, decide which Druid calls to make. No I/O: `execute.ts`
+// performs the calls and `status.ts` turns the outcome into status. Everything is judged against
+// Druid's observed state, and against what status records this resource applied.
+import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy } from "../api/druid-ingestion.ts";
+import { supportsExplicitSupervisorId } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
+import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
+import type { DruidAction, Failure, SubmitCause } from "./model.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
-import { dataSourceOf, supervisorSubmission, TASK_TYPES } from "./render.ts";
-
-export type SubmitCause = "Created" | "Recreated" | "Updated" | "DriftCorrected";
-export type ResetCause = "ResetNonce" | "ResetOnResume";
-
-export type DruidAction =
-  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause }
-  | { kind: "suspendSupervisor"; supervisorId: string }
-  | { kind: "resumeSupervisor"; supervisorId: string }
-  | { kind: "resetSupervisor"; supervisorId: string; cause: ResetCause }
-  | { kind: "terminateSupervisor"; supervisorId: string }
-  | { kind: "submitTask"; taskId: string; spec: JsonObject; sql: boolean; cause: SubmitCause }
-  | { kind: "shutdownTask"; taskId: string }
-  | { kind: "submitCompaction"; dataSource: string; config: JsonObject; cause: SubmitCause }
-  | { kind: "deleteCompaction"; dataSource: string }
-  | { kind: "submitRules"; dataSource: string; rules: JsonObject[]; cause: SubmitCause | "Cleared" };
-
-export interface PlanFailure {
-  reason: string;
-  message: string;
-}
+import { supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
 
 /** What the per-cluster snapshot says about this resource's part of Druid. */
 export interface Observed {
   druidVersion: string;
   /** Undefined when Druid lists no supervisor with that id. */
   supervisor?: LiveSupervisor | undefined;
-  /** Undefined when Druid has no task with that id (or none was asked). */
+  /** The recorded task as Druid reports it; undefined when none is recorded or Druid forgot it. */
   task?: LiveTask | undefined;
-  /** The datasource's compaction config, undefined when none (only when compaction is managed). */
+  /** The datasource's compaction config, undefined when none (only asked when it matters). */
   compaction?: JsonObject | undefined;
-  /** The datasource's own rules ([] when none; only when rules are managed). */
+  /** The datasource's own rules ([] when none; only asked when they matter). */
   rules?: JsonObject[] | undefined;
+}
+
+/** How the resource holds its target, from the ownership decision. */
+export type Holding = "owned" | "create" | "adopt";
+
+export interface PlanInput {
+  ingestion: DruidIngestion;
+  desired: DesiredIngestion;
+  observed: Observed;
+  holding: Holding;
+  record: AppliedRecord | undefined;
+  policy: ManagementPolicy;
+  /** Paths left out of drift detection (drift.ts ignoredPaths). */
+  ignored: readonly string[];
+}
+
+/** A part (compaction config, rules) Druid already holds with the desired content: recorded, not POSTed. */
+export interface TakenOver {
+  hash: string;
+  liveHash: string;
 }
 
 export interface Plan {
   actions: DruidAction[];
-  /** Take over a spec that the druid-operator (or an earlier controller) already applied. */
-  adopted: boolean;
   /** Set when the plan cannot be carried out as written; no actions then. */
-  failure?: PlanFailure;
+  failure?: Failure;
+  /** The supervisor/task Druid runs is already this spec (druid-operator takeover): recorded, not POSTed. */
+  specTakenOver?: boolean;
+  compactionTakenOver?: TakenOver;
+  rulesTakenOver?: TakenOver;
+  /** Parts left alone because Druid holds content this resource did not apply. */
+  compactionStandDown?: Failure;
+  rulesStandDown?: Failure;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -67,20 +74,18 @@ export function decideApply(desiredHash: string, appliedHash: string | undefined
   return "none";
 }
 
-/** Druid's stored copy of a supervisor spec, minus the flag that suspend/resume flips. */
-export function liveSupervisorSpecHash(spec: JsonObject): string {
-  const { suspended: _flag, ...rest } = spec;
-  return contentHash(rest);
-}
-
-export function druidMajorVersion(version: string): number {
-  const major = Number.parseInt(version.split(".")[0] ?? "", 10);
-  return Number.isFinite(major) ? major : 0;
-}
-
-/** Druid 33 added `skipRestartIfUnmodified`; Druid 34 added explicit supervisor ids. */
-export function supportsSkipRestart(version: string): boolean {
-  return druidMajorVersion(version) >= 33;
+/**
+ * Every field the desired value sets is in `live` with the same value (objects recursively;
+ * arrays item by item, same length): Druid's copy adds defaults but says the same thing.
+ * The druid-operator judged compaction configs this way.
+ */
+export function includes(live: JsonValue | undefined, desired: JsonValue): boolean {
+  if (Array.isArray(desired)) return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => includes(live[i], d));
+  if (desired !== null && typeof desired === "object") {
+    if (live === null || typeof live !== "object" || Array.isArray(live) || live === undefined) return false;
+    return Object.entries(desired).every(([k, v]) => includes((live as JsonObject)[k], v));
+  }
+  return live === desired;
 }
 
 function newResetNonce(ingestion: DruidIngestion): string | undefined {
@@ -88,36 +93,67 @@ function newResetNonce(ingestion: DruidIngestion): string | undefined {
   return nonce && nonce !== ingestion.status?.lastResetNonce ? nonce : undefined;
 }
 
-/**
- * The druid-operator records the spec it submitted as compact sorted JSON in
- * status["currentIngestionSpec.json"]. When that equals our desired spec, the running
- * supervisor/task is ours already: take it over without resubmitting.
- */
-export function isAdoptable(status: DruidIngestionStatus | undefined, desired: DesiredIngestion): boolean {
-  if (!status || status.specHash !== undefined) return false;
-  const previous = status["currentIngestionSpec.json"];
-  if (!previous) return false;
+function parseObject(text: string | undefined): JsonObject | undefined {
+  if (!text) return undefined;
   try {
-    const parsed = JSON.parse(previous) as JsonObject;
-    const { suspended: _flag, ...rest } = parsed;
-    return jsonEqual(rest, desired.body);
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * The druid-operator recorded the spec it submitted as compact sorted JSON in
+ * status["currentIngestionSpec.json"]; when it equals the desired spec, what Druid runs is this
+ * spec already. (Compared semantically: Go's encoder escapes HTML characters.)
+ */
+export function druidOperatorAppliedSame(status: DruidIngestionStatus, desired: DesiredIngestion): boolean {
+  const previous = parseObject(status["currentIngestionSpec.json"]);
+  if (!previous) return false;
+  const { suspended: _flag, ...rest } = previous;
+  return jsonEqual(rest, desired.body);
+}
+
+/** The hash of the spec last applied, as status says (a druid-operator takeover counts when the spec is the same). */
+function appliedSpecHash(status: DruidIngestionStatus, record: AppliedRecord | undefined, desired: DesiredIngestion): { hash: string | undefined; takenOver: boolean } {
+  if (status.specHash !== undefined) return { hash: status.specHash, takenOver: false };
+  if (record?.origin === "DruidOperator" && druidOperatorAppliedSame(status, desired)) return { hash: desired.specHash, takenOver: true };
+  return { hash: undefined, takenOver: false };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-export function planSupervisor(ingestion: DruidIngestion, desired: DesiredSupervisor, observed: Observed): Plan {
+/**
+ * Under an enabled task autoscaler, Druid owns ioConfig.taskCount: a resubmission keeps the
+ * count Druid scaled to (Druid 37+ honours a submitted taskCount; older versions reset it to the
+ * autoscaler's start count whatever is sent), unless the resource itself changed taskCount.
+ */
+export function keepDruidOwnedValues(submission: JsonObject, desired: DesiredSupervisor, previous: JsonObject | undefined, live: LiveSupervisor | undefined): JsonObject {
+  if (!live?.spec || druidOwnedPaths(desired.body).length === 0) return submission;
+  const inner = submission["spec"];
+  const nested = inner !== null && typeof inner === "object" && !Array.isArray(inner) && typeof inner["ioConfig"] === "object";
+  const pointer = nested ? "/spec/ioConfig/taskCount" : "/ioConfig/taskCount";
+  const liveCount = valueAt(live.spec, "/spec/ioConfig/taskCount") ?? valueAt(live.spec, "/ioConfig/taskCount");
+  if (typeof liveCount !== "number") return submission;
+  const wanted = valueAt(desired.body, pointer);
+  if (previous !== undefined && !jsonEqual(valueAt(previous, pointer) ?? null, wanted ?? null)) return submission; // the resource changed it
+  const copy = structuredClone(submission);
+  const ioConfig = (nested ? (copy["spec"] as JsonObject)["ioConfig"] : copy["ioConfig"]) as JsonObject | undefined;
+  if (ioConfig) ioConfig["taskCount"] = liveCount;
+  return copy;
+}
+
+export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }): Plan {
+  const { ingestion, desired, observed, record, ignored } = input;
   const status = ingestion.status ?? {};
-  const wantSuspended = ingestion.spec.suspend === true;
+  const wantSuspended = wantsSuspended(ingestion, desired);
   const id = desired.supervisorId;
   const live = observed.supervisor;
 
-  if (desired.explicitId && id !== desired.dataSource && druidMajorVersion(observed.druidVersion) < 34) {
+  if (desired.explicitId && id !== desired.dataSource && !supportsExplicitSupervisorId(observed.druidVersion)) {
     return {
       actions: [],
-      adopted: false,
       failure: {
         reason: "SupervisorIdUnsupported",
         message: `the spec names supervisor id "${id}" but Druid ${observed.druidVersion} only supports supervisor id = dataSource ("${desired.dataSource}"); remove the top-level id or upgrade Druid to 34 or newer`,
@@ -125,11 +161,15 @@ export function planSupervisor(ingestion: DruidIngestion, desired: DesiredSuperv
     };
   }
 
-  const adopted = live !== undefined && isAdoptable(status, desired);
-  const liveHash = live?.spec ? liveSupervisorSpecHash(live.spec) : live ? status.druidSpecHash : undefined;
-  const decision = adopted ? "none" : decideApply(desired.specHash, status.specHash, status.druidSpecHash, liveHash);
+  // Nothing recorded means nothing applied here, whatever older status fields say.
+  const applied = input.holding === "create" ? { hash: undefined, takenOver: false } : appliedSpecHash(status, record, desired);
+  // A changed set of ignored paths makes the recorded hash of Druid's copy incomparable: re-baseline.
+  const baseline = sameIgnoredPaths(status.driftIgnorePaths, ignored) ? status.druidSpecHash : undefined;
+  const liveHash = live?.spec ? liveSupervisorSpecHash(live.spec, ignored) : live ? baseline : undefined;
+  const decision = decideApply(desired.specHash, applied.hash, baseline, liveHash);
   const actions: DruidAction[] = [];
   const nonce = newResetNonce(ingestion);
+  const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, parseObject(status["currentIngestionSpec.json"]), live);
 
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
@@ -140,7 +180,7 @@ export function planSupervisor(ingestion: DruidIngestion, desired: DesiredSuperv
     const resetOnResume = resuming && ingestion.spec.resetOnResume === true;
     if (resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetOnResume" });
     if (decision !== "none") {
-      actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: decision });
+      actions.push({ kind: "submitSupervisor", supervisorId: id, spec: submission(), cause: decision });
     } else if (wantSuspended && !liveSuspended) {
       actions.push({ kind: "suspendSupervisor", supervisorId: id });
     } else if (resuming) {
@@ -148,109 +188,136 @@ export function planSupervisor(ingestion: DruidIngestion, desired: DesiredSuperv
     }
     if (nonce && !resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
   }
-  return { actions: [...actions, ...planCompaction(ingestion, desired, observed), ...planRules(ingestion, desired, observed)], adopted };
+  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}) }, input);
 }
 
-export function planTask(ingestion: DruidIngestion, desired: DesiredTask, observed: Observed): Plan {
+export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {
+  const { ingestion, desired, observed, record } = input;
   const status = ingestion.status ?? {};
-  const adopted = isAdoptable(status, desired) && status.taskId !== undefined;
-  const sameTask = status.taskId === desired.taskId && status.specHash === desired.specHash;
+  const applied = appliedSpecHash(status, record, desired);
+  const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newResetNonce(ingestion) !== undefined;
   const actions: DruidAction[] = [];
-  if (!adopted && !sameTask) {
+  if (newRun) {
+    if (desired.explicitId && record?.taskId === desired.taskId) {
+      return {
+        actions: [],
+        failure: {
+          reason: "TaskIdInUse",
+          message: `the spec names task id "${desired.taskId}", which Druid already used for the previous run of this resource; a task id can be used once: change or remove the id to run the new spec`,
+        },
+      };
+    }
     // A new spec (or a new resetNonce) means a new run. Stop the previous run first so two
     // versions never write the same datasource at once.
-    if (status.taskId && status.taskId !== desired.taskId && observed.task?.statusCode === "RUNNING") {
-      actions.push({ kind: "shutdownTask", taskId: status.taskId });
-    }
-    const sql = desired.type === "sql";
-    actions.push({ kind: "submitTask", taskId: desired.taskId, spec: taskSubmission(desired), sql, cause: status.taskId ? "Updated" : "Created" });
+    if (record?.taskId && observed.task?.statusCode === "RUNNING") actions.push({ kind: "shutdownTask", taskId: record.taskId, cause: "Replaced" });
+    actions.push({ kind: "submitTask", taskId: desired.taskId, spec: taskSubmission(desired), sql: desired.type === "sql", cause: record?.taskId ? "Updated" : "Created" });
   }
-  return { actions: [...actions, ...planCompaction(ingestion, desired, observed), ...planRules(ingestion, desired, observed)], adopted };
+  return withParts({ actions, ...(applied.takenOver && !newRun ? { specTakenOver: true } : {}) }, input);
 }
 
-/** The body POSTed for a task: the spec with its deterministic id (SQL: via sqlQueryId). */
-export function taskSubmission(desired: DesiredTask): JsonObject {
-  if (desired.type === "sql") {
-    const context = (desired.body["context"] ?? {}) as JsonObject;
-    return { ...desired.body, context: { ...context, sqlQueryId: sqlQueryIdOf(desired.taskId) } };
-  }
-  return { ...desired.body, id: desired.taskId };
+export function planIngestion(input: PlanInput): Plan {
+  return input.desired.kind === "supervisor" ? planSupervisor(input as PlanInput & { desired: DesiredSupervisor }) : planTask(input as PlanInput & { desired: DesiredTask });
 }
 
-/** MSQ names the controller task `query-<sqlQueryId>`. */
-export function sqlQueryIdOf(taskId: string): string {
-  return taskId.startsWith("query-") ? taskId.slice("query-".length) : taskId;
+// ---------------------------------------------------------------------------------------------
+// Compaction config and retention rules of the datasource.
+
+/** Druid holds a part this resource never applied: may it be taken over? */
+function mayTakeOver(input: PlanInput): boolean {
+  return input.policy === "Adopt" || input.record?.origin === "DruidOperator" || pendingFor(input.ingestion.status?.pendingCreate, input.desired.dataSource);
 }
 
-export function planCompaction(ingestion: DruidIngestion, desired: DesiredIngestion, observed: Observed): DruidAction[] {
+function pendingFor(pending: DruidIngestionStatus["pendingCreate"], dataSource: string | undefined): boolean {
+  return pending?.dataSource !== undefined && pending.dataSource === dataSource;
+}
+
+function withParts(plan: Plan, input: PlanInput): Plan {
+  const compaction = planCompaction(input);
+  const rules = planRules(input);
+  return {
+    ...plan,
+    actions: [...plan.actions, ...compaction.actions, ...rules.actions],
+    ...(compaction.takenOver ? { compactionTakenOver: compaction.takenOver } : {}),
+    ...(rules.takenOver ? { rulesTakenOver: rules.takenOver } : {}),
+    ...(compaction.standDown ? { compactionStandDown: compaction.standDown } : {}),
+    ...(rules.standDown ? { rulesStandDown: rules.standDown } : {}),
+  };
+}
+
+interface PartPlan {
+  actions: DruidAction[];
+  takenOver?: TakenOver;
+  standDown?: Failure;
+}
+
+export function planCompaction(input: PlanInput): PartPlan {
+  const { ingestion, desired, observed } = input;
   const status = ingestion.status ?? {};
-  if (!desired.compaction) {
-    // Compaction removed from the resource: remove what we put into Druid.
-    if (status.compactionHash && desired.dataSource && observed.compaction !== undefined) {
-      return [{ kind: "deleteCompaction", dataSource: desired.dataSource }];
-    }
-    return [];
+  const dataSource = desired.dataSource;
+  const live = observed.compaction;
+  if (!desired.compaction || !dataSource) {
+    // Compaction removed from the resource: remove what this resource put into Druid.
+    if (status.compactionHash && dataSource && live !== undefined) return { actions: [{ kind: "deleteCompaction", dataSource, cause: "Unmanaged" }] };
+    return { actions: [] };
   }
-  const liveHash = observed.compaction === undefined ? undefined : contentHash(observed.compaction);
+  const liveHash = live === undefined ? undefined : contentHash(live);
+  if (status.compactionHash === undefined && live !== undefined) {
+    if (!mayTakeOver(input)) {
+      return {
+        actions: [],
+        standDown: {
+          reason: "CompactionConfigExists",
+          message: `datasource ${dataSource} already has a compaction config in Druid that this resource did not apply, so it is left as it is; set spec.managementPolicy: Adopt to manage it, or remove spec.ingestion.compaction`,
+        },
+      };
+    }
+    if (includes(live, desired.compaction.config)) return { actions: [], takenOver: { hash: desired.compaction.hash, liveHash: liveHash as string } };
+    return { actions: [{ kind: "submitCompaction", dataSource, config: desired.compaction.config, cause: "Updated" }] };
+  }
   const decision = decideApply(desired.compaction.hash, status.compactionHash, status.druidCompactionHash, liveHash);
-  if (decision === "none") return [];
-  return [{ kind: "submitCompaction", dataSource: desired.dataSource as string, config: desired.compaction.config, cause: decision }];
+  if (decision === "none") return { actions: [] };
+  return { actions: [{ kind: "submitCompaction", dataSource, config: desired.compaction.config, cause: decision }] };
 }
 
-export function planRules(ingestion: DruidIngestion, desired: DesiredIngestion, observed: Observed): DruidAction[] {
+export function planRules(input: PlanInput): PartPlan {
+  const { ingestion, desired, observed } = input;
   const status = ingestion.status ?? {};
+  const dataSource = desired.dataSource;
   const live = observed.rules ?? [];
-  if (!desired.rules) {
-    if (status.rulesHash && desired.dataSource && live.length > 0) {
-      return [{ kind: "submitRules", dataSource: desired.dataSource, rules: [], cause: "Cleared" }];
-    }
-    return [];
+  if (!desired.rules || !dataSource) {
+    if (status.rulesHash && dataSource && live.length > 0) return { actions: [{ kind: "clearRules", dataSource, cause: "Unmanaged" }] };
+    return { actions: [] };
   }
   // Druid has no "absent" rules, only an empty list: an empty live list is absent unless we want [].
   const liveHash = live.length === 0 && desired.rules.rules.length > 0 ? undefined : contentHash(live);
+  if (status.rulesHash === undefined && live.length > 0) {
+    if (!mayTakeOver(input)) {
+      return {
+        actions: [],
+        standDown: {
+          reason: "RulesExist",
+          message: `datasource ${dataSource} already has retention rules in Druid that this resource did not apply, so they are left as they are; set spec.managementPolicy: Adopt to manage them, or remove spec.ingestion.rules`,
+        },
+      };
+    }
+    if (includes(live, desired.rules.rules)) return { actions: [], takenOver: { hash: desired.rules.hash, liveHash: liveHash as string } };
+    return { actions: [{ kind: "submitRules", dataSource, rules: desired.rules.rules, cause: "Updated" }] };
+  }
   const decision = decideApply(desired.rules.hash, status.rulesHash, status.druidRulesHash, liveHash);
-  if (decision === "none") return [];
-  return [{ kind: "submitRules", dataSource: desired.dataSource as string, rules: desired.rules.rules, cause: decision }];
-}
-
-export function planIngestion(ingestion: DruidIngestion, desired: DesiredIngestion, observed: Observed): Plan {
-  return desired.kind === "supervisor" ? planSupervisor(ingestion, desired, observed) : planTask(ingestion, desired, observed);
+  if (decision === "none") return { actions: [] };
+  return { actions: [{ kind: "submitRules", dataSource, rules: desired.rules.rules, cause: decision }] };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/**
- * What must go from Druid before the finalizer may be removed. Uses what status recorded
- * (what we, or the druid-operator, actually created) and falls back to the rendered spec.
- */
-export function planDeletion(ingestion: DruidIngestion, desired: DesiredIngestion | undefined): DruidAction[] {
-  if (deletionPolicyOf(ingestion) === "Orphan") return [];
-  const status = ingestion.status ?? {};
-  const isTask = TASK_TYPES.has(ingestion.spec.ingestion.type);
-  const actions: DruidAction[] = [];
-  if (isTask) {
-    const taskId = status.taskId ?? (desired?.kind === "task" ? desired.taskId : undefined);
-    if (taskId) actions.push({ kind: "shutdownTask", taskId });
-  } else {
-    // The druid-operator recorded the supervisor id in taskId.
-    const supervisorId = status.supervisorId ?? status.taskId ?? (desired?.kind === "supervisor" ? desired.supervisorId : undefined);
-    if (supervisorId) actions.push({ kind: "terminateSupervisor", supervisorId });
+/** What a plan creates that no record names yet: these are recorded as a pending create first. */
+export function plannedCreates(plan: Plan, status: DruidIngestionStatus): { supervisorId?: string; taskId?: string; dataSource?: string } | undefined {
+  const creates: { supervisorId?: string; taskId?: string; dataSource?: string } = {};
+  for (const a of plan.actions) {
+    if (a.kind === "submitSupervisor" && a.cause === "Created") creates.supervisorId = a.supervisorId;
+    if (a.kind === "submitTask") creates.taskId = a.taskId;
+    if (a.kind === "submitCompaction" && status.compactionHash === undefined) creates.dataSource = a.dataSource;
+    if (a.kind === "submitRules" && status.rulesHash === undefined) creates.dataSource = a.dataSource;
   }
-  const dataSource = desired?.dataSource ?? dataSourceFromStatus(status);
-  if (dataSource && (status.compactionHash || desired?.compaction)) actions.push({ kind: "deleteCompaction", dataSource });
-  if (dataSource && (status.rulesHash || (desired?.rules && desired.rules.rules.length > 0))) {
-    actions.push({ kind: "submitRules", dataSource, rules: [], cause: "Cleared" });
-  }
-  return actions;
+  return Object.keys(creates).length > 0 ? creates : undefined;
 }
-
-function dataSourceFromStatus(status: DruidIngestionStatus): string | undefined {
-  const previous = status["currentIngestionSpec.json"];
-  if (!previous) return undefined;
-  try {
-    return dataSourceOf(JSON.parse(previous) as JsonObject);
-  } catch {
-    return undefined;
-  }
-}
-

@@ -1,25 +1,32 @@
-// One reconcile of one DruidIngestion: read the resource, its ConfigMap and Druid's state,
-// decide (plan.ts), act (execute.ts), report (status.ts). Level-triggered: a crash at any line
-// is finished by the next reconcile. The work queue owns retries and timing; this returns
-// "done, look again after T" or an error to back off on.
+// One reconcile of one DruidIngestion, as stages:
+//   validate → finalizer → render → target → claims → ConfigMap → observe → ownership → plan
+//   → pending create → execute → report
+// A stage passes its result on or stops with a Failure; every path ends in `end`: status and
+// Events (status.ts) and one pure requeue decision (requeue.ts). Level-triggered: a crash at any
+// line is finished by the next reconcile, and a create whose outcome a crash lost is recognised
+// through the pending create recorded (with a resourceVersion precondition) just before it.
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { FINALIZER, isPaused, type DruidIngestion, type DruidIngestionStatus } from "../api/druid-ingestion.ts";
+import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
-import type { DruidClient, DruidTarget } from "../druid/client.ts";
+import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
-import { describeApiError, isApiStatus, type KubeApi } from "../kube/api.ts";
+import { describeApiError, isApiStatus, mergePatch, type KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
-import { otherLiveClaim, ownerOtherThan } from "./claims.ts";
-import { resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
-import { executePlan, failureOf } from "./execute.ts";
-import { planDeletion, planIngestion, type Observed } from "./plan.ts";
+import { findCondition, READY } from "./conditions.ts";
+import { ignoredPaths } from "./drift.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
+import { executePlan } from "./execute.ts";
+import { emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { decideOwnership, lookupRecord, olderClaimant, otherLiveClaimant, removalActions, resolveRecord, type Claim, type Target } from "./ownership.ts";
+import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
-import { configMapUpToDate, desiredConfigMap } from "./spec-configmap.ts";
-import { eventsFor, nextStatus, statusEquals, type Failure, type Outcome, type StatusFacts } from "./status.ts";
+import { requeueAfter, type Ending } from "./requeue.ts";
+import { desiredConfigMap, configMapUpToDate, SpecTooLargeError } from "./spec-configmap.ts";
+import { eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 export interface ReconcilerSettings {
   /** How often an idle resource is looked at again (Druid drift, state changes). */
@@ -32,8 +39,8 @@ export interface ReconcilerSettings {
 
 export interface ReconcilerDeps {
   ingestions: { get(name: string, namespace: string): KubernetesObject | undefined };
-  /** Every DruidIngestion in the cache, to find two resources claiming one supervisor. */
-  allIngestions(): Iterable<DruidIngestion>;
+  /** The resources that record, or are creating, a supervisor on an endpoint (the manager's index). */
+  claimsOn(druidEndpoint: string, supervisorId: string): Claim[];
   configMaps: { get(name: string, namespace: string): V1ConfigMap | undefined };
   secrets: SecretLookup;
   /**
@@ -50,16 +57,23 @@ export interface ReconcilerDeps {
   settings: ReconcilerSettings;
   logger: Logger;
   now?: () => Date;
+  random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
 }
 
-/** A reconcile step that could not proceed; carries the status-facing failure. */
-class Stop {
-  readonly failure: Failure;
-  constructor(failure: Failure) {
-    this.failure = failure;
-  }
+type Step<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+/** Where this reconcile acts, with what, and what the resource already holds there. */
+interface Resolved {
+  target: Target;
+  record: AppliedRecord | undefined;
+  credentials: DruidCredentials | undefined;
 }
+
+/** The outcome of writing status: the object as stored, or a lost race. */
+type Written = { kind: "written"; ingestion: DruidIngestion } | { kind: "unchanged" } | { kind: "conflict" } | { kind: "gone" };
+
+const TERMINAL_TASK = new Set(["SUCCESS", "FAILED"]);
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
@@ -81,20 +95,15 @@ export class Reconciler {
     const raw = this.deps.ingestions.get(name, namespace);
     if (!raw) return {};
     const log = this.deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
-    const parsed = this.deps.validator.parse(raw);
-    if (!parsed.ok) {
-      // Nothing about the object can be trusted; say so and wait for an edit.
-      log.warn("resource does not match the schema", { problems: parsed.error.problems });
-      const ingestion = raw as DruidIngestion;
-      await this.report(log, ingestion, { ingestion, now: this.nowIso(), failure: { reason: "SchemaInvalid", message: parsed.error.message } });
-      return {};
-    }
-    const ingestion = parsed.value;
     try {
-      if (isPaused(ingestion)) {
-        await this.report(log, ingestion, { ingestion, now: this.nowIso(), paused: true });
-        return {};
+      const parsed = this.deps.validator.parse(raw);
+      if (!parsed.ok) {
+        // Nothing about the object can be trusted; say so and wait for an edit.
+        log.warn("resource does not match the schema", { problems: parsed.error.problems });
+        return await this.end(log, { ingestion: raw as DruidIngestion, now: this.nowIso(), stop: { reason: "SchemaInvalid", message: parsed.error.message } }, { kind: "waitForEdit" });
       }
+      const ingestion = parsed.value;
+      if (isPaused(ingestion)) return await this.end(log, { ingestion, now: this.nowIso(), paused: true }, { kind: "waitForEdit" });
       if (ingestion.metadata.deletionTimestamp) return await this.finalize(log, ingestion);
       return await this.sync(log, ingestion);
     } catch (error) {
@@ -107,129 +116,164 @@ export class Reconciler {
     return (this.deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
   }
 
-  private jitteredResync(): number {
-    const { resyncMs } = this.deps.settings;
-    return Math.round(resyncMs * (0.9 + Math.random() * 0.2));
-  }
-
-  // --- create / update / suspend / resume / reset ------------------------------------------------
+  // --- create / update / move / suspend / resume / reset ------------------------------------------
 
   private async sync(log: Logger, ingestion: DruidIngestion): Promise<ProcessResult> {
-    if (!(ingestion.metadata.finalizers ?? []).includes(FINALIZER)) {
-      // Before anything exists in Druid, so the resource can never vanish without cleanup.
-      await this.addFinalizer(ingestion);
-      log.debug("finalizer added");
-    }
-    const now = this.nowIso();
+    const facts: StatusFacts = { ingestion, now: this.nowIso() };
+
+    const finalizer = await this.ensureFinalizer(log, ingestion);
+    if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
+
     let desired: DesiredIngestion;
     try {
       desired = renderIngestion(ingestion);
     } catch (error) {
       if (!(error instanceof RenderError)) throw error;
-      await this.report(log, ingestion, { ingestion, now, failure: { reason: error.reason, message: error.message } });
-      return {};
+      facts.stop = { reason: error.reason, message: error.message };
+      return this.end(log, facts, { kind: "waitForEdit" });
     }
+    facts.desired = desired;
 
-    let target: DruidTarget;
-    try {
-      target = this.resolveTarget(ingestion);
-    } catch (error) {
-      if (!(error instanceof Stop)) throw error;
-      await this.report(log, ingestion, { ingestion, now, desired, failure: error.failure });
-      // Fixed by a Secret/Service change (watched) or by the next resync.
-      return { requeueAfterMs: this.jitteredResync() };
-    }
+    const resolved = this.resolve(ingestion, desired);
+    if (!resolved.ok) return this.stop(log, facts, resolved.failure);
+    const { target, record, credentials } = resolved.value;
+    facts.target = target;
+    facts.record = record;
+    const claimant = target.supervisorId ? olderClaimant(ingestion, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
 
-    if (desired.kind === "supervisor") {
-      const owner = ownerOtherThan(ingestion, desired.supervisorId, target.baseUrl, this.deps.allIngestions());
-      if (owner) {
-        const message = `supervisor ${desired.supervisorId} on ${target.baseUrl} is already managed by DruidIngestion ${owner.key}; give this resource another dataSource (or, on Druid 34+, a top-level id), or delete one of the two. Nothing was sent to Druid`;
-        await this.report(log, ingestion, { ingestion, now, failure: { reason: "SupervisorConflict", message } });
-        return { requeueAfterMs: this.jitteredResync() };
-      }
-    }
+    facts.configMap = await this.applyConfigMap(log, ingestion, desired);
 
-    const configMap = desiredConfigMap(ingestion, desired);
-    const configMapName = configMap.metadata?.name as string;
-    if (!configMapUpToDate(this.deps.configMaps.get(configMapName, ingestion.metadata.namespace), configMap)) {
-      await this.deps.kube.applyConfigMap(configMap);
-      log.debug("spec ConfigMap applied", { configMap: configMapName });
-    }
-
-    const client = this.deps.druidClient(target);
-    const facts: StatusFacts = { ingestion, now, desired, druidEndpoint: target.baseUrl, configMapName };
+    const client = this.deps.druidClient({ baseUrl: target.druidEndpoint, credentials });
     let observed: Observed;
     try {
-      observed = await this.observe(client, ingestion, desired);
+      observed = await this.observe(client, ingestion, desired, record);
     } catch (error) {
-      const failure = failureOf(error);
-      await this.report(log, ingestion, { ...facts, failure });
-      return failure.transient ? { error: new Error(failure.message) } : { requeueAfterMs: this.jitteredResync() };
+      return this.stop(log, facts, failureOf(error));
     }
+    facts.observed = observed;
     facts.druidVersion = observed.druidVersion;
-    facts.supervisor = observed.supervisor;
-    facts.task = observed.task;
 
-    const plan = planIngestion(ingestion, desired, observed);
-    if (plan.failure) {
-      await this.report(log, ingestion, { ...facts, failure: plan.failure });
-      return {};
+    const policy = managementPolicyOf(ingestion);
+    const decision = decideOwnership({ policy, target, record, pending: ingestion.status?.pendingCreate, live: observed.supervisor !== undefined, olderClaimant: claimant });
+    facts.decision = decision;
+    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, ingestion.spec.driftIgnorePaths) : [];
+    facts.ignored = ignored;
+    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record, policy, ignored });
+
+    switch (decision.kind) {
+      case "standDown":
+        log.info("standing down", { reason: decision.failure.reason });
+        return this.end(log, facts, { kind: "failed", failure: decision.failure });
+      case "observe":
+        facts.plan = planFor(record ? "owned" : observed.supervisor ? "adopt" : "create");
+        return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+      case "move": {
+        // Orphan: let go of the old one without touching it (as deletion would).
+        const actions = deletionPolicyOf(ingestion) === "Orphan" ? [] : removalActions(decision.from, ingestion.status ?? {}, { cause: "Moved", keep: target, taskFinished: this.recordedTaskFinished(ingestion) });
+        log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: actions.map((a) => a.kind) });
+        const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
+        facts.outcome = await executePlan(actions, { client: oldClient, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+        return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
+      }
+      case "owned":
+      case "create":
+      case "adopt":
+        break;
     }
-    facts.adopted = plan.adopted;
-    let outcome: Outcome = { executed: [] };
+
+    const plan = planFor(decision.kind);
+    facts.plan = plan;
+    if (plan.failure) return this.end(log, facts, { kind: "failed", failure: plan.failure });
+
+    let pendingSince = ingestion.status?.pendingCreate?.since;
+    const creates = plannedCreates(plan, ingestion.status ?? {});
+    if (creates) {
+      // Recorded before the create, on a status no newer than what this reconcile read: a
+      // create whose outcome is lost is then known to be this resource's.
+      const pending = this.pendingCreate(ingestion.status?.pendingCreate, target, creates, facts.now);
+      pendingSince = pending.since;
+      const written = await this.writeStatus(ingestion, { ...(ingestion.status ?? {}), pendingCreate: pending });
+      if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
+      if (written.kind === "gone") return {};
+      if (written.kind === "written") facts.ingestion = written.ingestion;
+    }
+
+    let outcome: Outcome = emptyOutcome();
     if (plan.actions.length > 0) {
-      log.info("applying to Druid", { actions: plan.actions.map((a) => a.kind), druid: target.baseUrl });
-      outcome = await executePlan(plan.actions, client, this.deps.snapshots, observed.druidVersion);
-      if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, error: outcome.failed.failure.message });
+      log.info("applying to Druid", { actions: plan.actions.map((a) => a.kind), druid: target.druidEndpoint });
+      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, druidVersion: observed.druidVersion, ignored, pendingSince });
+      if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
-    await this.report(log, ingestion, facts);
+    if (outcome.failed) return this.end(log, facts, { kind: "failed", failure: outcome.failed.failure });
+    const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
+    if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
+    if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
+    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+  }
 
-    if (outcome.failed) {
-      return outcome.failed.failure.transient ? { error: new Error(outcome.failed.failure.message) } : { requeueAfterMs: this.jitteredResync() };
+  /** The pending create for this target; an earlier one for the same target keeps its time. */
+  private pendingCreate(previous: PendingCreate | undefined, target: Target, creates: { supervisorId?: string; taskId?: string; dataSource?: string }, now: string): PendingCreate {
+    const pending: PendingCreate = { druidEndpoint: target.druidEndpoint, ...creates, since: now };
+    if (previous && previous.druidEndpoint === pending.druidEndpoint && previous.supervisorId === pending.supervisorId && previous.taskId === pending.taskId && previous.dataSource === pending.dataSource) {
+      pending.since = previous.since;
     }
-    if (outcome.executed.length > 0) return { requeueAfterMs: this.deps.settings.settleMs };
-    if (desired.kind === "task" && observed.task?.statusCode === "RUNNING") {
-      // A running task is polled (tasks have no cluster-wide list); it stops when it finishes.
-      return { requeueAfterMs: Math.min(this.jitteredResync(), 30_000) };
-    }
-    return { requeueAfterMs: this.jitteredResync() };
+    return pending;
+  }
+
+  private sinceReadyTransition(ingestion: DruidIngestion): number {
+    const ready = findCondition(ingestion.status?.conditions, READY);
+    const at = ready ? Date.parse(ready.lastTransitionTime) : Number.NaN;
+    const now = (this.deps.now?.() ?? new Date()).getTime();
+    return Number.isFinite(at) ? Math.max(0, now - at) : 0;
+  }
+
+  private recordedTaskFinished(ingestion: DruidIngestion): boolean {
+    const status = ingestion.status;
+    return status?.taskStatus !== undefined && TERMINAL_TASK.has(status.taskStatus) && status.taskId === status.applied?.taskId;
   }
 
   /**
-   * For deletion, what is gone meanwhile is taken from what was last known: the Druid URL
-   * recorded in status (the router Service may already be deleted) and deleted Secrets.
+   * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
+   * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
    */
-  private resolveTarget(ingestion: DruidIngestion, forDeletion = false): DruidTarget {
+  private resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Step<Resolved> {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
-    const recorded = ingestion.status?.druidEndpoint;
-    if (!endpoint.ok && !(forDeletion && recorded)) throw new Stop(endpoint.failure);
-    const secrets: SecretLookup = forDeletion
-      ? { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }
-      : this.deps.secrets;
-    const credentials = resolveCredentials(ingestion, secrets, settings.allowCrossNamespaceSecrets);
-    if (!credentials.ok) throw new Stop(credentials.failure);
-    return { baseUrl: endpoint.ok ? endpoint.value.url : (recorded as string), credentials: credentials.value };
+    if (!endpoint.ok) return endpoint;
+    const record = resolveRecord(lookupRecord(ingestion), { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
+    const kept = keepRecordedEndpoint(endpoint.value, record);
+    if (!kept.ok) return kept;
+    const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
+    if (!credentials.ok) return credentials;
+    const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
+    if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
+    return { ok: true, value: { target, record, credentials: credentials.value } };
   }
 
-  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Observed> {
+  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined): Promise<Observed> {
     const status = ingestion.status ?? {};
-    const id = desired.kind === "supervisor" ? desired.supervisorId : undefined;
-    const reading = await this.deps.snapshots.supervisors(client, id);
-    const observed: Observed = { druidVersion: reading.version };
+    const snapshots = this.deps.snapshots;
+    let observed: Observed;
     if (desired.kind === "supervisor") {
-      observed.supervisor = reading.supervisors.get(desired.supervisorId);
+      // While waiting for a state change, a reading at most one settle delay old.
+      const ready = findCondition(status.conditions, READY)?.reason;
+      const waiting = ready === "Pending" || ready === "Stopping" || ready === "Applying";
+      const reading = await snapshots.supervisor(client, desired.supervisorId, waiting ? this.deps.settings.settleMs : undefined);
+      observed = { druidVersion: reading.version, supervisor: reading.supervisor };
     } else {
+      observed = { druidVersion: await snapshots.version(client) };
       // Tasks are not listed cluster-wide: ask for the recorded one while it may still change.
-      const taskId = status.taskId;
-      const terminal = status.taskStatus === "SUCCESS" || status.taskStatus === "FAILED";
-      if (taskId && terminal) observed.task = { id: taskId, statusCode: status.taskStatus as string, runnerStatusCode: "NONE", errorMsg: undefined };
-      else if (taskId) observed.task = await client.taskStatus(taskId);
+      const taskId = record?.taskId;
+      if (taskId && status.taskId === taskId && status.taskStatus && TERMINAL_TASK.has(status.taskStatus)) {
+        observed.task = { id: taskId, statusCode: status.taskStatus, runnerStatusCode: "NONE", errorMsg: undefined };
+      } else if (taskId) {
+        observed.task = await client.taskStatus(taskId);
+      }
     }
     const ds = desired.dataSource;
-    if (ds && (desired.compaction || status.compactionHash)) observed.compaction = (await this.deps.snapshots.compaction(client, ds)).get(ds);
-    if (ds && (desired.rules || status.rulesHash)) observed.rules = (await this.deps.snapshots.rules(client, ds)).get(ds) ?? [];
+    if (ds && (desired.compaction || status.compactionHash)) observed.compaction = await snapshots.compaction(client, ds);
+    if (ds && (desired.rules || status.rulesHash)) observed.rules = await snapshots.rules(client, ds);
     return observed;
   }
 
@@ -237,68 +281,132 @@ export class Reconciler {
 
   private async finalize(log: Logger, ingestion: DruidIngestion): Promise<ProcessResult> {
     if (!(ingestion.metadata.finalizers ?? []).includes(FINALIZER)) return {};
+    const facts: StatusFacts = { ingestion, now: this.nowIso() };
+    if (deletionPolicyOf(ingestion) === "Orphan" || managementPolicyOf(ingestion) === "Observe") {
+      log.info("letting go without touching Druid", { deletionPolicy: deletionPolicyOf(ingestion), managementPolicy: managementPolicyOf(ingestion) });
+      return this.removeFinalizer(log, ingestion);
+    }
     let desired: DesiredIngestion | undefined;
     try {
       desired = renderIngestion(ingestion);
     } catch {
-      desired = undefined; // status still names what was created
+      desired = undefined; // the record still names what was created
     }
-    const actions = planDeletion(ingestion, desired);
-    const now = this.nowIso();
-    let outcome: Outcome = { executed: [] };
-    if (actions.length > 0) {
-      let target: DruidTarget | undefined;
-      try {
-        target = this.resolveTarget(ingestion, true);
-      } catch (error) {
-        if (!(error instanceof Stop)) throw error;
-        if (appliedSomething(ingestion.status)) {
-          await this.reportDeletionBlocked(log, ingestion, now, error.failure);
-          return { error: new Error(error.failure.message) };
-        }
-        // Druid was never reached for this resource (e.g. its Secret never existed): nothing to remove.
-        log.info("nothing was ever applied to Druid; removing the finalizer", { reason: error.failure.reason });
-        await this.removeFinalizer(ingestion);
-        return {};
-      }
-      const terminate = actions.find((a) => a.kind === "terminateSupervisor");
-      const owner = terminate && otherLiveClaim(ingestion, terminate.supervisorId, target.baseUrl, this.deps.allIngestions());
-      if (owner) {
-        // Another resource manages this supervisor (and its datasource's compaction/rules).
-        log.info("leaving the supervisor to the resource that manages it", { supervisorId: terminate.supervisorId, owner: owner.key });
-      } else {
-        // Deletion submits nothing, so the Druid version (which only shapes submissions) is not needed.
-        outcome = await executePlan(actions, this.deps.druidClient(target), this.deps.snapshots, "");
-        if (outcome.failed) {
-          await this.reportDeletionBlocked(log, ingestion, now, outcome.failed.failure, outcome);
-          return { error: new Error(outcome.failed.failure.message) };
-        }
+    const status = ingestion.status ?? {};
+    const groups = this.removals(ingestion, desired);
+    if (!groups.ok) {
+      log.warn("deletion blocked", { reason: groups.failure.reason });
+      return this.blockDeletion(log, facts, groups.failure);
+    }
+    if (groups.value.length === 0) {
+      log.info("nothing recorded in Druid; removing the finalizer");
+      return this.removeFinalizer(log, ingestion);
+    }
+    const credentials = resolveCredentials(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }, this.deps.settings.allowCrossNamespaceSecrets);
+    if (!credentials.ok) return this.blockDeletion(log, facts, credentials.failure);
+
+    const outcome = emptyOutcome();
+    for (const { endpoint, actions } of groups.value) {
+      const client = this.deps.druidClient({ baseUrl: endpoint, credentials: credentials.value });
+      const part = await executePlan(actions, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+      outcome.executed.push(...part.executed);
+      if (part.failed) {
+        outcome.failed = part.failed;
+        facts.outcome = outcome;
+        return this.blockDeletion(log, facts, part.failed.failure);
       }
     }
-    for (const event of eventsFor(ingestion.status, ingestion.status ?? {}, outcome, false)) await this.deps.events.record(ingestion, event);
-    await this.removeFinalizer(ingestion);
-    log.info("finalized", { druidActions: outcome.executed.map((a) => a.kind), deletionPolicy: ingestion.spec.deletionPolicy ?? "Delete" });
-    return {};
+    for (const event of eventsFor(status, status, outcome)) await this.deps.events.record(ingestion, event);
+    log.info("removed from Druid", { druidActions: outcome.executed.map((a) => a.kind) });
+    return this.removeFinalizer(log, ingestion);
   }
 
-  private async reportDeletionBlocked(log: Logger, ingestion: DruidIngestion, now: string, failure: Failure, outcome?: Outcome): Promise<void> {
+  /**
+   * What deletion removes, per endpoint: what the record names (a druid-operator record: also
+   * the compaction config and rules its spec applies), and a pending create whose outcome was
+   * never confirmed. A supervisor another live resource claims is left to it.
+   */
+  private removals(ingestion: DruidIngestion, desired: DesiredIngestion | undefined): Step<Array<{ endpoint: string; actions: DruidAction[] }>> {
+    const status: DruidIngestionStatus = ingestion.status ?? {};
+    const lookup = lookupRecord(ingestion);
+    let record: AppliedRecord | undefined;
+    if (lookup.kind === "druidOperator") {
+      // The druid-operator never recorded its endpoint: the one discovery gives (fallbacks allowed).
+      const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), this.deps.settings.defaultDruidUrl);
+      if (!endpoint.ok) return endpoint;
+      record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
+    } else if (lookup.kind === "recorded") {
+      record = lookup.record;
+    }
+    const groups: Array<{ endpoint: string; actions: DruidAction[] }> = [];
+    const add = (endpoint: string, actions: DruidAction[]): void => {
+      const kept = actions.filter((a) => a.kind !== "terminateSupervisor" || !otherLiveClaimant(ingestion, this.deps.claimsOn(endpoint, a.supervisorId)));
+      // The datasource's parts belong with its supervisor: left too when another resource manages it.
+      const leftToOther = kept.length < actions.length;
+      const final = leftToOther ? [] : kept;
+      if (final.length > 0) groups.push({ endpoint, actions: final });
+    };
+    const fromSpec = (dataSource: string | undefined): DruidAction[] => {
+      const parts: DruidAction[] = [];
+      if (dataSource && desired?.compaction && !status.compactionHash) parts.push({ kind: "deleteCompaction", dataSource, cause: "Deleted" });
+      if (dataSource && desired?.rules && !status.rulesHash) parts.push({ kind: "clearRules", dataSource, cause: "Deleted" });
+      return parts;
+    };
+    if (record) {
+      const actions = removalActions(record, status, { cause: "Deleted", taskFinished: this.recordedTaskFinished(ingestion) });
+      if (record.origin === "DruidOperator" && !status.applied) actions.push(...fromSpec(record.dataSource));
+      add(record.druidEndpoint, actions);
+    }
+    const pending = status.pendingCreate;
+    if (pending) {
+      const actions: DruidAction[] = [];
+      if (pending.supervisorId && pending.supervisorId !== record?.supervisorId) actions.push({ kind: "terminateSupervisor", supervisorId: pending.supervisorId, cause: "Deleted" });
+      if (pending.taskId && pending.taskId !== record?.taskId) actions.push({ kind: "shutdownTask", taskId: pending.taskId, cause: "Deleted" });
+      if (pending.dataSource && pending.dataSource !== record?.dataSource) actions.push(...fromSpec(pending.dataSource));
+      add(pending.druidEndpoint, actions);
+    }
+    return { ok: true, value: groups };
+  }
+
+  private async blockDeletion(log: Logger, facts: StatusFacts, failure: Failure): Promise<ProcessResult> {
     const message = `cannot remove the ingestion from Druid, so the finalizer stays and the resource is kept: ${failure.message}. To delete the resource without touching Druid, set spec.deletionPolicy: Orphan`;
     log.warn("deletion blocked", { reason: failure.reason, error: failure.message });
-    await this.report(log, ingestion, { ingestion, now, failure: { ...failure, message }, ...(outcome ? { outcome } : {}) });
+    facts.stop = { ...failure, message, transient: true };
+    const written = await this.report(log, facts);
+    if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
+    // Retried with backoff: what blocks deletion (Druid down, a Secret) may come back any time.
+    return { error: new Error(failure.message) };
   }
 
   // --- Kubernetes writes --------------------------------------------------------------------------
 
-  private async addFinalizer(ingestion: DruidIngestion): Promise<void> {
+  private async ensureFinalizer(log: Logger, ingestion: DruidIngestion): Promise<Step<void> | { ok: false; conflict: true }> {
     const { namespace, name, resourceVersion, finalizers } = ingestion.metadata;
+    if ((finalizers ?? []).includes(FINALIZER)) return { ok: true, value: undefined };
+    // Before anything exists in Druid, so the resource can never vanish without cleanup.
     // `test` on resourceVersion: never overwrite a finalizer list we have not seen.
     const ops = finalizers
       ? [{ op: "test" as const, path: "/metadata/resourceVersion", value: resourceVersion }, { op: "add" as const, path: "/metadata/finalizers/-", value: FINALIZER }]
       : [{ op: "test" as const, path: "/metadata/resourceVersion", value: resourceVersion }, { op: "add" as const, path: "/metadata/finalizers", value: [FINALIZER] }];
-    await this.deps.kube.patchIngestion(namespace, name, ops);
+    try {
+      await this.deps.kube.patchIngestion(namespace, name, ops);
+      log.debug("finalizer added");
+      return { ok: true, value: undefined };
+    } catch (error) {
+      // A stale cache (the resource changed since it was read) fails the `test`: just look again.
+      if (isApiStatus(error, 409) || (isApiStatus(error, 422) && /test/i.test(describeApiError(error)))) return { ok: false, conflict: true };
+      return {
+        ok: false,
+        failure: {
+          reason: "FinalizerPatchFailed",
+          message: `could not add the finalizer ${FINALIZER} (${describeApiError(error)}); nothing is created in Druid until it is set, so deleting the resource can never leave Druid behind`,
+          transient: true,
+        },
+      };
+    }
   }
 
-  private async removeFinalizer(ingestion: DruidIngestion): Promise<void> {
+  private async removeFinalizer(log: Logger, ingestion: DruidIngestion): Promise<ProcessResult> {
     const { namespace, name, finalizers = [] } = ingestion.metadata;
     const index = finalizers.indexOf(FINALIZER);
     try {
@@ -306,39 +414,75 @@ export class Reconciler {
         { op: "test", path: `/metadata/finalizers/${index}`, value: FINALIZER },
         { op: "remove", path: `/metadata/finalizers/${index}` },
       ]);
+      log.info("finalized", { deletionPolicy: deletionPolicyOf(ingestion) });
     } catch (error) {
-      if (isApiStatus(error, 404)) return; // already gone
+      if (!isApiStatus(error, 404)) throw error; // already gone
+    }
+    return {};
+  }
+
+  /** The owned ConfigMap is informational: a failure is reported, never a reason to stop. */
+  private async applyConfigMap(log: Logger, ingestion: DruidIngestion, desired: DesiredIngestion): Promise<{ name: string; failure?: Failure }> {
+    let configMap: V1ConfigMap;
+    try {
+      configMap = desiredConfigMap(ingestion, desired);
+    } catch (error) {
+      if (!(error instanceof SpecTooLargeError)) throw error;
+      return { name: error.configMapName, failure: { reason: "SpecTooLarge", message: error.message } };
+    }
+    const name = configMap.metadata?.name as string;
+    if (configMapUpToDate(this.deps.configMaps.get(name, ingestion.metadata.namespace), configMap)) return { name };
+    try {
+      await this.deps.kube.applyConfigMap(configMap);
+      log.debug("spec ConfigMap applied", { configMap: name });
+      return { name };
+    } catch (error) {
+      log.warn("spec ConfigMap not applied", { configMap: name, error: describeApiError(error) });
+      return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not apply ConfigMap ${name} (${describeApiError(error)}); Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
+    }
+  }
+
+  private async stop(log: Logger, facts: StatusFacts, failure: Failure): Promise<ProcessResult> {
+    facts.stop = failure;
+    return this.end(log, facts, { kind: "failed", failure });
+  }
+
+  /** The one way a reconcile ends: report, then the requeue decision. */
+  private async end(log: Logger, facts: StatusFacts, ending: Ending): Promise<ProcessResult> {
+    const written = await this.report(log, facts);
+    if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
+    if (written.kind === "gone") return {};
+    return requeueAfter(ending, this.deps.settings, this.deps.random);
+  }
+
+  /** Patches status only when it changed (conditionally on the version read), then records the transition's Events. */
+  private async report(log: Logger, facts: StatusFacts): Promise<Written> {
+    const next = nextStatus(facts);
+    const previous = facts.ingestion.status;
+    const written = statusEquals(previous, next) ? ({ kind: "unchanged" } as const) : await this.writeStatus(facts.ingestion, next);
+    if (written.kind === "conflict") {
+      log.info("status changed meanwhile; looking again");
+      return written;
+    }
+    if (written.kind === "gone") return written;
+    for (const event of eventsFor(previous, next, facts.outcome)) {
+      log.info("event", { type: event.type, reason: event.reason, message: event.message });
+      await this.deps.events.record(facts.ingestion, event);
+    }
+    return written;
+  }
+
+  private async writeStatus(ingestion: DruidIngestion, next: DruidIngestionStatus): Promise<Written> {
+    const { namespace, name, resourceVersion } = ingestion.metadata;
+    const patch = mergePatch(ingestion.status as Record<string, unknown> | undefined, next as Record<string, unknown>);
+    if (Object.keys(patch).length === 0) return { kind: "unchanged" };
+    try {
+      const stored = (await this.deps.kube.patchIngestionStatus(namespace, name, patch, resourceVersion)) as DruidIngestion;
+      return { kind: "written", ingestion: { ...ingestion, metadata: { ...ingestion.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? next } };
+    } catch (error) {
+      if (isApiStatus(error, 404)) return { kind: "gone" };
+      if (isApiStatus(error, 409)) return { kind: "conflict" };
       throw error;
     }
   }
-
-  /** Patches status only when it changed, then records the transition's Events. */
-  private async report(log: Logger, ingestion: DruidIngestion, facts: StatusFacts): Promise<void> {
-    const next = nextStatus(facts);
-    const previous = ingestion.status;
-    if (!statusEquals(previous, next)) {
-      try {
-        await this.deps.kube.patchIngestionStatus(ingestion.metadata.namespace, ingestion.metadata.name, statusPatch(previous, next));
-      } catch (error) {
-        if (isApiStatus(error, 404)) return;
-        throw error;
-      }
-    }
-    for (const event of eventsFor(previous, next, facts.outcome, facts.adopted === true)) {
-      log.info("event", { type: event.type, reason: event.reason, message: event.message });
-      await this.deps.events.record(ingestion, event);
-    }
-  }
-}
-
-/** True when status records anything that this (or the druid-operator's) controller put into Druid. */
-export function appliedSomething(status: DruidIngestionStatus | undefined): boolean {
-  return Boolean(status && (status.specHash || status.compactionHash || status.rulesHash || status["currentIngestionSpec.json"]));
-}
-
-/** A JSON merge patch from `previous` to `next`: removed keys become null. */
-export function statusPatch(previous: DruidIngestionStatus | undefined, next: DruidIngestionStatus): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...next };
-  for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
-  return patch;
 }

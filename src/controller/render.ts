@@ -18,6 +18,7 @@ export interface DesiredRules {
 
 interface DesiredCommon {
   type: string;
+  /** The spec as rendered, without `suspended` (spec.suspend and suspendedInBody drive it). */
   body: JsonObject;
   canonical: string;
   specHash: string;
@@ -31,12 +32,24 @@ export interface DesiredSupervisor extends DesiredCommon {
   supervisorId: string;
   /** True when the spec names its supervisor with a top-level `id` (Druid 34+ only). */
   explicitId: boolean;
+  /**
+   * `"suspended": true` in the spec body: druid-operator manifests suspend that way (it ignores
+   * spec.suspend), so it keeps its meaning: the supervisor is suspended if either says so.
+   */
+  suspendedInBody: boolean;
 }
 
 export interface DesiredTask extends DesiredCommon {
   kind: "task";
-  /** Deterministic, so a resubmission after a crash is refused by Druid instead of duplicated. */
+  /**
+   * The id Druid will give the task: generated from the resource's uid, spec hash and
+   * resetNonce (so a resubmission after a crash is refused by Druid instead of duplicated, and
+   * a re-created resource never meets its predecessor's task), or the spec's own. SQL tasks are
+   * named `query-<sqlQueryId>` by Druid.
+   */
   taskId: string;
+  /** The spec names the id itself (`id`, or `context.sqlQueryId` for SQL): it can be used once. */
+  explicitId: boolean;
 }
 
 export type DesiredIngestion = DesiredSupervisor | DesiredTask;
@@ -78,12 +91,21 @@ export function dataSourceOf(body: JsonObject): string | undefined {
   return undefined;
 }
 
-/** Druid task ids: the name is made of safe characters and bounded in length. */
-/** Includes the resetNonce, so a new nonce asks for a new run of the same spec. */
-export function deterministicTaskId(namespace: string, name: string, specHash: string, resetNonce: string | undefined): string {
+/**
+ * A task id of safe characters and bounded length, unique per resource (uid), spec and
+ * resetNonce: a new nonce asks for a new run of the same spec.
+ */
+export function deterministicTaskId(namespace: string, name: string, uid: string, specHash: string, resetNonce: string | undefined): string {
   const base = `druidingestion_${namespace}_${name}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 180);
-  const run = resetNonce ? sha256Hex(`${specHash}\n${resetNonce}`) : specHash;
+  const run = sha256Hex([uid, specHash, resetNonce ?? ""].join("\n"));
   return `${base}_${run.slice(0, 16)}`;
+}
+
+/** MSQ names the controller task `query-<sqlQueryId>`. */
+export const SQL_TASK_PREFIX = "query-";
+
+function nonEmptyString(value: JsonValue | undefined): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
@@ -102,15 +124,22 @@ export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
   const common = { type, body: hashed, canonical, specHash, dataSource, compaction, rules };
 
   if (kind === "task") {
-    const taskId = typeof body["id"] === "string" && body["id"] !== "" ? body["id"] : deterministicTaskId(ingestion.metadata.namespace, ingestion.metadata.name, specHash, ingestion.spec.resetNonce);
-    return { kind, ...common, taskId };
+    const { namespace, name, uid } = ingestion.metadata;
+    const generated = (): string => deterministicTaskId(namespace, name, uid, specHash, ingestion.spec.resetNonce);
+    if (type === "sql") {
+      const context = isObject(body["context"]) ? body["context"] : {};
+      const own = nonEmptyString(context["sqlQueryId"]);
+      return { kind, ...common, taskId: `${SQL_TASK_PREFIX}${own ?? generated()}`, explicitId: own !== undefined };
+    }
+    const own = nonEmptyString(body["id"]);
+    return { kind, ...common, taskId: own ?? generated(), explicitId: own !== undefined };
   }
-  const explicitId = typeof body["id"] === "string" && body["id"] !== "";
+  const explicitId = nonEmptyString(body["id"]) !== undefined;
   const supervisorId = explicitId ? (body["id"] as string) : dataSource;
   if (!supervisorId) {
     throw new RenderError("the supervisor spec has no dataSchema.dataSource (and no top-level id), so it has no supervisor id");
   }
-  return { kind, ...common, supervisorId, explicitId };
+  return { kind, ...common, supervisorId, explicitId, suspendedInBody: body["suspended"] === true };
 }
 
 function renderCompaction(ingestion: DruidIngestion, dataSource: string | undefined): DesiredCompaction | undefined {
@@ -131,4 +160,18 @@ function renderRules(ingestion: DruidIngestion, dataSource: string | undefined):
 /** The body actually POSTed for a supervisor: the rendered spec with the desired suspended flag. */
 export function supervisorSubmission(desired: DesiredSupervisor, suspended: boolean): JsonObject {
   return { ...desired.body, suspended };
+}
+
+/** The body POSTed for a task: the spec with its id (SQL: the id's sqlQueryId in the context). */
+export function taskSubmission(desired: DesiredTask): JsonObject {
+  if (desired.type === "sql") {
+    const context = isObject(desired.body["context"]) ? desired.body["context"] : {};
+    return { ...desired.body, context: { ...context, sqlQueryId: desired.taskId.slice(SQL_TASK_PREFIX.length) } };
+  }
+  return { ...desired.body, id: desired.taskId };
+}
+
+/** The supervisor is to be suspended: spec.suspend, or the druid-operator way, in the body. */
+export function wantsSuspended(ingestion: DruidIngestion, desired: DesiredSupervisor): boolean {
+  return ingestion.spec.suspend === true || desired.suspendedInBody;
 }

@@ -1,8 +1,8 @@
 // The owned ConfigMap that holds the rendered spec (what the controller sends to Druid), its
 // hash as an annotation, and an ownerReference so Kubernetes deletes it with the resource.
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { API_VERSION, KIND, type DruidIngestion } from "../api/druid-ingestion.ts";
-import { sha256Hex } from "./canonical-json.ts";
+import { API_VERSION, KIND, type DruidIngestion, type JsonValue } from "../api/druid-ingestion.ts";
+import { canonicalJson, sha256Hex } from "./canonical-json.ts";
 import type { DesiredIngestion } from "./render.ts";
 
 export const SPEC_HASH_ANNOTATION = "ingestion.druid.apache.org/spec-hash";
@@ -24,24 +24,34 @@ function labelValue(name: string): string {
   return name.length <= 63 ? name : sha256Hex(name).slice(0, 63);
 }
 
-function pretty(value: unknown): string {
-  return `${JSON.stringify(JSON.parse(JSON.stringify(value, sortedReplacer)), null, 2)}\n`;
+/** A ConfigMap holds at most 1 MiB of data; some room is left for metadata. */
+export const MAX_CONFIGMAP_DATA_BYTES = 1_000_000;
+
+export class SpecTooLargeError extends Error {
+  readonly configMapName: string;
+  constructor(configMapName: string, bytes: number) {
+    super(`the rendered spec is ${bytes} bytes, more than a ConfigMap holds (${MAX_CONFIGMAP_DATA_BYTES}); ConfigMap ${configMapName} is not written. Druid is kept in sync regardless; the ConfigMap only shows the rendered spec`);
+    this.configMapName = configMapName;
+  }
 }
 
-function sortedReplacer(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, (value as Record<string, unknown>)[k]]));
+/** Compact canonical JSON: the smallest text of the spec, stable for comparisons. */
+function compact(value: JsonValue): string {
+  return canonicalJson(value);
 }
 
 export function desiredConfigMap(ingestion: DruidIngestion, desired: DesiredIngestion): V1ConfigMap {
-  const data: Record<string, string> = { [desired.kind === "supervisor" ? "supervisor.json" : "task.json"]: pretty(desired.body) };
-  if (desired.compaction) data["compaction.json"] = pretty(desired.compaction.config);
-  if (desired.rules) data["rules.json"] = pretty(desired.rules.rules);
+  const data: Record<string, string> = { [desired.kind === "supervisor" ? "supervisor.json" : "task.json"]: desired.canonical };
+  if (desired.compaction) data["compaction.json"] = compact(desired.compaction.config);
+  if (desired.rules) data["rules.json"] = compact(desired.rules.rules);
+  const name = configMapNameFor(ingestion.metadata.name);
+  const bytes = Object.entries(data).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > MAX_CONFIGMAP_DATA_BYTES) throw new SpecTooLargeError(name, bytes);
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: {
-      name: configMapNameFor(ingestion.metadata.name),
+      name,
       namespace: ingestion.metadata.namespace,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: labelValue(ingestion.metadata.name) },
       annotations: { [SPEC_HASH_ANNOTATION]: desired.specHash },

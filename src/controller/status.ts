@@ -1,49 +1,38 @@
 // From one reconcile's facts to the status the resource should show and the Events to emit.
-// Pure. The caller patches status only when the result differs from what is stored.
-import type { Condition, DruidIngestion, DruidIngestionStatus } from "../api/druid-ingestion.ts";
+// Pure. The ownership record moves here, and only here: it names what Druid accepted (a
+// confirmed create, a takeover), loses what a confirmed removal took away, and is never set from
+// what the resource merely asks for. The caller patches status only when the result differs.
+import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
-import { COMPACTION_SYNCED, findCondition, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
-import { liveSupervisorSpecHash, type DruidAction } from "./plan.ts";
-import type { DesiredIngestion } from "./render.ts";
+import type { EventRecord } from "../kube/events.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
+import type { DruidAction, Failure, Outcome } from "./model.ts";
+import { describeRecord, pendingMatches, type OwnershipDecision, type Target } from "./ownership.ts";
+import type { Observed, Plan } from "./plan.ts";
+import { wantsSuspended, type DesiredIngestion } from "./render.ts";
 
-export interface Failure {
-  reason: string;
-  message: string;
-  /** Transient failures (Druid unreachable) leave Ready Unknown instead of False. */
-  transient?: boolean;
-}
-
-export interface Outcome {
-  /** Actions Druid confirmed, in order. */
-  executed: DruidAction[];
-  /** The action that failed, if any (later actions were not tried). */
-  failed?: { action: DruidAction; failure: Failure };
-  /** Hashes of Druid's copies read back right after an apply. */
-  druidSpecHash?: string;
-  druidCompactionHash?: string;
-  druidRulesHash?: string;
-}
+/** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
+export const MAX_STATUS_COPY_BYTES = 128 * 1024;
 
 export interface StatusFacts {
   ingestion: DruidIngestion;
   now: string;
-  desired?: DesiredIngestion;
-  /** A failure before any Druid action (schema, spec, Secret, endpoint, observing Druid, plan). */
-  failure?: Failure;
-  adopted?: boolean;
-  outcome?: Outcome;
-  supervisor?: LiveSupervisor | undefined;
-  task?: LiveTask | undefined;
-  druidEndpoint?: string;
-  druidVersion?: string;
-  configMapName?: string;
   paused?: boolean;
-}
-
-export interface EventRecord {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
+  /** A stage stopped before any Druid action (schema, spec, endpoint, Secret, finalizer, observing, plan). */
+  stop?: Failure;
+  desired?: DesiredIngestion;
+  target?: Target;
+  druidVersion?: string;
+  configMap?: { name: string; failure?: Failure };
+  /** The record this reconcile started from (druid-operator and older forms resolved). */
+  record?: AppliedRecord | undefined;
+  decision?: OwnershipDecision;
+  plan?: Plan;
+  observed?: Observed;
+  outcome?: Outcome;
+  /** Paths left out of drift detection, as used this reconcile. */
+  ignored?: readonly string[];
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
@@ -55,7 +44,7 @@ function readyForSupervisor(live: LiveSupervisor | undefined, wantSuspended: boo
   if (live.suspended || state === "SUSPENDED") {
     return wantSuspended
       ? { type: READY, status: "True", reason: "Suspended", message: "the supervisor is suspended, as requested" }
-      : { type: READY, status: "False", reason: "Suspended", message: "the supervisor is suspended in Druid but spec.suspend is false" };
+      : { type: READY, status: "False", reason: "Suspended", message: "the supervisor is suspended in Druid but the resource asks it to run" };
   }
   if (HEALTHY_RUNNING_STATES.has(state) && live.healthy !== false) {
     return { type: READY, status: "True", reason: state === "IDLE" ? "Idle" : "Running", message: `the supervisor is ${state}${detail}` };
@@ -75,87 +64,280 @@ function readyForTask(task: LiveTask | undefined): ConditionUpdate {
   return { type: READY, status: "False", reason: "TaskRunning", message: `the task is running${runner}` };
 }
 
-function changesDruidState(action: DruidAction): boolean {
-  return action.kind === "submitSupervisor" || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor" || action.kind === "submitTask" || action.kind === "resetSupervisor";
+/** True for the states a supervisor passes through on its way somewhere (worth looking again soon). */
+export function isTransitional(live: LiveSupervisor | undefined): boolean {
+  return live === undefined || live.state === undefined || live.state === "PENDING" || live.state === "STOPPING" || live.detailedState === "CREATING_TASKS";
 }
 
-function describeSynced(desired: DesiredIngestion, adopted: boolean): string {
-  const what = desired.kind === "supervisor" ? `supervisor ${desired.supervisorId}` : `task ${desired.taskId}`;
-  return `${what} matches spec hash ${desired.specHash.slice(0, 12)}${adopted ? " (taken over from an earlier controller)" : ""}`;
+function describeSynced(desired: DesiredIngestion, record: AppliedRecord | undefined, origin: string | undefined): string {
+  const what = desired.kind === "supervisor" ? `supervisor ${desired.supervisorId}` : `task ${record?.taskId ?? desired.taskId}`;
+  const how = origin === "DruidOperator" ? " (taken over from the druid-operator)" : origin === "Adopted" ? " (adopted)" : "";
+  return `${what} matches spec hash ${desired.specHash.slice(0, 12)}${how}`;
+}
+
+function suspendedAfter(liveSuspended: boolean, executed: readonly DruidAction[], wantSuspended: boolean): boolean {
+  let suspended = liveSuspended;
+  for (const a of executed) {
+    if (a.kind === "suspendSupervisor") suspended = true;
+    if (a.kind === "resumeSupervisor") suspended = false;
+    if (a.kind === "submitSupervisor") suspended = wantSuspended;
+  }
+  return suspended;
+}
+
+function dropMainRecord(next: DruidIngestionStatus): void {
+  delete next.applied;
+  delete next.specHash;
+  delete next.druidSpecHash;
+  delete next.driftIgnorePaths;
+  delete next["currentIngestionSpec.json"];
+}
+
+function dropCompaction(next: DruidIngestionStatus): void {
+  delete next.compactionHash;
+  delete next.druidCompactionHash;
+}
+
+function dropRules(next: DruidIngestionStatus): void {
+  delete next.rulesHash;
+  delete next.druidRulesHash;
+  delete next.rules;
+}
+
+/** What confirmed removals (a move, compaction or rules no longer managed) take out of the record. */
+function applyRemovals(next: DruidIngestionStatus, executed: readonly DruidAction[], target: Target | undefined): void {
+  for (const a of executed) {
+    if (a.kind === "terminateSupervisor" || (a.kind === "shutdownTask" && a.cause !== "Replaced")) dropMainRecord(next);
+    if (a.kind === "deleteCompaction") dropCompaction(next);
+    if (a.kind === "clearRules") dropRules(next);
+  }
+  // Parts of an unchanged supervisor moved to another datasource: the supervisor stays recorded.
+  if (next.applied && target && !next.compactionHash && !next.rulesHash) {
+    next.applied = { ...next.applied };
+    if (target.dataSource) next.applied.dataSource = target.dataSource;
+    else delete next.applied.dataSource;
+  }
+}
+
+function recordFor(target: Target, origin: AppliedRecord["origin"], taskId: string | undefined): AppliedRecord {
+  const record: AppliedRecord = { druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource, origin };
+  if (target.kind === "supervisor" && target.supervisorId) record.supervisorId = target.supervisorId;
+  if (target.kind === "task" && taskId) record.taskId = taskId;
+  if (target.dataSource) record.dataSource = target.dataSource;
+  return record;
+}
+
+function boundedCopy(text: string): string | undefined {
+  return Buffer.byteLength(text, "utf8") <= MAX_STATUS_COPY_BYTES ? text : undefined;
+}
+
+/** The record and hashes after a reconcile that manages its target (owned, create, adopt). */
+function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: DesiredIngestion, target: Target, decision: OwnershipDecision): void {
+  const { ingestion, plan, outcome, observed, record } = facts;
+  const ignored = facts.ignored ?? [];
+  const executed = outcome?.executed ?? [];
+  const failed = outcome?.failed;
+  const main = executed.find((a) => a.kind === "submitSupervisor" || a.kind === "submitTask");
+  const mainFailed = failed && (failed.action.kind === "submitSupervisor" || failed.action.kind === "submitTask");
+  const origin = decision.kind === "adopt" ? decision.origin : (record?.origin ?? "Created");
+
+  if (main) {
+    next.applied = recordFor(target, origin, main.kind === "submitTask" ? (outcome?.submittedTaskId ?? main.taskId) : undefined);
+    next.specHash = desired.specHash;
+    const copy = boundedCopy(desired.canonical);
+    if (copy) next["currentIngestionSpec.json"] = copy;
+    else delete next["currentIngestionSpec.json"];
+    if (outcome?.druidSpecHash) next.druidSpecHash = outcome.druidSpecHash;
+    else delete next.druidSpecHash;
+    setIgnored(next, ignored);
+  } else if (decision.kind === "owned" && !mainFailed) {
+    // Written once for resources recorded in an older form (this controller's, the druid-operator's).
+    next.applied = recordFor(target, origin, decision.record.taskId);
+    if (plan?.specTakenOver) next.specHash = desired.specHash;
+    const live = observed?.supervisor;
+    const baselineStale = next.druidSpecHash === undefined || !sameIgnoredPaths(next.driftIgnorePaths, ignored);
+    if (desired.kind === "supervisor" && live?.spec && baselineStale && next.specHash === desired.specHash) {
+      next.druidSpecHash = liveSupervisorSpecHash(live.spec, ignored);
+      setIgnored(next, ignored);
+    }
+  }
+
+  // The pending create is done with once Druid confirmed it, or refused it outright.
+  if (!failed || !failed.ambiguous) delete next.pendingCreate;
+
+  const nonce = ingestion.spec.resetNonce;
+  const resetDone = executed.some((a) => a.kind === "resetSupervisor");
+  const fresh = main?.kind === "submitSupervisor" && (main.cause === "Created" || main.cause === "Recreated");
+  if (nonce && (resetDone || fresh || main?.kind === "submitTask")) next.lastResetNonce = nonce;
+
+  for (const a of executed) {
+    if (a.kind === "submitCompaction") {
+      next.compactionHash = desired.compaction?.hash as string;
+      if (outcome?.druidCompactionHash) next.druidCompactionHash = outcome.druidCompactionHash;
+    }
+    if (a.kind === "deleteCompaction") dropCompaction(next);
+    if (a.kind === "submitRules") {
+      next.rulesHash = desired.rules?.hash as string;
+      const copy = boundedCopy(JSON.stringify(desired.rules?.rules ?? []));
+      if (copy) next.rules = desired.rules?.rules as NonNullable<DruidIngestionStatus["rules"]>;
+      else delete next.rules;
+      if (outcome?.druidRulesHash) next.druidRulesHash = outcome.druidRulesHash;
+    }
+    if (a.kind === "clearRules") dropRules(next);
+  }
+  if (plan?.compactionTakenOver) {
+    next.compactionHash = plan.compactionTakenOver.hash;
+    next.druidCompactionHash = plan.compactionTakenOver.liveHash;
+  }
+  if (plan?.rulesTakenOver) {
+    next.rulesHash = plan.rulesTakenOver.hash;
+    next.druidRulesHash = plan.rulesTakenOver.liveHash;
+    if (desired.rules) next.rules = desired.rules.rules;
+  }
+  if (next.applied && (next.compactionHash || next.rulesHash) && desired.dataSource) next.applied.dataSource = desired.dataSource;
+}
+
+function setIgnored(next: DruidIngestionStatus, ignored: readonly string[]): void {
+  if (ignored.length > 0) next.driftIgnorePaths = [...ignored];
+  else delete next.driftIgnorePaths;
+}
+
+/** The druid-operator's ids mirror the record: `taskId` holds the supervisor id, as there. */
+function mirrorRecord(next: DruidIngestionStatus): void {
+  const record = next.applied;
+  if (record?.supervisorId) {
+    next.supervisorId = record.supervisorId;
+    next.taskId = record.supervisorId;
+  } else if (record?.taskId) {
+    delete next.supervisorId;
+    next.taskId = record.taskId;
+  } else {
+    delete next.supervisorId;
+    delete next.taskId;
+  }
+  if (record) next.druidEndpoint = record.druidEndpoint;
+  else delete next.druidEndpoint;
+}
+
+function clearLiveState(next: DruidIngestionStatus): void {
+  delete next.state;
+  delete next.detailedState;
+  delete next.healthy;
+  delete next.taskStatus;
+}
+
+function firstFailure(facts: StatusFacts): Failure | undefined {
+  const { decision, outcome, plan } = facts;
+  if (facts.stop) return facts.stop;
+  if (decision?.kind === "standDown") return decision.failure;
+  if (outcome?.failed) return outcome.failed.failure;
+  if (plan?.failure) return plan.failure;
+  return plan?.compactionStandDown ?? plan?.rulesStandDown;
 }
 
 export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
-  const { ingestion, now, desired, outcome } = facts;
+  const { ingestion, now, desired, outcome, decision, target } = facts;
   const old = ingestion.status ?? {};
   const generation = ingestion.metadata.generation;
-  const next: DruidIngestionStatus = { ...old, observedGeneration: generation };
+  const next: DruidIngestionStatus = structuredClone({ ...old, observedGeneration: generation });
   let conditions: Condition[] = old.conditions ?? [];
   const set = (u: ConditionUpdate): void => {
     conditions = setCondition(conditions, u, generation, now);
   };
 
-  if (facts.druidEndpoint !== undefined) next.druidEndpoint = facts.druidEndpoint;
   if (facts.druidVersion !== undefined) next.druidVersion = facts.druidVersion;
-  if (facts.configMapName !== undefined) next.configMapName = facts.configMapName;
+  if (facts.configMap) next.configMapName = facts.configMap.name;
 
   if (facts.paused) {
     set({ type: SYNCED, status: "False", reason: "ReconcilePaused", message: "reconciliation is paused by the ingestion.druid.apache.org/paused annotation; nothing is changed in Druid or Kubernetes" });
     return finish(next, conditions, old, now);
   }
 
-  const failure = facts.failure ?? outcome?.failed?.failure;
   const executed = outcome?.executed ?? [];
+  const failure = firstFailure(facts);
 
-  if (desired && !facts.failure) {
-    recordApplied(next, ingestion, desired, executed, outcome, facts.supervisor);
+  // --- the record -------------------------------------------------------------------------------
+  if (decision?.kind === "move") {
+    applyRemovals(next, executed, target);
+  } else if (decision?.kind === "standDown") {
+    if (decision.dropRecord) {
+      dropMainRecord(next);
+      dropCompaction(next);
+      dropRules(next);
+    }
+    if (target && pendingMatches(next.pendingCreate, target)) delete next.pendingCreate;
+  } else if (desired && target && decision && decision.kind !== "observe" && !facts.stop) {
+    applyManaged(next, facts, desired, target, decision);
+  } else if (decision?.kind === "observe" && !next.applied && facts.record) {
+    // A record kept in an older form (this controller's, the druid-operator's) becomes explicit.
+    next.applied = facts.record;
   }
-  if (desired?.kind === "supervisor") {
-    next.supervisorId = desired.supervisorId;
-    next.taskId = desired.supervisorId;
-  }
+  mirrorRecord(next);
 
-  // Live state as observed before this reconcile's actions.
-  if (desired?.kind === "supervisor" || facts.supervisor) {
-    next.state = facts.supervisor?.state;
-    next.detailedState = facts.supervisor?.detailedState;
-    next.healthy = facts.supervisor?.healthy;
+  // --- Druid's state ------------------------------------------------------------------------------
+  const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
+  const liveSupervisor = outcome?.supervisorAfter ?? facts.observed?.supervisor;
+  if (desired?.kind === "supervisor" && managing && !facts.stop) {
+    next.state = liveSupervisor?.state;
+    next.detailedState = liveSupervisor?.detailedState;
+    next.healthy = liveSupervisor?.healthy;
     delete next.taskStatus;
-  } else if (desired?.kind === "task") {
-    // After a new submission the observed task is the previous run: its state is not ours.
-    const task = executed.some((a) => a.kind === "submitTask") ? undefined : facts.task;
+  } else if (desired?.kind === "task" && managing && !facts.stop) {
+    // After a new submission the observed task is the previous run: its state is not this one's.
+    const task = executed.some((a) => a.kind === "submitTask") ? undefined : facts.observed?.task;
     next.taskStatus = task?.statusCode;
     next.state = task ? (task.statusCode === "RUNNING" ? (task.runnerStatusCode ?? "RUNNING") : task.statusCode) : undefined;
     delete next.detailedState;
     delete next.healthy;
+  } else if (decision?.kind === "standDown" || decision?.kind === "move") {
+    clearLiveState(next);
   }
 
+  // --- conditions ---------------------------------------------------------------------------------
   if (failure) {
     set({ type: SYNCED, status: "False", reason: failure.reason, message: failure.message });
     set(failure.transient ? { type: READY, status: "Unknown", reason: failure.reason, message: failure.message } : { type: READY, status: "False", reason: failure.reason, message: failure.message });
-  } else if (desired) {
-    set({ type: SYNCED, status: "True", reason: "Synced", message: describeSynced(desired, facts.adopted === true) });
-    const applying = executed.filter(changesDruidState);
-    if (applying.length > 0) {
-      set({ type: READY, status: "Unknown", reason: "Applying", message: `waiting for Druid to report the state after ${applying.map((a) => a.kind).join(", ")}` });
-    } else if (desired.kind === "supervisor") {
-      set(readyForSupervisor(facts.supervisor, ingestion.spec.suspend === true));
-    } else {
-      set(readyForTask(facts.task));
-    }
+  } else if (decision?.kind === "move") {
+    const message = `removed ${describeRecord(decision.from)}; ${target?.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "the task"} on ${target?.druidEndpoint} comes next`;
+    set({ type: SYNCED, status: "False", reason: "Moving", message });
+    set({ type: READY, status: "Unknown", reason: "Moving", message });
+  } else if (decision?.kind === "observe" && desired) {
+    const what = desired.kind === "supervisor" ? `supervisor ${desired.supervisorId}` : `task ${desired.taskId}`;
+    const would = (facts.plan?.actions ?? []).map((a) => a.kind);
+    set({
+      type: SYNCED,
+      status: "Unknown",
+      reason: "Observing",
+      message: `managementPolicy Observe: ${what} is watched, never changed${would.length > 0 ? `; managing it would now ${would.join(", ")}` : ""}`,
+    });
+    if (desired.kind === "supervisor") set(liveSupervisor ? readyForSupervisor(liveSupervisor, wantsSuspended(ingestion, desired)) : { type: READY, status: "False", reason: "NotFound", message: `Druid has no ${what}` });
+    else set(readyForTask(facts.observed?.task));
+  } else if (desired && decision) {
+    set({ type: SYNCED, status: "True", reason: "Synced", message: describeSynced(desired, next.applied, next.applied?.origin) });
+    if (desired.kind === "supervisor") set(readyForSupervisor(liveSupervisor, wantsSuspended(ingestion, desired)));
+    else if (executed.some((a) => a.kind === "submitTask")) set({ type: READY, status: "Unknown", reason: "TaskSubmitted", message: `submitted task ${next.taskId}; waiting for Druid to run it` });
+    else set(readyForTask(facts.observed?.task));
   }
 
-  if (desired?.kind === "supervisor" && !facts.failure) {
-    const suspendedNow = suspendedAfter(facts.supervisor?.suspended === true, executed, ingestion.spec.suspend === true);
+  if (desired?.kind === "supervisor" && managing && !facts.stop && decision?.kind !== "observe") {
+    const suspendedNow = outcome?.supervisorAfter ? outcome.supervisorAfter.suspended : suspendedAfter(facts.observed?.supervisor?.suspended === true, executed, wantsSuspended(ingestion, desired));
     set(suspendedNow
       ? { type: SUSPENDED, status: "True", reason: "Suspended", message: "the supervisor is suspended in Druid" }
       : { type: SUSPENDED, status: "False", reason: "Running", message: "the supervisor is not suspended" });
-  } else if (desired?.kind === "task") {
+  } else if (desired?.kind === "task" || decision?.kind === "standDown" || decision?.kind === "move") {
     conditions = removeCondition(conditions, SUSPENDED);
   }
 
-  if (desired && !facts.failure) {
-    conditions = partCondition(conditions, COMPACTION_SYNCED, desired.compaction !== undefined, "compaction config", outcome, "submitCompaction", generation, now);
-    conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", outcome, "submitRules", generation, now);
+  if (desired && decision && decision.kind !== "standDown" && decision.kind !== "move" && decision.kind !== "observe" && !facts.stop) {
+    conditions = partCondition(conditions, COMPACTION_SYNCED, desired.compaction !== undefined, "compaction config", facts, ["submitCompaction", "deleteCompaction"], facts.plan?.compactionStandDown, generation, now);
+    conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, ["submitRules", "clearRules"], facts.plan?.rulesStandDown, generation, now);
+  }
+
+  if (facts.configMap) {
+    const cm = facts.configMap;
+    set(cm.failure
+      ? { type: CONFIGMAP_SYNCED, status: "False", reason: cm.failure.reason, message: cm.failure.message }
+      : { type: CONFIGMAP_SYNCED, status: "True", reason: "Applied", message: `the rendered spec is in ConfigMap ${cm.name}` });
   }
 
   // druid-operator compatible summary fields mirror the Synced condition.
@@ -169,66 +351,17 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   return finish(next, conditions, old, now);
 }
 
-function suspendedAfter(liveSuspended: boolean, executed: DruidAction[], wantSuspended: boolean): boolean {
-  let suspended = liveSuspended;
-  for (const a of executed) {
-    if (a.kind === "suspendSupervisor") suspended = true;
-    if (a.kind === "resumeSupervisor") suspended = false;
-    if (a.kind === "submitSupervisor") suspended = wantSuspended;
-  }
-  return suspended;
-}
-
-function partCondition(conditions: Condition[], type: string, managed: boolean, what: string, outcome: Outcome | undefined, submitKind: DruidAction["kind"], generation: number, now: string): Condition[] {
-  const failed = outcome?.failed;
-  if (failed && (failed.action.kind === submitKind || (submitKind === "submitCompaction" && failed.action.kind === "deleteCompaction"))) {
+function partCondition(conditions: Condition[], type: string, managed: boolean, what: string, facts: StatusFacts, kinds: ReadonlyArray<DruidAction["kind"]>, standDown: Failure | undefined, generation: number, now: string): Condition[] {
+  const failed = facts.outcome?.failed;
+  if (failed && kinds.includes(failed.action.kind)) {
     return setCondition(conditions, { type, status: "False", reason: failed.failure.reason, message: failed.failure.message }, generation, now);
   }
+  if (standDown) return setCondition(conditions, { type, status: "False", reason: standDown.reason, message: standDown.message }, generation, now);
   if (!managed) return removeCondition(conditions, type);
-  if (failed) {
+  if (failed || facts.plan?.failure) {
     return setCondition(conditions, { type, status: "Unknown", reason: "NotAttempted", message: `the ${what} were not applied because an earlier step failed` }, generation, now);
   }
   return setCondition(conditions, { type, status: "True", reason: "Synced", message: `the ${what} in Druid match the spec` }, generation, now);
-}
-
-/** Moves hashes and ids into status for what Druid confirmed. */
-function recordApplied(next: DruidIngestionStatus, ingestion: DruidIngestion, desired: DesiredIngestion, executed: DruidAction[], outcome: Outcome | undefined, live: LiveSupervisor | undefined): void {
-  const failedKind = outcome?.failed?.action.kind;
-  const mainFailed = failedKind === "submitSupervisor" || failedKind === "submitTask" || failedKind === "shutdownTask";
-  const submitted = executed.find((a) => a.kind === "submitSupervisor" || a.kind === "submitTask");
-  if (!mainFailed) {
-    next.specHash = desired.specHash;
-    next["currentIngestionSpec.json"] = desired.canonical;
-    if (desired.kind === "task") next.taskId = desired.taskId;
-    if (outcome?.druidSpecHash) next.druidSpecHash = outcome.druidSpecHash;
-    else if (!submitted && next.druidSpecHash === undefined && live?.spec) next.druidSpecHash = liveSupervisorSpecHash(live.spec);
-  }
-  const nonce = ingestion.spec.resetNonce;
-  const resetDone = executed.some((a) => a.kind === "resetSupervisor");
-  const freshSupervisor = submitted?.kind === "submitSupervisor" && (submitted.cause === "Created" || submitted.cause === "Recreated");
-  if (nonce && (resetDone || freshSupervisor || submitted?.kind === "submitTask")) next.lastResetNonce = nonce;
-
-  for (const a of executed) {
-    if (a.kind === "submitCompaction") {
-      next.compactionHash = desired.compaction?.hash;
-      if (outcome?.druidCompactionHash) next.druidCompactionHash = outcome.druidCompactionHash;
-    }
-    if (a.kind === "deleteCompaction") {
-      delete next.compactionHash;
-      delete next.druidCompactionHash;
-    }
-    if (a.kind === "submitRules") {
-      if (a.cause === "Cleared") {
-        delete next.rulesHash;
-        delete next.druidRulesHash;
-        delete next.rules;
-      } else {
-        next.rulesHash = desired.rules?.hash;
-        next.rules = desired.rules?.rules;
-        if (outcome?.druidRulesHash) next.druidRulesHash = outcome.druidRulesHash;
-      }
-    }
-  }
 }
 
 function finish(next: DruidIngestionStatus, conditions: Condition[], old: DruidIngestionStatus, now: string): DruidIngestionStatus {
@@ -252,12 +385,21 @@ export function statusEquals(a: DruidIngestionStatus | undefined, b: DruidIngest
   return JSON.stringify(sortKeys(a ?? {})) === JSON.stringify(sortKeys(b));
 }
 
+/** The status with a pending create recorded (written, with a resourceVersion precondition, before the create). */
+export function withPendingCreate(status: DruidIngestionStatus | undefined, pending: PendingCreate): DruidIngestionStatus {
+  return { ...(status ?? {}), pendingCreate: pending };
+}
+
 // ---------------------------------------------------------------------------------------------
 
-const ACTION_EVENTS: Record<DruidAction["kind"], (a: never) => EventRecord> = {
-  submitSupervisor: (a: Extract<DruidAction, { kind: "submitSupervisor" }>) => ({
+function removalSuffix(cause: string): string {
+  return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : "";
+}
+
+const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>) => EventRecord } = {
+  submitSupervisor: (a) => ({
     type: "Normal",
-    reason: a.cause === "DriftCorrected" ? "DriftCorrected" : a.cause,
+    reason: a.cause,
     message: {
       Created: `created supervisor ${a.supervisorId} in Druid`,
       Recreated: `supervisor ${a.supervisorId} was missing in Druid; created it again`,
@@ -265,40 +407,45 @@ const ACTION_EVENTS: Record<DruidAction["kind"], (a: never) => EventRecord> = {
       DriftCorrected: `supervisor ${a.supervisorId} was changed in Druid outside this resource; restored the spec`,
     }[a.cause],
   }),
-  suspendSupervisor: (a: Extract<DruidAction, { kind: "suspendSupervisor" }>) => ({ type: "Normal", reason: "Suspended", message: `suspended supervisor ${a.supervisorId}` }),
-  resumeSupervisor: (a: Extract<DruidAction, { kind: "resumeSupervisor" }>) => ({ type: "Normal", reason: "Resumed", message: `resumed supervisor ${a.supervisorId}` }),
-  resetSupervisor: (a: Extract<DruidAction, { kind: "resetSupervisor" }>) => ({
-    type: "Normal",
-    reason: "Reset",
-    message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : "resetOnResume"})`,
-  }),
-  terminateSupervisor: (a: Extract<DruidAction, { kind: "terminateSupervisor" }>) => ({ type: "Normal", reason: "Terminated", message: `terminated supervisor ${a.supervisorId} in Druid` }),
-  submitTask: (a: Extract<DruidAction, { kind: "submitTask" }>) => ({ type: "Normal", reason: a.cause === "Created" ? "Created" : "Updated", message: `submitted task ${a.taskId}` }),
-  shutdownTask: (a: Extract<DruidAction, { kind: "shutdownTask" }>) => ({ type: "Normal", reason: "TaskShutdown", message: `shut down task ${a.taskId}` }),
-  submitCompaction: (a: Extract<DruidAction, { kind: "submitCompaction" }>) => ({ type: "Normal", reason: "CompactionUpdated", message: `applied the compaction config of datasource ${a.dataSource}${a.cause === "DriftCorrected" ? " (it was changed in Druid)" : ""}` }),
-  deleteCompaction: (a: Extract<DruidAction, { kind: "deleteCompaction" }>) => ({ type: "Normal", reason: "CompactionDeleted", message: `removed the compaction config of datasource ${a.dataSource}` }),
-  submitRules: (a: Extract<DruidAction, { kind: "submitRules" }>) =>
-    a.cause === "Cleared"
-      ? { type: "Normal", reason: "RulesCleared", message: `cleared the retention rules of datasource ${a.dataSource}` }
-      : { type: "Normal", reason: "RulesUpdated", message: `applied ${a.rules.length} retention rule(s) to datasource ${a.dataSource}${a.cause === "DriftCorrected" ? " (they were changed in Druid)" : ""}` },
+  suspendSupervisor: (a) => ({ type: "Normal", reason: "Suspended", message: `suspended supervisor ${a.supervisorId}` }),
+  resumeSupervisor: (a) => ({ type: "Normal", reason: "Resumed", message: `resumed supervisor ${a.supervisorId}` }),
+  resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : "resetOnResume"})` }),
+  terminateSupervisor: (a) => ({ type: "Normal", reason: "Terminated", message: `terminated supervisor ${a.supervisorId} in Druid${removalSuffix(a.cause)}` }),
+  submitTask: (a) => ({ type: "Normal", reason: a.cause === "Created" ? "Created" : "Updated", message: `submitted task ${a.taskId}` }),
+  shutdownTask: (a) => ({ type: "Normal", reason: "TaskShutdown", message: `shut down task ${a.taskId}${a.cause === "Replaced" ? " (a new run replaces it)" : removalSuffix(a.cause)}` }),
+  submitCompaction: (a) => ({ type: "Normal", reason: "CompactionUpdated", message: `applied the compaction config of datasource ${a.dataSource}${a.cause === "DriftCorrected" ? " (it was changed in Druid)" : ""}` }),
+  deleteCompaction: (a) => ({ type: "Normal", reason: "CompactionDeleted", message: `removed the compaction config of datasource ${a.dataSource}${removalSuffix(a.cause)}` }),
+  submitRules: (a) => ({ type: "Normal", reason: "RulesUpdated", message: `applied ${a.rules.length} retention rule(s) to datasource ${a.dataSource}${a.cause === "DriftCorrected" ? " (they were changed in Druid)" : ""}` }),
+  clearRules: (a) => ({ type: "Normal", reason: "RulesCleared", message: `cleared the retention rules of datasource ${a.dataSource}${removalSuffix(a.cause)}` }),
 };
 
 export function eventForAction(action: DruidAction): EventRecord {
   return (ACTION_EVENTS[action.kind] as (a: DruidAction) => EventRecord)(action);
 }
 
-/** Events for one reconcile: one per Druid change, one per new failure, one on recovery. */
-export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined, adopted: boolean): EventRecord[] {
+/** Condition types whose new failures are recorded as Warning Events. */
+const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED];
+
+/** Events for one reconcile: one per Druid change, one per takeover, one per new failure, one on recovery. */
+export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined): EventRecord[] {
   const events = (outcome?.executed ?? []).map(eventForAction);
-  if (adopted) events.unshift({ type: "Normal", reason: "Adopted", message: `took over ${next.supervisorId ? `supervisor ${next.supervisorId}` : `task ${next.taskId}`} without resubmitting: Druid already runs this spec` });
-  const before = findCondition(old?.conditions, SYNCED);
-  const after = findCondition(next.conditions, SYNCED);
-  if (after && after.status !== "True" && (before?.reason !== after.reason || before?.message !== after.message)) {
-    events.push({ type: after.reason === "ReconcilePaused" ? "Normal" : "Warning", reason: after.reason, message: after.message });
+  const before = old?.applied;
+  const after = next.applied;
+  if (after && after.origin !== "Created" && (!before || before.origin !== after.origin || describeRecord(before) !== describeRecord(after))) {
+    const from = after.origin === "DruidOperator" ? "from the druid-operator" : "as managementPolicy Adopt allows";
+    events.unshift({ type: "Normal", reason: "Adopted", message: `took over ${describeRecord(after)} ${from}; it is managed by this resource from now on` });
   }
-  if (after?.status === "True" && before && before.status !== "True" && before.reason !== "ReconcilePaused") {
-    events.push({ type: "Normal", reason: "Synced", message: `recovered: ${after.message}` });
+  for (const type of WARNED_CONDITIONS) {
+    const was = findCondition(old?.conditions, type);
+    const now = findCondition(next.conditions, type);
+    if (now && now.status === "False" && (was?.reason !== now.reason || was?.message !== now.message)) {
+      events.push({ type: now.reason === "ReconcilePaused" || now.reason === "Moving" ? "Normal" : "Warning", reason: now.reason, message: now.message });
+    }
+  }
+  const before_ = findCondition(old?.conditions, SYNCED);
+  const after_ = findCondition(next.conditions, SYNCED);
+  if (after_?.status === "True" && before_ && before_.status !== "True" && !["ReconcilePaused", "Moving", "Observing"].includes(before_.reason)) {
+    events.push({ type: "Normal", reason: "Synced", message: `recovered: ${after_.message}` });
   }
   return events;
 }
-

@@ -11,11 +11,13 @@ import {
   decodeRules,
   decodeSubmittedId,
   decodeSupervisorList,
+  decodeSupervisorState,
   decodeTaskStatus,
   decodeVersion,
   DecodeError,
   type LiveSupervisor,
   type LiveTask,
+  type SupervisorState,
 } from "./decode.ts";
 import { DruidError, druidErrorText, reasonForStatus, transportError } from "./errors.ts";
 
@@ -114,6 +116,24 @@ export class DruidClient {
     return this.decode(`GET ${SUPERVISOR}/${id}`, () => asJsonObject(r.json, "supervisor spec"));
   }
 
+  /** The state part of one supervisor's status report, or undefined when Druid has none. */
+  async supervisorState(id: string): Promise<SupervisorState | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    return this.decode(`GET ${SUPERVISOR}/${id}/status`, () => decodeSupervisorState(r.json));
+  }
+
+  /**
+   * One supervisor as the `?full` list would show it (stored spec and state), in two small calls:
+   * for reading one supervisor right after writing it, without the whole cluster's list.
+   */
+  async supervisorWithState(id: string): Promise<LiveSupervisor | undefined> {
+    const [spec, state] = await Promise.all([this.getSupervisor(id), this.supervisorState(id)]);
+    if (!spec) return undefined;
+    // As in the list, the stored spec's flag is the reliable one for suspension.
+    return { id, state: state?.state, detailedState: state?.detailedState, healthy: state?.healthy, suspended: spec["suspended"] === true, spec };
+  }
+
   /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. */
   async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean): Promise<string> {
     const query = skipRestartIfUnmodified ? "?skipRestartIfUnmodified=true" : "";
@@ -149,8 +169,9 @@ export class DruidClient {
     return this.decode(`POST ${TASK}`, () => decodeSubmittedId(r.json));
   }
 
+  /** Safe to repeat when the body names its sqlQueryId (the controller always does): a duplicate is refused. */
   async submitSqlTask(body: JsonObject): Promise<string> {
-    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: false });
+    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: true });
     return this.decode("POST /druid/v2/sql/task", () => decodeSubmittedId(r.json));
   }
 

@@ -20,6 +20,16 @@ export interface LiveTask {
   /** WAITING, PENDING, RUNNING or NONE (finished). */
   runnerStatusCode: string | undefined;
   errorMsg: string | undefined;
+  /** When Druid created the task (ISO 8601), if it says. */
+  createdTime?: string | undefined;
+}
+
+/** The state part of `GET /druid/indexer/v1/supervisor/{id}/status`. */
+export interface SupervisorState {
+  state: string | undefined;
+  detailedState: string | undefined;
+  healthy: boolean | undefined;
+  suspended: boolean | undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -87,7 +97,14 @@ export function decodeTaskStatus(body: unknown): LiveTask | undefined {
   const id = optString(status["id"]) ?? optString(body["task"]);
   const statusCode = optString(status["statusCode"]) ?? optString(status["status"]);
   if (!id || !statusCode) throw new DecodeError("task status lacks id or statusCode");
-  return { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]) };
+  return { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]), createdTime: optString(status["createdTime"]) };
+}
+
+/** `GET /druid/indexer/v1/supervisor/{id}/status`: `{"id", "generationTime", "payload": {state, ...}}`. */
+export function decodeSupervisorState(body: unknown): SupervisorState {
+  if (!isObject(body) || !isObject(body["payload"])) throw new DecodeError("supervisor status has no payload object");
+  const p = body["payload"];
+  return { state: optString(p["state"]), detailedState: optString(p["detailedState"]), healthy: optBool(p["healthy"]), suspended: optBool(p["suspended"]) };
 }
 
 /** POST responses: `{"id": ...}` for supervisors, `{"task": ...}` for tasks, `{"taskId": ...}` for SQL. */

@@ -1,29 +1,43 @@
-// One observation of a Druid cluster, shared by every resource on it: the supervisor list
-// (one `GET /supervisor?full`), and, only when some resource manages them, the compaction
-// configs and the retention rules (one call each). Readings are reused until they are older
-// than `maxAgeMs`; concurrent readers share one request; and after the controller changed
-// something in Druid, the next reading for that one supervisor/datasource waits for a request
-// that started after the change, so a resource never judges its own write by an older list.
+// One observation of a Druid cluster, shared by every resource on it: the supervisor list (one
+// `GET /supervisor?full`), and, only when some resource manages them, the compaction configs and
+// the retention rules (one call each). Invariants:
+// - a list is reused until it is older than `maxAgeMs`; concurrent readers share one request;
+// - a reading that started before the controller's own write to an item *finished* is never
+//   taken as fresh for that item (writes are bracketed by `write`, not noted up front);
+// - an item that is stale while the list is not (written since, or asked fresher) is read on
+//   its own, so one resource's write never makes the whole cluster's list be fetched again.
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import type { DruidClient } from "./client.ts";
 import type { LiveSupervisor } from "./decode.ts";
 
 export interface SupervisorReading {
   version: string;
+  /** Undefined when Druid has no supervisor with that id. */
+  supervisor: LiveSupervisor | undefined;
+}
+
+export type SnapshotPart = "supervisors" | "compaction" | "rules";
+
+interface ListReading<T> {
+  startedAt: number;
+  promise: Promise<T>;
+}
+
+interface SupervisorList {
+  version: string;
   supervisors: Map<string, LiveSupervisor>;
 }
 
-type Part = "supervisors" | "compaction" | "rules";
-
-interface Entry<T> {
-  startedAt: number;
-  promise: Promise<T>;
+interface ItemWrites {
+  inProgress: number;
+  /** When the last write to the item ended (successfully or not: a failed call may have acted). */
+  endedAt: number;
 }
 
 export interface SnapshotOptions {
   maxAgeMs: number;
   now?: () => number;
-  onFetch?: (part: Part) => void;
+  onFetch?: (part: SnapshotPart, scope: "list" | "item") => void;
 }
 
 /** Identifies a cluster as seen by one Druid user (Druid filters lists by permission). */
@@ -33,9 +47,9 @@ export function clusterKey(client: DruidClient): string {
 
 export class DruidSnapshots {
   private readonly options: SnapshotOptions;
-  private readonly entries = new Map<string, Entry<unknown>>();
-  /** clusterKey/part → (item id → time of our last write to it). */
-  private readonly writes = new Map<string, Map<string, number>>();
+  private readonly lists = new Map<string, ListReading<unknown>>();
+  private readonly writes = new Map<string, ItemWrites>();
+  private readonly versions = new Map<string, { at: number; version: string }>();
 
   constructor(options: SnapshotOptions) {
     this.options = options;
@@ -45,55 +59,108 @@ export class DruidSnapshots {
     return (this.options.now ?? Date.now)();
   }
 
-  supervisors(client: DruidClient, supervisorId: string | undefined): Promise<SupervisorReading> {
-    return this.read(client, "supervisors", supervisorId, async () => {
-      const [version, list] = await Promise.all([client.version(), client.listSupervisors()]);
-      return { version, supervisors: new Map(list.map((s) => [s.id, s])) };
-    });
+  /**
+   * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
+   * waiting for a state change); it defaults to the shared list's own age limit.
+   */
+  async supervisor(client: DruidClient, id: string, maxAgeMs?: number): Promise<SupervisorReading> {
+    const fromList = await this.fromList(client, "supervisors", id, maxAgeMs, () => this.fetchSupervisorList(client));
+    if (fromList) return { version: fromList.version, supervisor: fromList.supervisors.get(id) };
+    this.options.onFetch?.("supervisors", "item");
+    const [version, supervisor] = await Promise.all([this.version(client), client.supervisorWithState(id)]);
+    return { version, supervisor };
   }
 
-  compaction(client: DruidClient, dataSource: string): Promise<Map<string, JsonObject>> {
-    return this.read(client, "compaction", dataSource, () => client.listCompactionConfigs());
+  /** The datasource's compaction config, undefined when it has none. */
+  async compaction(client: DruidClient, dataSource: string): Promise<JsonObject | undefined> {
+    const list = await this.fromList(client, "compaction", dataSource, undefined, () => client.listCompactionConfigs());
+    if (list) return list.get(dataSource);
+    this.options.onFetch?.("compaction", "item");
+    return client.getCompactionConfig(dataSource);
   }
 
-  rules(client: DruidClient, dataSource: string): Promise<Map<string, JsonObject[]>> {
-    return this.read(client, "rules", dataSource, () => client.listRules());
+  /** The datasource's own retention rules ([] when none). */
+  async rules(client: DruidClient, dataSource: string): Promise<JsonObject[]> {
+    const list = await this.fromList(client, "rules", dataSource, undefined, () => client.listRules());
+    if (list) return list.get(dataSource) ?? [];
+    this.options.onFetch?.("rules", "item");
+    return client.getRules(dataSource);
   }
 
-  /** Call after changing `item` in Druid: its next reading must start after now. */
-  noteWrite(client: DruidClient, part: Part, item: string): void {
-    const key = `${clusterKey(client)}\u0000${part}`;
-    let items = this.writes.get(key);
-    if (!items) this.writes.set(key, (items = new Map()));
-    items.set(item, this.now());
+  /** Druid's version, as last read for this cluster (at most `maxAgeMs` old). */
+  async version(client: DruidClient): Promise<string> {
+    const key = clusterKey(client);
+    const known = this.versions.get(key);
+    if (known && this.now() - known.at <= this.options.maxAgeMs) return known.version;
+    const version = await client.version();
+    this.versions.set(key, { at: this.now(), version });
+    return version;
+  }
+
+  /** Runs a write to `item`; readings that started before it ended are not fresh for `item`. */
+  async write<T>(client: DruidClient, part: SnapshotPart, item: string, call: () => Promise<T>): Promise<T> {
+    const key = itemKey(client, part, item);
+    const writes = this.writes.get(key) ?? { inProgress: 0, endedAt: 0 };
+    this.writes.set(key, writes);
+    writes.inProgress++;
+    try {
+      return await call();
+    } finally {
+      writes.inProgress--;
+      writes.endedAt = this.now();
+    }
   }
 
   /** Forget everything about a cluster (e.g. after an error, so the next reader asks again). */
   invalidate(client: DruidClient): void {
     const prefix = clusterKey(client);
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const key of this.lists.keys()) if (key.startsWith(prefix)) this.lists.delete(key);
   }
 
-  private async read<T>(client: DruidClient, part: Part, item: string | undefined, fetch: () => Promise<T>): Promise<T> {
+  private fetchSupervisorList(client: DruidClient): Promise<SupervisorList> {
+    return Promise.all([client.version(), client.listSupervisors()]).then(([version, list]) => {
+      this.versions.set(clusterKey(client), { at: this.now(), version });
+      return { version, supervisors: new Map(list.map((s) => [s.id, s])) };
+    });
+  }
+
+  /**
+   * The shared list when it is fresh for `item`; undefined when only the item is stale (the
+   * caller reads the item alone). A stale list is fetched again, shared by concurrent readers.
+   */
+  private async fromList<T>(client: DruidClient, part: SnapshotPart, item: string, itemMaxAgeMs: number | undefined, fetch: () => Promise<T>): Promise<T | undefined> {
     const key = `${clusterKey(client)}\u0000${part}`;
     const now = this.now();
-    const wroteAt = item === undefined ? undefined : this.writes.get(key)?.get(item);
-    const entry = this.entries.get(key) as Entry<T> | undefined;
-    const fresh = entry && now - entry.startedAt <= this.options.maxAgeMs && (wroteAt === undefined || entry.startedAt > wroteAt);
-    if (entry && fresh) return entry.promise;
-    const started: Entry<T> = { startedAt: now, promise: fetch() };
-    this.options.onFetch?.(part);
-    this.entries.set(key, started);
-    started.promise.then(
-      () => {
-        const items = this.writes.get(key);
-        if (item !== undefined && wroteAt !== undefined && items?.get(item) === wroteAt) items.delete(item);
-      },
-      () => {
-        // A failed reading is not cached: the next reader asks Druid again.
-        if (this.entries.get(key) === started) this.entries.delete(key);
-      },
-    );
-    return started.promise;
+    let reading = this.lists.get(key) as ListReading<T> | undefined;
+    if (!reading || now - reading.startedAt > this.options.maxAgeMs) {
+      reading = { startedAt: now, promise: fetch() };
+      this.lists.set(key, reading);
+      this.options.onFetch?.(part, "list");
+      const started = reading;
+      started.promise.then(
+        () => this.pruneWrites(client, part, started.startedAt),
+        () => {
+          // A failed reading is not cached: the next reader asks Druid again.
+          if (this.lists.get(key) === started) this.lists.delete(key);
+        },
+      );
+    }
+    const list = await reading.promise;
+    const writes = this.writes.get(itemKey(client, part, item));
+    const writtenSince = writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= reading.startedAt);
+    const tooOld = itemMaxAgeMs !== undefined && this.now() - reading.startedAt > itemMaxAgeMs;
+    return writtenSince || tooOld ? undefined : list;
   }
+
+  /** Write marks older than a completed list are no longer needed. */
+  private pruneWrites(client: DruidClient, part: SnapshotPart, listStartedAt: number): void {
+    const prefix = `${clusterKey(client)}\u0000${part}\u0000`;
+    for (const [key, writes] of this.writes) {
+      if (key.startsWith(prefix) && writes.inProgress === 0 && writes.endedAt < listStartedAt) this.writes.delete(key);
+    }
+  }
+}
+
+function itemKey(client: DruidClient, part: SnapshotPart, item: string): string {
+  return `${clusterKey(client)}\u0000${part}\u0000${item}`;
 }

@@ -24,6 +24,31 @@ export type JsonPatchOp =
   | { op: "remove"; path: string }
   | { op: "replace"; path: string; value: unknown };
 
+/**
+ * The JSON merge patch (RFC 7386) that turns `previous` into `next`: changed and new keys are set,
+ * removed keys become null, objects are diffed recursively, arrays are replaced whole.
+ */
+export function mergePatch(previous: Record<string, unknown> | undefined, next: Record<string, unknown>): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const prev = previous ?? {};
+  for (const key of Object.keys(prev)) if (!(key in next) || next[key] === undefined) patch[key] = null;
+  for (const [key, value] of Object.entries(next)) {
+    if (value === undefined) continue;
+    const before = prev[key];
+    if (isPlainObject(value) && isPlainObject(before)) {
+      const inner = mergePatch(before, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (JSON.stringify(value) !== JSON.stringify(before)) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 export function isApiStatus(error: unknown, ...codes: number[]): boolean {
   return error instanceof ApiException && codes.includes(error.code);
 }
@@ -66,12 +91,17 @@ export class KubeApi {
     );
   }
 
-  /** Merge patch on the status subresource. */
-  patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<unknown> {
+  /**
+   * Merge patch on the status subresource. With `resourceVersion` it is conditional (409 when the
+   * object changed since), so a reconcile that read a stale cache never overwrites newer status.
+   * Returns the object as stored.
+   */
+  patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubernetesObject> {
+    const body = resourceVersion ? { metadata: { resourceVersion }, status } : { status };
     return this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status }, fieldManager: FIELD_MANAGER },
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body, fieldManager: FIELD_MANAGER },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    ) as Promise<KubernetesObject>;
   }
 
   /** Server-side apply of a ConfigMap the controller owns. */

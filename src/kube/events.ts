@@ -6,11 +6,17 @@ import { randomBytes } from "node:crypto";
 import type { CoreV1Event } from "@kubernetes/client-node";
 import type { Logger } from "winston";
 import { API_VERSION, KIND, type DruidIngestion } from "../api/druid-ingestion.ts";
-import type { EventRecord } from "../controller/status.ts";
 import { describeApiError, type KubeApi } from "./api.ts";
 
 export const EVENT_SOURCE = "druid-ingestion-controller";
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
+
+/** One Event to record on a DruidIngestion. */
+export interface EventRecord {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
 
 export interface EventSink {
   record(ingestion: DruidIngestion, event: EventRecord): Promise<void>;

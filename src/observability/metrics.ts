@@ -27,6 +27,7 @@ export class ControllerMetrics {
   private readonly druidRequests: Counter<"method" | "endpoint" | "code">;
   private readonly druidDuration: Histogram<"method" | "endpoint">;
   private readonly druidSnapshotFetches: Counter<"part">;
+  private readonly druidItemReads: Counter<"part">;
   private readonly resourcesByState: Gauge<"state">;
   private readonly informerRestarts: Counter<"informer" | "cause">;
 
@@ -47,6 +48,7 @@ export class ControllerMetrics {
     this.druidRequests = new Counter({ name: "druid_ingestion_druid_requests_total", help: "Requests to Druid by method, endpoint template and HTTP status (or error/timeout)", labelNames: ["method", "endpoint", "code"], registers });
     this.druidDuration = new Histogram({ name: "druid_ingestion_druid_request_duration_seconds", help: "Duration of requests to Druid", labelNames: ["method", "endpoint"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.druidSnapshotFetches = new Counter({ name: "druid_ingestion_druid_snapshot_fetches_total", help: "Cluster-wide Druid observations (one list call each), by part", labelNames: ["part"], registers });
+    this.druidItemReads = new Counter({ name: "druid_ingestion_druid_item_reads_total", help: "Single-item Druid reads instead of the shared list (an item written since the list was read, or a state awaited), by part", labelNames: ["part"], registers });
     this.resourcesByState = new Gauge({ name: "druid_ingestion_resources", help: "DruidIngestion resources by the Druid state reported in their status", labelNames: ["state"], registers });
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
     // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
@@ -91,8 +93,9 @@ export class ControllerMetrics {
     this.druidDuration.observe({ method: o.method, endpoint: o.route }, o.seconds);
   }
 
-  snapshotFetched(part: string): void {
-    this.druidSnapshotFetches.inc({ part });
+  snapshotFetched(part: string, scope: "list" | "item" = "list"): void {
+    if (scope === "list") this.druidSnapshotFetches.inc({ part });
+    else this.druidItemReads.inc({ part });
   }
 
   informerRestarted(informer: string, cause: string): void {

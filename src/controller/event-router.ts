@@ -1,0 +1,99 @@
+// Watch events → DruidIngestion keys to reconcile. Events carry no logic beyond this mapping:
+// a DruidIngestion's own changes (status-only updates, our own writes, are ignored), its owned
+// ConfigMap, the Secret it reads, the router Service it discovers. The indexes that make each
+// mapping a lookup (not a scan of every resource) are kept here, from the same events.
+import type { KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
+import { KIND, objectKey, type DruidIngestion } from "../api/druid-ingestion.ts";
+import type { InformerEvent } from "../kube/informer.ts";
+import { secretKeyOf } from "./druid-target.ts";
+import { ClaimIndex, ReferenceIndex } from "./indexes.ts";
+import type { Claim } from "./ownership.ts";
+
+export interface KeySink {
+  add(key: string): void;
+  forget(key: string): void;
+}
+
+/** How long a deleted Secret is remembered for the deletion of the resources that used it. */
+export const DELETED_SECRET_TTL_MS = 3_600_000;
+
+export class EventRouter {
+  private readonly sink: KeySink;
+  private readonly now: () => number;
+  /** What last triggered a reconcile per key: status-only updates are ignored. */
+  private readonly fingerprints = new Map<string, string>();
+  private readonly claims = new ClaimIndex();
+  /** Resources by the Secret they read ("namespace/name"). */
+  private readonly secretUsers = new ReferenceIndex((i) => {
+    const key = secretKeyOf(i);
+    return key ? [key] : [];
+  });
+  /** Resources by the Druid cluster whose router Service they discover ("namespace/cluster"). */
+  private readonly serviceUsers = new ReferenceIndex((i) => (i.spec.druidCluster && !i.spec.druidEndpoint ? [`${i.metadata.namespace}/${i.spec.druidCluster}`] : []));
+  /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
+  private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
+
+  constructor(sink: KeySink, now: () => number = Date.now) {
+    this.sink = sink;
+    this.now = now;
+  }
+
+  claimsOn(druidEndpoint: string, supervisorId: string): Claim[] {
+    return this.claims.claimsOn(druidEndpoint, supervisorId);
+  }
+
+  deletedSecret(namespace: string, name: string): V1Secret | undefined {
+    return this.deletedSecrets.get(`${namespace}/${name}`)?.secret;
+  }
+
+  onIngestion(event: InformerEvent, object: KubernetesObject): void {
+    const { namespace, name } = object.metadata ?? {};
+    if (!namespace || !name) return;
+    const key = objectKey(namespace, name);
+    const indexes = [this.claims, this.secretUsers, this.serviceUsers];
+    if (event === "delete") {
+      this.fingerprints.delete(key);
+      for (const index of indexes) index.remove(key);
+      this.sink.forget(key);
+      return;
+    }
+    // Indexes follow every change, status included (claims live in status).
+    const candidate: unknown = object;
+    if (isIndexable(candidate)) for (const index of indexes) index.update(candidate);
+    const m = object.metadata ?? {};
+    // Our own status patches change resourceVersion only: not a reason to reconcile again.
+    const fingerprint = JSON.stringify([m.uid, m.generation, m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
+    if (event === "update" && this.fingerprints.get(key) === fingerprint) return;
+    this.fingerprints.set(key, fingerprint);
+    this.sink.add(key);
+  }
+
+  onOwned(configMap: V1ConfigMap): void {
+    const owner = configMap.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
+    const namespace = configMap.metadata?.namespace;
+    if (owner && namespace) this.sink.add(objectKey(namespace, owner.name));
+  }
+
+  onSecret(event: InformerEvent, secret: V1Secret): void {
+    const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
+    const users = this.secretUsers.usersOf(key);
+    const now = this.now();
+    for (const [k, v] of this.deletedSecrets) if (now - v.at > DELETED_SECRET_TTL_MS) this.deletedSecrets.delete(k);
+    if (event === "delete" && users.length > 0) this.deletedSecrets.set(key, { secret, at: now });
+    else this.deletedSecrets.delete(key);
+    for (const user of users) this.sink.add(user);
+  }
+
+  onService(service: V1Service): void {
+    const namespace = service.metadata?.namespace;
+    const cluster = service.metadata?.labels?.["druid_cr"];
+    if (!namespace || !cluster) return;
+    for (const user of this.serviceUsers.usersOf(`${namespace}/${cluster}`)) this.sink.add(user);
+  }
+}
+
+/** Enough shape to index (the reconciler validates it fully before acting on it). */
+function isIndexable(object: unknown): object is DruidIngestion {
+  const candidate = object as Partial<DruidIngestion>;
+  return typeof candidate.spec === "object" && candidate.spec !== null && typeof candidate.spec.ingestion === "object" && candidate.spec.ingestion !== null && typeof candidate.metadata?.name === "string";
+}

@@ -1,0 +1,69 @@
+// The controller's shared vocabulary: the Druid actions a plan is made of, the failure value every
+// stage stops with, and the outcome of carrying a plan out. Lower layers (plan, execute, status,
+// ownership) import from here and never from each other for these words.
+import type { JsonObject } from "../api/druid-ingestion.ts";
+import { DruidError } from "../druid/errors.ts";
+import type { LiveSupervisor } from "../druid/decode.ts";
+
+export type SubmitCause = "Created" | "Recreated" | "Updated" | "DriftCorrected";
+export type ResetCause = "ResetNonce" | "ResetOnResume";
+/** Why something is removed from Druid: the resource is deleted, or its target moved elsewhere. */
+export type RemoveCause = "Deleted" | "Moved";
+
+export type DruidAction =
+  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause }
+  | { kind: "suspendSupervisor"; supervisorId: string }
+  | { kind: "resumeSupervisor"; supervisorId: string }
+  | { kind: "resetSupervisor"; supervisorId: string; cause: ResetCause }
+  | { kind: "terminateSupervisor"; supervisorId: string; cause: RemoveCause }
+  | { kind: "submitTask"; taskId: string; spec: JsonObject; sql: boolean; cause: SubmitCause }
+  | { kind: "shutdownTask"; taskId: string; cause: RemoveCause | "Replaced" }
+  | { kind: "submitCompaction"; dataSource: string; config: JsonObject; cause: SubmitCause }
+  | { kind: "deleteCompaction"; dataSource: string; cause: RemoveCause | "Unmanaged" }
+  | { kind: "submitRules"; dataSource: string; rules: JsonObject[]; cause: SubmitCause }
+  | { kind: "clearRules"; dataSource: string; cause: RemoveCause | "Unmanaged" };
+
+export type ActionKind = DruidAction["kind"];
+
+/** A stage that could not go on: a machine reason and a message a user can act on. */
+export interface Failure {
+  reason: string;
+  message: string;
+  /** Transient failures (Druid unreachable) leave Ready Unknown instead of False and back off. */
+  transient?: boolean;
+}
+
+export interface Outcome {
+  /** Actions Druid confirmed, in order. */
+  executed: DruidAction[];
+  /** The action that failed, if any (later actions were not tried). */
+  failed?: { action: DruidAction; failure: Failure; ambiguous: boolean };
+  /** Hashes of Druid's copies read back right after an apply. */
+  druidSpecHash?: string;
+  druidCompactionHash?: string;
+  druidRulesHash?: string;
+  /** The supervisor as Druid reports it after this reconcile's writes (state, health). */
+  supervisorAfter?: LiveSupervisor;
+  /** The id Druid gave a submitted task (SQL tasks: `query-...`). */
+  submittedTaskId?: string;
+}
+
+export function emptyOutcome(): Outcome {
+  return { executed: [] };
+}
+
+/** Maps anything thrown by a Druid call to a Failure (DruidErrors keep their reason). */
+export function failureOf(error: unknown): Failure {
+  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient };
+  return { reason: "InternalError", message: error instanceof Error ? error.message : String(error), transient: true };
+}
+
+/**
+ * True when a failed write may nevertheless have been carried out by Druid (timeout, 5xx, a
+ * dropped connection after the request was sent): its effect must be confirmed by reading.
+ */
+export function isAmbiguous(error: unknown): boolean {
+  if (!(error instanceof DruidError)) return true;
+  if (error.notSent) return false;
+  return error.reason === "DruidTimeout" || error.reason === "DruidUnreachable" || error.reason === "DruidUnavailable" || error.reason === "DruidServerError";
+}

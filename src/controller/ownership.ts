@@ -1,0 +1,235 @@
+// Ownership: what a resource may touch in Druid. Pure. Invariants:
+// - a resource owns exactly what its record (status.applied) names, on the endpoint it names;
+//   the record is written only after Druid accepted the create (or an explicit takeover);
+// - nothing is removed from Druid except what a record (or a pending create) names, and only on
+//   that record's endpoint; no record means nothing to remove;
+// - a supervisor nobody recorded is never overwritten or terminated unless the resource opts in
+//   (managementPolicy Adopt); the druid-operator's own status counts as a record (takeover);
+// - a change of target (id, datasource, endpoint) is a move: the recorded one goes first, and
+//   never while the new target is someone else's.
+import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, EndpointSource, JsonObject, ManagementPolicy, PendingCreate, RecordOrigin } from "../api/druid-ingestion.ts";
+import { objectKey } from "../api/druid-ingestion.ts";
+import { normalizeEndpoint } from "../druid/endpoint.ts";
+import type { DruidAction, Failure, RemoveCause } from "./model.ts";
+import { dataSourceOf, TASK_TYPES } from "./render.ts";
+
+/** Where this reconcile wants the ingestion to be. */
+export interface Target {
+  druidEndpoint: string;
+  endpointSource: EndpointSource;
+  kind: "supervisor" | "task";
+  /** Supervisors only. */
+  supervisorId?: string;
+  dataSource: string | undefined;
+}
+
+/** What a status says the resource holds: its own record, or one derived from older statuses. */
+export type RecordLookup =
+  | { kind: "none" }
+  | { kind: "recorded"; record: AppliedRecord }
+  /** The druid-operator's status names the supervisor/task but not the endpoint it used. */
+  | { kind: "druidOperator"; partial: Omit<AppliedRecord, "druidEndpoint" | "endpointSource"> };
+
+function parseObject(text: string | undefined): JsonObject | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeNormalize(url: string): string {
+  try {
+    return normalizeEndpoint(url);
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The record a status holds. Besides `status.applied` it reads two older forms, so resources
+ * keep working without an edit: this controller's status before records existed (specHash with
+ * supervisorId/taskId and druidEndpoint), and the druid-operator's (taskId and
+ * currentIngestionSpec.json, no specHash), whose endpoint is the one discovery gives now.
+ */
+export function lookupRecord(ingestion: DruidIngestion): RecordLookup {
+  const status = ingestion.status;
+  if (!status) return { kind: "none" };
+  if (status.applied) return { kind: "recorded", record: status.applied };
+  const isTask = TASK_TYPES.has(ingestion.spec.ingestion.type);
+  const dataSource = dataSourceOf(parseObject(status["currentIngestionSpec.json"]) ?? {});
+  const ids = (id: string): Pick<AppliedRecord, "supervisorId" | "taskId"> => (isTask ? { taskId: id } : { supervisorId: id });
+  if (status.specHash && status.druidEndpoint) {
+    const id = isTask ? status.taskId : (status.supervisorId ?? status.taskId);
+    if (!id) return { kind: "none" };
+    const record: AppliedRecord = { druidEndpoint: safeNormalize(status.druidEndpoint), ...ids(id), origin: "Created" };
+    if (dataSource) record.dataSource = dataSource;
+    return { kind: "recorded", record };
+  }
+  if (!status.specHash && status.taskId && status["currentIngestionSpec.json"]) {
+    const partial: Omit<AppliedRecord, "druidEndpoint" | "endpointSource"> = { ...ids(status.taskId), origin: "DruidOperator" };
+    if (dataSource) partial.dataSource = dataSource;
+    return { kind: "druidOperator", partial };
+  }
+  return { kind: "none" };
+}
+
+/** The record with an endpoint: a druid-operator record takes the endpoint discovery gives now. */
+export function resolveRecord(lookup: RecordLookup, current: { druidEndpoint: string; endpointSource: EndpointSource } | undefined): AppliedRecord | undefined {
+  if (lookup.kind === "recorded") return lookup.record;
+  if (lookup.kind === "druidOperator" && current) return { ...lookup.partial, druidEndpoint: current.druidEndpoint, endpointSource: current.endpointSource };
+  return undefined;
+}
+
+/** Same endpoint and, for supervisors, same id: the record is the target. */
+export function recordMatches(record: AppliedRecord, target: Target): boolean {
+  if (safeNormalize(record.druidEndpoint) !== target.druidEndpoint) return false;
+  return target.kind === "task" ? record.supervisorId === undefined : record.supervisorId === target.supervisorId;
+}
+
+export function pendingMatches(pending: PendingCreate | undefined, target: Target): boolean {
+  if (!pending || safeNormalize(pending.druidEndpoint) !== target.druidEndpoint) return false;
+  return target.kind === "task" ? pending.taskId !== undefined : pending.supervisorId === target.supervisorId;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type OwnershipDecision =
+  /** The record is the target: manage it. */
+  | { kind: "owned"; record: AppliedRecord }
+  /** Nothing recorded and nothing in Druid: create it (after recording the intent). */
+  | { kind: "create" }
+  /** Druid has it and this resource may take it: record it, then manage it. */
+  | { kind: "adopt"; origin: RecordOrigin }
+  /** The record names another target: remove the recorded one first, then look again. */
+  | { kind: "move"; from: AppliedRecord }
+  /** Leave Druid alone and say why. `dropRecord`: this resource lost a race for the target. */
+  | { kind: "standDown"; failure: Failure; dropRecord: boolean }
+  /** Observe only: report, never write. */
+  | { kind: "observe"; record: AppliedRecord | undefined };
+
+export interface OwnershipInput {
+  policy: ManagementPolicy;
+  target: Target;
+  record: AppliedRecord | undefined;
+  pending: PendingCreate | undefined;
+  /** Druid has the target supervisor now (always false for tasks: their ids are checked on submit). */
+  live: boolean;
+  /** An older resource that records, or is creating, the same target. */
+  olderClaimant: Claim | undefined;
+}
+
+export function decideOwnership(input: OwnershipInput): OwnershipDecision {
+  const { policy, target, record, pending, live, olderClaimant } = input;
+  const what = target.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "task";
+  if (olderClaimant) {
+    const message = `${what} on ${target.druidEndpoint} is already managed by DruidIngestion ${olderClaimant.key}; give this resource another dataSource (or, on Druid 34+, a top-level id), or delete one of the two. Nothing was sent to Druid`;
+    return { kind: "standDown", failure: { reason: "SupervisorConflict", message }, dropRecord: record !== undefined && recordMatches(record, target) };
+  }
+  if (policy === "Observe") return { kind: "observe", record };
+  if (record && recordMatches(record, target)) return { kind: "owned", record };
+  if (live && pendingMatches(pending, target)) return { kind: "adopt", origin: "Created" };
+  if (live && policy !== "Adopt") {
+    const kept = record ? ` ${describeRecord(record)} is kept as it is.` : "";
+    const message = `${what} already exists on ${target.druidEndpoint} and was not created by this resource, so it is left untouched.${kept} To take it over and manage it, set spec.managementPolicy: Adopt; to only watch it, set Observe`;
+    return { kind: "standDown", failure: { reason: "SupervisorExists", message }, dropRecord: false };
+  }
+  if (record) return { kind: "move", from: record };
+  if (live) return { kind: "adopt", origin: "Adopted" };
+  return { kind: "create" };
+}
+
+export function describeRecord(record: AppliedRecord): string {
+  const what = record.supervisorId ? `supervisor ${record.supervisorId}` : record.taskId ? `task ${record.taskId}` : `datasource ${record.dataSource ?? "?"}`;
+  return `${what} on ${record.druidEndpoint}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface RemovalOptions {
+  cause: RemoveCause;
+  /** For a move: what stays the same is kept (compaction/rules of an unchanged datasource). */
+  keep?: Target;
+  /** A task known to have finished needs no shutdown. */
+  taskFinished?: boolean;
+}
+
+/**
+ * What must go from Druid, at `record.druidEndpoint`, for a deletion or a move: exactly what the
+ * record and status name (the supervisor or task, and the compaction config and rules this
+ * resource applied to the recorded datasource). Nothing else.
+ */
+export function removalActions(record: AppliedRecord, status: DruidIngestionStatus, options: RemovalOptions): DruidAction[] {
+  const { cause, keep } = options;
+  const sameEndpoint = keep !== undefined && safeNormalize(record.druidEndpoint) === keep.druidEndpoint;
+  const actions: DruidAction[] = [];
+  if (record.supervisorId && !(sameEndpoint && keep?.supervisorId === record.supervisorId)) {
+    actions.push({ kind: "terminateSupervisor", supervisorId: record.supervisorId, cause });
+  }
+  if (record.taskId && !sameEndpoint && !options.taskFinished) actions.push({ kind: "shutdownTask", taskId: record.taskId, cause });
+  const ds = record.dataSource;
+  const keepParts = sameEndpoint && keep?.dataSource === ds;
+  if (ds && !keepParts && status.compactionHash) actions.push({ kind: "deleteCompaction", dataSource: ds, cause });
+  if (ds && !keepParts && status.rulesHash) actions.push({ kind: "clearRules", dataSource: ds, cause });
+  return actions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims: two resources naming one supervisor would fight over it. The older resource (by
+// creation time, then namespace/name) wins; the newer one stands down.
+
+export interface Claim {
+  key: string;
+  createdAt: string;
+  druidEndpoint: string;
+  supervisorId: string;
+  deleting: boolean;
+}
+
+/** The supervisors a resource records or is creating (what it claims). */
+export function claimsOf(ingestion: DruidIngestion): Claim[] {
+  const base = {
+    key: objectKey(ingestion.metadata.namespace, ingestion.metadata.name),
+    createdAt: ingestion.metadata.creationTimestamp ?? "",
+    deleting: ingestion.metadata.deletionTimestamp !== undefined,
+  };
+  const claims: Claim[] = [];
+  const lookup = lookupRecord(ingestion);
+  if (lookup.kind === "recorded" && lookup.record.supervisorId) {
+    claims.push({ ...base, druidEndpoint: safeNormalize(lookup.record.druidEndpoint), supervisorId: lookup.record.supervisorId });
+  }
+  const pending = ingestion.status?.pendingCreate;
+  if (pending?.supervisorId) {
+    const claim = { ...base, druidEndpoint: safeNormalize(pending.druidEndpoint), supervisorId: pending.supervisorId };
+    if (!claims.some((c) => c.druidEndpoint === claim.druidEndpoint && c.supervisorId === claim.supervisorId)) claims.push(claim);
+  }
+  return claims;
+}
+
+export function claimKey(druidEndpoint: string, supervisorId: string): string {
+  return `${safeNormalize(druidEndpoint)}\u0000${supervisorId}`;
+}
+
+function older(a: { createdAt: string; key: string }, b: { createdAt: string; key: string }): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.key < b.key;
+}
+
+/** The oldest claimant among `claims` that is older than `self`, if any. */
+export function olderClaimant(self: DruidIngestion, claims: Iterable<Claim>): Claim | undefined {
+  const me = { key: objectKey(self.metadata.namespace, self.metadata.name), createdAt: self.metadata.creationTimestamp ?? "" };
+  let oldest: Claim | undefined;
+  for (const claim of claims) {
+    if (claim.key === me.key || !older(claim, me)) continue;
+    if (!oldest || older(claim, oldest)) oldest = claim;
+  }
+  return oldest;
+}
+
+/** Another resource that is not being deleted and claims the same supervisor (deletion leaves it be). */
+export function otherLiveClaimant(self: DruidIngestion, claims: Iterable<Claim>): Claim | undefined {
+  const key = objectKey(self.metadata.namespace, self.metadata.name);
+  for (const claim of claims) if (claim.key !== key && !claim.deleting) return claim;
+  return undefined;
+}

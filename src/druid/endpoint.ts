@@ -1,0 +1,49 @@
+// Endpoint identity: one Druid router has many spellings (`HTTP://Router.ns.svc.cluster.local:80/`,
+// `http://router.ns.svc`), and the controller must never take two spellings for two clusters: a
+// "move" between them would terminate and recreate a supervisor for nothing, and a claim check
+// would let two resources fight. Everything that records or compares an endpoint uses this form.
+
+/** The cluster DNS domain whose Service names are shortened to `<svc>.<ns>.svc`. */
+export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+export class EndpointError extends Error {}
+
+/**
+ * Lower-case scheme and host, no default port, no trailing dot or slash, and an in-cluster
+ * Service name in its short `.svc` form. The path is kept (a router behind a path prefix);
+ * user-info, query and fragment are refused: credentials belong in a Secret.
+ */
+export function normalizeEndpoint(text: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new EndpointError(`"${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new EndpointError(`"${text}" must be http or https`);
+  if (url.username || url.password) throw new EndpointError(`"${redact(url)}" carries credentials: use spec.auth with a Secret instead`);
+  if (url.search || url.hash) throw new EndpointError(`"${text}" has a query or fragment; give the base URL of the Druid router`);
+  // URL already lower-cases the scheme and host and drops the scheme's default port.
+  let host = url.hostname.replace(/\.$/, "");
+  const domainSuffix = `.svc.${clusterDomain.replace(/^\.|\.$/g, "").toLowerCase()}`;
+  if (host.endsWith(domainSuffix)) host = `${host.slice(0, -domainSuffix.length)}.svc`;
+  const port = url.port ? `:${url.port}` : "";
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.protocol}//${host}${port}${path}`;
+}
+
+/** True when the two URLs name the same endpoint; unparsable URLs are equal only as text. */
+export function sameEndpoint(a: string, b: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): boolean {
+  try {
+    return normalizeEndpoint(a, clusterDomain) === normalizeEndpoint(b, clusterDomain);
+  } catch {
+    return a === b;
+  }
+}
+
+function redact(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href;
+}
