@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
 import type { DruidIngestion, DruidIngestionSpec } from "../api/druid-ingestion.ts";
-import { resolveCredentials, resolveEndpoint, secretKeyOf } from "./druid-target.ts";
+import type { AppliedRecord } from "../api/druid-ingestion.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, secretKeyOf } from "./druid-target.ts";
 
 function ing(spec: Partial<DruidIngestionSpec>): DruidIngestion {
   return {
@@ -18,9 +19,9 @@ function svc(name: string, cluster: string, ports: Array<{ port: number; name?: 
 
 test("endpoint: explicit URL wins, then the router Service's real port, then the default", () => {
   const services = [svc("druid-tiny-routers", "tiny", [{ port: 8888, name: "service-port" }]), svc("druid-other-routers", "other", [{ port: 1 }])];
-  assert.deepEqual(resolveEndpoint(ing({ druidEndpoint: "https://x:9088/", druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "https://x:9088", source: "spec.druidEndpoint" } });
-  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "http://druid-tiny-routers.team.svc:8888", source: "router Service" } });
-  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "absent" }), services, "http://default:8081"), { ok: true, value: { url: "http://default:8081", source: "controller default" } });
+  assert.deepEqual(resolveEndpoint(ing({ druidEndpoint: "https://x:9088/", druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "https://x:9088", source: "DruidEndpoint" } });
+  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "tiny" }), services, "http://default"), { ok: true, value: { url: "http://druid-tiny-routers.team.svc:8888", source: "RouterService" } });
+  assert.deepEqual(resolveEndpoint(ing({ druidCluster: "absent" }), services, "http://default:8081"), { ok: true, value: { url: "http://default:8081", source: "ControllerDefault" } });
 });
 
 test("endpoint: an https port is preferred; the choice among several Services is stable", () => {
@@ -64,4 +65,27 @@ test("credentials table", () => {
 test("secretKeyOf names the Secret a resource depends on", () => {
   assert.equal(secretKeyOf(ing({ auth: { type: "basic-auth", secretRef: { name: "s" } } })), "team/s");
   assert.equal(secretKeyOf(ing({})), undefined);
+});
+
+test("endpoint: URLs are normalized, so two spellings of one router are one endpoint", () => {
+  const r = resolveEndpoint(ing({ druidEndpoint: "HTTP://Router.Team.svc.cluster.local:80/" }), [], undefined);
+  assert.deepEqual(r, { ok: true, value: { url: "http://router.team.svc", source: "DruidEndpoint" } });
+  const bad = resolveEndpoint(ing({ druidEndpoint: "http://user:secret@router:8888" }), [], undefined);
+  assert.ok(!bad.ok && bad.failure.reason === "InvalidEndpoint" && !bad.failure.message.includes("secret"));
+});
+
+test("a fallback never moves what was applied: only an explicit endpoint or a router Service does", () => {
+  const applied = (endpoint: string, source: AppliedRecord["endpointSource"] = "RouterService"): AppliedRecord => ({ druidEndpoint: endpoint, endpointSource: source, supervisorId: "s", origin: "Created" });
+  const rows: Array<[string, { url: string; source: "DruidEndpoint" | "RouterService" | "ControllerDefault" }, AppliedRecord | undefined, string]> = [
+    ["nothing applied: the default is fine", { url: "http://default", source: "ControllerDefault" }, undefined, "ok"],
+    ["applied on the default: still the default", { url: "http://default", source: "ControllerDefault" }, applied("http://default", "ControllerDefault"), "ok"],
+    ["router Service gone, default left", { url: "http://default", source: "ControllerDefault" }, applied("http://r.ns.svc:8088"), "EndpointFallbackRefused"],
+    ["spelled differently, same endpoint", { url: "http://r.ns.svc:8088", source: "ControllerDefault" }, applied("http://R.ns.svc.cluster.local:8088/"), "ok"],
+    ["explicit new endpoint: a move", { url: "http://other", source: "DruidEndpoint" }, applied("http://r.ns.svc:8088"), "ok"],
+    ["another router Service: a move", { url: "http://r2.ns.svc:8088", source: "RouterService" }, applied("http://r.ns.svc:8088"), "ok"],
+  ];
+  for (const [name, resolved, record, expected] of rows) {
+    const r = keepRecordedEndpoint(resolved, record);
+    assert.equal(r.ok ? "ok" : r.failure.reason, expected, name);
+  }
 });

@@ -1,14 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DruidIngestion, DruidIngestionSpec, DruidIngestionStatus, JsonObject } from "../api/druid-ingestion.ts";
+import type { AppliedRecord, DruidIngestion, DruidIngestionSpec, DruidIngestionStatus, JsonObject } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 import { findCondition } from "./conditions.ts";
-import { renderIngestion, type DesiredSupervisor } from "./render.ts";
-import { eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import type { DruidAction, Outcome } from "./model.ts";
+import type { OwnershipDecision, Target } from "./ownership.ts";
+import { renderIngestion, type DesiredIngestion } from "./render.ts";
+import { eventsFor, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 const spec: JsonObject = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m" } } };
 const T0 = "2026-01-01T00:00:00Z";
 const T1 = "2026-01-01T00:01:00Z";
+const E1 = "http://druid-a.ns.svc:8088";
+const E2 = "http://druid-b.ns.svc:8088";
 
 function ing(s: Partial<DruidIngestionSpec> = {}, status?: DruidIngestionStatus): DruidIngestion {
   return {
@@ -19,44 +23,177 @@ function ing(s: Partial<DruidIngestionSpec> = {}, status?: DruidIngestionStatus)
   };
 }
 const running: LiveSupervisor = { id: "m", state: "RUNNING", detailedState: "RUNNING", healthy: true, suspended: false, spec: { ...spec, suspended: false } };
+const pending: LiveSupervisor = { ...running, state: "PENDING", detailedState: "PENDING" };
+const targetOf = (desired: DesiredIngestion, endpoint = E1): Target => ({ druidEndpoint: endpoint, endpointSource: "RouterService", kind: desired.kind, dataSource: desired.dataSource, ...(desired.kind === "supervisor" ? { supervisorId: desired.supervisorId } : {}) });
+const recordM: AppliedRecord = { druidEndpoint: E1, endpointSource: "RouterService", supervisorId: "m", dataSource: "m", origin: "Created" };
 
 function cond(status: DruidIngestionStatus, type: string): string {
   const c = findCondition(status.conditions, type);
   return c ? `${c.status}/${c.reason}` : "absent";
 }
 
-test("create: Synced, Ready waits for Druid, hashes and ids recorded, compat fields filled", () => {
-  const i = ing({ resetNonce: "n" });
-  const desired = renderIngestion(i) as DesiredSupervisor;
-  const action = { kind: "submitSupervisor" as const, supervisorId: "m", spec: {}, cause: "Created" as const };
-  const s = nextStatus({ ingestion: i, now: T0, desired, outcome: { executed: [action], druidSpecHash: "live" }, druidEndpoint: "http://d", configMapName: "cm" });
+/** Facts of a reconcile that managed its target. */
+function managed(i: DruidIngestion, decision: OwnershipDecision, extra: Partial<StatusFacts> = {}): StatusFacts {
+  const desired = renderIngestion(i);
+  return { ingestion: i, now: T0, desired, target: targetOf(desired), record: i.status?.applied, decision, observed: { druidVersion: "33.0.0" }, outcome: { executed: [] }, ...extra };
+}
+
+const created = (i: DruidIngestion): DruidAction => ({ kind: "submitSupervisor", supervisorId: "m", spec: {}, cause: "Created" });
+
+test("create: the record is written once Druid accepted, with Druid's state read after the write", () => {
+  const i = ing({ resetNonce: "n" }, { pendingCreate: { druidEndpoint: E1, supervisorId: "m", since: T0 } });
+  const desired = renderIngestion(i);
+  const outcome: Outcome = { executed: [created(i)], druidSpecHash: "live", supervisorAfter: pending };
+  const s = nextStatus(managed(i, { kind: "create" }, { outcome, configMap: { name: "cm" } }));
+  assert.deepEqual(s.applied, { druidEndpoint: E1, endpointSource: "RouterService", supervisorId: "m", dataSource: "m", origin: "Created" });
+  assert.equal(s.pendingCreate, undefined, "the pending create is done with");
   assert.equal(s.observedGeneration, 3);
   assert.equal(s.specHash, desired.specHash);
   assert.equal(s.druidSpecHash, "live");
   assert.equal(s.supervisorId, "m");
-  assert.equal(s.taskId, "m");
+  assert.equal(s.taskId, "m", "druid-operator compatible: taskId holds the supervisor id");
+  assert.equal(s.druidEndpoint, E1);
   assert.equal(s.lastResetNonce, "n", "a fresh supervisor consumes the nonce");
   assert.equal(s["currentIngestionSpec.json"], desired.canonical);
+  assert.equal(s.state, "PENDING", "the state is the one read after the create, not before it");
   assert.equal(cond(s, "Synced"), "True/Synced");
-  assert.equal(cond(s, "Ready"), "Unknown/Applying");
+  assert.equal(cond(s, "Ready"), "False/Pending");
   assert.equal(cond(s, "Suspended"), "False/Running");
+  assert.equal(cond(s, "ConfigMapSynced"), "True/Applied");
   assert.equal(s.reason, "Synced");
-  assert.equal(s.status, "True");
   assert.equal(s.lastUpdateTime, T0);
-  assert.equal(findCondition(s.conditions, "Ready")?.observedGeneration, 3);
-  assert.deepEqual(eventsFor(undefined, s, { executed: [action] }, false).map((e) => `${e.type}:${e.reason}`), ["Normal:Created"]);
+  assert.deepEqual(eventsFor(undefined, s, outcome).map((e) => `${e.type}:${e.reason}`), ["Normal:Created"]);
+});
+
+test("create refused by Druid: no record, the pending create is dropped (nothing was created)", () => {
+  const i = ing({}, { pendingCreate: { druidEndpoint: E1, supervisorId: "m", since: T0 } });
+  const outcome: Outcome = { executed: [], failed: { action: created(i), failure: { reason: "DruidRejected", message: "bad spec" }, ambiguous: false } };
+  const s = nextStatus(managed(i, { kind: "create" }, { outcome }));
+  assert.equal(s.applied, undefined);
+  assert.equal(s.supervisorId, undefined, "the resource owns nothing: nothing to show, nothing to delete");
+  assert.equal(s.pendingCreate, undefined);
+  assert.equal(cond(s, "Synced"), "False/DruidRejected");
+});
+
+test("create with a lost outcome (timeout, 5xx): no record, but the pending create stays", () => {
+  const i = ing({}, { pendingCreate: { druidEndpoint: E1, supervisorId: "m", since: T0 } });
+  const outcome: Outcome = { executed: [], failed: { action: created(i), failure: { reason: "DruidTimeout", message: "timed out", transient: true }, ambiguous: true } };
+  const s = nextStatus(managed(i, { kind: "create" }, { outcome }));
+  assert.equal(s.applied, undefined);
+  assert.deepEqual(s.pendingCreate, { druidEndpoint: E1, supervisorId: "m", since: T0 });
+  assert.equal(cond(s, "Ready"), "Unknown/DruidTimeout");
+});
+
+test("a failed update keeps the record and the old hash so the next reconcile tries again", () => {
+  const i = ing({}, { applied: recordM, specHash: "old", druidSpecHash: "oldlive" });
+  const action: DruidAction = { kind: "submitSupervisor", supervisorId: "m", spec: {}, cause: "Updated" };
+  const s = nextStatus(managed(i, { kind: "owned", record: recordM }, { observed: { druidVersion: "33.0.0", supervisor: running }, outcome: { executed: [], failed: { action, failure: { reason: "DruidRejected", message: "bad spec" }, ambiguous: false } } }));
+  assert.equal(s.specHash, "old");
+  assert.deepEqual(s.applied, recordM);
+  assert.equal(cond(s, "Synced"), "False/DruidRejected");
 });
 
 test("steady state: same status, no lastUpdateTime bump, no events", () => {
-  const i0 = ing();
-  const desired = renderIngestion(i0);
-  const facts = (i: DruidIngestion, now: string): StatusFacts => ({ ingestion: i, now, desired, outcome: { executed: [] }, supervisor: running });
+  const i0 = ing({}, { applied: recordM });
+  const facts = (i: DruidIngestion, now: string): StatusFacts => ({ ...managed(i, { kind: "owned", record: recordM }), now, observed: { druidVersion: "33.0.0", supervisor: running } });
   const first = nextStatus(facts(i0, T0));
   assert.equal(cond(first, "Ready"), "True/Running");
   const second = nextStatus(facts(ing({}, first), T1));
   assert.ok(statusEquals(first, second), "nothing changed");
   assert.equal(second.lastUpdateTime, T0);
-  assert.deepEqual(eventsFor(first, second, { executed: [] }, false), []);
+  assert.deepEqual(eventsFor(first, second, { executed: [] }), []);
+});
+
+test("older forms of the record become status.applied: this controller's and the druid-operator's (with an Adopted Event)", () => {
+  const legacy = ing({}, { specHash: renderIngestion(ing()).specHash, supervisorId: "m", druidEndpoint: E1 });
+  const fromLegacy = nextStatus(managed(legacy, { kind: "owned", record: { druidEndpoint: E1, supervisorId: "m", origin: "Created" } }, { observed: { druidVersion: "33.0.0", supervisor: running } }));
+  assert.equal(fromLegacy.applied?.supervisorId, "m");
+  assert.equal(fromLegacy.applied?.origin, "Created");
+  assert.equal(fromLegacy.druidSpecHash !== undefined, true, "baseline of Druid's copy recorded");
+  assert.deepEqual(eventsFor(legacy.status, fromLegacy, { executed: [] }), []);
+
+  const operator = ing({}, { taskId: "m", "currentIngestionSpec.json": JSON.stringify(spec) });
+  const opRecord: AppliedRecord = { druidEndpoint: E1, endpointSource: "RouterService", supervisorId: "m", dataSource: "m", origin: "DruidOperator" };
+  const taken = nextStatus(managed(operator, { kind: "owned", record: opRecord }, { plan: { actions: [], specTakenOver: true }, observed: { druidVersion: "33.0.0", supervisor: running } }));
+  assert.equal(taken.applied?.origin, "DruidOperator");
+  assert.equal(taken.specHash, renderIngestion(operator).specHash, "taken over without a POST");
+  assert.equal(taken.taskId, "m");
+  assert.match(findCondition(taken.conditions, "Synced")?.message ?? "", /taken over from the druid-operator/);
+  assert.deepEqual(eventsFor(operator.status, taken, { executed: [] }).map((e) => e.reason), ["Adopted"]);
+  const again = nextStatus({ ...managed(ing({}, taken), { kind: "owned", record: taken.applied as AppliedRecord }), observed: { druidVersion: "33.0.0", supervisor: running }, now: T1 });
+  assert.deepEqual(eventsFor(taken, again, { executed: [] }), [], "announced once");
+});
+
+test("a task's record keeps the id Druid gave it", () => {
+  const i = ing({ ingestion: { type: "sql", nativeSpec: { query: "INSERT INTO x SELECT 1 PARTITIONED BY ALL" } } });
+  const desired = renderIngestion(i);
+  const action: DruidAction = { kind: "submitTask", taskId: desired.kind === "task" ? desired.taskId : "", spec: {}, sql: true, cause: "Created" };
+  const s = nextStatus({ ...managed(i, { kind: "create" }), outcome: { executed: [action], submittedTaskId: "query-from-druid" } });
+  assert.equal(s.applied?.taskId, "query-from-druid");
+  assert.equal(s.taskId, "query-from-druid");
+  assert.equal(cond(s, "Ready"), "Unknown/TaskSubmitted");
+  assert.equal(cond(s, "Suspended"), "absent");
+});
+
+test("a move: confirmed removal takes the old supervisor out of the record; the new one comes next", () => {
+  const i = ing({}, { applied: recordM, specHash: "h", druidSpecHash: "l", compactionHash: "c", druidCompactionHash: "lc", state: "RUNNING", "currentIngestionSpec.json": "{}" });
+  const executed: DruidAction[] = [{ kind: "terminateSupervisor", supervisorId: "m", cause: "Moved" }, { kind: "deleteCompaction", dataSource: "m", cause: "Moved" }];
+  const desired = renderIngestion(i);
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed } });
+  for (const key of ["applied", "specHash", "druidSpecHash", "compactionHash", "druidCompactionHash", "supervisorId", "taskId", "druidEndpoint", "state", "currentIngestionSpec.json"] as const) {
+    assert.equal(s[key], undefined, key);
+  }
+  assert.equal(cond(s, "Synced"), "False/Moving");
+  assert.match(findCondition(s.conditions, "Synced")?.message ?? "", /removed supervisor m on http:\/\/druid-a.*druid-b/);
+  assert.deepEqual(eventsFor(i.status, s, { executed }).map((e) => `${e.type}:${e.reason}`), ["Normal:Terminated", "Normal:CompactionDeleted", "Normal:Moving"]);
+});
+
+test("a move whose old endpoint is unreachable changes nothing in the record and says why", () => {
+  const i = ing({}, { applied: recordM, specHash: "h" });
+  const desired = renderIngestion(i);
+  const failed = { action: { kind: "terminateSupervisor", supervisorId: "m", cause: "Moved" } as DruidAction, failure: { reason: "DruidUnreachable", message: "POST .../terminate: cannot reach Druid", transient: true }, ambiguous: true };
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed: [], failed } });
+  assert.deepEqual(s.applied, recordM);
+  assert.equal(s.specHash, "h");
+  assert.equal(cond(s, "Synced"), "False/DruidUnreachable");
+});
+
+test("only the parts of an unchanged supervisor moved: the supervisor stays recorded under the new datasource", () => {
+  const i = ing({}, { applied: recordM, specHash: "h", rulesHash: "r" });
+  const desired = renderIngestion(i);
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: { ...targetOf(desired), dataSource: "m2" }, record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed: [{ kind: "clearRules", dataSource: "m", cause: "Moved" }] } });
+  assert.deepEqual(s.applied, { ...recordM, dataSource: "m2" });
+  assert.equal(s.rulesHash, undefined);
+});
+
+test("standing down: nothing recorded changes, no live state is shown; a lost race drops the record", () => {
+  const i = ing({}, { pendingCreate: { druidEndpoint: E1, supervisorId: "m", since: T0 } });
+  const failure = { reason: "SupervisorExists", message: "supervisor m already exists" };
+  const s = nextStatus(managed(i, { kind: "standDown", failure, dropRecord: false }));
+  assert.equal(cond(s, "Synced"), "False/SupervisorExists");
+  assert.equal(cond(s, "Ready"), "False/SupervisorExists");
+  assert.equal(s.pendingCreate, undefined, "not creating it after all");
+  assert.equal(s.state, undefined);
+  assert.deepEqual(eventsFor(i.status, s, undefined).map((e) => `${e.type}:${e.reason}`), ["Warning:SupervisorExists"]);
+
+  const racer = ing({}, { applied: recordM, specHash: "h", compactionHash: "c" });
+  const lost = nextStatus(managed(racer, { kind: "standDown", failure: { reason: "SupervisorConflict", message: "older" }, dropRecord: true }));
+  assert.equal(lost.applied, undefined);
+  assert.equal(lost.compactionHash, undefined);
+  assert.equal(lost.supervisorId, undefined);
+});
+
+test("observe: Druid's state is reported, nothing is recorded as applied", () => {
+  const i = ing({ managementPolicy: "Observe" });
+  const s = nextStatus({ ...managed(i, { kind: "observe", record: undefined }), plan: { actions: [{ kind: "submitSupervisor", supervisorId: "m", spec: {}, cause: "Updated" }] }, observed: { druidVersion: "33.0.0", supervisor: running } });
+  assert.equal(s.applied, undefined);
+  assert.equal(s.state, "RUNNING");
+  assert.equal(cond(s, "Synced"), "Unknown/Observing");
+  assert.match(findCondition(s.conditions, "Synced")?.message ?? "", /never changed; managing it would now submitSupervisor/);
+  assert.equal(cond(s, "Ready"), "True/Running");
+  assert.deepEqual(eventsFor(undefined, s, undefined), []);
+  const missing = nextStatus({ ...managed(i, { kind: "observe", record: undefined }), observed: { druidVersion: "33.0.0" } });
+  assert.equal(cond(missing, "Ready"), "False/NotFound");
 });
 
 const readyRows: Array<[string, Partial<LiveSupervisor>, boolean, string]> = [
@@ -69,8 +206,8 @@ const readyRows: Array<[string, Partial<LiveSupervisor>, boolean, string]> = [
 ];
 for (const [name, patch, suspend, expected] of readyRows) {
   test(`Ready from Druid state: ${name}`, () => {
-    const i = ing({ suspend });
-    const s = nextStatus({ ingestion: i, now: T0, desired: renderIngestion(i), outcome: { executed: [] }, supervisor: { ...running, ...patch } });
+    const i = ing({ suspend }, { applied: recordM });
+    const s = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), observed: { druidVersion: "33.0.0", supervisor: { ...running, ...patch } } });
     assert.equal(cond(s, "Ready"), expected);
     if (patch.detailedState) assert.equal(s.detailedState, patch.detailedState);
   });
@@ -78,27 +215,26 @@ for (const [name, patch, suspend, expected] of readyRows) {
 
 test("a failure: Synced False with the reason, one Warning, recovery emits Synced", () => {
   const i = ing();
-  const failed = nextStatus({ ingestion: i, now: T0, failure: { reason: "DruidUnauthorized", message: "GET /x: HTTP 401" } });
+  const failed = nextStatus({ ingestion: i, now: T0, stop: { reason: "DruidUnauthorized", message: "GET /x: HTTP 401" } });
   assert.equal(cond(failed, "Synced"), "False/DruidUnauthorized");
   assert.equal(cond(failed, "Ready"), "False/DruidUnauthorized");
   assert.equal(failed.message, "GET /x: HTTP 401");
-  assert.deepEqual(eventsFor(undefined, failed, undefined, false).map((e) => `${e.type}:${e.reason}:${e.message}`), ["Warning:DruidUnauthorized:GET /x: HTTP 401"]);
-  const again = nextStatus({ ingestion: ing({}, failed), now: T1, failure: { reason: "DruidUnauthorized", message: "GET /x: HTTP 401" } });
-  assert.deepEqual(eventsFor(failed, again, undefined, false), [], "the same failure is not repeated");
-  const transient = nextStatus({ ingestion: i, now: T0, failure: { reason: "DruidUnreachable", message: "down", transient: true } });
+  assert.deepEqual(eventsFor(undefined, failed, undefined).map((e) => `${e.type}:${e.reason}:${e.message}`), ["Warning:DruidUnauthorized:GET /x: HTTP 401"]);
+  const again = nextStatus({ ingestion: ing({}, failed), now: T1, stop: { reason: "DruidUnauthorized", message: "GET /x: HTTP 401" } });
+  assert.deepEqual(eventsFor(failed, again, undefined), [], "the same failure is not repeated");
+  const transient = nextStatus({ ingestion: i, now: T0, stop: { reason: "DruidUnreachable", message: "down", transient: true } });
   assert.equal(cond(transient, "Ready"), "Unknown/DruidUnreachable");
-  const fixed = nextStatus({ ingestion: ing({}, failed), now: T1, desired: renderIngestion(i), outcome: { executed: [] }, supervisor: running });
+  const fixed = nextStatus({ ...managed(ing({}, failed), { kind: "create" }), outcome: { executed: [created(i)], supervisorAfter: running } });
   assert.equal(cond(fixed, "Synced"), "True/Synced");
-  assert.deepEqual(eventsFor(failed, fixed, { executed: [] }, false).map((e) => e.reason), ["Synced"]);
+  assert.deepEqual(eventsFor(failed, fixed, { executed: [] }).map((e) => e.reason), ["Synced"]);
 });
 
-test("a failed submit keeps the old hash so the next reconcile tries again", () => {
-  const i = ing({}, { specHash: "old", druidSpecHash: "oldlive" });
-  const desired = renderIngestion(i);
-  const action = { kind: "submitSupervisor" as const, supervisorId: "m", spec: {}, cause: "Updated" as const };
-  const s = nextStatus({ ingestion: i, now: T0, desired, supervisor: running, outcome: { executed: [], failed: { action, failure: { reason: "DruidRejected", message: "bad spec" } } } });
-  assert.equal(s.specHash, "old");
-  assert.equal(cond(s, "Synced"), "False/DruidRejected");
+test("a stop keeps everything recorded", () => {
+  const i = ing({}, { applied: recordM, specHash: "h", state: "RUNNING" });
+  const s = nextStatus({ ingestion: i, now: T0, stop: { reason: "SecretNotFound", message: "Secret ns/x not found" } });
+  assert.deepEqual(s.applied, recordM);
+  assert.equal(s.supervisorId, "m");
+  assert.equal(s.state, "RUNNING");
 });
 
 test("paused: only the Synced condition changes", () => {
@@ -107,23 +243,54 @@ test("paused: only the Synced condition changes", () => {
   assert.equal(cond(s, "Synced"), "False/ReconcilePaused");
   assert.equal(s.specHash, "h");
   assert.equal(s.state, "RUNNING");
-  assert.deepEqual(eventsFor(i.status, s, undefined, false).map((e) => `${e.type}:${e.reason}`), ["Normal:ReconcilePaused"]);
+  assert.deepEqual(eventsFor(i.status, s, undefined).map((e) => `${e.type}:${e.reason}`), ["Normal:ReconcilePaused"]);
 });
 
-test("a reset records the nonce; suspend action flips the Suspended condition", () => {
-  const i = ing({ resetNonce: "n2", suspend: true }, { lastResetNonce: "n1" });
-  const executed = [{ kind: "suspendSupervisor" as const, supervisorId: "m" }, { kind: "resetSupervisor" as const, supervisorId: "m", cause: "ResetNonce" as const }];
-  const s = nextStatus({ ingestion: i, now: T0, desired: renderIngestion(i), supervisor: running, outcome: { executed } });
+test("a reset records the nonce; the state read after the writes sets Suspended", () => {
+  const i = ing({ resetNonce: "n2", suspend: true }, { applied: recordM, lastResetNonce: "n1" });
+  const executed: DruidAction[] = [{ kind: "suspendSupervisor", supervisorId: "m" }, { kind: "resetSupervisor", supervisorId: "m", cause: "ResetNonce" }];
+  const s = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), observed: { druidVersion: "33.0.0", supervisor: running }, outcome: { executed, supervisorAfter: { ...running, suspended: true, state: "SUSPENDED" } } });
   assert.equal(s.lastResetNonce, "n2");
   assert.equal(cond(s, "Suspended"), "True/Suspended");
-  assert.deepEqual(eventsFor(i.status, s, { executed }, false).map((e) => e.reason), ["Suspended", "Reset"]);
+  assert.equal(cond(s, "Ready"), "True/Suspended");
+  assert.deepEqual(eventsFor(i.status, s, { executed }).map((e) => e.reason), ["Suspended", "Reset"]);
 });
 
-test("compaction part failure shows on its own condition and Synced", () => {
-  const i = ing({ ingestion: { type: "kafka", nativeSpec: spec, compaction: { a: 1 } } });
-  const action = { kind: "submitCompaction" as const, dataSource: "m", config: {}, cause: "Created" as const };
-  const s = nextStatus({ ingestion: i, now: T0, desired: renderIngestion(i), supervisor: running, outcome: { executed: [], failed: { action, failure: { reason: "DruidRejected", message: "no" } } } });
+test("compaction: a part failure shows on its own condition and Synced; a stand-down too", () => {
+  const i = ing({ ingestion: { type: "kafka", nativeSpec: spec, compaction: { a: 1 } } }, { applied: recordM });
+  const action: DruidAction = { kind: "submitCompaction", dataSource: "m", config: {}, cause: "Created" };
+  const s = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), observed: { druidVersion: "33.0.0", supervisor: running }, outcome: { executed: [], failed: { action, failure: { reason: "DruidRejected", message: "no" }, ambiguous: false } } });
   assert.equal(cond(s, "CompactionSynced"), "False/DruidRejected");
   assert.equal(cond(s, "Synced"), "False/DruidRejected");
   assert.equal(cond(s, "RulesSynced"), "absent");
+  const standDown = { reason: "CompactionConfigExists", message: "datasource m already has a compaction config" };
+  const left = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), plan: { actions: [], compactionStandDown: standDown }, observed: { druidVersion: "33.0.0", supervisor: running } });
+  assert.equal(cond(left, "CompactionSynced"), "False/CompactionConfigExists");
+  assert.equal(cond(left, "Synced"), "False/CompactionConfigExists");
+  assert.equal(left.compactionHash, undefined);
+});
+
+test("a compaction config taken over is recorded with Druid's hash, without a POST", () => {
+  const i = ing({ ingestion: { type: "kafka", nativeSpec: spec, compaction: { a: 1 } } }, { applied: recordM });
+  const s = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), plan: { actions: [], compactionTakenOver: { hash: "want", liveHash: "druid" } }, observed: { druidVersion: "33.0.0", supervisor: running } });
+  assert.equal(s.compactionHash, "want");
+  assert.equal(s.druidCompactionHash, "druid");
+  assert.equal(cond(s, "CompactionSynced"), "True/Synced");
+});
+
+test("ConfigMap failures are a condition and a Warning, never a stop", () => {
+  const i = ing({}, { applied: recordM });
+  const s = nextStatus({ ...managed(i, { kind: "owned", record: recordM }), observed: { druidVersion: "33.0.0", supervisor: running }, configMap: { name: "m-druid-spec", failure: { reason: "ConfigMapApplyFailed", message: "could not apply ConfigMap m-druid-spec (HTTP 403: exceeded quota)" } } });
+  assert.equal(cond(s, "ConfigMapSynced"), "False/ConfigMapApplyFailed");
+  assert.equal(cond(s, "Synced"), "True/Synced");
+  assert.deepEqual(eventsFor(i.status, s, { executed: [] }).map((e) => `${e.type}:${e.reason}`), ["Warning:ConfigMapApplyFailed"]);
+});
+
+test("status copies of a huge spec are left out, so the object stays below etcd's limit", () => {
+  const big = { ...spec, blob: "x".repeat(MAX_STATUS_COPY_BYTES + 1) };
+  const i = ing({ ingestion: { type: "kafka", nativeSpec: big } });
+  const s = nextStatus({ ...managed(i, { kind: "create" }), outcome: { executed: [created(i)] } });
+  assert.equal(s["currentIngestionSpec.json"], undefined);
+  assert.ok(s.specHash);
+  assert.ok(JSON.stringify(s).length < 20_000);
 });

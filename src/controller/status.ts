@@ -139,7 +139,7 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   const failed = outcome?.failed;
   const main = executed.find((a) => a.kind === "submitSupervisor" || a.kind === "submitTask");
   const mainFailed = failed && (failed.action.kind === "submitSupervisor" || failed.action.kind === "submitTask");
-  const origin = decision.kind === "adopt" ? decision.origin : (record?.origin ?? "Created");
+  const origin = decision.kind === "adopt" ? decision.origin : decision.kind === "owned" ? decision.record.origin : (record?.origin ?? "Created");
 
   if (main) {
     next.applied = recordFor(target, origin, main.kind === "submitTask" ? (outcome?.submittedTaskId ?? main.taskId) : undefined);

@@ -97,7 +97,10 @@ export function decodeTaskStatus(body: unknown): LiveTask | undefined {
   const id = optString(status["id"]) ?? optString(body["task"]);
   const statusCode = optString(status["statusCode"]) ?? optString(status["status"]);
   if (!id || !statusCode) throw new DecodeError("task status lacks id or statusCode");
-  return { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]), createdTime: optString(status["createdTime"]) };
+  const task: LiveTask = { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]) };
+  const createdTime = optString(status["createdTime"]);
+  if (createdTime) task.createdTime = createdTime;
+  return task;
 }
 
 /** `GET /druid/indexer/v1/supervisor/{id}/status`: `{"id", "generationTime", "payload": {state, ...}}`. */

@@ -4,34 +4,45 @@ import type { DruidClient } from "./client.ts";
 import type { LiveSupervisor } from "./decode.ts";
 import { DruidSnapshots } from "./snapshot.ts";
 
+const running = (id: string): LiveSupervisor => ({ id, state: "RUNNING", detailedState: "RUNNING", healthy: true, suspended: false, spec: undefined });
+
+/** A client whose list answers after `listDelayMs`, from what `druid` holds when the request arrives. */
 function fakeClient(baseUrl: string, user = "admin") {
-  const calls = { list: 0 };
+  const calls = { list: 0, item: 0 };
+  const druid = new Set<string>(["a"]);
   let fail = false;
+  let listDelayMs = 5;
   const client = {
     target: { baseUrl, credentials: { username: user, password: "p" } },
-    async version() { return "35.0.0"; },
+    async version() { return "33.0.0"; },
     async listSupervisors(): Promise<LiveSupervisor[]> {
       calls.list++;
-      await new Promise((r) => setTimeout(r, 5));
+      const seen = [...druid].map(running); // what Druid holds when the request arrives
+      await new Promise((r) => setTimeout(r, listDelayMs));
       if (fail) throw new Error("down");
-      return [{ id: "a", state: "RUNNING", detailedState: "RUNNING", healthy: true, suspended: false, spec: undefined }];
+      return seen;
+    },
+    async supervisorWithState(id: string): Promise<LiveSupervisor | undefined> {
+      calls.item++;
+      return druid.has(id) ? running(id) : undefined;
     },
   } as unknown as DruidClient;
-  return { client, calls, setFail: (f: boolean) => { fail = f; } };
+  return { client, calls, druid, setFail: (f: boolean) => { fail = f; }, setListDelay: (ms: number) => { listDelayMs = ms; } };
 }
 
 test("many resources on one cluster share one reading per period", async () => {
   let now = 1000;
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
   const { client, calls } = fakeClient("http://d1");
-  await Promise.all(Array.from({ length: 50 }, (_, i) => snapshots.supervisors(client, `s${i}`)));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => snapshots.supervisor(client, `s${i}`)));
   assert.equal(calls.list, 1, "concurrent readers share one request");
   now += 30_000;
-  await snapshots.supervisors(client, "s1");
+  await snapshots.supervisor(client, "s1");
   assert.equal(calls.list, 1, "still fresh");
   now += 31_000;
-  await snapshots.supervisors(client, "s1");
+  await snapshots.supervisor(client, "s1");
   assert.equal(calls.list, 2, "refreshed after maxAge");
+  assert.equal(calls.item, 0);
 });
 
 test("clusters and users are observed separately", async () => {
@@ -39,33 +50,84 @@ test("clusters and users are observed separately", async () => {
   const a = fakeClient("http://d1");
   const b = fakeClient("http://d2");
   const c = fakeClient("http://d1", "other");
-  await Promise.all([snapshots.supervisors(a.client, "x"), snapshots.supervisors(b.client, "x"), snapshots.supervisors(c.client, "x")]);
+  await Promise.all([snapshots.supervisor(a.client, "x"), snapshots.supervisor(b.client, "x"), snapshots.supervisor(c.client, "x")]);
   assert.deepEqual([a.calls.list, b.calls.list, c.calls.list], [1, 1, 1]);
 });
 
-test("after a write, only that supervisor's next reading waits for a newer list", async () => {
+test("after a write, only that supervisor is read again, alone; others keep the list", async () => {
   let now = 1000;
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
-  const { client, calls } = fakeClient("http://d1");
-  await snapshots.supervisors(client, "a");
+  const f = fakeClient("http://d1");
+  await snapshots.supervisor(f.client, "a");
   now += 10;
-  snapshots.noteWrite(client, "supervisors", "a");
-  await snapshots.supervisors(client, "b");
-  assert.equal(calls.list, 1, "others keep using the reading");
+  await snapshots.write(f.client, "supervisors", "b", async () => void f.druid.add("b"));
   now += 10;
-  await snapshots.supervisors(client, "a");
-  assert.equal(calls.list, 2, "the written one asks again");
-  await snapshots.supervisors(client, "a");
-  assert.equal(calls.list, 2, "once");
+  assert.equal((await snapshots.supervisor(f.client, "a")).supervisor?.id, "a");
+  assert.deepEqual([f.calls.list, f.calls.item], [1, 0], "others keep using the reading");
+  assert.equal((await snapshots.supervisor(f.client, "b")).supervisor?.id, "b", "the written one is seen");
+  assert.deepEqual([f.calls.list, f.calls.item], [1, 1], "read alone, not the whole list");
+  now += 60_001;
+  await snapshots.supervisor(f.client, "b");
+  assert.deepEqual([f.calls.list, f.calls.item], [2, 1], "a list that started after the write serves it again");
+});
+
+test("a list that started while our write was in flight is not fresh for what we wrote (the 'Recreated' race)", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 1_000, now: () => now });
+  const f = fakeClient("http://d1");
+  f.setListDelay(20);
+  let releasePost!: () => void;
+  const post = snapshots.write(f.client, "supervisors", "new", () => new Promise<void>((resolve) => {
+    releasePost = () => {
+      f.druid.add("new");
+      resolve();
+    };
+  }));
+  now += 5_000; // another resource's reconcile refreshes the (stale) list during our POST
+  const during = snapshots.supervisor(f.client, "other");
+  await new Promise((r) => setTimeout(r, 1));
+  releasePost();
+  await post;
+  await during;
+  // The list above was fetched before Druid had "new"; it must not be taken as "new is gone".
+  const reading = await snapshots.supervisor(f.client, "new");
+  assert.equal(reading.supervisor?.id, "new");
+  assert.equal(f.calls.item, 1);
+});
+
+test("a caller waiting for a state change gets a reading at most maxAgeMs old", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const f = fakeClient("http://d1");
+  await snapshots.supervisor(f.client, "a");
+  now += 5_000;
+  await snapshots.supervisor(f.client, "a", 10_000);
+  assert.equal(f.calls.item, 0, "young enough");
+  await snapshots.supervisor(f.client, "a", 3_000);
+  assert.deepEqual([f.calls.list, f.calls.item], [1, 1], "too old for this caller: read alone");
 });
 
 test("a failed reading is not cached", async () => {
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000 });
   const f = fakeClient("http://d1");
   f.setFail(true);
-  await assert.rejects(snapshots.supervisors(f.client, "a"), /down/);
+  await assert.rejects(snapshots.supervisor(f.client, "a"), /down/);
   f.setFail(false);
-  const reading = await snapshots.supervisors(f.client, "a");
-  assert.equal(reading.supervisors.get("a")?.state, "RUNNING");
+  const reading = await snapshots.supervisor(f.client, "a");
+  assert.equal(reading.supervisor?.state, "RUNNING");
   assert.equal(f.calls.list, 2);
+});
+
+test("a failed write still marks the item: Druid may have acted before the error", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const f = fakeClient("http://d1");
+  await snapshots.supervisor(f.client, "a");
+  now += 10;
+  await assert.rejects(snapshots.write(f.client, "supervisors", "a", async () => {
+    throw new Error("timeout");
+  }));
+  now += 10;
+  await snapshots.supervisor(f.client, "a");
+  assert.equal(f.calls.item, 1);
 });
