@@ -119,6 +119,17 @@ export interface OwnershipInput {
   live: boolean;
   /** An older resource that records, or is creating, the same target. */
   olderClaimant: Claim | undefined;
+  /**
+   * The record is on another URL of the very Druid the target URL leads to (probed: same
+   * supervisor history version, or same task creation time): only the URL changed.
+   */
+  sameDruidAsRecord?: boolean;
+}
+
+/** Only the URL differs: the record's ids are the target's, so a probe can tell whether it is one Druid. */
+export function onlyEndpointDiffers(record: AppliedRecord, target: Target): boolean {
+  if (safeNormalize(record.druidEndpoint) === target.druidEndpoint) return false;
+  return target.kind === "supervisor" ? record.supervisorId === target.supervisorId : record.supervisorId === undefined && record.taskId !== undefined;
 }
 
 export function decideOwnership(input: OwnershipInput): OwnershipDecision {
@@ -130,6 +141,9 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
   }
   if (policy === "Observe") return { kind: "observe", record };
   if (record && recordMatches(record, target)) return { kind: "owned", record };
+  if (record && input.sameDruidAsRecord && onlyEndpointDiffers(record, target)) {
+    return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
+  }
   if (live && pendingMatches(pending, target)) return { kind: "adopt", origin: "Created" };
   if (live && policy !== "Adopt") {
     const kept = record ? ` ${describeRecord(record)} is kept as it is.` : "";

@@ -20,7 +20,7 @@ import { ignoredPaths } from "./drift.ts";
 import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
 import { executePlan } from "./execute.ts";
 import { emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
-import { decideOwnership, lookupRecord, olderClaimant, otherLiveClaimant, removalActions, resolveRecord, type Claim, type Target } from "./ownership.ts";
+import { decideOwnership, describeRecord, lookupRecord, olderClaimant, onlyEndpointDiffers, otherLiveClaimant, removalActions, resolveRecord, type Claim, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
@@ -118,11 +118,13 @@ export class Reconciler {
 
   // --- create / update / move / suspend / resume / reset ------------------------------------------
 
-  private async sync(log: Logger, ingestion: DruidIngestion): Promise<ProcessResult> {
-    const facts: StatusFacts = { ingestion, now: this.nowIso() };
+  private async sync(log: Logger, cached: DruidIngestion): Promise<ProcessResult> {
+    const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
 
-    const finalizer = await this.ensureFinalizer(log, ingestion);
+    const finalizer = await this.ensureFinalizer(log, cached);
     if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
+    const ingestion = finalizer.value;
+    facts.ingestion = ingestion;
 
     let desired: DesiredIngestion;
     try {
@@ -154,7 +156,14 @@ export class Reconciler {
     facts.druidVersion = observed.druidVersion;
 
     const policy = managementPolicyOf(ingestion);
-    const decision = decideOwnership({ policy, target, record, pending: ingestion.status?.pendingCreate, live: observed.supervisor !== undefined, olderClaimant: claimant });
+    let sameDruidAsRecord: boolean | undefined;
+    if (record && onlyEndpointDiffers(record, target) && (observed.supervisor !== undefined || target.kind === "task")) {
+      // The new URL shows what the record names: another URL of the same Druid, or another Druid?
+      const probe = await this.sameDruid(record, client, credentials);
+      if (!probe.ok) return this.stop(log, facts, probe.failure);
+      sameDruidAsRecord = probe.value;
+    }
+    const decision = decideOwnership({ policy, target, record, pending: ingestion.status?.pendingCreate, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
     const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, ingestion.spec.driftIgnorePaths) : [];
     facts.ignored = ignored;
@@ -210,6 +219,34 @@ export class Reconciler {
     if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
     return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+  }
+
+  /**
+   * Whether the record's URL and the target's lead to one Druid: the supervisor's newest stored
+   * version (metadata store) or the task's creation time is the same through both.
+   */
+  private async sameDruid(record: AppliedRecord, targetClient: DruidClient, credentials: DruidCredentials | undefined): Promise<Step<boolean>> {
+    const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials });
+    try {
+      if (record.supervisorId) {
+        const [a, b] = await Promise.all([recorded.supervisorSpecVersion(record.supervisorId), targetClient.supervisorSpecVersion(record.supervisorId)]);
+        return { ok: true, value: a !== undefined && a === b };
+      }
+      if (record.taskId) {
+        const [a, b] = await Promise.all([recorded.taskStatus(record.taskId), targetClient.taskStatus(record.taskId)]);
+        return { ok: true, value: a?.createdTime !== undefined && a.createdTime === b?.createdTime };
+      }
+      return { ok: true, value: false };
+    } catch (error) {
+      const failure = failureOf(error);
+      return {
+        ok: false,
+        failure: {
+          ...failure,
+          message: `the Druid endpoint changed from ${record.druidEndpoint} to ${targetClient.target.baseUrl}, which already has ${describeRecord(record).replace(/ on .*$/, "")}; whether they are the same Druid cannot be told while the recorded one does not answer (${failure.message}). Nothing is changed in either`,
+        },
+      };
+    }
   }
 
   /** The pending create for this target; an earlier one for the same target keeps its time. */
@@ -380,18 +417,20 @@ export class Reconciler {
 
   // --- Kubernetes writes --------------------------------------------------------------------------
 
-  private async ensureFinalizer(log: Logger, ingestion: DruidIngestion): Promise<Step<void> | { ok: false; conflict: true }> {
+  /** Returns the resource as stored after the patch, so later conditional writes use its version. */
+  private async ensureFinalizer(log: Logger, ingestion: DruidIngestion): Promise<Step<DruidIngestion> | { ok: false; conflict: true }> {
     const { namespace, name, resourceVersion, finalizers } = ingestion.metadata;
-    if ((finalizers ?? []).includes(FINALIZER)) return { ok: true, value: undefined };
+    if ((finalizers ?? []).includes(FINALIZER)) return { ok: true, value: ingestion };
     // Before anything exists in Druid, so the resource can never vanish without cleanup.
     // `test` on resourceVersion: never overwrite a finalizer list we have not seen.
     const ops = finalizers
       ? [{ op: "test" as const, path: "/metadata/resourceVersion", value: resourceVersion }, { op: "add" as const, path: "/metadata/finalizers/-", value: FINALIZER }]
       : [{ op: "test" as const, path: "/metadata/resourceVersion", value: resourceVersion }, { op: "add" as const, path: "/metadata/finalizers", value: [FINALIZER] }];
     try {
-      await this.deps.kube.patchIngestion(namespace, name, ops);
+      const stored = (await this.deps.kube.patchIngestion(namespace, name, ops)) as Partial<DruidIngestion>;
       log.debug("finalizer added");
-      return { ok: true, value: undefined };
+      const version = stored.metadata?.resourceVersion;
+      return { ok: true, value: { ...ingestion, metadata: { ...ingestion.metadata, finalizers: [...(finalizers ?? []), FINALIZER], ...(version ? { resourceVersion: version } : {}) } } };
     } catch (error) {
       // A stale cache (the resource changed since it was read) fails the `test`: just look again.
       if (isApiStatus(error, 409) || (isApiStatus(error, 422) && /test/i.test(describeApiError(error)))) return { ok: false, conflict: true };

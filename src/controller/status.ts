@@ -431,7 +431,9 @@ export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidInge
   const events = (outcome?.executed ?? []).map(eventForAction);
   const before = old?.applied;
   const after = next.applied;
-  if (after && after.origin !== "Created" && (!before || before.origin !== after.origin || describeRecord(before) !== describeRecord(after))) {
+  if (before && after && before.druidEndpoint !== after.druidEndpoint && before.supervisorId === after.supervisorId && before.taskId === after.taskId) {
+    events.push({ type: "Normal", reason: "EndpointChanged", message: `${describeRecord(before)} is the same Druid as ${after.druidEndpoint} (same stored spec version): now recorded under the new URL, nothing was restarted` });
+  } else if (after && after.origin !== "Created" && (!before || before.origin !== after.origin || describeRecord(before) !== describeRecord(after))) {
     const from = after.origin === "DruidOperator" ? "from the druid-operator" : "as managementPolicy Adopt allows";
     events.unshift({ type: "Normal", reason: "Adopted", message: `took over ${describeRecord(after)} ${from}; it is managed by this resource from now on` });
   }

@@ -12,6 +12,7 @@ import {
   decodeSubmittedId,
   decodeSupervisorList,
   decodeSupervisorState,
+  decodeNewestVersion,
   decodeTaskStatus,
   decodeVersion,
   DecodeError,
@@ -132,6 +133,17 @@ export class DruidClient {
     if (!spec) return undefined;
     // As in the list, the stored spec's flag is the reliable one for suspension.
     return { id, state: state?.state, detailedState: state?.detailedState, healthy: state?.healthy, suspended: spec["suspended"] === true, spec };
+  }
+
+  /**
+   * When the newest version of a supervisor's spec was stored (its history's first entry), or
+   * undefined when Druid has no history for it. The metadata store is a Druid cluster's
+   * identity: two URLs that report the same version for an id lead to the same cluster.
+   */
+  async supervisorSpecVersion(id: string): Promise<string | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}/history`, `${SUPERVISOR}/${enc(id)}/history`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    return this.decode(`GET ${SUPERVISOR}/${id}/history`, () => decodeNewestVersion(r.json));
   }
 
   /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. */

@@ -126,3 +126,12 @@ export function asJsonObject(body: unknown, what: string): JsonObject {
   return body as JsonObject;
 }
 
+
+/** `GET /druid/indexer/v1/supervisor/{id}/history`: newest first, `[{"spec": ..., "version": "<time>"}]`. */
+export function decodeNewestVersion(body: unknown): string | undefined {
+  if (!Array.isArray(body)) throw new DecodeError("supervisor history is not a JSON array");
+  const newest: unknown = body[0];
+  if (newest === undefined) return undefined;
+  if (!isObject(newest) || typeof newest["version"] !== "string") throw new DecodeError("supervisor history entry has no version");
+  return newest["version"];
+}

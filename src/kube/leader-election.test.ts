@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ApiException, type V1Lease } from "@kubernetes/client-node";
-import { silentLogger } from "../observability/logger.ts";
+import { silentLogger } from "../../test/support/fakes.ts";
 import { LeaderElector } from "./leader-election.ts";
 
 /** An in-memory Lease store with the API server's optimistic concurrency. */

@@ -12,7 +12,3 @@ export function createLogger(level: LogLevel): winston.Logger {
   });
 }
 
-/** A logger that drops everything, for tests. */
-export function silentLogger(): winston.Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
-}

@@ -1,0 +1,120 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { DruidClient } from "../druid/client.ts";
+import { DruidError } from "../druid/errors.ts";
+import { DruidSnapshots } from "../druid/snapshot.ts";
+import { FakeDruid, type CallLog } from "../../test/support/fakes.ts";
+import { liveSupervisorSpecHash } from "./drift.ts";
+import { executePlan } from "./execute.ts";
+import type { DruidAction } from "./model.ts";
+
+const URL = "http://druid:8888";
+function setup() {
+  const log: CallLog = [];
+  const druid = new FakeDruid(log);
+  const client = druid.client({ baseUrl: URL, credentials: undefined }) as unknown as DruidClient;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000 });
+  return { log, druid, client, snapshots, context: { client, snapshots, druidVersion: "33.0.0", ignored: [] as string[] } };
+}
+const kafka = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m", taskCount: 1 } } };
+
+test("actions run in order and stop at the first failure; an error Druid may have acted on is ambiguous", async () => {
+  const { druid, context, log } = setup();
+  druid.failNext.set("POST /supervisor/m/suspend", new DruidError("DruidTimeout", "timed out"));
+  const actions: DruidAction[] = [
+    { kind: "submitSupervisor", supervisorId: "m", spec: kafka, cause: "Created" },
+    { kind: "suspendSupervisor", supervisorId: "m" },
+    { kind: "resetSupervisor", supervisorId: "m", cause: "ResetNonce" },
+  ];
+  const outcome = await executePlan(actions, context);
+  assert.deepEqual(outcome.executed.map((a) => a.kind), ["submitSupervisor"]);
+  assert.equal(outcome.failed?.action.kind, "suspendSupervisor");
+  assert.equal(outcome.failed?.ambiguous, true);
+  assert.equal(outcome.failed?.failure.transient, true);
+  assert.ok(!log.some((l) => l.includes("/reset")), "nothing after the failure");
+
+  const refused = setup();
+  refused.druid.failNext.set("POST /supervisor m", new DruidError("DruidRejected", "HTTP 400: bad spec", { statusCode: 400 }));
+  const r = await executePlan([actions[0] as DruidAction], refused.context);
+  assert.equal(r.failed?.ambiguous, false, "a 400 means Druid did nothing");
+  const notSent = setup();
+  notSent.druid.failNext.set("POST /supervisor m", new DruidError("DruidUnreachable", "ECONNREFUSED", { notSent: true }));
+  assert.equal((await executePlan([actions[0] as DruidAction], notSent.context)).failed?.ambiguous, false, "never sent");
+});
+
+test("after supervisor writes, Druid's stored spec and state are read back (hash with the ignored paths)", async () => {
+  const { context } = setup();
+  const ignored = ["/spec/ioConfig/taskCount"];
+  const outcome = await executePlan([{ kind: "submitSupervisor", supervisorId: "m", spec: { ...kafka, suspended: false }, cause: "Created" }], { ...context, ignored });
+  assert.equal(outcome.supervisorAfter?.state, "PENDING");
+  assert.equal(outcome.druidSpecHash, liveSupervisorSpecHash(outcome.supervisorAfter?.spec ?? {}, ignored));
+  const suspend = await executePlan([{ kind: "suspendSupervisor", supervisorId: "m" }], context);
+  assert.equal(suspend.supervisorAfter?.suspended, true);
+  assert.equal(suspend.druidSpecHash, undefined, "no submit: the recorded hash stays as it was");
+});
+
+test("a failed read-back leaves the state unknown but the write done", async () => {
+  const { druid, context } = setup();
+  druid.failNext.set("GET /supervisor/m+status", new DruidError("DruidTimeout", "timed out"));
+  const outcome = await executePlan([{ kind: "submitSupervisor", supervisorId: "m", spec: kafka, cause: "Created" }], context);
+  assert.deepEqual(outcome.executed.map((a) => a.kind), ["submitSupervisor"]);
+  assert.equal(outcome.failed, undefined);
+  assert.equal(outcome.supervisorAfter, undefined);
+});
+
+test("writes are bracketed in the snapshot: the next reading of that supervisor is its own", async () => {
+  const { context, snapshots, client, log } = setup();
+  await snapshots.supervisor(client, "m");
+  await executePlan([{ kind: "submitSupervisor", supervisorId: "m", spec: kafka, cause: "Created" }], context);
+  log.length = 0;
+  const reading = await snapshots.supervisor(client, "m");
+  assert.equal(reading.supervisor?.id, "m");
+  assert.ok(log.includes("druid:GET /supervisor/m+status @http://druid:8888"), log.join(" | "));
+  assert.ok(!log.includes("druid:GET /supervisor?full @http://druid:8888"), "not the whole list again");
+});
+
+test("a task id Druid already has: this run's earlier attempt is fine, an older task is not", async () => {
+  const earlier = setup();
+  earlier.druid.now = () => "2026-01-01T00:00:10Z";
+  const action: DruidAction = { kind: "submitTask", taskId: "load-1", spec: { type: "index_parallel", id: "load-1" }, sql: false, cause: "Created" };
+  await executePlan([action], { ...earlier.context, pendingSince: "2026-01-01T00:00:05Z" });
+  const again = await executePlan([action], { ...earlier.context, pendingSince: "2026-01-01T00:00:05Z" });
+  assert.equal(again.failed, undefined, "created after our intent: our own attempt");
+  assert.equal(again.submittedTaskId, "load-1");
+
+  const foreign = setup();
+  foreign.druid.now = () => "2025-06-01T00:00:00Z";
+  await executePlan([action], foreign.context);
+  const refused = await executePlan([action], { ...foreign.context, pendingSince: "2026-01-01T00:00:05Z" });
+  assert.equal(refused.failed?.failure.reason, "TaskIdInUse");
+  assert.match(refused.failed?.failure.message ?? "", /created 2025-06-01.*can be used once/);
+  assert.equal(refused.failed?.ambiguous, false);
+});
+
+test("SQL: the id Druid returns is recorded; a duplicate answered with 500 'already exists' is recognised", async () => {
+  const { context, druid } = setup();
+  const action: DruidAction = { kind: "submitTask", taskId: "query-abc", spec: { query: "INSERT ...", context: { sqlQueryId: "abc" } }, sql: true, cause: "Created" };
+  const first = await executePlan([action], context);
+  assert.equal(first.submittedTaskId, "query-abc");
+  druid.failNext.set("POST /sql/task query-abc", new DruidError("DruidServerError", "HTTP 500: ... Task[query-abc] already exists", { statusCode: 500, druidMessage: "Server error [400 Bad Request]; body: Task[query-abc] already exists" }));
+  const dup = await executePlan([action], { ...context, pendingSince: "2000-01-01T00:00:00Z" });
+  assert.equal(dup.failed, undefined);
+  assert.equal(dup.submittedTaskId, "query-abc");
+});
+
+test("removals and parts: terminate, shutdown, compaction and rules", async () => {
+  const { context, druid } = setup();
+  await executePlan([
+    { kind: "submitSupervisor", supervisorId: "m", spec: kafka, cause: "Created" },
+    { kind: "submitCompaction", dataSource: "m", config: { dataSource: "m" }, cause: "Created" },
+    { kind: "submitRules", dataSource: "m", rules: [{ type: "loadForever" }], cause: "Created" },
+  ], context);
+  assert.ok(druid.compaction.has("m") && druid.rules.has("m"));
+  const removed = await executePlan([
+    { kind: "terminateSupervisor", supervisorId: "m", cause: "Deleted" },
+    { kind: "deleteCompaction", dataSource: "m", cause: "Deleted" },
+    { kind: "clearRules", dataSource: "m", cause: "Deleted" },
+  ], context);
+  assert.equal(removed.failed, undefined);
+  assert.equal(druid.supervisors.size + druid.compaction.size + druid.rules.size, 0);
+});

@@ -1,0 +1,483 @@
+// The reconciler through its injected edges (test/support/fakes.ts): a Kubernetes store with
+// resourceVersion preconditions and a Druid, sharing one call log so the order of writes across
+// the two systems is asserted. One test per rule the reconciler promises.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { V1Secret, V1Service } from "@kubernetes/client-node";
+import { FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
+import { createValidator } from "../api/schema.ts";
+import type { DruidClient } from "../druid/client.ts";
+import { DruidError } from "../druid/errors.ts";
+import { DruidSnapshots } from "../druid/snapshot.ts";
+import { FakeDruid, FakeKube, silentLogger, type CallLog } from "../../test/support/fakes.ts";
+import { findCondition } from "./conditions.ts";
+import { claimsOf, type Claim } from "./ownership.ts";
+import type { ProcessResult } from "./queue.ts";
+import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
+
+const NS = "team";
+const DEFAULT_URL = "http://druid-default:8888";
+const validator = createValidator();
+
+function kafka(dataSource: string, extra: JsonObject = {}): JsonObject {
+  return { type: "kafka", spec: { dataSchema: { dataSource }, ioConfig: { topic: dataSource } }, ...extra };
+}
+
+function resource(name: string, spec: Partial<DruidIngestionSpec> = {}, dataSource = name): DruidIngestion {
+  return {
+    apiVersion: "druid.apache.org/v1alpha1",
+    kind: "DruidIngestion",
+    metadata: { name, namespace: NS, uid: `uid-${name}`, generation: 1, resourceVersion: "1", creationTimestamp: "2026-01-01T00:00:00Z" },
+    spec: { druidCluster: "tiny", auth: { type: "basic-auth", secretRef: { name: "auth" } }, ingestion: { type: "kafka", nativeSpec: kafka(dataSource) }, ...spec },
+  };
+}
+
+const authSecret: V1Secret = { metadata: { name: "auth", namespace: NS }, data: { OperatorUserName: Buffer.from("admin").toString("base64"), OperatorPassword: Buffer.from("pw").toString("base64") } };
+
+class World {
+  readonly log: CallLog = [];
+  readonly kube = new FakeKube(this.log);
+  readonly down = new Set<string>();
+  /** One Druid cluster per URL, unless aliased: `alias(b, a)` makes URL b lead to a's cluster. */
+  private readonly clusters = new Map<string, FakeDruid>();
+  readonly druid = this.cluster(DEFAULT_URL);
+  secrets: V1Secret[] = [authSecret];
+  deletedSecrets: V1Secret[] = [];
+  services: V1Service[] = [];
+  now = new Date("2026-01-01T00:10:00Z");
+  /** Set to serve reconciles a stale copy instead of the store's current object. */
+  readFrom: (() => DruidIngestion) | undefined;
+  readonly reconciler: Reconciler;
+
+  constructor(settings: Partial<ReconcilerSettings> = {}) {
+    const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+    this.reconciler = new Reconciler({
+      ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
+      claimsOn: (endpoint, id) => this.claimsOn(endpoint, id),
+      configMaps: { get: (name, namespace) => this.kube.configMaps.get(`${namespace}/${name}`) },
+      secrets: lookup(() => this.secrets),
+      deletedSecrets: lookup(() => this.deletedSecrets),
+      routerServices: { list: (ns) => this.services.filter((s) => s.metadata?.namespace === ns) },
+      kube: this.kube,
+      events: this.kube,
+      druidClient: (target) => this.cluster(target.baseUrl).client(target) as unknown as DruidClient,
+      snapshots: new DruidSnapshots({ maxAgeMs: 0, now: () => this.now.getTime() }),
+      validator,
+      settings: { resyncMs: 60_000, settleMs: 3_000, allowCrossNamespaceSecrets: false, defaultDruidUrl: DEFAULT_URL, ...settings },
+      logger: silentLogger(),
+      now: () => this.now,
+      random: () => 0.5,
+    });
+  }
+
+  cluster(url: string): FakeDruid {
+    let cluster = this.clusters.get(url);
+    if (!cluster) this.clusters.set(url, (cluster = new FakeDruid(this.log, this.down)));
+    return cluster;
+  }
+
+  alias(url: string, of: string): void {
+    this.clusters.set(url, this.cluster(of));
+  }
+
+  private claimsOn(endpoint: string, id: string): Claim[] {
+    return [...this.kube.objects.values()].flatMap((o) => claimsOf(o)).filter((c) => c.druidEndpoint === endpoint && c.supervisorId === id);
+  }
+
+  create(object: DruidIngestion): DruidIngestion {
+    return this.kube.put(object);
+  }
+
+  async reconcile(name: string): Promise<ProcessResult> {
+    return this.reconciler.reconcile(`${NS}/${name}`);
+  }
+
+  /** Reconciles until nothing is due soon (a settle or an immediate retry), at most `max` times. */
+  async settle(name: string, max = 6): Promise<ProcessResult> {
+    let result: ProcessResult = {};
+    for (let i = 0; i < max; i++) {
+      result = await this.reconcile(name);
+      if ("error" in result || result.requeueAfterMs === undefined || result.requeueAfterMs >= 54_000) return result;
+      this.now = new Date(this.now.getTime() + result.requeueAfterMs);
+    }
+    return result;
+  }
+
+  get(name: string): DruidIngestion {
+    const o = this.kube.get(NS, name);
+    if (!o) throw new Error(`${name} is gone`);
+    return o;
+  }
+
+  status(name: string): DruidIngestionStatus {
+    return this.get(name).status ?? {};
+  }
+
+  patchSpec(name: string, spec: Partial<DruidIngestionSpec>): void {
+    const o = this.get(name);
+    this.kube.put({ ...o, metadata: { ...o.metadata, generation: o.metadata.generation + 1 }, spec: { ...o.spec, ...spec } });
+  }
+
+  markDeleted(name: string): void {
+    const o = this.get(name);
+    this.kube.put({ ...o, metadata: { ...o.metadata, deletionTimestamp: "2026-01-01T01:00:00Z" } });
+  }
+
+  druidWrites(): string[] {
+    return this.log.filter((l) => /^druid:(POST|DELETE)/.test(l));
+  }
+}
+
+function cond(status: DruidIngestionStatus, type: string): string {
+  const c = findCondition(status.conditions, type);
+  return c ? `${c.status}/${c.reason}` : "absent";
+}
+
+function requeueOf(r: ProcessResult): string {
+  return "error" in r ? "error" : r.requeueAfterMs === undefined ? "none" : String(r.requeueAfterMs);
+}
+
+const DEFAULT = DEFAULT_URL.replace(/\/$/, "");
+
+test("create: finalizer before any Druid call, pending create (conditional) before the POST, record after", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  const result = await w.reconcile("orders");
+  const firstDruid = w.log.findIndex((l) => l.startsWith("druid:"));
+  const finalizer = w.log.findIndex((l) => l.startsWith("kube:patch") && l.includes("add /metadata/finalizers"));
+  const pending = w.log.findIndex((l) => l.startsWith("kube:status pendingCreate @"));
+  const post = w.log.findIndex((l) => l.startsWith("druid:POST /supervisor orders"));
+  assert.ok(finalizer >= 0 && finalizer < firstDruid, `finalizer first: ${w.log.join(" | ")}`);
+  assert.ok(pending >= 0 && pending < post, `pending create recorded before the POST: ${w.log.join(" | ")}`);
+  const status = w.status("orders");
+  assert.deepEqual(status.applied, { druidEndpoint: DEFAULT, endpointSource: "ControllerDefault", supervisorId: "orders", dataSource: "orders", origin: "Created" });
+  assert.equal(status.pendingCreate, undefined);
+  assert.equal(status.state, "PENDING", "state read after the POST");
+  assert.equal(cond(status, "Ready"), "False/Pending");
+  assert.equal(requeueOf(result), "3000", "look again after the settle delay");
+  assert.ok(w.get("orders").metadata.finalizers?.includes(FINALIZER));
+  assert.ok(w.kube.configMaps.has(`${NS}/orders-druid-spec`));
+  assert.deepEqual(w.kube.events.map((e) => e.reason), ["Created"]);
+});
+
+test("idle: no write to Kubernetes or Druid, requeue at the resync", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  const before = w.log.length;
+  const rv = w.get("orders").metadata.resourceVersion;
+  const result = await w.reconcile("orders");
+  const since = w.log.slice(before);
+  assert.deepEqual(since.filter((l) => !l.startsWith("druid:GET")), [], since.join(" | "));
+  assert.equal(w.get("orders").metadata.resourceVersion, rv);
+  assert.equal(requeueOf(result), "60000");
+});
+
+test("a finalizer that cannot be set stops everything before Druid, visibly", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  w.kube.failFinalizerWith = 403;
+  const result = await w.reconcile("orders");
+  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:")), []);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/FinalizerPatchFailed");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /finalizers are not allowed here.*nothing is created in Druid/);
+  assert.deepEqual(w.kube.events.map((e) => `${e.type}:${e.reason}`), ["Warning:FinalizerPatchFailed"]);
+  assert.equal(requeueOf(result), "error");
+});
+
+test("stop reasons and their requeue", async () => {
+  const rows: Array<[string, (w: World) => void, string, string]> = [
+    ["invalid JSON spec", (w) => w.create(resource("r", { ingestion: { type: "kafka", spec: "{broken" } })), "False/InvalidSpec", "none"],
+    ["schema violation", (w) => w.create({ ...resource("r"), spec: { ingestion: { type: "kafka", nativeSpec: kafka("r") } } } as DruidIngestion), "False/SchemaInvalid", "none"],
+    ["missing Secret", (w) => { w.secrets = []; w.create(resource("r")); }, "False/SecretNotFound", "60000"],
+    ["Druid unreachable", (w) => { w.down.add(DEFAULT); w.create(resource("r")); }, "Unknown/DruidUnreachable", "error"],
+    ["explicit id on Druid 33", (w) => w.create(resource("r", { ingestion: { type: "kafka", nativeSpec: kafka("r", { id: "r-eu" }) } })), "False/SupervisorIdUnsupported", "60000"],
+  ];
+  for (const [name, setup, ready, requeue] of rows) {
+    const w = new World();
+    setup(w);
+    const result = await w.reconcile("r");
+    assert.equal(cond(w.status("r"), "Ready"), ready, name);
+    assert.equal(requeueOf(result), requeue, name);
+    assert.deepEqual(w.druidWrites(), [], `${name}: nothing written to Druid`);
+  }
+});
+
+test("a supervisor nobody recorded is left alone; deleting the resource leaves it", async () => {
+  const w = new World();
+  await w.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor({ ...kafka("orders"), handMade: true });
+  w.log.length = 0;
+  w.create(resource("orders"));
+  const result = await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/SupervisorExists");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.equal(w.status("orders").applied, undefined);
+  assert.equal(requeueOf(result), "60000");
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), [], "not terminated");
+  assert.ok(w.druid.supervisors.get("orders")?.spec["handMade"]);
+  assert.equal(w.kube.get(NS, "orders"), undefined, "the resource is let go");
+});
+
+test("Adopt takes a hand-made supervisor over; Observe never writes", async () => {
+  const adopt = new World();
+  await adopt.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor(kafka("orders"));
+  adopt.create(resource("orders", { managementPolicy: "Adopt" }));
+  await adopt.settle("orders");
+  assert.equal(adopt.status("orders").applied?.origin, "Adopted");
+  assert.ok(adopt.kube.events.some((e) => e.reason === "Adopted"));
+  adopt.markDeleted("orders");
+  await adopt.reconcile("orders");
+  assert.equal(adopt.druid.supervisors.has("orders"), false, "adopted, so terminated on delete");
+
+  const observe = new World();
+  await observe.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor(kafka("orders"));
+  observe.log.length = 0;
+  observe.create(resource("orders", { managementPolicy: "Observe", suspend: true }));
+  await observe.settle("orders");
+  assert.deepEqual(observe.druidWrites(), []);
+  assert.equal(cond(observe.status("orders"), "Synced"), "Unknown/Observing");
+  assert.equal(observe.status("orders").state, "PENDING");
+  observe.markDeleted("orders");
+  await observe.reconcile("orders");
+  assert.deepEqual(observe.druidWrites(), []);
+  assert.ok(observe.druid.supervisors.has("orders"));
+});
+
+test("a dataSource rename is a move: the old supervisor goes first, then the new one comes", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.log.length = 0;
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders_v2") } });
+  const first = await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), [`druid:POST /supervisor/orders/terminate @${DEFAULT}`]);
+  assert.equal(w.status("orders").applied, undefined);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/Moving");
+  assert.equal(requeueOf(first), "3000");
+  await w.settle("orders");
+  assert.deepEqual([...w.druid.supervisors.keys()], ["orders_v2"]);
+  assert.equal(w.status("orders").applied?.supervisorId, "orders_v2");
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.deepEqual([...w.druid.supervisors.keys()], [], "nothing left behind");
+});
+
+test("an endpoint change whose old endpoint is down: nothing is created on the new one until the old is removed", async () => {
+  const w = new World();
+  const OLD = "http://druid-old:8888";
+  const NEW = "http://druid-new:8888";
+  w.create(resource("orders", { druidEndpoint: OLD }));
+  await w.settle("orders");
+  w.down.add(OLD);
+  w.patchSpec("orders", { druidEndpoint: NEW });
+  w.log.length = 0;
+  const result = await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), [`druid:POST /supervisor/orders/terminate @${OLD}`], "only the attempt on the old one");
+  assert.equal(w.status("orders").applied?.druidEndpoint, OLD);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/DruidUnreachable");
+  assert.equal(requeueOf(result), "error");
+  w.down.delete(OLD);
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, NEW);
+  assert.deepEqual(w.druidWrites(), [`druid:POST /supervisor/orders/terminate @${OLD}`, `druid:POST /supervisor/orders/terminate @${OLD}`, `druid:POST /supervisor orders @${NEW}`]);
+  assert.equal(w.cluster(OLD).supervisors.size, 0, "nothing left on the old Druid");
+  assert.ok(w.cluster(NEW).supervisors.has("orders"));
+});
+
+test("a new URL for the same Druid: the record follows it, nothing is terminated or created", async () => {
+  const w = new World();
+  const OLD = "http://druid-router.team.svc:8888";
+  const NEW = "http://druid-router-2.team.svc:8888";
+  w.alias(NEW, OLD);
+  w.create(resource("orders", { druidEndpoint: OLD }));
+  await w.settle("orders");
+  w.patchSpec("orders", { druidEndpoint: NEW });
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.equal(w.status("orders").applied?.druidEndpoint, NEW);
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.ok(w.kube.events.some((e) => e.reason === "EndpointChanged"));
+});
+
+test("a new URL to another Druid that already has this id: stand down, the recorded one is kept", async () => {
+  const w = new World();
+  const OLD = "http://druid-a:8888";
+  const NEW = "http://druid-b:8888";
+  w.create(resource("orders", { druidEndpoint: OLD }));
+  await w.settle("orders");
+  await w.cluster(NEW).client({ baseUrl: NEW, credentials: undefined }).submitSupervisor(kafka("orders"));
+  w.patchSpec("orders", { druidEndpoint: NEW });
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/SupervisorExists");
+  assert.equal(w.status("orders").applied?.druidEndpoint, OLD);
+  w.down.add(OLD);
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/DruidUnreachable", "cannot tell while the old one is down");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /cannot be told/);
+});
+
+test("with only the default URL left, what a router Service gave is kept (no fallback move, no Druid call)", async () => {
+  const w = new World();
+  w.services = [{ metadata: { name: "druid-tiny-routers", namespace: NS, labels: { druid_cr: "tiny", component: "router" } }, spec: { ports: [{ port: 8088 }] } }];
+  w.create(resource("orders"));
+  await w.settle("orders");
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  assert.equal(w.status("orders").applied?.druidEndpoint, ROUTER);
+  w.services = [];
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/EndpointFallbackRefused");
+  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:")), [], "no call to either Druid");
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), [`druid:POST /supervisor/orders/terminate @${ROUTER}`], "deletion goes to the recorded endpoint");
+});
+
+test("a pending create whose write lost the race (the cache was stale): no Druid write at all", async () => {
+  const w = new World();
+  const created = w.create({ ...resource("orders"), metadata: { ...resource("orders").metadata, finalizers: [FINALIZER] } });
+  const stale = structuredClone(created);
+  w.kube.put({ ...created, metadata: { ...created.metadata, labels: { touched: "yes" } } }); // a newer version exists
+  w.readFrom = () => stale;
+  const result = await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites(), [], "the pending create failed its precondition: nothing created");
+  assert.equal(requeueOf(result), "error");
+  w.readFrom = undefined;
+  await w.settle("orders");
+  assert.ok(w.druid.supervisors.has("orders"), "the next reconcile, on the fresh object, creates it");
+});
+
+test("a create whose outcome was lost is recognised as ours, not as someone else's", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  w.druid.failAfterActing.set("POST /supervisor orders", new DruidError("DruidTimeout", "POST /supervisor: timed out"));
+  const first = await w.reconcile("orders");
+  assert.equal(requeueOf(first), "error");
+  assert.ok(w.druid.supervisors.has("orders"), "Druid acted");
+  assert.equal(w.status("orders").pendingCreate?.supervisorId, "orders", "the intent stays");
+  assert.equal(w.status("orders").applied, undefined);
+  await w.settle("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced", "taken as ours (not SupervisorExists)");
+  assert.equal(w.status("orders").applied?.origin, "Created");
+  assert.equal(w.status("orders").pendingCreate, undefined);
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.equal(w.druid.supervisors.size, 0);
+});
+
+test("deleting a resource whose only create was lost removes what the pending create names", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  w.druid.failAfterActing.set("POST /supervisor orders", new DruidError("DruidTimeout", "POST /supervisor: timed out"));
+  await w.reconcile("orders");
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.equal(w.druid.supervisors.size, 0, "no orphan");
+  assert.equal(w.kube.get(NS, "orders"), undefined);
+});
+
+test("deletion: only the record, only on its endpoint; Orphan and Observe leave Druid; Druid down keeps the finalizer", async () => {
+  const orphan = new World();
+  orphan.create(resource("orders", { deletionPolicy: "Orphan" }));
+  await orphan.settle("orders");
+  orphan.markDeleted("orders");
+  orphan.log.length = 0;
+  await orphan.reconcile("orders");
+  assert.deepEqual(orphan.druidWrites(), []);
+  assert.equal(orphan.kube.get(NS, "orders"), undefined);
+
+  const never = new World();
+  never.secrets = [];
+  never.create(resource("orders"));
+  await never.reconcile("orders");
+  never.markDeleted("orders");
+  await never.reconcile("orders");
+  assert.deepEqual(never.log.filter((l) => l.startsWith("druid:")), [], "nothing recorded: Druid is not even asked");
+  assert.equal(never.kube.get(NS, "orders"), undefined);
+
+  const down = new World();
+  down.create(resource("orders"));
+  await down.settle("orders");
+  down.down.add(DEFAULT);
+  down.markDeleted("orders");
+  const result = await down.reconcile("orders");
+  assert.equal(requeueOf(result), "error");
+  assert.ok(down.get("orders").metadata.finalizers?.includes(FINALIZER));
+  assert.match(findCondition(down.status("orders").conditions, "Synced")?.message ?? "", /finalizer stays.*deletionPolicy: Orphan/);
+  down.down.delete(DEFAULT);
+  await down.reconcile("orders");
+  assert.equal(down.kube.get(NS, "orders"), undefined);
+  assert.equal(down.druid.supervisors.size, 0);
+});
+
+test("deletion after the Secret is gone uses the recently deleted copy; a record from the druid-operator is honoured", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.deletedSecrets = w.secrets;
+  w.secrets = [];
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.equal(w.druid.supervisors.size, 0);
+
+  const op = new World();
+  await op.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  const body = kafka("legacy");
+  op.create({ ...resource("legacy"), metadata: { ...resource("legacy").metadata, finalizers: [FINALIZER], deletionTimestamp: "2026-01-01T01:00:00Z" }, status: { taskId: "legacy", "currentIngestionSpec.json": JSON.stringify(body) } });
+  await op.reconcile("legacy");
+  assert.equal(op.druid.supervisors.size, 0, "the druid-operator's supervisor is terminated on delete");
+});
+
+test("two resources, one supervisor: the newer stands down, and its deletion leaves the supervisor", async () => {
+  const w = new World();
+  w.create(resource("a", {}, "shared"));
+  await w.settle("a");
+  const b = resource("b", {}, "shared");
+  w.create({ ...b, metadata: { ...b.metadata, creationTimestamp: "2026-01-01T00:05:00Z" } });
+  w.log.length = 0;
+  await w.reconcile("b");
+  assert.equal(cond(w.status("b"), "Synced"), "False/SupervisorConflict");
+  assert.deepEqual(w.druidWrites(), []);
+  w.markDeleted("b");
+  await w.reconcile("b");
+  assert.ok(w.druid.supervisors.has("shared"));
+});
+
+test("a ConfigMap that cannot be written never keeps Druid from being synced", async () => {
+  const w = new World();
+  w.kube.failConfigMapWith = 403;
+  w.create(resource("orders"));
+  await w.settle("orders");
+  assert.ok(w.druid.supervisors.has("orders"));
+  assert.equal(cond(w.status("orders"), "ConfigMapSynced"), "False/ConfigMapApplyFailed");
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.ok(w.kube.events.some((e) => e.type === "Warning" && e.reason === "ConfigMapApplyFailed"));
+  w.kube.failConfigMapWith = undefined;
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "ConfigMapSynced"), "True/Applied");
+});
+
+test("tasks: recorded under Druid's id; a running run is polled; a finished one is not asked again", async () => {
+  const w = new World();
+  const spec = { ingestion: { type: "native-batch", nativeSpec: { type: "index_parallel", spec: { dataSchema: { dataSource: "wiki" } } } } };
+  w.create(resource("load", spec));
+  const first = await w.reconcile("load");
+  const taskId = w.status("load").applied?.taskId as string;
+  assert.match(taskId, /^druidingestion_team_load_[0-9a-f]{16}$/);
+  assert.equal(requeueOf(first), "3000");
+  const running = await w.reconcile("load");
+  assert.equal(requeueOf(running), "30000", "a running task is polled");
+  w.druid.tasks.get(taskId)!.statusCode = "SUCCESS";
+  await w.reconcile("load");
+  assert.equal(cond(w.status("load"), "Ready"), "True/Succeeded");
+  w.log.length = 0;
+  await w.reconcile("load");
+  assert.deepEqual(w.log.filter((l) => l.includes("/task/")), [], "finished: Druid is not asked again");
+});

@@ -1,0 +1,200 @@
+// In-memory stand-ins for the reconciler's edges, for unit tests: a Kubernetes store that applies
+// status merge patches and finalizer JSON patches with resourceVersion preconditions (as the API
+// server does), and a Druid that keeps supervisors, tasks, compaction configs and rules. Both
+// append to one call log, so tests can assert the order of writes across the two systems.
+import { ApiException, type KubernetesObject, type V1ConfigMap } from "@kubernetes/client-node";
+import winston from "winston";
+import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
+import type { DruidTarget } from "../../src/druid/client.ts";
+import type { LiveSupervisor, LiveTask, SupervisorState } from "../../src/druid/decode.ts";
+import { DruidError } from "../../src/druid/errors.ts";
+import type { JsonPatchOp } from "../../src/kube/api.ts";
+import type { EventRecord } from "../../src/kube/events.ts";
+
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+export type CallLog = string[];
+
+/** Spec versions are unique across every fake cluster, as timestamps of two real clusters are. */
+let specVersions = 0;
+
+function applyMergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else if (typeof value === "object" && !Array.isArray(value) && typeof out[key] === "object" && out[key] !== null && !Array.isArray(out[key])) {
+      out[key] = applyMergePatch(out[key] as Record<string, unknown>, value as Record<string, unknown>);
+    } else out[key] = structuredClone(value);
+  }
+  return out;
+}
+
+export class FakeKube {
+  readonly objects = new Map<string, DruidIngestion>();
+  readonly configMaps = new Map<string, V1ConfigMap>();
+  readonly events: Array<EventRecord & { object: string }> = [];
+  readonly log: CallLog;
+  private rv = 100;
+  /** Set to make the next calls of that kind fail with this HTTP status. */
+  failFinalizerWith: number | undefined;
+  failConfigMapWith: number | undefined;
+
+  constructor(log: CallLog) {
+    this.log = log;
+  }
+
+  put(object: DruidIngestion): DruidIngestion {
+    const stored = structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(++this.rv) } });
+    this.objects.set(`${object.metadata.namespace}/${object.metadata.name}`, stored);
+    return stored;
+  }
+
+  get(namespace: string, name: string): DruidIngestion | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+
+  async patchIngestion(namespace: string, name: string, ops: JsonPatchOp[]): Promise<unknown> {
+    this.log.push(`kube:patch ${ops.map((o) => `${o.op} ${o.path}`).join(", ")}`);
+    if (this.failFinalizerWith) throw new ApiException(this.failFinalizerWith, "refused", JSON.stringify({ message: "finalizers are not allowed here" }), {});
+    const current = this.get(namespace, name);
+    if (!current) throw new ApiException(404, "not found", "{}", {});
+    let finalizers = [...(current.metadata.finalizers ?? [])];
+    for (const op of ops) {
+      if (op.op === "test" && op.path === "/metadata/resourceVersion" && op.value !== current.metadata.resourceVersion) throw new ApiException(422, "test failed", JSON.stringify({ message: "the server rejected our request: test operation failed" }), {});
+      if (op.op === "test" && op.path.startsWith("/metadata/finalizers/") && finalizers[Number(op.path.split("/").pop())] !== op.value) throw new ApiException(422, "test failed", "{}", {});
+      if (op.op === "add" && op.path === "/metadata/finalizers") finalizers = op.value as string[];
+      if (op.op === "add" && op.path === "/metadata/finalizers/-") finalizers.push(op.value as string);
+      if (op.op === "remove") finalizers.splice(Number(op.path.split("/").pop()), 1);
+    }
+    const next: DruidIngestion = { ...current, metadata: { ...current.metadata, finalizers, resourceVersion: String(++this.rv) } };
+    if (next.metadata.deletionTimestamp && finalizers.length === 0) this.objects.delete(`${namespace}/${name}`);
+    else this.objects.set(`${namespace}/${name}`, next);
+    return next;
+  }
+
+  async patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubernetesObject> {
+    this.log.push(`kube:status ${Object.keys(status).sort().join(",")}${resourceVersion ? ` @${resourceVersion}` : ""}`);
+    const current = this.get(namespace, name);
+    if (!current) throw new ApiException(404, "not found", "{}", {});
+    if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) throw new ApiException(409, "conflict", JSON.stringify({ message: "the object has been modified" }), {});
+    const next = { ...current, status: applyMergePatch((current.status ?? {}) as Record<string, unknown>, status), metadata: { ...current.metadata, resourceVersion: String(++this.rv) } } as DruidIngestion;
+    this.objects.set(`${namespace}/${name}`, next);
+    return next as unknown as KubernetesObject;
+  }
+
+  async applyConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+    this.log.push(`kube:configmap ${configMap.metadata?.name}`);
+    if (this.failConfigMapWith) throw new ApiException(this.failConfigMapWith, "forbidden", JSON.stringify({ message: 'configmaps "x" is forbidden: exceeded quota' }), {});
+    this.configMaps.set(`${configMap.metadata?.namespace}/${configMap.metadata?.name}`, configMap);
+    return configMap;
+  }
+
+  async record(ingestion: DruidIngestion, event: EventRecord): Promise<void> {
+    this.events.push({ ...event, object: `${ingestion.metadata.namespace}/${ingestion.metadata.name}` });
+  }
+}
+
+interface FakeSupervisor {
+  spec: JsonObject;
+  state: string;
+}
+
+/** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
+export class FakeDruid {
+  readonly supervisors = new Map<string, FakeSupervisor>();
+  readonly tasks = new Map<string, LiveTask & { payload: JsonObject }>();
+  readonly compaction = new Map<string, JsonObject>();
+  readonly rules = new Map<string, JsonObject[]>();
+  readonly log: CallLog;
+  version = "33.0.0";
+  /** Endpoints that answer with a connection error (shared by the clusters of one test). */
+  readonly down: Set<string>;
+  /** When each supervisor's spec was last stored (its history's newest version). */
+  private readonly versions = new Map<string, string>();
+  /** Make one call (by "METHOD route") fail once with this error, before Druid acts. */
+  readonly failNext = new Map<string, DruidError>();
+  /** Make one write fail once with this error after Druid acted (a lost response). */
+  readonly failAfterActing = new Map<string, DruidError>();
+  /** Druid's task clock, for createdTime. */
+  now = (): string => new Date().toISOString();
+
+  constructor(log: CallLog, down: Set<string> = new Set()) {
+    this.log = log;
+    this.down = down;
+  }
+
+  private call(endpoint: string, what: string): void {
+    this.log.push(`druid:${what} @${endpoint}`);
+    if (this.down.has(endpoint)) throw new DruidError("DruidUnreachable", `${what}: cannot reach Druid (ECONNREFUSED)`, { notSent: true });
+    const failure = this.failNext.get(what);
+    if (failure) {
+      this.failNext.delete(what);
+      throw failure;
+    }
+  }
+
+  afterActing(what: string): void {
+    const failure = this.failAfterActing.get(what);
+    if (failure) {
+      this.failAfterActing.delete(what);
+      throw failure;
+    }
+  }
+
+  private live(id: string): LiveSupervisor | undefined {
+    const s = this.supervisors.get(id);
+    if (!s) return undefined;
+    const suspended = s.spec["suspended"] === true;
+    return { id, state: suspended ? "SUSPENDED" : s.state, detailedState: suspended ? "SUSPENDED" : s.state, healthy: true, suspended, spec: structuredClone(s.spec) };
+  }
+
+  client(target: DruidTarget) {
+    const e = target.baseUrl;
+    const druid = this;
+    return {
+      target,
+      async version() { druid.call(e, "GET /status"); return druid.version; },
+      async listSupervisors() { druid.call(e, "GET /supervisor?full"); return [...druid.supervisors.keys()].map((id) => druid.live(id) as LiveSupervisor); },
+      async supervisorWithState(id: string) { druid.call(e, `GET /supervisor/${id}+status`); return druid.live(id); },
+      async getSupervisor(id: string) { druid.call(e, `GET /supervisor/${id}`); return druid.live(id)?.spec; },
+      async supervisorState(id: string): Promise<SupervisorState | undefined> { druid.call(e, `GET /supervisor/${id}/status`); const l = druid.live(id); return l && { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended }; },
+      async submitSupervisor(spec: JsonObject) {
+        const id = (typeof spec["id"] === "string" ? spec["id"] : ((spec["spec"] as JsonObject)["dataSchema"] as JsonObject)["dataSource"]) as string;
+        druid.call(e, `POST /supervisor ${id}`);
+        druid.supervisors.set(id, { spec: structuredClone({ ...spec, filledInByDruid: true }), state: "PENDING" });
+        druid.versions.set(id, `v${++specVersions}`);
+        druid.afterActing(`POST /supervisor ${id}`);
+        return id;
+      },
+      async supervisorSpecVersion(id: string) { druid.call(e, `GET /supervisor/${id}/history`); return druid.versions.get(id); },
+      async suspendSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/suspend`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: true }; },
+      async resumeSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/resume`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: false }; },
+      async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); },
+      async terminateSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/terminate`); return druid.supervisors.delete(id); },
+      async submitTask(spec: JsonObject) {
+        const id = spec["id"] as string;
+        druid.call(e, `POST /task ${id}`);
+        if (druid.tasks.has(id)) throw new DruidError("DruidRejected", `POST /task: HTTP 400: Task[${id}] already exists`, { statusCode: 400, druidMessage: `Task[${id}] already exists` });
+        druid.tasks.set(id, { id, statusCode: "RUNNING", runnerStatusCode: "RUNNING", errorMsg: undefined, createdTime: druid.now(), payload: spec });
+        return id;
+      },
+      async submitSqlTask(body: JsonObject) {
+        const id = `query-${(body["context"] as JsonObject)["sqlQueryId"]}`;
+        druid.call(e, `POST /sql/task ${id}`);
+        druid.tasks.set(id, { id, statusCode: "RUNNING", runnerStatusCode: "RUNNING", errorMsg: undefined, createdTime: druid.now(), payload: body });
+        return id;
+      },
+      async taskStatus(id: string) { druid.call(e, `GET /task/${id}/status`); const t = druid.tasks.get(id); if (!t) return undefined; const { payload: _p, ...status } = t; return status; },
+      async shutdownTask(id: string) { druid.call(e, `POST /task/${id}/shutdown`); const t = druid.tasks.get(id); if (t) t.statusCode = "FAILED"; },
+      async listCompactionConfigs() { druid.call(e, "GET /compaction"); return new Map(druid.compaction); },
+      async getCompactionConfig(ds: string) { druid.call(e, `GET /compaction/${ds}`); return druid.compaction.get(ds); },
+      async submitCompactionConfig(config: JsonObject) { druid.call(e, `POST /compaction ${config["dataSource"]}`); druid.compaction.set(config["dataSource"] as string, { ...config, taskPriority: 25 }); },
+      async deleteCompactionConfig(ds: string) { druid.call(e, `DELETE /compaction/${ds}`); return druid.compaction.delete(ds); },
+      async listRules() { druid.call(e, "GET /rules"); return new Map(druid.rules); },
+      async getRules(ds: string) { druid.call(e, `GET /rules/${ds}`); return druid.rules.get(ds) ?? []; },
+      async submitRules(ds: string, rules: JsonObject[]) { druid.call(e, `POST /rules/${ds}`); if (rules.length === 0) druid.rules.delete(ds); else druid.rules.set(ds, rules); },
+    };
+  }
+}
