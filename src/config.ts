@@ -18,6 +18,7 @@ export interface Config {
   backoffBaseMs: number;
   backoffMaxMs: number;
   defaultDruidUrl: string | undefined;
+  clusterDomain: string;
   druidCaFile: string | undefined;
   druidConnectTimeoutMs: number;
   druidRequestTimeoutMs: number;
@@ -52,6 +53,7 @@ export const SETTINGS = {
   backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
   backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },
   defaultDruidUrl: { env: "DRUID_DEFAULT_URL", flag: "druid-default-url", default: undefined, help: "Druid router/Overlord URL used when a resource has no druidEndpoint and no router Service is found" },
+  clusterDomain: { env: "CLUSTER_DOMAIN", flag: "cluster-domain", default: "cluster.local", help: "The cluster's DNS domain: <svc>.<ns>.svc.<domain> and <svc>.<ns>.svc name one Druid endpoint" },
   druidCaFile: { env: "DRUID_CA_FILE", flag: "druid-ca-file", default: undefined, help: "PEM CA bundle for https Druid endpoints (default: system roots)" },
   druidConnectTimeout: { env: "DRUID_CONNECT_TIMEOUT", flag: "druid-connect-timeout", default: "5s", help: "TCP/TLS connect timeout to Druid" },
   druidRequestTimeout: { env: "DRUID_REQUEST_TIMEOUT", flag: "druid-request-timeout", default: "30s", help: "Timeout for Druid's response headers and body" },
@@ -154,6 +156,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
     backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
     defaultDruidUrl: read("defaultDruidUrl", parseUrl),
+    clusterDomain: read("clusterDomain", (t) => {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
+      return t;
+    }) ?? "cluster.local",
     druidCaFile: read("druidCaFile", text),
     druidConnectTimeoutMs: read("druidConnectTimeout", parseDuration) ?? 5000,
     druidRequestTimeoutMs: read("druidRequestTimeout", parseDuration) ?? 30_000,

@@ -6,6 +6,7 @@ import { createValidator } from "./api/schema.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { Manager } from "./controller/manager.ts";
 import { createDruidDispatcher } from "./druid/client.ts";
+import { setClusterDomain } from "./druid/endpoint.ts";
 import { KubeApi } from "./kube/api.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  setClusterDomain(config.clusterDomain);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const cluster = kubeConfig.getCurrentCluster();

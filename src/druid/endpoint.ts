@@ -6,6 +6,13 @@
 /** The cluster DNS domain whose Service names are shortened to `<svc>.<ns>.svc`. */
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
+let clusterDomain = DEFAULT_CLUSTER_DOMAIN;
+
+/** Set once at start from the controller's configuration (CLUSTER_DOMAIN). */
+export function setClusterDomain(domain: string): void {
+  clusterDomain = domain;
+}
+
 export class EndpointError extends Error {}
 
 /**
@@ -13,7 +20,7 @@ export class EndpointError extends Error {}
  * Service name in its short `.svc` form. The path is kept (a router behind a path prefix);
  * user-info, query and fragment are refused: credentials belong in a Secret.
  */
-export function normalizeEndpoint(text: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): string {
+export function normalizeEndpoint(text: string, domain: string = clusterDomain): string {
   let url: URL;
   try {
     url = new URL(text.trim());
@@ -25,7 +32,7 @@ export function normalizeEndpoint(text: string, clusterDomain: string = DEFAULT_
   if (url.search || url.hash) throw new EndpointError(`"${text}" has a query or fragment; give the base URL of the Druid router`);
   // URL already lower-cases the scheme and host and drops the scheme's default port.
   let host = url.hostname.replace(/\.$/, "");
-  const domainSuffix = `.svc.${clusterDomain.replace(/^\.|\.$/g, "").toLowerCase()}`;
+  const domainSuffix = `.svc.${domain.replace(/^\.|\.$/g, "").toLowerCase()}`;
   if (host.endsWith(domainSuffix)) host = `${host.slice(0, -domainSuffix.length)}.svc`;
   const port = url.port ? `:${url.port}` : "";
   const path = url.pathname.replace(/\/+$/, "");
@@ -33,9 +40,9 @@ export function normalizeEndpoint(text: string, clusterDomain: string = DEFAULT_
 }
 
 /** True when the two URLs name the same endpoint; unparsable URLs are equal only as text. */
-export function sameEndpoint(a: string, b: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): boolean {
+export function sameEndpoint(a: string, b: string, domain: string = clusterDomain): boolean {
   try {
-    return normalizeEndpoint(a, clusterDomain) === normalizeEndpoint(b, clusterDomain);
+    return normalizeEndpoint(a, domain) === normalizeEndpoint(b, domain);
   } catch {
     return a === b;
   }
