@@ -91,6 +91,8 @@ export interface AppliedRecord {
   /** Normalized base URL of the Druid router/Overlord that holds it. */
   druidEndpoint: string;
   endpointSource?: EndpointSource;
+  /** The spec.druidCluster the endpoint was found for (a router Service or the default URL). */
+  druidCluster?: string;
   supervisorId?: string;
   /** The id Druid gave the task (for SQL, Druid's `query-...` id). */
   taskId?: string;

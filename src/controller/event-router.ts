@@ -68,6 +68,12 @@ export class EventRouter {
     this.sink.add(key);
   }
 
+  /** Our own write, as the API server stored it: the indexes learn of it before the watch delivers it. */
+  indexWritten(object: unknown): void {
+    if (!isIndexable(object)) return;
+    for (const index of [this.claims, this.secretUsers, this.serviceUsers]) index.update(object);
+  }
+
   onOwned(configMap: V1ConfigMap): void {
     const owner = configMap.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
     const namespace = configMap.metadata?.namespace;

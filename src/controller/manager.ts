@@ -110,6 +110,7 @@ export class Manager {
       settings: options.settings,
       logger,
       observeResult: (result, seconds) => metrics.observeReconcile(result, seconds),
+      noteWritten: (ingestion) => router.indexWritten(ingestion),
     });
     metrics.setMaxConcurrent(options.concurrency);
     this.queue = new WorkQueue({

@@ -17,6 +17,8 @@ import { dataSourceOf, TASK_TYPES } from "./render.ts";
 export interface Target {
   druidEndpoint: string;
   endpointSource: EndpointSource;
+  /** The druidCluster the endpoint was found for (router Service or the default URL). */
+  druidCluster?: string;
   kind: "supervisor" | "task";
   /** Supervisors only. */
   supervisorId?: string;
@@ -83,10 +85,44 @@ export function resolveRecord(lookup: RecordLookup, current: { druidEndpoint: st
   return undefined;
 }
 
-/** Same endpoint and, for supervisors, same id: the record is the target. */
-export function recordMatches(record: AppliedRecord, target: Target): boolean {
+/** The record's compaction config / rules (status hashes) belong to its recorded datasource. */
+export function partsRecorded(status: DruidIngestionStatus | undefined): boolean {
+  return Boolean(status?.compactionHash || status?.rulesHash);
+}
+
+/** The record names the target's main part: the same supervisor id, or (for tasks) a task. */
+export function mainRecorded(record: AppliedRecord, target: Target): boolean {
+  return target.kind === "task" ? record.taskId !== undefined && record.supervisorId === undefined : record.supervisorId !== undefined && record.supervisorId === target.supervisorId;
+}
+
+/**
+ * Nothing recorded is elsewhere: the same endpoint, the same main part (or none recorded), and
+ * the recorded compaction config / rules on the target's datasource. Otherwise something recorded
+ * has to go first (a move).
+ */
+export function recordMatches(record: AppliedRecord, target: Target, status?: DruidIngestionStatus): boolean {
   if (safeNormalize(record.druidEndpoint) !== target.druidEndpoint) return false;
-  return target.kind === "task" ? record.supervisorId === undefined : record.supervisorId === target.supervisorId;
+  if (partsRecorded(status) && record.dataSource !== target.dataSource) return false;
+  const hasMain = record.supervisorId !== undefined || record.taskId !== undefined;
+  return !hasMain || mainRecorded(record, target);
+}
+
+/** Druid's clock and ours may differ a little: "stored after our intent" allows this much. */
+export const CLOCK_SKEW_MS = 30_000;
+
+/** Druid stored something (a spec version, a task) after this resource recorded that it was about to create it. */
+export function storedSince(druidTime: string, since: string): boolean {
+  const stored = Date.parse(druidTime);
+  const intended = Date.parse(since);
+  return Number.isFinite(stored) && Number.isFinite(intended) && stored >= intended - CLOCK_SKEW_MS;
+}
+
+/** The pending create is for this target (and, for tasks, this run): nothing else to resolve first. */
+export function pendingCovers(pending: PendingCreate, target: Target, taskId: string | undefined): boolean {
+  if (safeNormalize(pending.druidEndpoint) !== target.druidEndpoint) return false;
+  if (pending.supervisorId !== undefined && (target.kind !== "supervisor" || pending.supervisorId !== target.supervisorId)) return false;
+  if (pending.taskId !== undefined && pending.taskId !== taskId) return false;
+  return pending.dataSource === undefined || pending.dataSource === target.dataSource;
 }
 
 export function pendingMatches(pending: PendingCreate | undefined, target: Target): boolean {
@@ -114,10 +150,16 @@ export interface OwnershipInput {
   policy: ManagementPolicy;
   target: Target;
   record: AppliedRecord | undefined;
-  pending: PendingCreate | undefined;
+  /** The status the record is part of (its compaction/rules hashes). */
+  status?: DruidIngestionStatus | undefined;
+  /**
+   * A pending create for the target whose supervisor Druid shows as stored after the pending
+   * create was recorded: this resource's own create, whose answer was lost.
+   */
+  pendingConfirmed: boolean;
   /** Druid has the target supervisor now (always false for tasks: their ids are checked on submit). */
   live: boolean;
-  /** An older resource that records, or is creating, the same target. */
+  /** A resource with a better claim to the same target (betterClaimant). */
   olderClaimant: Claim | undefined;
   /**
    * The record is on another URL of the very Druid the target URL leads to (probed: same
@@ -133,24 +175,31 @@ export function onlyEndpointDiffers(record: AppliedRecord, target: Target): bool
 }
 
 export function decideOwnership(input: OwnershipInput): OwnershipDecision {
-  const { policy, target, record, pending, live, olderClaimant } = input;
+  const { policy, target, record, live, olderClaimant, status } = input;
   const what = target.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "task";
   if (olderClaimant) {
     const message = `${what} on ${target.druidEndpoint} is already managed by DruidIngestion ${olderClaimant.key}; give this resource another dataSource (or, on Druid 34+, a top-level id), or delete one of the two. Nothing was sent to Druid`;
-    return { kind: "standDown", failure: { reason: "SupervisorConflict", message }, dropRecord: record !== undefined && recordMatches(record, target) };
+    const lostRace = record !== undefined && safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
+    return { kind: "standDown", failure: { reason: "SupervisorConflict", message }, dropRecord: lostRace };
   }
   if (policy === "Observe") return { kind: "observe", record };
-  if (record && recordMatches(record, target)) return { kind: "owned", record };
-  if (record && input.sameDruidAsRecord && onlyEndpointDiffers(record, target)) {
-    return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
-  }
-  if (live && pendingMatches(pending, target)) return { kind: "adopt", origin: "Created" };
-  if (live && policy !== "Adopt") {
+  const standDownExists = (): OwnershipDecision => {
     const kept = record ? ` ${describeRecord(record)} is kept as it is.` : "";
     const message = `${what} already exists on ${target.druidEndpoint} and was not created by this resource, so it is left untouched.${kept} To take it over and manage it, set spec.managementPolicy: Adopt; to only watch it, set Observe`;
     return { kind: "standDown", failure: { reason: "SupervisorExists", message }, dropRecord: false };
+  };
+  if (record && !recordMatches(record, target, status)) {
+    if (input.sameDruidAsRecord && onlyEndpointDiffers(record, target)) {
+      return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
+    }
+    // Never remove ours to make room for someone else's: the new target must be free (or ours).
+    const targetIsOurs = safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
+    if (live && !targetIsOurs && !input.pendingConfirmed && policy !== "Adopt") return standDownExists();
+    return { kind: "move", from: record };
   }
-  if (record) return { kind: "move", from: record };
+  if (record && mainRecorded(record, target)) return { kind: "owned", record };
+  if (live && input.pendingConfirmed) return { kind: "adopt", origin: "Created" };
+  if (live && policy !== "Adopt") return standDownExists();
   if (live) return { kind: "adopt", origin: "Adopted" };
   return { kind: "create" };
 }
@@ -164,30 +213,48 @@ export function describeRecord(record: AppliedRecord): string {
 
 export interface RemovalOptions {
   cause: RemoveCause;
-  /** For a move: what stays the same is kept (compaction/rules of an unchanged datasource). */
+  /** For a move: what stays the same is kept (the supervisor under an unchanged id, the parts of an unchanged datasource). */
   keep?: Target;
-  /** A task known to have finished needs no shutdown. */
+  /** deletionPolicy Orphan: let go of it all without a Druid call. */
+  orphan?: boolean;
+  /** A task known to have finished needs no shutdown: it is only let go of. */
   taskFinished?: boolean;
 }
 
+/** What is to go from the record: removed in Druid (actions), or let go of without a call (forget). */
+export interface Removal {
+  actions: DruidAction[];
+  forget: { main: boolean; compaction: boolean; rules: boolean };
+}
+
 /**
- * What must go from Druid, at `record.druidEndpoint`, for a deletion or a move: exactly what the
- * record and status name (the supervisor or task, and the compaction config and rules this
- * resource applied to the recorded datasource). Nothing else.
+ * What must go, at `record.druidEndpoint`, for a deletion or a move: exactly what the record and
+ * status name (the supervisor or task, and the compaction config and rules this resource applied
+ * to the recorded datasource). Nothing else.
  */
-export function removalActions(record: AppliedRecord, status: DruidIngestionStatus, options: RemovalOptions): DruidAction[] {
+export function planRemoval(record: AppliedRecord, status: DruidIngestionStatus, options: RemovalOptions): Removal {
   const { cause, keep } = options;
   const sameEndpoint = keep !== undefined && safeNormalize(record.druidEndpoint) === keep.druidEndpoint;
-  const actions: DruidAction[] = [];
-  if (record.supervisorId && !(sameEndpoint && keep?.supervisorId === record.supervisorId)) {
-    actions.push({ kind: "terminateSupervisor", supervisorId: record.supervisorId, cause });
-  }
-  if (record.taskId && !sameEndpoint && !options.taskFinished) actions.push({ kind: "shutdownTask", taskId: record.taskId, cause });
+  const hasMain = record.supervisorId !== undefined || record.taskId !== undefined;
+  // A new run of a task on the same endpoint is the planner's (it stops the previous run itself).
+  const mainStays = !hasMain || (keep !== undefined && sameEndpoint && mainRecorded(record, keep));
+  const partsStay = keep !== undefined && sameEndpoint && keep.dataSource === record.dataSource;
   const ds = record.dataSource;
-  const keepParts = sameEndpoint && keep?.dataSource === ds;
-  if (ds && !keepParts && status.compactionHash) actions.push({ kind: "deleteCompaction", dataSource: ds, cause });
-  if (ds && !keepParts && status.rulesHash) actions.push({ kind: "clearRules", dataSource: ds, cause });
-  return actions;
+  const compactionGoes = Boolean(ds && status.compactionHash && !partsStay);
+  const rulesGoes = Boolean(ds && status.rulesHash && !partsStay);
+  const removal: Removal = { actions: [], forget: { main: false, compaction: false, rules: false } };
+  if (options.orphan) {
+    removal.forget = { main: !mainStays, compaction: compactionGoes, rules: rulesGoes };
+    return removal;
+  }
+  if (!mainStays) {
+    if (record.supervisorId) removal.actions.push({ kind: "terminateSupervisor", supervisorId: record.supervisorId, cause });
+    else if (record.taskId && options.taskFinished) removal.forget.main = true;
+    else if (record.taskId) removal.actions.push({ kind: "shutdownTask", taskId: record.taskId, cause });
+  }
+  if (compactionGoes) removal.actions.push({ kind: "deleteCompaction", dataSource: ds as string, cause });
+  if (rulesGoes) removal.actions.push({ kind: "clearRules", dataSource: ds as string, cause });
+  return removal;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,6 +267,8 @@ export interface Claim {
   druidEndpoint: string;
   supervisorId: string;
   deleting: boolean;
+  /** Recorded as applied (a confirmed owner), not only pending. */
+  recorded: boolean;
 }
 
 /** The supervisors a resource records or is creating (what it claims). */
@@ -212,11 +281,11 @@ export function claimsOf(ingestion: DruidIngestion): Claim[] {
   const claims: Claim[] = [];
   const lookup = lookupRecord(ingestion);
   if (lookup.kind === "recorded" && lookup.record.supervisorId) {
-    claims.push({ ...base, druidEndpoint: safeNormalize(lookup.record.druidEndpoint), supervisorId: lookup.record.supervisorId });
+    claims.push({ ...base, druidEndpoint: safeNormalize(lookup.record.druidEndpoint), supervisorId: lookup.record.supervisorId, recorded: true });
   }
   const pending = ingestion.status?.pendingCreate;
   if (pending?.supervisorId) {
-    const claim = { ...base, druidEndpoint: safeNormalize(pending.druidEndpoint), supervisorId: pending.supervisorId };
+    const claim = { ...base, druidEndpoint: safeNormalize(pending.druidEndpoint), supervisorId: pending.supervisorId, recorded: false };
     if (!claims.some((c) => c.druidEndpoint === claim.druidEndpoint && c.supervisorId === claim.supervisorId)) claims.push(claim);
   }
   return claims;
@@ -230,15 +299,21 @@ function older(a: { createdAt: string; key: string }, b: { createdAt: string; ke
   return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.key < b.key;
 }
 
-/** The oldest claimant among `claims` that is older than `self`, if any. */
-export function olderClaimant(self: DruidIngestion, claims: Iterable<Claim>): Claim | undefined {
+/**
+ * Another resource that has the better claim to the target than `self`: one that records it as
+ * applied beats one that does not (so an older resource cannot take over, even with Adopt, what a
+ * newer one owns); between equals (both pending, or both recorded after a race) the older wins.
+ */
+export function betterClaimant(self: DruidIngestion, selfRecorded: boolean, claims: Iterable<Claim>): Claim | undefined {
   const me = { key: objectKey(self.metadata.namespace, self.metadata.name), createdAt: self.metadata.creationTimestamp ?? "" };
-  let oldest: Claim | undefined;
+  let best: Claim | undefined;
   for (const claim of claims) {
-    if (claim.key === me.key || !older(claim, me)) continue;
-    if (!oldest || older(claim, oldest)) oldest = claim;
+    if (claim.key === me.key) continue;
+    const beatsMe = claim.recorded !== selfRecorded ? claim.recorded : older(claim, me);
+    if (!beatsMe) continue;
+    if (!best || (claim.recorded !== best.recorded ? claim.recorded : older(claim, best))) best = claim;
   }
-  return oldest;
+  return best;
 }
 
 /** Another resource that is not being deleted and claims the same supervisor (deletion leaves it be). */

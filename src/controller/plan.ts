@@ -137,7 +137,8 @@ export function keepDruidOwnedValues(submission: JsonObject, desired: DesiredSup
   const liveCount = valueAt(live.spec, "/spec/ioConfig/taskCount") ?? valueAt(live.spec, "/ioConfig/taskCount");
   if (typeof liveCount !== "number") return submission;
   const wanted = valueAt(desired.body, pointer);
-  if (previous !== undefined && !jsonEqual(valueAt(previous, pointer) ?? null, wanted ?? null)) return submission; // the resource changed it
+  // Without the previously applied spec it cannot be told whether the resource changed taskCount: send its value.
+  if (previous === undefined || !jsonEqual(valueAt(previous, pointer) ?? null, wanted ?? null)) return submission;
   const copy = structuredClone(submission);
   const ioConfig = (nested ? (copy["spec"] as JsonObject)["ioConfig"] : copy["ioConfig"]) as JsonObject | undefined;
   if (ioConfig) ioConfig["taskCount"] = liveCount;
@@ -223,8 +224,10 @@ export function planIngestion(input: PlanInput): Plan {
 // Compaction config and retention rules of the datasource.
 
 /** Druid holds a part this resource never applied: may it be taken over? */
-function mayTakeOver(input: PlanInput): boolean {
-  return input.policy === "Adopt" || input.record?.origin === "DruidOperator" || pendingFor(input.ingestion.status?.pendingCreate, input.desired.dataSource);
+function mayTakeOver(input: PlanInput, sameContent: boolean): boolean {
+  if (input.policy === "Adopt" || input.record?.origin === "DruidOperator") return true;
+  // Our own lost create: only if Druid holds exactly what this resource would have sent.
+  return sameContent && pendingFor(input.ingestion.status?.pendingCreate, input.desired.dataSource);
 }
 
 function pendingFor(pending: DruidIngestionStatus["pendingCreate"], dataSource: string | undefined): boolean {
@@ -250,9 +253,20 @@ interface PartPlan {
   standDown?: Failure;
 }
 
+/**
+ * The status as far as it speaks for the desired datasource: the compaction/rules hashes are this
+ * resource's only for the datasource its record names (a move cleans up any other first).
+ */
+function partsStatus(input: PlanInput): DruidIngestionStatus {
+  const status = input.ingestion.status ?? {};
+  if (input.record?.dataSource === input.desired.dataSource || (!status.compactionHash && !status.rulesHash)) return status;
+  const { compactionHash: _c, druidCompactionHash: _dc, rulesHash: _r, druidRulesHash: _dr, ...rest } = status;
+  return rest;
+}
+
 export function planCompaction(input: PlanInput): PartPlan {
-  const { ingestion, desired, observed } = input;
-  const status = ingestion.status ?? {};
+  const { desired, observed } = input;
+  const status = partsStatus(input);
   const dataSource = desired.dataSource;
   const live = observed.compaction;
   if (!desired.compaction || !dataSource) {
@@ -262,7 +276,7 @@ export function planCompaction(input: PlanInput): PartPlan {
   }
   const liveHash = live === undefined ? undefined : contentHash(live);
   if (status.compactionHash === undefined && live !== undefined) {
-    if (!mayTakeOver(input)) {
+    if (!mayTakeOver(input, includes(live, desired.compaction.config))) {
       return {
         actions: [],
         standDown: {
@@ -280,8 +294,8 @@ export function planCompaction(input: PlanInput): PartPlan {
 }
 
 export function planRules(input: PlanInput): PartPlan {
-  const { ingestion, desired, observed } = input;
-  const status = ingestion.status ?? {};
+  const { desired, observed } = input;
+  const status = partsStatus(input);
   const dataSource = desired.dataSource;
   const live = observed.rules ?? [];
   if (!desired.rules || !dataSource) {
@@ -291,7 +305,7 @@ export function planRules(input: PlanInput): PartPlan {
   // Druid has no "absent" rules, only an empty list: an empty live list is absent unless we want [].
   const liveHash = live.length === 0 && desired.rules.rules.length > 0 ? undefined : contentHash(live);
   if (status.rulesHash === undefined && live.length > 0) {
-    if (!mayTakeOver(input)) {
+    if (!mayTakeOver(input, includes(live, desired.rules.rules))) {
       return {
         actions: [],
         standDown: {
@@ -311,13 +325,14 @@ export function planRules(input: PlanInput): PartPlan {
 // ---------------------------------------------------------------------------------------------
 
 /** What a plan creates that no record names yet: these are recorded as a pending create first. */
-export function plannedCreates(plan: Plan, status: DruidIngestionStatus): { supervisorId?: string; taskId?: string; dataSource?: string } | undefined {
+export function plannedCreates(plan: Plan, status: DruidIngestionStatus, record?: AppliedRecord): { supervisorId?: string; taskId?: string; dataSource?: string } | undefined {
   const creates: { supervisorId?: string; taskId?: string; dataSource?: string } = {};
+  const partsOurs = (dataSource: string): boolean => record?.dataSource === dataSource;
   for (const a of plan.actions) {
     if (a.kind === "submitSupervisor" && a.cause === "Created") creates.supervisorId = a.supervisorId;
     if (a.kind === "submitTask") creates.taskId = a.taskId;
-    if (a.kind === "submitCompaction" && status.compactionHash === undefined) creates.dataSource = a.dataSource;
-    if (a.kind === "submitRules" && status.rulesHash === undefined) creates.dataSource = a.dataSource;
+    if (a.kind === "submitCompaction" && (status.compactionHash === undefined || !partsOurs(a.dataSource))) creates.dataSource = a.dataSource;
+    if (a.kind === "submitRules" && (status.rulesHash === undefined || !partsOurs(a.dataSource))) creates.dataSource = a.dataSource;
   }
   return Object.keys(creates).length > 0 ? creates : undefined;
 }

@@ -72,7 +72,11 @@ class World {
 
   cluster(url: string): FakeDruid {
     let cluster = this.clusters.get(url);
-    if (!cluster) this.clusters.set(url, (cluster = new FakeDruid(this.log, this.down)));
+    if (!cluster) {
+      cluster = new FakeDruid(this.log, this.down);
+      cluster.now = () => this.now.toISOString();
+      this.clusters.set(url, cluster);
+    }
     return cluster;
   }
 
@@ -150,7 +154,7 @@ test("create: finalizer before any Druid call, pending create (conditional) befo
   assert.ok(finalizer >= 0 && finalizer < firstDruid, `finalizer first: ${w.log.join(" | ")}`);
   assert.ok(pending >= 0 && pending < post, `pending create recorded before the POST: ${w.log.join(" | ")}`);
   const status = w.status("orders");
-  assert.deepEqual(status.applied, { druidEndpoint: DEFAULT, endpointSource: "ControllerDefault", supervisorId: "orders", dataSource: "orders", origin: "Created" });
+  assert.deepEqual(status.applied, { druidEndpoint: DEFAULT, endpointSource: "ControllerDefault", druidCluster: "tiny", supervisorId: "orders", dataSource: "orders", origin: "Created" });
   assert.equal(status.pendingCreate, undefined);
   assert.equal(status.state, "PENDING", "state read after the POST");
   assert.equal(cond(status, "Ready"), "False/Pending");
@@ -427,12 +431,22 @@ test("deletion after the Secret is gone uses the recently deleted copy; a record
   await w.reconcile("orders");
   assert.equal(w.druid.supervisors.size, 0);
 
+  // The druid-operator used the router Service only; its record is found there, never on the default URL.
   const op = new World();
-  await op.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  await op.cluster(ROUTER).client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  op.log.length = 0;
   const body = kafka("legacy");
   op.create({ ...resource("legacy"), metadata: { ...resource("legacy").metadata, finalizers: [FINALIZER], deletionTimestamp: "2026-01-01T01:00:00Z" }, status: { taskId: "legacy", "currentIngestionSpec.json": JSON.stringify(body) } });
+  const blocked = await op.reconcile("legacy");
+  assert.equal(requeueOf(blocked), "error", "no router Service: the default URL is never taken for the druid-operator's Druid");
+  assert.match(findCondition(op.status("legacy").conditions, "Synced")?.message ?? "", /only used the router Service/);
+  assert.equal(op.cluster(ROUTER).supervisors.size, 1);
+  assert.deepEqual(op.druidWrites(), []);
+  op.services = [{ metadata: { name: "druid-tiny-routers", namespace: NS, labels: { druid_cr: "tiny", component: "router" } }, spec: { ports: [{ port: 8088 }] } }];
+  assert.equal(op.status("legacy").taskId, "legacy", "a blocked deletion keeps the druid-operator's record");
   await op.reconcile("legacy");
-  assert.equal(op.druid.supervisors.size, 0, "the druid-operator's supervisor is terminated on delete");
+  assert.equal(op.cluster(ROUTER).supervisors.size, 0, "the druid-operator's supervisor is terminated on delete");
 });
 
 test("two resources, one supervisor: the newer stands down, and its deletion leaves the supervisor", async () => {

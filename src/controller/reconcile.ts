@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
+import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
@@ -19,8 +19,9 @@ import { findCondition, READY } from "./conditions.ts";
 import { ignoredPaths } from "./drift.ts";
 import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
 import { executePlan } from "./execute.ts";
+import { WriteExpectations } from "./expectations.ts";
 import { emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
-import { decideOwnership, describeRecord, lookupRecord, olderClaimant, onlyEndpointDiffers, otherLiveClaimant, removalActions, resolveRecord, type Claim, type Target } from "./ownership.ts";
+import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
@@ -59,6 +60,8 @@ export interface ReconcilerDeps {
   now?: () => Date;
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
+  /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
+  noteWritten?: (ingestion: DruidIngestion) => void;
 }
 
 type Step<T> = { ok: true; value: T } | { ok: false; failure: Failure };
@@ -70,16 +73,40 @@ interface Resolved {
   credentials: DruidCredentials | undefined;
 }
 
+/** Retry interval while another resource's reconcile holds the same supervisor. */
+const BUSY_RETRY_MS = 1_000;
+
+function describePending(pending: PendingCreate): string {
+  const what = [pending.supervisorId && `supervisor ${pending.supervisorId}`, pending.taskId && `task ${pending.taskId}`, pending.dataSource && `datasource ${pending.dataSource}'s compaction/rules`].filter(Boolean).join(", ");
+  return `${what} on ${pending.druidEndpoint}`;
+}
+
+function druidOperatorEndpointUnknown(ingestion: DruidIngestion): Failure {
+  return {
+    reason: "EndpointNotFound",
+    message: `this resource was managed by the druid-operator, which only used the router Service of Druid cluster ${ingestion.spec.druidCluster ?? "(none)"} (labels druid_cr, component=router); no such Service is found, so the Druid that runs what it created is not known (the controller default URL may be another one). Restore the router Service, or set spec.druidEndpoint to that Druid's URL`,
+  };
+}
+
 /** The outcome of writing status: the object as stored, or a lost race. */
 type Written = { kind: "written"; ingestion: DruidIngestion } | { kind: "unchanged" } | { kind: "conflict" } | { kind: "gone" };
 
 const TERMINAL_TASK = new Set(["SUCCESS", "FAILED"]);
 
+/** How long a reconcile waits for the cache to show our own last write before acting regardless. */
+export const EXPECTATION_TIMEOUT_MS = 30_000;
+/** Retry interval while waiting for the cache to show our own write (no Druid call is made). */
+export const CACHE_LAG_RETRY_MS = 200;
+
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
+  private readonly expectations: WriteExpectations;
+  /** claimKey → the resource whose reconcile holds that supervisor now. */
+  private readonly claimLocks = new Map<string, string>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    this.expectations = new WriteExpectations(EXPECTATION_TIMEOUT_MS, () => (deps.now?.() ?? new Date()).getTime());
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -93,7 +120,12 @@ export class Reconciler {
   private async reconcileKey(key: string): Promise<ProcessResult> {
     const [namespace, name] = key.split("/") as [string, string];
     const raw = this.deps.ingestions.get(name, namespace);
-    if (!raw) return {};
+    if (!raw) {
+      this.expectations.forget(key);
+      return {};
+    }
+    // The cache has not yet seen our own last write: acting now would repeat it.
+    if (this.expectations.isStale(key, raw.metadata?.resourceVersion)) return { requeueAfterMs: CACHE_LAG_RETRY_MS };
     const log = this.deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
     try {
       const parsed = this.deps.validator.parse(raw);
@@ -105,7 +137,7 @@ export class Reconciler {
       const ingestion = parsed.value;
       if (isPaused(ingestion)) return await this.end(log, { ingestion, now: this.nowIso(), paused: true }, { kind: "waitForEdit" });
       if (ingestion.metadata.deletionTimestamp) return await this.finalize(log, ingestion);
-      return await this.sync(log, ingestion);
+      return await this.sync(log, key, ingestion);
     } catch (error) {
       log.error("reconcile failed", { error: describeApiError(error) });
       return { error };
@@ -118,7 +150,7 @@ export class Reconciler {
 
   // --- create / update / move / suspend / resume / reset ------------------------------------------
 
-  private async sync(log: Logger, cached: DruidIngestion): Promise<ProcessResult> {
+  private async sync(log: Logger, key: string, cached: DruidIngestion): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
 
     const finalizer = await this.ensureFinalizer(log, cached);
@@ -138,36 +170,68 @@ export class Reconciler {
 
     const resolved = this.resolve(ingestion, desired);
     if (!resolved.ok) return this.stop(log, facts, resolved.failure);
-    const { target, record, credentials } = resolved.value;
-    facts.target = target;
-    facts.record = record;
-    const claimant = target.supervisorId ? olderClaimant(ingestion, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
+    facts.target = resolved.value.target;
+    facts.record = resolved.value.record;
+
+    // One reconcile per supervisor at a time, from the claim check to the status write, so two
+    // resources naming one supervisor never both create it (one leader: a process-local lock).
+    const { target } = resolved.value;
+    const lock = target.supervisorId ? claimKey(target.druidEndpoint, target.supervisorId) : undefined;
+    if (lock !== undefined) {
+      const holder = this.claimLocks.get(lock);
+      if (holder !== undefined && holder !== key) return { requeueAfterMs: BUSY_RETRY_MS };
+      this.claimLocks.set(lock, key);
+    }
+    try {
+      return await this.syncTarget(log, facts, ingestion, desired, resolved.value);
+    } finally {
+      if (lock !== undefined && this.claimLocks.get(lock) === key) this.claimLocks.delete(lock);
+    }
+  }
+
+  private async syncTarget(log: Logger, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
+    const { target, record, credentials } = resolved;
+    const status = ingestion.status ?? {};
+    const policy = managementPolicyOf(ingestion);
+    const orphan = deletionPolicyOf(ingestion) === "Orphan";
+    const selfRecorded = record !== undefined && recordMatches(record, target, status) && mainRecorded(record, target);
+    const claimant = target.supervisorId ? betterClaimant(ingestion, selfRecorded, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
 
     facts.configMap = await this.applyConfigMap(log, ingestion, desired);
+
+    // An earlier create for another target (the spec changed after a create whose answer was lost).
+    const stale = await this.resolveStalePending(log, facts, ingestion, target, desired, credentials);
+    if (stale) return stale;
 
     const client = this.deps.druidClient({ baseUrl: target.druidEndpoint, credentials });
     let observed: Observed;
     try {
-      observed = await this.observe(client, ingestion, desired, record);
+      observed = await this.observe(client, ingestion, desired, record, target);
     } catch (error) {
       return this.stop(log, facts, failureOf(error));
     }
     facts.observed = observed;
     facts.druidVersion = observed.druidVersion;
 
-    const policy = managementPolicyOf(ingestion);
     let sameDruidAsRecord: boolean | undefined;
     if (record && onlyEndpointDiffers(record, target) && (observed.supervisor !== undefined || target.kind === "task")) {
       // The new URL shows what the record names: another URL of the same Druid, or another Druid?
       const probe = await this.sameDruid(record, client, credentials);
-      if (!probe.ok) return this.stop(log, facts, probe.failure);
-      sameDruidAsRecord = probe.value;
+      if (probe.ok) sameDruidAsRecord = probe.value;
+      else if (orphan) sameDruidAsRecord = false; // Orphan lets go of the old one anyway
+      else return this.stop(log, facts, probe.failure);
     }
-    const decision = decideOwnership({ policy, target, record, pending: ingestion.status?.pendingCreate, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
+    let pendingConfirmed = false;
+    if (observed.supervisor && pendingMatches(status.pendingCreate, target)) {
+      const confirmed = await this.storedSincePending(client, status.pendingCreate as PendingCreate);
+      if (!confirmed.ok) return this.stop(log, facts, confirmed.failure);
+      pendingConfirmed = confirmed.value;
+    }
+    const decision = decideOwnership({ policy, target, record, status, pendingConfirmed, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
     const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, ingestion.spec.driftIgnorePaths) : [];
     facts.ignored = ignored;
-    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record, policy, ignored });
+    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored });
 
     switch (decision.kind) {
       case "standDown":
@@ -177,11 +241,11 @@ export class Reconciler {
         facts.plan = planFor(record ? "owned" : observed.supervisor ? "adopt" : "create");
         return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
       case "move": {
-        // Orphan: let go of the old one without touching it (as deletion would).
-        const actions = deletionPolicyOf(ingestion) === "Orphan" ? [] : removalActions(decision.from, ingestion.status ?? {}, { cause: "Moved", keep: target, taskFinished: this.recordedTaskFinished(ingestion) });
-        log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: actions.map((a) => a.kind) });
+        const removal = planRemoval(decision.from, status, { cause: "Moved", keep: target, orphan, taskFinished: this.recordedTaskFinished(ingestion) });
+        facts.removal = removal;
+        log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: removal.actions.map((a) => a.kind), forget: removal.forget });
         const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
-        facts.outcome = await executePlan(actions, { client: oldClient, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+        facts.outcome = await executePlan(removal.actions, { client: oldClient, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
         return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
       }
       case "owned":
@@ -194,14 +258,14 @@ export class Reconciler {
     facts.plan = plan;
     if (plan.failure) return this.end(log, facts, { kind: "failed", failure: plan.failure });
 
-    let pendingSince = ingestion.status?.pendingCreate?.since;
-    const creates = plannedCreates(plan, ingestion.status ?? {});
+    let pendingSince = status.pendingCreate?.since;
+    const creates = plannedCreates(plan, status, decision.kind === "owned" ? decision.record : record);
     if (creates) {
       // Recorded before the create, on a status no newer than what this reconcile read: a
       // create whose outcome is lost is then known to be this resource's.
-      const pending = this.pendingCreate(ingestion.status?.pendingCreate, target, creates, facts.now);
+      const pending = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
       pendingSince = pending.since;
-      const written = await this.writeStatus(ingestion, { ...(ingestion.status ?? {}), pendingCreate: pending });
+      const written = await this.writeStatus(ingestion, { ...status, pendingCreate: pending });
       if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
       if (written.kind === "gone") return {};
       if (written.kind === "written") facts.ingestion = written.ingestion;
@@ -219,6 +283,54 @@ export class Reconciler {
     if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
     return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+  }
+
+  /**
+   * A pending create that is not for the current target: what it may have created is this
+   * resource's only if Druid stored it after the pending create was recorded. That is removed
+   * (on the pending create's endpoint) before anything else; what is not there is forgotten.
+   */
+  private async resolveStalePending(log: Logger, facts: StatusFacts, ingestion: DruidIngestion, target: Target, desired: DesiredIngestion, credentials: DruidCredentials | undefined): Promise<ProcessResult | undefined> {
+    const pending = ingestion.status?.pendingCreate;
+    if (!pending || pendingCovers(pending, target, desired.kind === "task" ? desired.taskId : undefined)) return undefined;
+    const client = this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials });
+    const found = await this.pendingEvidence(client, pending);
+    if (!found.ok) {
+      return this.stop(log, facts, { ...found.failure, message: `an earlier create of ${describePending(pending)} may or may not have reached Druid, and it cannot be checked now (${found.failure.message}); nothing else is done until it can` });
+    }
+    facts.staleCreate = pending;
+    if (found.value.length === 0) return undefined;
+    log.info("removing what an earlier, unconfirmed create made", { pending, actions: found.value.map((a) => a.kind) });
+    facts.outcome = await executePlan(found.value, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+    return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
+  }
+
+  /** What a pending create demonstrably made: stored in Druid after the pending create was recorded. */
+  private async pendingEvidence(client: DruidClient, pending: PendingCreate): Promise<Step<DruidAction[]>> {
+    try {
+      const actions: DruidAction[] = [];
+      if (pending.supervisorId) {
+        const version = await client.supervisorSpecVersion(pending.supervisorId);
+        if (version !== undefined && storedSince(version, pending.since)) actions.push({ kind: "terminateSupervisor", supervisorId: pending.supervisorId, cause: "Moved" });
+      }
+      if (pending.taskId) {
+        const task = await client.taskStatus(pending.taskId);
+        if (task?.statusCode === "RUNNING" && task.createdTime !== undefined && storedSince(task.createdTime, pending.since)) actions.push({ kind: "shutdownTask", taskId: pending.taskId, cause: "Moved" });
+      }
+      return { ok: true, value: actions };
+    } catch (error) {
+      return { ok: false, failure: failureOf(error) };
+    }
+  }
+
+  /** The supervisor Druid shows for a matching pending create was stored after it was recorded (so it is ours). */
+  private async storedSincePending(client: DruidClient, pending: PendingCreate): Promise<Step<boolean>> {
+    try {
+      const version = pending.supervisorId ? await client.supervisorSpecVersion(pending.supervisorId) : undefined;
+      return { ok: true, value: version !== undefined && storedSince(version, pending.since) };
+    } catch (error) {
+      return { ok: false, failure: failureOf(error) };
+    }
   }
 
   /**
@@ -278,17 +390,24 @@ export class Reconciler {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
     if (!endpoint.ok) return endpoint;
-    const record = resolveRecord(lookupRecord(ingestion), { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
-    const kept = keepRecordedEndpoint(endpoint.value, record);
+    const lookup = lookupRecord(ingestion);
+    if (lookup.kind === "druidOperator" && endpoint.value.source === "ControllerDefault") return { ok: false, failure: druidOperatorEndpointUnknown(ingestion) };
+    const record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
+    const kept = keepRecordedEndpoint(endpoint.value, record, ingestion.spec.druidCluster);
     if (!kept.ok) return kept;
     const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
     if (!credentials.ok) return credentials;
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
+    if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
     if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
     return { ok: true, value: { target, record, credentials: credentials.value } };
   }
 
-  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined): Promise<Observed> {
+  /**
+   * Druid's view of the target. What no record names yet is read fresh (its own call, not the
+   * shared list): a create or a takeover is never decided on a reading up to a resync old.
+   */
+  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target): Promise<Observed> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -296,7 +415,8 @@ export class Reconciler {
       // While waiting for a state change, a reading at most one settle delay old.
       const ready = findCondition(status.conditions, READY)?.reason;
       const waiting = ready === "Pending" || ready === "Stopping" || ready === "Applying";
-      const reading = await snapshots.supervisor(client, desired.supervisorId, waiting ? this.deps.settings.settleMs : undefined);
+      const unrecorded = !record || !recordMatches(record, target, status) || !mainRecorded(record, target);
+      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
     } else {
       observed = { druidVersion: await snapshots.version(client) };
@@ -309,8 +429,9 @@ export class Reconciler {
       }
     }
     const ds = desired.dataSource;
-    if (ds && (desired.compaction || status.compactionHash)) observed.compaction = await snapshots.compaction(client, ds);
-    if (ds && (desired.rules || status.rulesHash)) observed.rules = await snapshots.rules(client, ds);
+    const partsOurs = record?.dataSource === ds;
+    if (ds && (desired.compaction || status.compactionHash)) observed.compaction = await snapshots.compaction(client, ds, partsOurs && status.compactionHash ? undefined : 0);
+    if (ds && (desired.rules || status.rulesHash)) observed.rules = await snapshots.rules(client, ds, partsOurs && status.rulesHash ? undefined : 0);
     return observed;
   }
 
@@ -330,17 +451,15 @@ export class Reconciler {
       desired = undefined; // the record still names what was created
     }
     const status = ingestion.status ?? {};
-    const groups = this.removals(ingestion, desired);
-    if (!groups.ok) {
-      log.warn("deletion blocked", { reason: groups.failure.reason });
-      return this.blockDeletion(log, facts, groups.failure);
-    }
-    if (groups.value.length === 0) {
+    const lookup = lookupRecord(ingestion);
+    if (lookup.kind === "none" && !status.pendingCreate) {
       log.info("nothing recorded in Druid; removing the finalizer");
       return this.removeFinalizer(log, ingestion);
     }
     const credentials = resolveCredentials(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }, this.deps.settings.allowCrossNamespaceSecrets);
     if (!credentials.ok) return this.blockDeletion(log, facts, credentials.failure);
+    const groups = await this.removals(ingestion, desired, credentials.value);
+    if (!groups.ok) return this.blockDeletion(log, facts, groups.failure);
 
     const outcome = emptyOutcome();
     for (const { endpoint, actions } of groups.value) {
@@ -363,25 +482,24 @@ export class Reconciler {
    * the compaction config and rules its spec applies), and a pending create whose outcome was
    * never confirmed. A supervisor another live resource claims is left to it.
    */
-  private removals(ingestion: DruidIngestion, desired: DesiredIngestion | undefined): Step<Array<{ endpoint: string; actions: DruidAction[] }>> {
+  private async removals(ingestion: DruidIngestion, desired: DesiredIngestion | undefined, credentials: DruidCredentials | undefined): Promise<Step<Array<{ endpoint: string; actions: DruidAction[] }>>> {
     const status: DruidIngestionStatus = ingestion.status ?? {};
     const lookup = lookupRecord(ingestion);
     let record: AppliedRecord | undefined;
     if (lookup.kind === "druidOperator") {
-      // The druid-operator never recorded its endpoint: the one discovery gives (fallbacks allowed).
+      // The druid-operator never recorded its endpoint and only ever used the router Service.
       const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), this.deps.settings.defaultDruidUrl);
       if (!endpoint.ok) return endpoint;
+      if (endpoint.value.source === "ControllerDefault") return { ok: false, failure: druidOperatorEndpointUnknown(ingestion) };
       record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
     } else if (lookup.kind === "recorded") {
       record = lookup.record;
     }
     const groups: Array<{ endpoint: string; actions: DruidAction[] }> = [];
     const add = (endpoint: string, actions: DruidAction[]): void => {
-      const kept = actions.filter((a) => a.kind !== "terminateSupervisor" || !otherLiveClaimant(ingestion, this.deps.claimsOn(endpoint, a.supervisorId)));
-      // The datasource's parts belong with its supervisor: left too when another resource manages it.
-      const leftToOther = kept.length < actions.length;
-      const final = leftToOther ? [] : kept;
-      if (final.length > 0) groups.push({ endpoint, actions: final });
+      // A supervisor another live resource claims is left to it, with its datasource's parts.
+      const leftToOther = actions.some((a) => a.kind === "terminateSupervisor" && otherLiveClaimant(ingestion, this.deps.claimsOn(endpoint, a.supervisorId)));
+      if (!leftToOther && actions.length > 0) groups.push({ endpoint, actions });
     };
     const fromSpec = (dataSource: string | undefined): DruidAction[] => {
       const parts: DruidAction[] = [];
@@ -390,17 +508,17 @@ export class Reconciler {
       return parts;
     };
     if (record) {
-      const actions = removalActions(record, status, { cause: "Deleted", taskFinished: this.recordedTaskFinished(ingestion) });
+      const actions = planRemoval(record, status, { cause: "Deleted", taskFinished: this.recordedTaskFinished(ingestion) }).actions;
+      // The druid-operator applied the spec's compaction config and rules too.
       if (record.origin === "DruidOperator" && !status.applied) actions.push(...fromSpec(record.dataSource));
       add(record.druidEndpoint, actions);
     }
     const pending = status.pendingCreate;
-    if (pending) {
-      const actions: DruidAction[] = [];
-      if (pending.supervisorId && pending.supervisorId !== record?.supervisorId) actions.push({ kind: "terminateSupervisor", supervisorId: pending.supervisorId, cause: "Deleted" });
-      if (pending.taskId && pending.taskId !== record?.taskId) actions.push({ kind: "shutdownTask", taskId: pending.taskId, cause: "Deleted" });
-      if (pending.dataSource && pending.dataSource !== record?.dataSource) actions.push(...fromSpec(pending.dataSource));
-      add(pending.druidEndpoint, actions);
+    if (pending && (pending.supervisorId !== record?.supervisorId || pending.taskId !== record?.taskId)) {
+      // A create whose answer was lost: what Druid stored after it was recorded is this resource's.
+      const found = await this.pendingEvidence(this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials }), pending);
+      if (!found.ok) return found;
+      add(pending.druidEndpoint, found.value.map((a) => ({ ...a, cause: "Deleted" }) as DruidAction));
     }
     return { ok: true, value: groups };
   }
@@ -428,6 +546,7 @@ export class Reconciler {
       : [{ op: "test" as const, path: "/metadata/resourceVersion", value: resourceVersion }, { op: "add" as const, path: "/metadata/finalizers", value: [FINALIZER] }];
     try {
       const stored = (await this.deps.kube.patchIngestion(namespace, name, ops)) as Partial<DruidIngestion>;
+      this.expectations.wrote(objectKey(namespace, name), resourceVersion);
       log.debug("finalizer added");
       const version = stored.metadata?.resourceVersion;
       return { ok: true, value: { ...ingestion, metadata: { ...ingestion.metadata, finalizers: [...(finalizers ?? []), FINALIZER], ...(version ? { resourceVersion: version } : {}) } } };
@@ -470,14 +589,18 @@ export class Reconciler {
       return { name: error.configMapName, failure: { reason: "SpecTooLarge", message: error.message } };
     }
     const name = configMap.metadata?.name as string;
-    if (configMapUpToDate(this.deps.configMaps.get(name, ingestion.metadata.namespace), configMap)) return { name };
+    const current = this.deps.configMaps.get(name, ingestion.metadata.namespace);
+    if (configMapUpToDate(current, configMap)) return { name };
+    // The cache holds only ConfigMaps labelled as ours; one it lacks may be a user's of the same name.
+    const ours = current?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === ingestion.metadata.uid) === true;
     try {
-      await this.deps.kube.applyConfigMap(configMap);
+      await this.deps.kube.applyConfigMap(configMap, ours);
       log.debug("spec ConfigMap applied", { configMap: name });
       return { name };
     } catch (error) {
       log.warn("spec ConfigMap not applied", { configMap: name, error: describeApiError(error) });
-      return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not apply ConfigMap ${name} (${describeApiError(error)}); Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
+      const conflict = isApiStatus(error, 409) ? ": a ConfigMap of that name exists and is not this controller's, so it is left as it is (rename or remove it)" : "";
+      return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not apply ConfigMap ${name} (${describeApiError(error)})${conflict}; Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
     }
   }
 
@@ -517,6 +640,8 @@ export class Reconciler {
     if (Object.keys(patch).length === 0) return { kind: "unchanged" };
     try {
       const stored = (await this.deps.kube.patchIngestionStatus(namespace, name, patch, resourceVersion)) as DruidIngestion;
+      this.expectations.wrote(objectKey(namespace, name), resourceVersion);
+      this.deps.noteWritten?.(stored);
       return { kind: "written", ingestion: { ...ingestion, metadata: { ...ingestion.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? next } };
     } catch (error) {
       if (isApiStatus(error, 404)) return { kind: "gone" };

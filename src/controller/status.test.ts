@@ -139,7 +139,8 @@ test("a move: confirmed removal takes the old supervisor out of the record; the 
   const i = ing({}, { applied: recordM, specHash: "h", druidSpecHash: "l", compactionHash: "c", druidCompactionHash: "lc", state: "RUNNING", "currentIngestionSpec.json": "{}" });
   const executed: DruidAction[] = [{ kind: "terminateSupervisor", supervisorId: "m", cause: "Moved" }, { kind: "deleteCompaction", dataSource: "m", cause: "Moved" }];
   const desired = renderIngestion(i);
-  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed } });
+  const removal = { actions: executed, forget: { main: false, compaction: false, rules: false } };
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, removal, outcome: { executed } });
   for (const key of ["applied", "specHash", "druidSpecHash", "compactionHash", "druidCompactionHash", "supervisorId", "taskId", "druidEndpoint", "state", "currentIngestionSpec.json"] as const) {
     assert.equal(s[key], undefined, key);
   }
@@ -161,8 +162,30 @@ test("a move whose old endpoint is unreachable changes nothing in the record and
 test("only the parts of an unchanged supervisor moved: the supervisor stays recorded under the new datasource", () => {
   const i = ing({}, { applied: recordM, specHash: "h", rulesHash: "r" });
   const desired = renderIngestion(i);
-  const s = nextStatus({ ingestion: i, now: T0, desired, target: { ...targetOf(desired), dataSource: "m2" }, record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed: [{ kind: "clearRules", dataSource: "m", cause: "Moved" }] } });
+  const executed: DruidAction[] = [{ kind: "clearRules", dataSource: "m", cause: "Moved" }];
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: { ...targetOf(desired), dataSource: "m2" }, record: recordM, decision: { kind: "move", from: recordM }, removal: { actions: executed, forget: { main: false, compaction: false, rules: false } }, outcome: { executed } });
   assert.deepEqual(s.applied, { ...recordM, dataSource: "m2" });
+  assert.equal(s.rulesHash, undefined);
+});
+
+test("a move that removed the supervisor but not yet its parts keeps a parts-only record (nothing is forgotten, nothing created)", () => {
+  const i = ing({}, { applied: recordM, specHash: "h", compactionHash: "c", rulesHash: "r" });
+  const desired = renderIngestion(i);
+  const executed: DruidAction[] = [{ kind: "terminateSupervisor", supervisorId: "m", cause: "Moved" }];
+  const removal = { actions: [...executed, { kind: "deleteCompaction", dataSource: "m", cause: "Moved" } as DruidAction], forget: { main: false, compaction: false, rules: false } };
+  const failed = { action: removal.actions[1] as DruidAction, failure: { reason: "DruidUnreachable", message: "coordinator down", transient: true }, ambiguous: true };
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, removal, outcome: { executed, failed } });
+  assert.deepEqual(s.applied, { druidEndpoint: E1, endpointSource: "RouterService", dataSource: "m", origin: "Created" });
+  assert.equal(s.compactionHash, "c");
+  assert.equal(s.rulesHash, "r");
+  assert.equal(s.specHash, undefined);
+});
+
+test("a move under deletionPolicy Orphan lets go of the old record without a call", () => {
+  const i = ing({ deletionPolicy: "Orphan" }, { applied: recordM, specHash: "h", rulesHash: "r" });
+  const desired = renderIngestion(i);
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, removal: { actions: [], forget: { main: true, compaction: false, rules: true } }, outcome: { executed: [] } });
+  assert.equal(s.applied, undefined);
   assert.equal(s.rulesHash, undefined);
 });
 

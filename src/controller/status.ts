@@ -8,7 +8,7 @@ import type { EventRecord } from "../kube/events.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import type { DruidAction, Failure, Outcome } from "./model.ts";
-import { describeRecord, pendingMatches, type OwnershipDecision, type Target } from "./ownership.ts";
+import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
 import type { Observed, Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
 
@@ -33,6 +33,10 @@ export interface StatusFacts {
   outcome?: Outcome;
   /** Paths left out of drift detection, as used this reconcile. */
   ignored?: readonly string[];
+  /** For a move: what was to be removed or let go of. */
+  removal?: Removal;
+  /** A pending create for another target, resolved this reconcile (what it made removed, or nothing there). */
+  staleCreate?: PendingCreate;
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
@@ -104,23 +108,45 @@ function dropRules(next: DruidIngestionStatus): void {
   delete next.rules;
 }
 
-/** What confirmed removals (a move, compaction or rules no longer managed) take out of the record. */
-function applyRemovals(next: DruidIngestionStatus, executed: readonly DruidAction[], target: Target | undefined): void {
-  for (const a of executed) {
-    if (a.kind === "terminateSupervisor" || (a.kind === "shutdownTask" && a.cause !== "Replaced")) dropMainRecord(next);
-    if (a.kind === "deleteCompaction") dropCompaction(next);
-    if (a.kind === "clearRules") dropRules(next);
+/**
+ * What a move took out of the record: only what Druid confirmed removed, or what was let go of
+ * without a call (Orphan, a finished task). A part left (a failed removal) keeps its record, so
+ * nothing is created elsewhere and nothing is forgotten until it is gone.
+ */
+function applyRemovals(next: DruidIngestionStatus, removal: Removal | undefined, executed: readonly DruidAction[], target: Target | undefined): void {
+  const record = next.applied;
+  if (!record || !removal) return;
+  const done = (kinds: ReadonlyArray<DruidAction["kind"]>): boolean => executed.some((a) => kinds.includes(a.kind) && (!("cause" in a) || a.cause !== "Replaced"));
+  const mainGone = removal.forget.main || done(["terminateSupervisor", "shutdownTask"]);
+  const compactionGone = removal.forget.compaction || done(["deleteCompaction"]);
+  const rulesGone = removal.forget.rules || done(["clearRules"]);
+  if (compactionGone) dropCompaction(next);
+  if (rulesGone) dropRules(next);
+  const kept: AppliedRecord = { ...record };
+  if (mainGone) {
+    delete kept.supervisorId;
+    delete kept.taskId;
+    delete next.specHash;
+    delete next.druidSpecHash;
+    delete next.driftIgnorePaths;
+    delete next["currentIngestionSpec.json"];
   }
-  // Parts of an unchanged supervisor moved to another datasource: the supervisor stays recorded.
-  if (next.applied && target && !next.compactionHash && !next.rulesHash) {
-    next.applied = { ...next.applied };
-    if (target.dataSource) next.applied.dataSource = target.dataSource;
-    else delete next.applied.dataSource;
+  const partsLeft = Boolean(next.compactionHash || next.rulesHash);
+  if (kept.supervisorId === undefined && kept.taskId === undefined && !partsLeft) {
+    delete next.applied;
+    return;
   }
+  // The supervisor stays (same id, same endpoint) while its datasource's parts moved away.
+  if (!partsLeft && target) {
+    if (target.dataSource) kept.dataSource = target.dataSource;
+    else delete kept.dataSource;
+  }
+  next.applied = kept;
 }
 
 function recordFor(target: Target, origin: AppliedRecord["origin"], taskId: string | undefined): AppliedRecord {
   const record: AppliedRecord = { druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource, origin };
+  if (target.druidCluster) record.druidCluster = target.druidCluster;
   if (target.kind === "supervisor" && target.supervisorId) record.supervisorId = target.supervisorId;
   if (target.kind === "task" && taskId) record.taskId = taskId;
   if (target.dataSource) record.dataSource = target.dataSource;
@@ -202,8 +228,13 @@ function setIgnored(next: DruidIngestionStatus, ignored: readonly string[]): voi
   else delete next.driftIgnorePaths;
 }
 
-/** The druid-operator's ids mirror the record: `taskId` holds the supervisor id, as there. */
-function mirrorRecord(next: DruidIngestionStatus): void {
+/**
+ * The druid-operator's ids mirror the record: `taskId` holds the supervisor id, as there. Only an
+ * explicit record (now or before this reconcile) is mirrored: without one, these fields may be
+ * the only record there is (the druid-operator's, this controller's older status) and are kept.
+ */
+function mirrorRecord(next: DruidIngestionStatus, old: DruidIngestionStatus): void {
+  if (!next.applied && !old.applied) return;
   const record = next.applied;
   if (record?.supervisorId) {
     next.supervisorId = record.supervisorId;
@@ -257,8 +288,11 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   const failure = firstFailure(facts);
 
   // --- the record -------------------------------------------------------------------------------
+  if (facts.staleCreate && !outcome?.failed && statusEquals(next.pendingCreate as DruidIngestionStatus | undefined, facts.staleCreate as DruidIngestionStatus)) {
+    delete next.pendingCreate;
+  }
   if (decision?.kind === "move") {
-    applyRemovals(next, executed, target);
+    applyRemovals(next, facts.removal, executed, target);
   } else if (decision?.kind === "standDown") {
     if (decision.dropRecord) {
       dropMainRecord(next);
@@ -272,7 +306,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     // A record kept in an older form (this controller's, the druid-operator's) becomes explicit.
     next.applied = facts.record;
   }
-  mirrorRecord(next);
+  mirrorRecord(next, old);
 
   // --- Druid's state ------------------------------------------------------------------------------
   const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
@@ -297,6 +331,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   if (failure) {
     set({ type: SYNCED, status: "False", reason: failure.reason, message: failure.message });
     set(failure.transient ? { type: READY, status: "Unknown", reason: failure.reason, message: failure.message } : { type: READY, status: "False", reason: failure.reason, message: failure.message });
+  } else if (!decision && facts.staleCreate && executed.length > 0) {
+    const message = `removed what an earlier create (whose answer was lost) made for a target the resource no longer names; ${target?.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "the task"} on ${target?.druidEndpoint} comes next`;
+    set({ type: SYNCED, status: "False", reason: "Moving", message });
+    set({ type: READY, status: "Unknown", reason: "Moving", message });
   } else if (decision?.kind === "move") {
     const message = `removed ${describeRecord(decision.from)}; ${target?.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "the task"} on ${target?.druidEndpoint} comes next`;
     set({ type: SYNCED, status: "False", reason: "Moving", message });

@@ -55,8 +55,9 @@ export class DruidSnapshots {
     this.options = options;
   }
 
+  /** Monotonic: write brackets and ages must not jump with the wall clock. */
   private now(): number {
-    return (this.options.now ?? Date.now)();
+    return (this.options.now ?? performance.now.bind(performance))();
   }
 
   /**
@@ -71,17 +72,17 @@ export class DruidSnapshots {
     return { version, supervisor };
   }
 
-  /** The datasource's compaction config, undefined when it has none. */
-  async compaction(client: DruidClient, dataSource: string): Promise<JsonObject | undefined> {
-    const list = await this.fromList(client, "compaction", dataSource, undefined, () => client.listCompactionConfigs());
+  /** The datasource's compaction config, undefined when it has none (`maxAgeMs` as for supervisors). */
+  async compaction(client: DruidClient, dataSource: string, maxAgeMs?: number): Promise<JsonObject | undefined> {
+    const list = await this.fromList(client, "compaction", dataSource, maxAgeMs, () => client.listCompactionConfigs());
     if (list) return list.get(dataSource);
     this.options.onFetch?.("compaction", "item");
     return client.getCompactionConfig(dataSource);
   }
 
   /** The datasource's own retention rules ([] when none). */
-  async rules(client: DruidClient, dataSource: string): Promise<JsonObject[]> {
-    const list = await this.fromList(client, "rules", dataSource, undefined, () => client.listRules());
+  async rules(client: DruidClient, dataSource: string, maxAgeMs?: number): Promise<JsonObject[]> {
+    const list = await this.fromList(client, "rules", dataSource, maxAgeMs, () => client.listRules());
     if (list) return list.get(dataSource) ?? [];
     this.options.onFetch?.("rules", "item");
     return client.getRules(dataSource);
@@ -148,19 +149,23 @@ export class DruidSnapshots {
     const list = await reading.promise;
     const writes = this.writes.get(itemKey(client, part, item));
     const writtenSince = writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= reading.startedAt);
-    const tooOld = itemMaxAgeMs !== undefined && this.now() - reading.startedAt > itemMaxAgeMs;
+    // Checked after the wait too: a slow reading may have outlived its age (and the write marks).
+    const age = this.now() - reading.startedAt;
+    const tooOld = age > this.options.maxAgeMs || (itemMaxAgeMs !== undefined && age > itemMaxAgeMs);
     return writtenSince || tooOld ? undefined : list;
   }
 
-  /** Write marks older than a completed list are no longer needed. */
-  private pruneWrites(client: DruidClient, part: SnapshotPart, listStartedAt: number): void {
-    const prefix = `${clusterKey(client)}\u0000${part}\u0000`;
+  /** A write mark can go once every reading that started before it is too old to be used anyway. */
+  private pruneWrites(client: DruidClient, part: SnapshotPart, _listStartedAt: number): void {
+    const prefix = `${client.target.baseUrl}\u0000${part}\u0000`;
+    const now = this.now();
     for (const [key, writes] of this.writes) {
-      if (key.startsWith(prefix) && writes.inProgress === 0 && writes.endedAt < listStartedAt) this.writes.delete(key);
+      if (key.startsWith(prefix) && writes.inProgress === 0 && now - writes.endedAt > this.options.maxAgeMs) this.writes.delete(key);
     }
   }
 }
 
+/** Writes are keyed by cluster only: a write by one Druid user changes what every user reads. */
 function itemKey(client: DruidClient, part: SnapshotPart, item: string): string {
-  return `${clusterKey(client)}\u0000${part}\u0000${item}`;
+  return `${client.target.baseUrl}\u0000${part}\u0000${item}`;
 }

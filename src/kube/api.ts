@@ -104,10 +104,13 @@ export class KubeApi {
     ) as Promise<KubernetesObject>;
   }
 
-  /** Server-side apply of a ConfigMap the controller owns. */
-  applyConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+  /**
+   * Server-side apply of a ConfigMap the controller owns. `force` takes fields over from other
+   * managers: only for a ConfigMap known to be ours, never one a user made under the same name.
+   */
+  applyConfigMap(configMap: V1ConfigMap, force: boolean): Promise<V1ConfigMap> {
     return this.core.patchNamespacedConfigMap(
-      { namespace: configMap.metadata?.namespace as string, name: configMap.metadata?.name as string, body: configMap, fieldManager: FIELD_MANAGER, force: true },
+      { namespace: configMap.metadata?.namespace as string, name: configMap.metadata?.name as string, body: configMap, fieldManager: FIELD_MANAGER, force },
       setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
     );
   }

@@ -84,8 +84,8 @@ export class FakeKube {
     return next as unknown as KubernetesObject;
   }
 
-  async applyConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
-    this.log.push(`kube:configmap ${configMap.metadata?.name}`);
+  async applyConfigMap(configMap: V1ConfigMap, force: boolean): Promise<V1ConfigMap> {
+    this.log.push(`kube:configmap ${configMap.metadata?.name}${force ? " (force)" : ""}`);
     if (this.failConfigMapWith) throw new ApiException(this.failConfigMapWith, "forbidden", JSON.stringify({ message: 'configmaps "x" is forbidden: exceeded quota' }), {});
     this.configMaps.set(`${configMap.metadata?.namespace}/${configMap.metadata?.name}`, configMap);
     return configMap;
@@ -164,7 +164,8 @@ export class FakeDruid {
         const id = (typeof spec["id"] === "string" ? spec["id"] : ((spec["spec"] as JsonObject)["dataSchema"] as JsonObject)["dataSource"]) as string;
         druid.call(e, `POST /supervisor ${id}`);
         druid.supervisors.set(id, { spec: structuredClone({ ...spec, filledInByDruid: true }), state: "PENDING" });
-        druid.versions.set(id, `v${++specVersions}`);
+        // History versions are Druid's store times: unique, and on Druid's clock.
+        druid.versions.set(id, new Date(Date.parse(druid.now()) + ++specVersions).toISOString());
         druid.afterActing(`POST /supervisor ${id}`);
         return id;
       },

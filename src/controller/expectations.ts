@@ -1,0 +1,44 @@
+// After the controller writes a resource, its informer cache lags until the watch delivers the
+// write. A reconcile starting in between would act on the version the write replaced and repeat
+// what that write recorded (a reset, an update, a move step). Expectations remember, per key, the
+// versions our writes replaced; while the cache still shows one of them, the reconcile waits.
+// (client-go's controllers keep "expectations" for the same reason.) Bounded: after `maxWaitMs`
+// without the cache catching up (a broken watch), the entry is dropped and the reconcile proceeds.
+
+export class WriteExpectations {
+  private readonly replaced = new Map<string, { versions: Set<string>; since: number }>();
+  private readonly maxWaitMs: number;
+  private readonly now: () => number;
+
+  constructor(maxWaitMs: number, now: () => number = Date.now) {
+    this.maxWaitMs = maxWaitMs;
+    this.now = now;
+  }
+
+  /** Our write replaced `version` of the resource at `key`. */
+  wrote(key: string, version: string): void {
+    const entry = this.replaced.get(key);
+    if (entry) entry.versions.add(version);
+    else this.replaced.set(key, { versions: new Set([version]), since: this.now() });
+  }
+
+  /**
+   * True while the cached version is one our own write already replaced. A version we did not
+   * replace means the cache has caught up (or moved past our write): the entry is dropped.
+   */
+  isStale(key: string, cachedVersion: string | undefined): boolean {
+    const entry = this.replaced.get(key);
+    if (!entry) return false;
+    if (cachedVersion !== undefined && entry.versions.has(cachedVersion) && this.now() - entry.since < this.maxWaitMs) return true;
+    this.replaced.delete(key);
+    return false;
+  }
+
+  forget(key: string): void {
+    this.replaced.delete(key);
+  }
+
+  get size(): number {
+    return this.replaced.size;
+  }
+}
