@@ -49,7 +49,7 @@ class World {
   readFrom: (() => DruidIngestion) | undefined;
   readonly reconciler: Reconciler;
 
-  constructor(settings: Partial<ReconcilerSettings> = {}) {
+  constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0) {
     const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
     this.reconciler = new Reconciler({
       ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
@@ -61,7 +61,7 @@ class World {
       kube: this.kube,
       events: this.kube,
       druidClient: (target) => this.cluster(target.baseUrl).client(target) as unknown as DruidClient,
-      snapshots: new DruidSnapshots({ maxAgeMs: 0, now: () => this.now.getTime() }),
+      snapshots: new DruidSnapshots({ maxAgeMs: snapshotMaxAgeMs, now: () => this.now.getTime() }),
       validator,
       settings: { resyncMs: 60_000, settleMs: 3_000, allowCrossNamespaceSecrets: false, defaultDruidUrl: DEFAULT_URL, ...settings },
       logger: silentLogger(),
@@ -494,4 +494,102 @@ test("tasks: recorded under Druid's id; a running run is polled; a finished one 
   w.log.length = 0;
   await w.reconcile("load");
   assert.deepEqual(w.log.filter((l) => l.includes("/task/")), [], "finished: Druid is not asked again");
+});
+
+// --- findings of the hostile review, one test each ------------------------------------------------
+
+test("a reconcile on a cache that has not seen our own status write waits (no second reset)", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.patchSpec("orders", { resetNonce: "n1" });
+  const beforeReset = structuredClone(w.get("orders"));
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lastResetNonce, "n1");
+  w.readFrom = () => beforeReset; // the informer has not delivered our write yet
+  w.log.length = 0;
+  const result = await w.reconcile("orders");
+  assert.equal(w.log.length, 0, `nothing at all: no Druid call, no write: ${w.log.join(" | ")}`);
+  assert.ok("requeueAfterMs" in result && (result.requeueAfterMs as number) < 1000);
+  w.readFrom = undefined;
+  await w.reconcile("orders");
+  assert.equal(w.log.filter((l) => l.includes("/reset")).length, 0, "still exactly one reset");
+});
+
+test("a datasource rename moves the compaction config and rules; another team's on the new datasource are never overwritten", async () => {
+  const w = new World();
+  const batch = (ds: string) => ({ type: "index_parallel", spec: { dataSchema: { dataSource: ds } } });
+  w.create(resource("load", { ingestion: { type: "native-batch", nativeSpec: batch("a1"), rules: [{ type: "loadForever" }] } }));
+  await w.settle("load");
+  assert.deepEqual(w.druid.rules.get("a1"), [{ type: "loadForever" }]);
+  w.druid.rules.set("b2", [{ type: "loadByPeriod", period: "P1M" }]); // another team's
+  w.patchSpec("load", { ingestion: { type: "native-batch", nativeSpec: batch("b2"), rules: [{ type: "dropForever" }] } });
+  await w.settle("load");
+  assert.equal(w.druid.rules.has("a1"), false, "the old datasource's rules were ours: removed");
+  assert.deepEqual(w.druid.rules.get("b2"), [{ type: "loadByPeriod", period: "P1M" }], "the other team's rules are untouched");
+  assert.equal(cond(w.status("load"), "RulesSynced"), "False/RulesExist");
+});
+
+test("a spec change after a create whose answer was lost: what that create made is removed first", async () => {
+  const w = new World();
+  w.create(resource("r", {}, "typo"));
+  w.druid.failAfterActing.set("POST /supervisor typo", new DruidError("DruidTimeout", "timed out"));
+  await w.reconcile("r");
+  assert.ok(w.druid.supervisors.has("typo"));
+  w.patchSpec("r", { ingestion: { type: "kafka", nativeSpec: kafka("orders") } });
+  await w.settle("r");
+  assert.deepEqual([...w.druid.supervisors.keys()], ["orders"], "the typo supervisor did not outlive its pending create");
+  w.markDeleted("r");
+  await w.reconcile("r");
+  assert.equal(w.druid.supervisors.size, 0);
+});
+
+test("a supervisor created by someone else since the shared list was read is not overwritten", async () => {
+  const w = new World({}, 60_000);
+  w.create(resource("early", {}, "early"));
+  await w.settle("early"); // the shared list is now read (and young)
+  await w.druid.client({ baseUrl: DEFAULT, credentials: undefined }).submitSupervisor({ ...kafka("orders"), handMade: true });
+  w.log.length = 0;
+  w.create(resource("orders"));
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/SupervisorExists");
+  assert.deepEqual(w.druidWrites(), []);
+});
+
+test("an older resource with Adopt cannot take a supervisor another resource records", async () => {
+  const w = new World();
+  const newer = resource("owner", {}, "orders");
+  w.create({ ...newer, metadata: { ...newer.metadata, creationTimestamp: "2026-06-01T00:00:00Z" } });
+  await w.settle("owner");
+  const older = resource("taker", { managementPolicy: "Adopt", ingestion: { type: "kafka", nativeSpec: kafka("orders", { evil: true }) } }, "orders");
+  w.create({ ...older, metadata: { ...older.metadata, creationTimestamp: "2025-01-01T00:00:00Z" } });
+  w.log.length = 0;
+  await w.reconcile("taker");
+  assert.equal(cond(w.status("taker"), "Synced"), "False/SupervisorConflict");
+  assert.deepEqual(w.druidWrites(), []);
+  await w.reconcile("owner");
+  assert.equal(w.status("owner").applied?.supervisorId, "orders", "the owner keeps its record");
+});
+
+test("a router Service that merely appears does not move a resource running on the default URL", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.services = [{ metadata: { name: "druid-tiny-routers", namespace: NS, labels: { druid_cr: "tiny", component: "router" } }, spec: { ports: [{ port: 8088 }] } }];
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/EndpointChangeRefused");
+  assert.deepEqual(w.druidWrites(), []);
+  w.patchSpec("orders", { druidEndpoint: `http://druid-tiny-routers.${NS}.svc:8088` });
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, `http://druid-tiny-routers.${NS}.svc:8088`, "an explicit edit moves it");
+});
+
+test("a ConfigMap of the same name that is not ours is not taken over by force", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.reconcile("orders");
+  assert.ok(w.log.includes("kube:configmap orders-druid-spec"), "first apply: no force");
+  await w.reconcile("orders");
+  assert.ok(!w.log.some((l) => l === "kube:configmap orders-druid-spec (force)"), "up to date: not applied again");
 });
