@@ -32,7 +32,9 @@ export type RecordLookup =
   /** The druid-operator's status names the supervisor/task but not the endpoint it used. */
   | { kind: "druidOperator"; partial: Omit<AppliedRecord, "druidEndpoint" | "endpointSource"> };
 
-function parseObject(text: string | undefined): JsonObject | undefined {
+/** The spec last applied, as status["currentIngestionSpec.json"] records it (the druid-operator's form), if readable. */
+export function appliedSpecOf(status: DruidIngestionStatus | undefined): JsonObject | undefined {
+  const text = status?.["currentIngestionSpec.json"];
   if (!text) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
@@ -61,7 +63,7 @@ export function lookupRecord(ingestion: DruidIngestion): RecordLookup {
   if (!status) return { kind: "none" };
   if (status.applied) return { kind: "recorded", record: status.applied };
   const isTask = TASK_TYPES.has(ingestion.spec.ingestion.type);
-  const dataSource = dataSourceOf(parseObject(status["currentIngestionSpec.json"]) ?? {});
+  const dataSource = dataSourceOf(appliedSpecOf(status) ?? {});
   const ids = (id: string): Pick<AppliedRecord, "supervisorId" | "taskId"> => (isTask ? { taskId: id } : { supervisorId: id });
   if (status.specHash && status.druidEndpoint) {
     const id = isTask ? status.taskId : (status.supervisorId ?? status.taskId);

@@ -8,6 +8,7 @@ import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
+import { appliedSpecOf } from "./ownership.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
 import { supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
 
@@ -93,23 +94,13 @@ function newResetNonce(ingestion: DruidIngestion): string | undefined {
   return nonce && nonce !== ingestion.status?.lastResetNonce ? nonce : undefined;
 }
 
-function parseObject(text: string | undefined): JsonObject | undefined {
-  if (!text) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The druid-operator recorded the spec it submitted as compact sorted JSON in
  * status["currentIngestionSpec.json"]; when it equals the desired spec, what Druid runs is this
  * spec already. (Compared semantically: Go's encoder escapes HTML characters.)
  */
 export function druidOperatorAppliedSame(status: DruidIngestionStatus, desired: DesiredIngestion): boolean {
-  const previous = parseObject(status["currentIngestionSpec.json"]);
+  const previous = appliedSpecOf(status);
   if (!previous) return false;
   const { suspended: _flag, ...rest } = previous;
   return jsonEqual(rest, desired.body);
@@ -170,7 +161,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const decision = decideApply(desired.specHash, applied.hash, baseline, liveHash);
   const actions: DruidAction[] = [];
   const nonce = newResetNonce(ingestion);
-  const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, parseObject(status["currentIngestionSpec.json"]), live);
+  const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
