@@ -153,7 +153,8 @@ test("a move whose old endpoint is unreachable changes nothing in the record and
   const i = ing({}, { applied: recordM, specHash: "h" });
   const desired = renderIngestion(i);
   const failed = { action: { kind: "terminateSupervisor", supervisorId: "m", cause: "Moved" } as DruidAction, failure: { reason: "DruidUnreachable", message: "POST .../terminate: cannot reach Druid", transient: true }, ambiguous: true };
-  const s = nextStatus({ ingestion: i, now: T0, desired, target: targetOf(desired, E2), record: recordM, decision: { kind: "move", from: recordM }, outcome: { executed: [], failed } });
+  const removal = { actions: [failed.action], forget: { main: false, compaction: false, rules: false } };
+  const s = nextStatus({ ingestion: i, now: T0, desired, target: { ...targetOf(desired, E2), dataSource: "other" }, record: recordM, decision: { kind: "move", from: recordM }, removal, outcome: { executed: [], failed } });
   assert.deepEqual(s.applied, recordM);
   assert.equal(s.specHash, "h");
   assert.equal(cond(s, "Synced"), "False/DruidUnreachable");

@@ -136,8 +136,10 @@ function applyRemovals(next: DruidIngestionStatus, removal: Removal | undefined,
     delete next.applied;
     return;
   }
-  // The supervisor stays (same id, same endpoint) while its datasource's parts moved away.
-  if (!partsLeft && target) {
+  // The supervisor stays by design (same id, same endpoint) while its datasource's parts moved
+  // away: it is now on the target's datasource. One that was to go but did not keeps its own.
+  const mainStaysByDesign = !removal.forget.main && !removal.actions.some((a) => a.kind === "terminateSupervisor" || a.kind === "shutdownTask");
+  if (mainStaysByDesign && !partsLeft && target) {
     if (target.dataSource) kept.dataSource = target.dataSource;
     else delete kept.dataSource;
   }
