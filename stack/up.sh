@@ -6,6 +6,8 @@
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 started=$SECONDS
 bash "$STACK_ROOT/prereqs.sh"
+# Names for the router-Service e2e tests (as root only; otherwise those tests skip).
+bash "$STACK_ROOT/hosts.sh" || log "stack/hosts.sh failed; the router-Service e2e tests will skip"
 
 # The two halves are independent; build/start them side by side and report both.
 # A plain pipe, not a process substitution: bash leaves a substitution's descriptor open in
