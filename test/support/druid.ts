@@ -14,16 +14,18 @@ export class DruidProbe {
     this.env = env;
   }
 
-  async call(method: string, path: string, body?: unknown, opts: { auth?: boolean; password?: string } = {}): Promise<DruidResponse> {
+  /** `rawBody` is sent verbatim (as JSON) instead of JSON.stringify(body). */
+  async call(method: string, path: string, body?: unknown, opts: { auth?: boolean; password?: string; rawBody?: string } = {}): Promise<DruidResponse> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (opts.auth !== false) {
       headers["authorization"] = `Basic ${Buffer.from(`${this.env.druidUser}:${opts.password ?? this.env.druidPassword}`).toString("base64")}`;
     }
-    if (body !== undefined) headers["content-type"] = "application/json";
+    const payload = opts.rawBody ?? (body !== undefined ? JSON.stringify(body) : undefined);
+    if (payload !== undefined) headers["content-type"] = "application/json";
     const response = await request(`${this.env.druidUrl}${path}`, {
       method: method as "GET",
       headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(payload !== undefined ? { body: payload } : {}),
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
@@ -46,6 +48,25 @@ export class DruidProbe {
 
   async terminate(id: string): Promise<number> {
     return (await this.call("POST", `/druid/indexer/v1/supervisor/${encodeURIComponent(id)}/terminate`)).status;
+  }
+
+  /** How many spec versions Druid keeps for the supervisor (0 when it has none). */
+  async historyLength(id: string): Promise<number> {
+    const r = await this.call("GET", `/druid/indexer/v1/supervisor/${encodeURIComponent(id)}/history`);
+    return Array.isArray(r.json) ? r.json.length : 0;
+  }
+
+  /** The stored spec as `GET /supervisor/{id}` returns it (defaults filled in), or undefined. */
+  async storedSpec(id: string): Promise<Record<string, unknown> | undefined> {
+    const r = await this.call("GET", `/druid/indexer/v1/supervisor/${encodeURIComponent(id)}`);
+    return r.status === 200 ? (r.json as Record<string, unknown>) : undefined;
+  }
+
+  /** `GET /task/{id}/status`'s status object, or undefined when Druid does not know the task. */
+  async taskStatus(id: string): Promise<{ id: string; statusCode: string; status: string; runnerStatusCode?: string; errorMsg?: string | null; type?: string } | undefined> {
+    const r = await this.call("GET", `/druid/indexer/v1/task/${encodeURIComponent(id)}/status`);
+    if (r.status === 404) return undefined;
+    return (r.json as { status?: { id: string; statusCode: string; status: string } } | undefined)?.status;
   }
 
   async version(): Promise<string> {
@@ -78,3 +99,4 @@ export function kafkaSupervisorSpec(dataSource: string, bootstrap: string, topic
     },
   };
 }
+

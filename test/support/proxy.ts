@@ -69,7 +69,7 @@ export class DruidProxy {
     this.log.push({ method, path, at: Date.now() });
     const send = (): void => {
       if (res.destroyed) return; // cut while held
-      const upstream = request({ host: this.target.hostname, port: Number(this.target.port), method, path, headers: req.headers }, (answer) => {
+      const upstream = request({ host: this.target.hostname, port: Number(this.target.port), method, path, headers: { ...req.headers, host: this.target.host } }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
