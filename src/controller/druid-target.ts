@@ -68,19 +68,8 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
  * and it is not the recorded endpoint, nothing is done rather than acting on another cluster.
  * Only an explicit change (spec.druidEndpoint, a router Service) moves a resource.
  */
-export function keepRecordedEndpoint(resolved: EndpointChoice, record: AppliedRecord | undefined, druidCluster?: string): Resolution<EndpointChoice> {
+export function keepRecordedEndpoint(resolved: EndpointChoice, record: AppliedRecord | undefined): Resolution<EndpointChoice> {
   if (!record || resolved.url === safeNormalize(record.druidEndpoint)) return { ok: true, value: resolved };
-  if (resolved.source === "RouterService" && record.endpointSource === "ControllerDefault" && record.druidCluster !== undefined && record.druidCluster === druidCluster) {
-    // Nothing in the resource changed: a router Service merely appeared (anyone who may create
-    // Services in the namespace could do that). Moving is the resource's decision, not theirs.
-    return {
-      ok: false,
-      failure: {
-        reason: "EndpointChangeRefused",
-        message: `a router Service for Druid cluster ${druidCluster} now exists (${resolved.url}), but this resource's ${describeApplied(record)} runs on the controller default ${record.druidEndpoint} and the resource did not change: nothing is moved. To move it there, set spec.druidEndpoint: ${resolved.url}; otherwise remove that Service or the druid_cr label`,
-      },
-    };
-  }
   if (resolved.source !== "ControllerDefault") return { ok: true, value: resolved };
   return {
     ok: false,

@@ -87,3 +87,17 @@ test("claims follow status: recorded and pending supervisors, removed with the r
   router.onIngestion("add", { metadata: { name: "broken", namespace: "ns" } } as KubernetesObject);
   assert.deepEqual(router.claimsOn(E, "s"), [], "an object without a spec is not indexed (nor a crash)");
 });
+
+test("a watch event older than our own indexed write does not undo it", () => {
+  const router = new EventRouter(recorder().sink);
+  const E = "http://druid:8888";
+  router.onIngestion("add", ing("a", {}, undefined, { resourceVersion: "1" }));
+  router.indexWritten(ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }));
+  assert.deepEqual(router.claimsOn(E, "s").map((c) => c.key), ["ns/a"]);
+  router.onIngestion("update", ing("a", {}, undefined, { resourceVersion: "2" }));
+  router.onIngestion("update", ing("a", {}, { pendingCreate: { druidEndpoint: E, supervisorId: "s", since: "t" } }, { resourceVersion: "3" }));
+  assert.equal(router.claimsOn(E, "s")[0]?.recorded, true, "still recorded");
+  router.onIngestion("update", ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }));
+  router.onIngestion("update", ing("a", {}, {}, { resourceVersion: "5" }));
+  assert.deepEqual(router.claimsOn(E, "s"), [], "after our write showed, later events count again");
+});

@@ -17,6 +17,9 @@ export interface KeySink {
 /** How long a deleted Secret is remembered for the deletion of the resources that used it. */
 export const DELETED_SECRET_TTL_MS = 3_600_000;
 
+/** How long watch events older than our own indexed write are ignored for the indexes at most. */
+const NOTED_WRITE_TTL_MS = 30_000;
+
 export class EventRouter {
   private readonly sink: KeySink;
   private readonly now: () => number;
@@ -30,6 +33,8 @@ export class EventRouter {
   });
   /** Resources by the Druid cluster whose router Service they discover ("namespace/cluster"). */
   private readonly serviceUsers = new ReferenceIndex((i) => (i.spec.druidCluster && !i.spec.druidEndpoint ? [`${i.metadata.namespace}/${i.spec.druidCluster}`] : []));
+  /** Our own write per key, indexed before the watch delivers it: older watch events must not undo it. */
+  private readonly noted = new Map<string, { resourceVersion: string; at: number }>();
   /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
   private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
 
@@ -53,13 +58,18 @@ export class EventRouter {
     const indexes = [this.claims, this.secretUsers, this.serviceUsers];
     if (event === "delete") {
       this.fingerprints.delete(key);
+      this.noted.delete(key);
       for (const index of indexes) index.remove(key);
       this.sink.forget(key);
       return;
     }
-    // Indexes follow every change, status included (claims live in status).
+    // Indexes follow every change, status included (claims live in status), but not an event
+    // older than our own write already indexed (it would undo it until the watch catches up).
     const candidate: unknown = object;
-    if (isIndexable(candidate)) for (const index of indexes) index.update(candidate);
+    const noted = this.noted.get(key);
+    const behindOurWrite = noted !== undefined && noted.resourceVersion !== object.metadata?.resourceVersion && this.now() - noted.at < NOTED_WRITE_TTL_MS;
+    if (noted && !behindOurWrite) this.noted.delete(key);
+    if (isIndexable(candidate) && !behindOurWrite) for (const index of indexes) index.update(candidate);
     const m = object.metadata ?? {};
     // Our own status patches change resourceVersion only: not a reason to reconcile again.
     const fingerprint = JSON.stringify([m.uid, m.generation, m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
@@ -72,6 +82,7 @@ export class EventRouter {
   indexWritten(object: unknown): void {
     if (!isIndexable(object)) return;
     for (const index of [this.claims, this.secretUsers, this.serviceUsers]) index.update(object);
+    this.noted.set(objectKey(object.metadata.namespace, object.metadata.name), { resourceVersion: object.metadata.resourceVersion, at: this.now() });
   }
 
   onOwned(configMap: V1ConfigMap): void {

@@ -3,14 +3,15 @@
 // what that write recorded (a reset, an update, a move step). Expectations remember, per key, the
 // versions our writes replaced; while the cache still shows one of them, the reconcile waits.
 // (client-go's controllers keep "expectations" for the same reason.) Bounded: after `maxWaitMs`
-// without the cache catching up (a broken watch), the entry is dropped and the reconcile proceeds.
+// without the cache catching up (a stalled watch), the reconcile reads the resource from the API
+// server instead of the cache, never the stale copy.
 
 export class WriteExpectations {
   private readonly replaced = new Map<string, { versions: Set<string>; since: number }>();
   private readonly maxWaitMs: number;
   private readonly now: () => number;
 
-  constructor(maxWaitMs: number, now: () => number = Date.now) {
+  constructor(maxWaitMs: number, now: () => number = performance.now.bind(performance)) {
     this.maxWaitMs = maxWaitMs;
     this.now = now;
   }
@@ -23,15 +24,20 @@ export class WriteExpectations {
   }
 
   /**
-   * True while the cached version is one our own write already replaced. A version we did not
-   * replace means the cache has caught up (or moved past our write): the entry is dropped.
+   * "wait" while the cached version is one our own write already replaced; "timedOut" when it
+   * still is after `maxWaitMs` (read the resource from the API server instead); "fresh" once the
+   * cache shows a version we did not replace (it caught up, or moved past our write).
    */
-  isStale(key: string, cachedVersion: string | undefined): boolean {
+  check(key: string, cachedVersion: string | undefined): "fresh" | "wait" | "timedOut" {
     const entry = this.replaced.get(key);
-    if (!entry) return false;
-    if (cachedVersion !== undefined && entry.versions.has(cachedVersion) && this.now() - entry.since < this.maxWaitMs) return true;
+    if (!entry) return "fresh";
+    if (cachedVersion === undefined || !entry.versions.has(cachedVersion)) {
+      this.replaced.delete(key);
+      return "fresh";
+    }
+    if (this.now() - entry.since < this.maxWaitMs) return "wait";
     this.replaced.delete(key);
-    return false;
+    return "timedOut";
   }
 
   forget(key: string): void {

@@ -19,6 +19,8 @@ export interface Target {
   endpointSource: EndpointSource;
   /** The druidCluster the endpoint was found for (router Service or the default URL). */
   druidCluster?: string;
+  /** The endpoint differs from the recorded one though the resource did not change (discovery changed). */
+  implicitEndpointChange?: boolean;
   kind: "supervisor" | "task";
   /** Supervisors only. */
   supervisorId?: string;
@@ -58,11 +60,28 @@ function safeNormalize(url: string): string {
  * supervisorId/taskId and druidEndpoint), and the druid-operator's (taskId and
  * currentIngestionSpec.json, no specHash), whose endpoint is the one discovery gives now.
  */
+/** Body types Druid runs as one-shot tasks (what the druid-operator may have POSTed to /task). */
+const TASK_BODY_TYPES: ReadonlySet<string> = new Set(["index", "index_parallel", "index_hadoop", "noop", "compact", "kill", "query_controller"]);
+
+/**
+ * Whether what an older-form status records is a task: judged from the spec it recorded (the
+ * resource's type may have changed since), else from the resource's type.
+ */
+function recordedIsTask(status: DruidIngestionStatus, currentType: string): boolean {
+  if (status.supervisorId !== undefined) return false;
+  const applied = appliedSpecOf(status);
+  if (applied) {
+    if (typeof applied["query"] === "string") return true;
+    if (typeof applied["type"] === "string") return TASK_BODY_TYPES.has(applied["type"]);
+  }
+  return TASK_TYPES.has(currentType);
+}
+
 export function lookupRecord(ingestion: DruidIngestion): RecordLookup {
   const status = ingestion.status;
   if (!status) return { kind: "none" };
   if (status.applied) return { kind: "recorded", record: status.applied };
-  const isTask = TASK_TYPES.has(ingestion.spec.ingestion.type);
+  const isTask = recordedIsTask(status, ingestion.spec.ingestion.type);
   const dataSource = dataSourceOf(appliedSpecOf(status) ?? {});
   const ids = (id: string): Pick<AppliedRecord, "supervisorId" | "taskId"> => (isTask ? { taskId: id } : { supervisorId: id });
   if (status.specHash && status.druidEndpoint) {
@@ -193,6 +212,11 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
   if (record && !recordMatches(record, target, status)) {
     if (input.sameDruidAsRecord && onlyEndpointDiffers(record, target)) {
       return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
+    }
+    if (target.implicitEndpointChange) {
+      // Moving is the resource's decision, not that of whoever may create or label Services.
+      const message = `discovery now gives ${target.druidEndpoint} for Druid cluster ${target.druidCluster ?? ""} (a router Service appeared, was renamed or relabelled), but this resource did not change and that is not the Druid that runs its ${describeRecord(record)}: nothing is moved. To move it there, set spec.druidEndpoint: ${target.druidEndpoint}; otherwise fix the router Service`;
+      return { kind: "standDown", failure: { reason: "EndpointChangeRefused", message }, dropRecord: false };
     }
     // Never remove ours to make room for someone else's: the new target must be free (or ours).
     const targetIsOurs = safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);

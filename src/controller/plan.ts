@@ -10,7 +10,7 @@ import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } fr
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
 import { appliedSpecOf } from "./ownership.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
-import { supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
+import { dataSourceOf, supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
 
 /** What the per-cluster snapshot says about this resource's part of Druid. */
 export interface Observed {
@@ -216,7 +216,11 @@ export function planIngestion(input: PlanInput): Plan {
 
 /** Druid holds a part this resource never applied: may it be taken over? */
 function mayTakeOver(input: PlanInput, sameContent: boolean): boolean {
-  if (input.policy === "Adopt" || input.record?.origin === "DruidOperator") return true;
+  if (input.policy === "Adopt") return true;
+  // The druid-operator applied the spec's compaction and rules, to the datasource of the spec it
+  // recorded: taken over once, at takeover (before this controller applied anything itself).
+  const status = input.ingestion.status ?? {};
+  if (input.record?.origin === "DruidOperator" && status.specHash === undefined && dataSourceOf(appliedSpecOf(status) ?? {}) === input.desired.dataSource) return true;
   // Our own lost create: only if Druid holds exactly what this resource would have sent.
   return sameContent && pendingFor(input.ingestion.status?.pendingCreate, input.desired.dataSource);
 }

@@ -45,6 +45,8 @@ class World {
   deletedSecrets: V1Secret[] = [];
   services: V1Service[] = [];
   now = new Date("2026-01-01T00:10:00Z");
+  /** The monotonic clock the reconciler waits on for its own writes to show in the cache. */
+  mono = 0;
   /** Set to serve reconciles a stale copy instead of the store's current object. */
   readFrom: (() => DruidIngestion) | undefined;
   readonly reconciler: Reconciler;
@@ -54,7 +56,8 @@ class World {
     this.reconciler = new Reconciler({
       ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
       claimsOn: (endpoint, id) => this.claimsOn(endpoint, id),
-      configMaps: { get: (name, namespace) => this.kube.configMaps.get(`${namespace}/${name}`) },
+      // The informer caches only the ConfigMaps labelled as the controller's.
+      configMaps: { get: (name, namespace) => [this.kube.configMaps.get(`${namespace}/${name}`)].find((cm) => cm?.metadata?.labels?.["app.kubernetes.io/managed-by"] === "druid-ingestion-controller") },
       secrets: lookup(() => this.secrets),
       deletedSecrets: lookup(() => this.deletedSecrets),
       routerServices: { list: (ns) => this.services.filter((s) => s.metadata?.namespace === ns) },
@@ -66,6 +69,7 @@ class World {
       settings: { resyncMs: 60_000, settleMs: 3_000, allowCrossNamespaceSecrets: false, defaultDruidUrl: DEFAULT_URL, ...settings },
       logger: silentLogger(),
       now: () => this.now,
+      monotonicNow: () => this.mono,
       random: () => 0.5,
     });
   }
@@ -585,11 +589,136 @@ test("a router Service that merely appears does not move a resource running on t
   assert.equal(w.status("orders").applied?.druidEndpoint, `http://druid-tiny-routers.${NS}.svc:8088`, "an explicit edit moves it");
 });
 
-test("a ConfigMap of the same name that is not ours is not taken over by force", async () => {
+test("a user's ConfigMap of the same name is never taken over; ours is created, then applied", async () => {
+  const w = new World();
+  w.kube.configMaps.set(`${NS}/orders-druid-spec`, { metadata: { name: "orders-druid-spec", namespace: NS }, data: { notes: "the team's own" } });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  assert.deepEqual(w.kube.configMaps.get(`${NS}/orders-druid-spec`)?.data, { notes: "the team's own" }, "left as it is");
+  assert.equal(cond(w.status("orders"), "ConfigMapSynced"), "False/ConfigMapApplyFailed");
+  assert.match(findCondition(w.status("orders").conditions, "ConfigMapSynced")?.message ?? "", /not this resource's, so it is left as it is/);
+  assert.ok(w.druid.supervisors.has("orders"), "Druid is synced regardless");
+  assert.ok(!w.log.some((l) => l.startsWith("kube:configmap orders-druid-spec")), "never applied over it");
+
+  const fresh = new World();
+  fresh.create(resource("orders"));
+  await fresh.reconcile("orders");
+  assert.ok(fresh.log.includes("kube:configmap create orders-druid-spec"));
+  fresh.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { context: { a: 1 } }) } });
+  await fresh.reconcile("orders");
+  assert.ok(fresh.log.includes("kube:configmap orders-druid-spec (force)"), "ours (owner uid): applied");
+});
+
+// --- findings of the second review ----------------------------------------------------------------
+
+const ROUTER_SVC = (name: string, cluster = "tiny"): V1Service => ({ metadata: { name, namespace: NS, labels: { druid_cr: cluster, component: "router" } }, spec: { ports: [{ port: 8088 }] } });
+
+function operatorResource(name: string, dataSource: string, type = "kafka", body: JsonObject = kafka(dataSource)): DruidIngestion {
+  const r = resource(name, { ingestion: { type, nativeSpec: body } }, dataSource);
+  return { ...r, metadata: { ...r.metadata, finalizers: [FINALIZER] }, status: { taskId: dataSource, "currentIngestionSpec.json": JSON.stringify(body) } };
+}
+
+test("a rename of a resource taken over from the druid-operator moves once, then creates (no loop)", async () => {
+  const w = new World();
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  w.services = [ROUTER_SVC("druid-tiny-routers")];
+  await w.cluster(ROUTER).client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  w.create(operatorResource("legacy", "legacy"));
+  w.patchSpec("legacy", { ingestion: { type: "kafka", nativeSpec: kafka("legacy_v2") } });
+  w.log.length = 0;
+  await w.settle("legacy", 8);
+  assert.equal(w.log.filter((l) => l.includes("/terminate")).length, 1, w.log.join(" | "));
+  assert.deepEqual([...w.cluster(ROUTER).supervisors.keys()], ["legacy_v2"]);
+  assert.equal(w.status("legacy").applied?.supervisorId, "legacy_v2");
+});
+
+test("a type change of a druid-operator supervisor record: the supervisor goes, the task comes, nothing survives deletion", async () => {
+  const w = new World();
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  w.services = [ROUTER_SVC("druid-tiny-routers")];
+  await w.cluster(ROUTER).client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  w.create(operatorResource("legacy", "legacy"));
+  w.patchSpec("legacy", { ingestion: { type: "native-batch", nativeSpec: { type: "index_parallel", spec: { dataSchema: { dataSource: "legacy" } } } } });
+  await w.settle("legacy", 8);
+  assert.equal(w.cluster(ROUTER).supervisors.size, 0, "the supervisor recorded by the druid-operator is terminated");
+  assert.ok(w.status("legacy").applied?.taskId);
+  w.markDeleted("legacy");
+  await w.reconcile("legacy");
+  assert.equal(w.cluster(ROUTER).supervisors.size, 0);
+  assert.equal([...w.cluster(ROUTER).tasks.values()].filter((t) => t.statusCode === "RUNNING").length, 0);
+});
+
+test("resolving a stale pending create never removes what another resource records", async () => {
+  const w = new World();
+  w.create(resource("r", {}, "typo"));
+  w.druid.failNext.set("POST /supervisor typo", new DruidError("DruidTimeout", "timed out")); // Druid did not act
+  await w.reconcile("r");
+  assert.equal(w.status("r").pendingCreate?.supervisorId, "typo");
+  const b = resource("b", {}, "typo");
+  w.create({ ...b, metadata: { ...b.metadata, creationTimestamp: "2025-01-01T00:00:00Z" } });
+  w.now = new Date(w.now.getTime() + 1000);
+  await w.settle("b");
+  assert.equal(w.status("b").applied?.supervisorId, "typo");
+  w.patchSpec("r", { ingestion: { type: "kafka", nativeSpec: kafka("orders") } });
+  await w.settle("r");
+  assert.ok(w.druid.supervisors.has("typo"), "b's supervisor survives");
+  assert.ok(w.druid.supervisors.has("orders"));
+});
+
+test("if the cache never shows our write, the resource is read from the API server instead of repeating a reset", async () => {
   const w = new World();
   w.create(resource("orders"));
+  await w.settle("orders");
+  w.patchSpec("orders", { resetNonce: "n1" });
+  const beforeReset = structuredClone(w.get("orders"));
   await w.reconcile("orders");
-  assert.ok(w.log.includes("kube:configmap orders-druid-spec"), "first apply: no force");
+  w.readFrom = () => beforeReset;
+  assert.ok("requeueAfterMs" in (await w.reconcile("orders")), "waits first");
+  w.mono += 31_000;
+  w.log.length = 0;
   await w.reconcile("orders");
-  assert.ok(!w.log.some((l) => l === "kube:configmap orders-druid-spec (force)"), "up to date: not applied again");
+  assert.ok(w.log.includes(`kube:get ${NS}/orders`), "read from the API server");
+  assert.equal(w.log.filter((l) => l.includes("/reset")).length, 0, "no second reset");
+});
+
+test("a druid-operator record renamed onto another team's datasource leaves that team's rules alone", async () => {
+  const w = new World();
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  w.services = [ROUTER_SVC("druid-tiny-routers")];
+  const druid = w.cluster(ROUTER);
+  druid.version = "34.0.0";
+  const body = kafka("a", { id: "sup" });
+  await druid.client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(body);
+  druid.rules.set("b", [{ type: "loadForever" }]);
+  w.create(operatorResource("op", "sup", "kafka", body));
+  w.patchSpec("op", { ingestion: { type: "kafka", nativeSpec: kafka("b", { id: "sup" }), rules: [{ type: "dropForever" }] } });
+  await w.settle("op", 8);
+  assert.deepEqual(druid.rules.get("b"), [{ type: "loadForever" }]);
+  assert.equal(cond(w.status("op"), "RulesSynced"), "False/RulesExist");
+});
+
+test("discovery giving another URL by itself (another labelled Service) never moves; the same Druid is re-pointed", async () => {
+  const w = new World();
+  w.services = [ROUTER_SVC("b-routers")];
+  const B = `http://b-routers.${NS}.svc:8088`;
+  w.create(resource("orders"));
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, B);
+  // A Service that sorts first, to another Druid that happens to have the same id.
+  const A = `http://a-routers.${NS}.svc:8088`;
+  await w.cluster(A).client({ baseUrl: A, credentials: undefined }).submitSupervisor(kafka("orders"));
+  w.services = [ROUTER_SVC("a-routers"), ROUTER_SVC("b-routers")];
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/EndpointChangeRefused");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.ok(w.cluster(B).supervisors.has("orders"));
+  // Another name for the same Druid: followed.
+  const C = `http://c-routers.${NS}.svc:8088`;
+  w.alias(`http://0-routers.${NS}.svc:8088`, B);
+  w.services = [ROUTER_SVC("0-routers"), ROUTER_SVC("b-routers")];
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, `http://0-routers.${NS}.svc:8088`);
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  void C;
 });

@@ -11,6 +11,7 @@ import type { Logger } from "winston";
 import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
+import { sameEndpoint } from "../druid/endpoint.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { describeApiError, isApiStatus, mergePatch, type KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
@@ -50,7 +51,7 @@ export interface ReconcilerDeps {
    */
   deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
-  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "applyConfigMap">;
+  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "applyConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion">;
   events: EventSink;
   druidClient(target: DruidTarget): DruidClient;
   snapshots: DruidSnapshots;
@@ -58,6 +59,8 @@ export interface ReconcilerDeps {
   settings: ReconcilerSettings;
   logger: Logger;
   now?: () => Date;
+  /** A monotonic clock in ms (default performance.now), for how long a reconcile waits for the cache. */
+  monotonicNow?: () => number;
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -106,7 +109,7 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
-    this.expectations = new WriteExpectations(EXPECTATION_TIMEOUT_MS, () => (deps.now?.() ?? new Date()).getTime());
+    this.expectations = new WriteExpectations(EXPECTATION_TIMEOUT_MS, deps.monotonicNow);
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -119,14 +122,25 @@ export class Reconciler {
 
   private async reconcileKey(key: string): Promise<ProcessResult> {
     const [namespace, name] = key.split("/") as [string, string];
-    const raw = this.deps.ingestions.get(name, namespace);
+    let raw = this.deps.ingestions.get(name, namespace);
     if (!raw) {
       this.expectations.forget(key);
       return {};
     }
-    // The cache has not yet seen our own last write: acting now would repeat it.
-    if (this.expectations.isStale(key, raw.metadata?.resourceVersion)) return { requeueAfterMs: CACHE_LAG_RETRY_MS };
     const log = this.deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
+    // The cache has not yet seen our own last write: acting on it would repeat that write.
+    const freshness = this.expectations.check(key, raw.metadata?.resourceVersion);
+    if (freshness === "wait") return { requeueAfterMs: CACHE_LAG_RETRY_MS };
+    if (freshness === "timedOut") {
+      log.warn("the cache has not shown our own write for too long; reading the resource from the API server");
+      try {
+        raw = await this.deps.kube.getIngestion(namespace, name);
+      } catch (error) {
+        if (isApiStatus(error, 404)) return {};
+        log.error("cannot read the resource", { error: describeApiError(error) });
+        return { error };
+      }
+    }
     try {
       const parsed = this.deps.validator.parse(raw);
       if (!parsed.ok) {
@@ -299,9 +313,13 @@ export class Reconciler {
       return this.stop(log, facts, { ...found.failure, message: `an earlier create of ${describePending(pending)} may or may not have reached Druid, and it cannot be checked now (${found.failure.message}); nothing else is done until it can` });
     }
     facts.staleCreate = pending;
-    if (found.value.length === 0) return undefined;
-    log.info("removing what an earlier, unconfirmed create made", { pending, actions: found.value.map((a) => a.kind) });
-    facts.outcome = await executePlan(found.value, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+    // What another resource claims is left to it; what another reconcile is working on, later.
+    const busy = found.value.some((a) => a.kind === "terminateSupervisor" && this.claimLocks.has(claimKey(pending.druidEndpoint, a.supervisorId)));
+    if (busy) return { requeueAfterMs: BUSY_RETRY_MS };
+    const actions = found.value.filter((a) => a.kind !== "terminateSupervisor" || !otherLiveClaimant(ingestion, this.deps.claimsOn(pending.druidEndpoint, a.supervisorId)));
+    if (actions.length === 0) return undefined;
+    log.info("removing what an earlier, unconfirmed create made", { pending, actions: actions.map((a) => a.kind) });
+    facts.outcome = await executePlan(actions, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
     return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
   }
 
@@ -393,12 +411,17 @@ export class Reconciler {
     const lookup = lookupRecord(ingestion);
     if (lookup.kind === "druidOperator" && endpoint.value.source === "ControllerDefault") return { ok: false, failure: druidOperatorEndpointUnknown(ingestion) };
     const record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
-    const kept = keepRecordedEndpoint(endpoint.value, record, ingestion.spec.druidCluster);
+    const kept = keepRecordedEndpoint(endpoint.value, record);
     if (!kept.ok) return kept;
     const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
     if (!credentials.ok) return credentials;
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
     if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
+    // Discovery gives another URL although the resource did not change (a router Service
+    // appeared, was renamed or relabelled): that alone may re-point to the same Druid, never move.
+    if (record && !sameEndpoint(record.druidEndpoint, target.druidEndpoint) && endpoint.value.source !== "DruidEndpoint" && record.druidCluster !== undefined && record.druidCluster === ingestion.spec.druidCluster) {
+      target.implicitEndpointChange = true;
+    }
     if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
     return { ok: true, value: { target, record, credentials: credentials.value } };
   }
@@ -514,7 +537,8 @@ export class Reconciler {
       add(record.druidEndpoint, actions);
     }
     const pending = status.pendingCreate;
-    if (pending && (pending.supervisorId !== record?.supervisorId || pending.taskId !== record?.taskId)) {
+    const pendingIsRecorded = record !== undefined && pending !== undefined && sameEndpoint(pending.druidEndpoint, record.druidEndpoint) && pending.supervisorId === record.supervisorId && pending.taskId === record.taskId;
+    if (pending && !pendingIsRecorded) {
       // A create whose answer was lost: what Druid stored after it was recorded is this resource's.
       const found = await this.pendingEvidence(this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials }), pending);
       if (!found.ok) return found;
@@ -589,18 +613,35 @@ export class Reconciler {
       return { name: error.configMapName, failure: { reason: "SpecTooLarge", message: error.message } };
     }
     const name = configMap.metadata?.name as string;
-    const current = this.deps.configMaps.get(name, ingestion.metadata.namespace);
+    const namespace = ingestion.metadata.namespace;
+    const isOurs = (cm: V1ConfigMap | undefined): boolean => cm?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === ingestion.metadata.uid) === true;
+    const current = this.deps.configMaps.get(name, namespace);
     if (configMapUpToDate(current, configMap)) return { name };
-    // The cache holds only ConfigMaps labelled as ours; one it lacks may be a user's of the same name.
-    const ours = current?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === ingestion.metadata.uid) === true;
+    const failed = (error: unknown, why = ""): { name: string; failure: Failure } => {
+      log.warn("spec ConfigMap not applied", { configMap: name, error: describeApiError(error) });
+      return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not write ConfigMap ${name} (${describeApiError(error)})${why}; Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
+    };
     try {
-      await this.deps.kube.applyConfigMap(configMap, ours);
+      // The cache holds only ConfigMaps labelled as ours: one it lacks is created, never applied
+      // over, since a user's ConfigMap of the same name would be taken over (and garbage-collected
+      // with this resource).
+      if (!isOurs(current)) {
+        try {
+          await this.deps.kube.createConfigMap(configMap);
+          log.debug("spec ConfigMap created", { configMap: name });
+          return { name };
+        } catch (error) {
+          if (!isApiStatus(error, 409)) throw error;
+          if (!isOurs(await this.deps.kube.readConfigMap(namespace, name))) {
+            return failed(error, ": a ConfigMap of that name exists and is not this resource's, so it is left as it is (rename or remove it)");
+          }
+        }
+      }
+      await this.deps.kube.applyConfigMap(configMap, true);
       log.debug("spec ConfigMap applied", { configMap: name });
       return { name };
     } catch (error) {
-      log.warn("spec ConfigMap not applied", { configMap: name, error: describeApiError(error) });
-      const conflict = isApiStatus(error, 409) ? ": a ConfigMap of that name exists and is not this controller's, so it is left as it is (rename or remove it)" : "";
-      return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not apply ConfigMap ${name} (${describeApiError(error)})${conflict}; Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
+      return failed(error);
     }
   }
 

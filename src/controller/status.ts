@@ -113,8 +113,7 @@ function dropRules(next: DruidIngestionStatus): void {
  * without a call (Orphan, a finished task). A part left (a failed removal) keeps its record, so
  * nothing is created elsewhere and nothing is forgotten until it is gone.
  */
-function applyRemovals(next: DruidIngestionStatus, removal: Removal | undefined, executed: readonly DruidAction[], target: Target | undefined): void {
-  const record = next.applied;
+function applyRemovals(next: DruidIngestionStatus, record: AppliedRecord | undefined, removal: Removal | undefined, executed: readonly DruidAction[], target: Target | undefined): void {
   if (!record || !removal) return;
   const done = (kinds: ReadonlyArray<DruidAction["kind"]>): boolean => executed.some((a) => kinds.includes(a.kind) && (!("cause" in a) || a.cause !== "Replaced"));
   const mainGone = removal.forget.main || done(["terminateSupervisor", "shutdownTask"]);
@@ -130,6 +129,10 @@ function applyRemovals(next: DruidIngestionStatus, removal: Removal | undefined,
     delete next.druidSpecHash;
     delete next.driftIgnorePaths;
     delete next["currentIngestionSpec.json"];
+    // Also the older forms of the record (the druid-operator's, this controller's earlier status).
+    delete next.supervisorId;
+    delete next.taskId;
+    delete next.druidEndpoint;
   }
   const partsLeft = Boolean(next.compactionHash || next.rulesHash);
   if (kept.supervisorId === undefined && kept.taskId === undefined && !partsLeft) {
@@ -294,7 +297,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     delete next.pendingCreate;
   }
   if (decision?.kind === "move") {
-    applyRemovals(next, facts.removal, executed, target);
+    // The record may be in an older form (no status.applied yet): what the move leaves is explicit.
+    applyRemovals(next, next.applied ?? facts.record, facts.removal, executed, target);
   } else if (decision?.kind === "standDown") {
     if (decision.dropRecord) {
       dropMainRecord(next);

@@ -115,6 +115,20 @@ export class KubeApi {
     );
   }
 
+  /** Creates a ConfigMap (409 when one of that name exists). */
+  createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+    return this.core.createNamespacedConfigMap({ namespace: configMap.metadata?.namespace as string, body: configMap, fieldManager: FIELD_MANAGER });
+  }
+
+  readConfigMap(namespace: string, name: string): Promise<V1ConfigMap> {
+    return this.core.readNamespacedConfigMap({ namespace, name });
+  }
+
+  /** The resource as the API server has it now (not from a cache). */
+  getIngestion(namespace: string, name: string): Promise<KubernetesObject> {
+    return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name }) as Promise<KubernetesObject>;
+  }
+
   listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1ConfigMap>> {
     return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector }) : this.core.listConfigMapForAllNamespaces({ labelSelector });
   }

@@ -91,6 +91,28 @@ export class FakeKube {
     return configMap;
   }
 
+  async createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
+    this.log.push(`kube:configmap create ${configMap.metadata?.name}`);
+    const key = `${configMap.metadata?.namespace}/${configMap.metadata?.name}`;
+    if (this.failConfigMapWith) throw new ApiException(this.failConfigMapWith, "forbidden", JSON.stringify({ message: 'configmaps "x" is forbidden: exceeded quota' }), {});
+    if (this.configMaps.has(key)) throw new ApiException(409, "exists", JSON.stringify({ message: `configmaps "${configMap.metadata?.name}" already exists` }), {});
+    this.configMaps.set(key, configMap);
+    return configMap;
+  }
+
+  async readConfigMap(namespace: string, name: string): Promise<V1ConfigMap> {
+    const found = this.configMaps.get(`${namespace}/${name}`);
+    if (!found) throw new ApiException(404, "not found", "{}", {});
+    return found;
+  }
+
+  async getIngestion(namespace: string, name: string): Promise<KubernetesObject> {
+    this.log.push(`kube:get ${namespace}/${name}`);
+    const found = this.get(namespace, name);
+    if (!found) throw new ApiException(404, "not found", "{}", {});
+    return found as unknown as KubernetesObject;
+  }
+
   async record(ingestion: DruidIngestion, event: EventRecord): Promise<void> {
     this.events.push({ ...event, object: `${ingestion.metadata.namespace}/${ingestion.metadata.name}` });
   }
