@@ -502,7 +502,8 @@ test("tasks: recorded under Druid's id; a running run is polled; a finished one 
 
 // --- findings of the hostile review, one test each ------------------------------------------------
 
-test("a reconcile on a cache that has not seen our own status write waits (no second reset)", async () => {
+/** A resource reset once (resetNonce n1), with the cache serving the copy from before that reset's status write. */
+async function resetSeenByAStaleCache(): Promise<World> {
   const w = new World();
   w.create(resource("orders"));
   await w.settle("orders");
@@ -511,6 +512,11 @@ test("a reconcile on a cache that has not seen our own status write waits (no se
   await w.reconcile("orders");
   assert.equal(w.status("orders").lastResetNonce, "n1");
   w.readFrom = () => beforeReset; // the informer has not delivered our write yet
+  return w;
+}
+
+test("a reconcile on a cache that has not seen our own status write waits (no second reset)", async () => {
+  const w = await resetSeenByAStaleCache();
   w.log.length = 0;
   const result = await w.reconcile("orders");
   assert.equal(w.log.length, 0, `nothing at all: no Druid call, no write: ${w.log.join(" | ")}`);
@@ -666,13 +672,7 @@ test("resolving a stale pending create never removes what another resource recor
 });
 
 test("if the cache never shows our write, the resource is read from the API server instead of repeating a reset", async () => {
-  const w = new World();
-  w.create(resource("orders"));
-  await w.settle("orders");
-  w.patchSpec("orders", { resetNonce: "n1" });
-  const beforeReset = structuredClone(w.get("orders"));
-  await w.reconcile("orders");
-  w.readFrom = () => beforeReset;
+  const w = await resetSeenByAStaleCache();
   assert.ok("requeueAfterMs" in (await w.reconcile("orders")), "waits first");
   w.mono += 31_000;
   w.log.length = 0;

@@ -10,15 +10,15 @@
 // requests a resource makes give it its own DruidProxy as spec.druidEndpoint; the controller's
 // DRUID_DEFAULT_URL stays the stack's Druid, because the controller watches every namespace and
 // records other resources on it too (an ephemeral URL there would strand them).
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { lookup } from "node:dns/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
-import { cleanUpNamespaces, condition, ignore404, Kube } from "../support/kube.ts";
+import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
+import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerNamesResolve, ROUTERS, routerUrl as routerUrlOf, type Router } from "../support/routers.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
@@ -28,7 +28,6 @@ const env = stackEnv();
 const kube = Kube.admin(env);
 const druid = new DruidProbe(env);
 const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
-const druidPort = Number(new URL(env.druidUrl).port || 80);
 let controller: ControllerProcess;
 const controllerEnv = { KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl };
 const namespaces: string[] = [];
@@ -37,10 +36,7 @@ const handMade = new Set<string>();
 /** Proxies started by tests, stopped in `after` whatever happened. */
 const proxies: DruidProxy[] = [];
 
-/** The fixed namespace of the router Services; stack/hosts.sh maps their names to 127.0.0.1. */
-const ROUTER_NS = "druid-routers";
-const ROUTERS = { a: { name: "router-a", cluster: "cluster-a" }, b: { name: "router-b", cluster: "cluster-b" } } as const;
-const routerUrl = (router: { name: string }): string => `http://${router.name}.${ROUTER_NS}.svc:${druidPort}`;
+const routerUrl = (router: Router): string => routerUrlOf(env, router);
 
 const MOVED_SUFFIX = "(the resource now points elsewhere)";
 /** The controller's RESYNC_PERIOD in tests (test/support/controller.ts); it also bounds how long Druid's supervisor list is reused. */
@@ -149,64 +145,6 @@ function supervisorWrites(proxy: DruidProxy): string[] {
 
 // --- the router Services ----------------------------------------------------------------------
 
-/** Skips the test (returns false) unless stack/hosts.sh made both router names resolve to loopback. */
-async function routerNamesResolve(t: TestContext): Promise<boolean> {
-  for (const router of Object.values(ROUTERS)) {
-    const host = `${router.name}.${ROUTER_NS}.svc`;
-    try {
-      const { address } = await lookup(host);
-      if (address !== "127.0.0.1") {
-        t.skip(`${host} resolves to ${address}, not 127.0.0.1; run stack/hosts.sh as root`);
-        return false;
-      }
-    } catch (error) {
-      t.skip(`${host} does not resolve (${(error as Error).message}); run stack/up.sh (or stack/hosts.sh) as root to add it to /etc/hosts`);
-      return false;
-    }
-  }
-  return true;
-}
-
-async function namespaceExists(name: string): Promise<boolean> {
-  try {
-    await kube.core.readNamespace({ name });
-    return true;
-  } catch (error) {
-    ignore404(error);
-    return false;
-  }
-}
-
-/** Removes whatever is left in the router namespace (the controller finalizes its resources), then the namespace. */
-async function removeRouterNamespace(): Promise<string[]> {
-  if (!(await namespaceExists(ROUTER_NS))) return [];
-  const left = await cleanUpNamespaces(kube, [ROUTER_NS], 90_000);
-  // A resource that could not be finalized (e.g. left by a run without a controller) would hold
-  // the namespace forever: let it go without touching Druid.
-  for (const key of left) {
-    const name = key.split("/")[1] as string;
-    await kube.patchIngestion(ROUTER_NS, name, { metadata: { finalizers: null } }).catch(ignore404);
-  }
-  await waitFor(`namespace ${ROUTER_NS} deleted`, async () => !(await namespaceExists(ROUTER_NS)), 120_000);
-  return left;
-}
-
-/** A fresh namespace druid-routers with the auth Secret and Services router-a and router-b on Druid's port. */
-async function freshRouterNamespace(): Promise<void> {
-  await removeRouterNamespace();
-  await kube.core.createNamespace({ body: { metadata: { name: ROUTER_NS, labels: { "e2e.druid-ingestion-controller": "true" } } } });
-  await kube.createSecret(ROUTER_NS, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
-  for (const router of Object.values(ROUTERS)) {
-    await kube.core.createNamespacedService({
-      namespace: ROUTER_NS,
-      body: {
-        metadata: { name: router.name, labels: { druid_cr: router.cluster, component: "router" } },
-        spec: { ports: [{ port: druidPort, targetPort: druidPort, protocol: "TCP" }] },
-      },
-    });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
@@ -216,7 +154,7 @@ before(async () => {
 
 after(async () => {
   const left = await cleanUpNamespaces(kube, namespaces);
-  const leftInRouters = await removeRouterNamespace().catch((e: Error) => [`${ROUTER_NS}: ${e.message}`]);
+  const leftInRouters = await removeRouterNamespace(kube).catch((e: Error) => [`${ROUTER_NS}: ${e.message}`]);
   const code = await controller?.stop();
   for (const p of proxies) await p.stop();
   for (const id of handMade) await druid.terminate(id).catch(() => undefined);
@@ -400,7 +338,7 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
 
   test("druidCluster change router-a → router-b: a move with a new dataSource; the same supervisor under the other router is re-pointed", async (t) => {
     if (!(await routerNamesResolve(t))) return;
-    await freshRouterNamespace();
+    await freshRouterNamespace(kube, env);
     const oldDs = unique("router-old");
     const newDs = unique("router-new");
     await kube.createIngestion(ROUTER_NS, manifest("move", oldDs, { druidCluster: ROUTERS.a.cluster }));
@@ -439,7 +377,7 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
 
   test("router Service briefly missing with DRUID_DEFAULT_URL set: no fallback, no Druid call; deletion uses the recorded router", async (t) => {
     if (!(await routerNamesResolve(t))) return;
-    await freshRouterNamespace();
+    await freshRouterNamespace(kube, env);
     // This test's own controller, watching only druid-routers, with a logged default endpoint
     // (a default that exists only during this test must not be recorded by resources elsewhere).
     // The file's controller stands aside meanwhile: two controllers would fight.

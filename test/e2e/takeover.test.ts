@@ -5,15 +5,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { lookup } from "node:dns/promises";
 import path from "node:path";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
 import { DruidProxy } from "../support/proxy.ts";
+import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerNamesResolve, ROUTERS, routerUrl as routerUrlOf } from "../support/routers.ts";
 import { CREATE_FAIL, CREATE_SUCCESS, createAsDruidOperator, GO_FINALIZER, goJson, type GoOperatorResult } from "../support/druid-operator.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
-import { cleanUpNamespaces, condition, ignore404, Kube } from "../support/kube.ts";
+import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -35,10 +35,8 @@ const RESYNC_MS = 5000; // ControllerProcess's RESYNC_PERIOD
  * fixed namespace (shared with ownership.test.ts, one run at a time) with a Service router-a on
  * Druid's port, labelled as Druid cluster "cluster-a"'s router.
  */
-const ROUTER_NS = "druid-routers";
-const ROUTER = { name: "router-a", cluster: "cluster-a" };
-const druidPort = Number(new URL(env.druidUrl).port || 80);
-const routerUrl = `http://${ROUTER.name}.${ROUTER_NS}.svc:${druidPort}`;
+const ROUTER = ROUTERS.a;
+const routerUrl = routerUrlOf(env, ROUTER);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const running = new Set<ControllerProcess>();
@@ -80,32 +78,15 @@ async function scenario(namespaces: string[], controllerEnv: Record<string, stri
   assert.equal(code, 0, `controller exit code; last logs:\n${c.tail()}`);
 }
 
-async function namespaceExists(name: string): Promise<boolean> {
-  try {
-    await kube.core.readNamespace({ name });
-    return true;
-  } catch (error) {
-    ignore404(error);
-    return false;
-  }
-}
-
-/** A fresh druid-routers namespace (what an earlier run left is finalized by a controller first) with the auth Secret and the router Service. */
-async function freshRouterNamespace(): Promise<void> {
-  if (await namespaceExists(ROUTER_NS)) {
+/** A fresh router namespace; what an earlier run left there is finalized by a controller first. */
+async function freshRouters(): Promise<void> {
+  if (await kube.namespaceExists(ROUTER_NS)) {
     const c = await startController([ROUTER_NS]);
-    const left = await cleanUpNamespaces(kube, [ROUTER_NS], 120_000);
+    await removeRouterNamespace(kube);
     await c.stop();
     running.delete(c);
-    for (const key of left) await kube.patchIngestion(ROUTER_NS, key.split("/")[1] as string, { metadata: { finalizers: null } }).catch(ignore404);
-    await waitFor(`namespace ${ROUTER_NS} deleted`, async () => !(await namespaceExists(ROUTER_NS)), 120_000);
   }
-  await kube.core.createNamespace({ body: { metadata: { name: ROUTER_NS, labels: { "e2e.druid-ingestion-controller": "true" } } } });
-  await kube.createSecret(ROUTER_NS, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
-  await kube.core.createNamespacedService({
-    namespace: ROUTER_NS,
-    body: { metadata: { name: ROUTER.name, labels: { druid_cr: ROUTER.cluster, component: "router" } }, spec: { ports: [{ port: druidPort, targetPort: druidPort, protocol: "TCP" }] } },
-  });
+  await freshRouterNamespace(kube, env);
 }
 
 async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 90_000): Promise<DruidIngestion> {
@@ -134,13 +115,8 @@ function kafkaTopicScript(args: string[], input?: string): Promise<void> {
 
 describe("taking over from the druid-operator, and Druid's own writes", { timeout: 900_000 }, () => {
   test("switching from the druid-operator: five resources recorded without a POST, the suspended one stays suspended, the task keeps Druid's id; deletion removes all of it", async (t) => {
-    const host = `${ROUTER.name}.${ROUTER_NS}.svc`;
-    const resolved = await lookup(host).catch(() => undefined);
-    if (resolved?.address !== "127.0.0.1") {
-      t.skip(`${host} does not resolve to 127.0.0.1; run stack/hosts.sh as root`);
-      return;
-    }
-    await freshRouterNamespace();
+    if (!(await routerNamesResolve(t))) return;
+    await freshRouters();
     const ns = ROUTER_NS;
     const startedAt = Date.now();
     const ds = { a: unique("to-a"), b: unique("to-b"), c: unique("to-c"), e: unique("to-e") };

@@ -75,6 +75,16 @@ export class Kube {
     return name;
   }
 
+  async namespaceExists(name: string): Promise<boolean> {
+    try {
+      await this.core.readNamespace({ name });
+      return true;
+    } catch (error) {
+      ignore404(error);
+      return false;
+    }
+  }
+
   async deleteNamespace(name: string): Promise<void> {
     await this.core.deleteNamespace({ name }).catch(ignore404);
   }

@@ -1,0 +1,68 @@
+// Router Services that resolve on the local stack: stack/hosts.sh maps the two fixed names
+// router-a.druid-routers.svc and router-b.druid-routers.svc to 127.0.0.1 (there is no cluster
+// DNS), so Services of those names in namespace druid-routers, on Druid's port, make the
+// controller's router-Service discovery reach the real Druid. One test file at a time uses the
+// namespace (e2e files run one after another).
+import { lookup } from "node:dns/promises";
+import type { TestContext } from "node:test";
+import { cleanUpNamespaces, ignore404, type Kube } from "./kube.ts";
+import type { StackEnv } from "./stack.ts";
+import { waitFor } from "./wait.ts";
+
+export const ROUTER_NS = "druid-routers";
+export const ROUTERS = { a: { name: "router-a", cluster: "cluster-a" }, b: { name: "router-b", cluster: "cluster-b" } } as const;
+export type Router = (typeof ROUTERS)[keyof typeof ROUTERS];
+
+function druidPort(env: StackEnv): number {
+  return Number(new URL(env.druidUrl).port || 80);
+}
+
+/** The URL the controller builds from the router Service. */
+export function routerUrl(env: StackEnv, router: Router): string {
+  return `http://${router.name}.${ROUTER_NS}.svc:${druidPort(env)}`;
+}
+
+/** Skips the test (returns false) unless both router names resolve to loopback. */
+export async function routerNamesResolve(t: TestContext): Promise<boolean> {
+  for (const router of Object.values(ROUTERS)) {
+    const host = `${router.name}.${ROUTER_NS}.svc`;
+    try {
+      const { address } = await lookup(host);
+      if (address !== "127.0.0.1") {
+        t.skip(`${host} resolves to ${address}, not 127.0.0.1; run stack/hosts.sh as root`);
+        return false;
+      }
+    } catch (error) {
+      t.skip(`${host} does not resolve (${(error as Error).message}); run stack/up.sh (or stack/hosts.sh) as root to add it to /etc/hosts`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Removes what is left in the router namespace (a running controller finalizes its resources;
+ * one that cannot be finalized is let go without touching Druid), then the namespace. Returns
+ * the resources that had to be let go.
+ */
+export async function removeRouterNamespace(kube: Kube): Promise<string[]> {
+  if (!(await kube.namespaceExists(ROUTER_NS))) return [];
+  const left = await cleanUpNamespaces(kube, [ROUTER_NS], 90_000);
+  for (const key of left) await kube.patchIngestion(ROUTER_NS, key.split("/")[1] as string, { metadata: { finalizers: null } }).catch(ignore404);
+  await waitFor(`namespace ${ROUTER_NS} deleted`, async () => !(await kube.namespaceExists(ROUTER_NS)), 120_000);
+  return left;
+}
+
+/** A fresh router namespace with the auth Secret `druid-auth` and both router Services on Druid's port. */
+export async function freshRouterNamespace(kube: Kube, env: StackEnv): Promise<void> {
+  await removeRouterNamespace(kube);
+  await kube.core.createNamespace({ body: { metadata: { name: ROUTER_NS, labels: { "e2e.druid-ingestion-controller": "true" } } } });
+  await kube.createSecret(ROUTER_NS, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
+  const port = druidPort(env);
+  for (const router of Object.values(ROUTERS)) {
+    await kube.core.createNamespacedService({
+      namespace: ROUTER_NS,
+      body: { metadata: { name: router.name, labels: { druid_cr: router.cluster, component: "router" } }, spec: { ports: [{ port, targetPort: port, protocol: "TCP" }] } },
+    });
+  }
+}
