@@ -91,8 +91,11 @@ test("claims follow status: recorded and pending supervisors, removed with the r
 test("a watch event older than our own indexed write does not undo it", () => {
   const router = new EventRouter(recorder().sink);
   const E = "http://druid:8888";
+  // One reconcile: finalizer (1→2), pending create (2→3), record (3→4); the watch lags behind.
   router.onIngestion("add", ing("a", {}, undefined, { resourceVersion: "1" }));
-  router.indexWritten(ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }));
+  router.indexWritten(ing("a", {}, undefined, { resourceVersion: "2" }), "1");
+  router.indexWritten(ing("a", {}, { pendingCreate: { druidEndpoint: E, supervisorId: "s", since: "t" } }, { resourceVersion: "3" }), "2");
+  router.indexWritten(ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }), "3");
   assert.deepEqual(router.claimsOn(E, "s").map((c) => c.key), ["ns/a"]);
   router.onIngestion("update", ing("a", {}, undefined, { resourceVersion: "2" }));
   router.onIngestion("update", ing("a", {}, { pendingCreate: { druidEndpoint: E, supervisorId: "s", since: "t" } }, { resourceVersion: "3" }));
@@ -100,4 +103,13 @@ test("a watch event older than our own indexed write does not undo it", () => {
   router.onIngestion("update", ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }));
   router.onIngestion("update", ing("a", {}, {}, { resourceVersion: "5" }));
   assert.deepEqual(router.claimsOn(E, "s"), [], "after our write showed, later events count again");
+});
+
+test("a version we did not write is never held back (the watch may deliver our own write before we index it)", () => {
+  const router = new EventRouter(recorder().sink);
+  const E = "http://druid:8888";
+  router.onIngestion("update", ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }));
+  router.indexWritten(ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "4" }), "3");
+  router.onIngestion("update", ing("a", {}, { applied: { druidEndpoint: E, supervisorId: "s", origin: "Created" } }, { resourceVersion: "5", deletionTimestamp: "2026-01-02T00:00:00Z" }));
+  assert.equal(router.claimsOn(E, "s")[0]?.deleting, true, "the later deletion is indexed at once");
 });

@@ -33,8 +33,8 @@ export class EventRouter {
   });
   /** Resources by the Druid cluster whose router Service they discover ("namespace/cluster"). */
   private readonly serviceUsers = new ReferenceIndex((i) => (i.spec.druidCluster && !i.spec.druidEndpoint ? [`${i.metadata.namespace}/${i.spec.druidCluster}`] : []));
-  /** Our own write per key, indexed before the watch delivers it: older watch events must not undo it. */
-  private readonly noted = new Map<string, { resourceVersion: string; at: number }>();
+  /** Per key, the versions our own indexed writes replaced: watch events of those must not undo them. */
+  private readonly noted = new Map<string, { replaced: Set<string>; at: number }>();
   /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
   private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
 
@@ -67,7 +67,8 @@ export class EventRouter {
     // older than our own write already indexed (it would undo it until the watch catches up).
     const candidate: unknown = object;
     const noted = this.noted.get(key);
-    const behindOurWrite = noted !== undefined && noted.resourceVersion !== object.metadata?.resourceVersion && this.now() - noted.at < NOTED_WRITE_TTL_MS;
+    const version = object.metadata?.resourceVersion;
+    const behindOurWrite = noted !== undefined && version !== undefined && noted.replaced.has(version) && this.now() - noted.at < NOTED_WRITE_TTL_MS;
     if (noted && !behindOurWrite) this.noted.delete(key);
     if (isIndexable(candidate) && !behindOurWrite) for (const index of indexes) index.update(candidate);
     const m = object.metadata ?? {};
@@ -79,10 +80,15 @@ export class EventRouter {
   }
 
   /** Our own write, as the API server stored it: the indexes learn of it before the watch delivers it. */
-  indexWritten(object: unknown): void {
+  indexWritten(object: unknown, replacedVersion: string): void {
     if (!isIndexable(object)) return;
     for (const index of [this.claims, this.secretUsers, this.serviceUsers]) index.update(object);
-    this.noted.set(objectKey(object.metadata.namespace, object.metadata.name), { resourceVersion: object.metadata.resourceVersion, at: this.now() });
+    const key = objectKey(object.metadata.namespace, object.metadata.name);
+    const noted = this.noted.get(key);
+    if (noted) {
+      noted.replaced.add(replacedVersion);
+      noted.at = this.now();
+    } else this.noted.set(key, { replaced: new Set([replacedVersion]), at: this.now() });
   }
 
   onOwned(configMap: V1ConfigMap): void {

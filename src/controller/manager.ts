@@ -110,7 +110,7 @@ export class Manager {
       settings: options.settings,
       logger,
       observeResult: (result, seconds) => metrics.observeReconcile(result, seconds),
-      noteWritten: (ingestion) => router.indexWritten(ingestion),
+      noteWritten: (ingestion, replaced) => router.indexWritten(ingestion, replaced),
     });
     metrics.setMaxConcurrent(options.concurrency);
     this.queue = new WorkQueue({

@@ -19,8 +19,6 @@ export interface Target {
   endpointSource: EndpointSource;
   /** The druidCluster the endpoint was found for (router Service or the default URL). */
   druidCluster?: string;
-  /** The endpoint differs from the recorded one though the resource did not change (discovery changed). */
-  implicitEndpointChange?: boolean;
   kind: "supervisor" | "task";
   /** Supervisors only. */
   supervisorId?: string;
@@ -61,7 +59,9 @@ function safeNormalize(url: string): string {
  * currentIngestionSpec.json, no specHash), whose endpoint is the one discovery gives now.
  */
 /** Body types Druid runs as one-shot tasks (what the druid-operator may have POSTed to /task). */
-const TASK_BODY_TYPES: ReadonlySet<string> = new Set(["index", "index_parallel", "index_hadoop", "noop", "compact", "kill", "query_controller"]);
+const TASK_BODY_TYPES: ReadonlySet<string> = new Set(["index", "index_parallel", "index_hadoop", "index_realtime", "noop", "compact", "kill", "query_controller"]);
+/** Body types Druid runs as supervisors. */
+const SUPERVISOR_BODY_TYPES: ReadonlySet<string> = new Set(["kafka", "kinesis", "rabbit", "rabbitmq", "autocompact", "scheduled_batch", "derivativeDataSource"]);
 
 /**
  * Whether what an older-form status records is a task: judged from the spec it recorded (the
@@ -72,7 +72,8 @@ function recordedIsTask(status: DruidIngestionStatus, currentType: string): bool
   const applied = appliedSpecOf(status);
   if (applied) {
     if (typeof applied["query"] === "string") return true;
-    if (typeof applied["type"] === "string") return TASK_BODY_TYPES.has(applied["type"]);
+    if (typeof applied["type"] === "string" && TASK_BODY_TYPES.has(applied["type"])) return true;
+    if (typeof applied["type"] === "string" && SUPERVISOR_BODY_TYPES.has(applied["type"])) return false;
   }
   return TASK_TYPES.has(currentType);
 }
@@ -212,11 +213,6 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
   if (record && !recordMatches(record, target, status)) {
     if (input.sameDruidAsRecord && onlyEndpointDiffers(record, target)) {
       return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
-    }
-    if (target.implicitEndpointChange) {
-      // Moving is the resource's decision, not that of whoever may create or label Services.
-      const message = `discovery now gives ${target.druidEndpoint} for Druid cluster ${target.druidCluster ?? ""} (a router Service appeared, was renamed or relabelled), but this resource did not change and that is not the Druid that runs its ${describeRecord(record)}: nothing is moved. To move it there, set spec.druidEndpoint: ${target.druidEndpoint}; otherwise fix the router Service`;
-      return { kind: "standDown", failure: { reason: "EndpointChangeRefused", message }, dropRecord: false };
     }
     // Never remove ours to make room for someone else's: the new target must be free (or ours).
     const targetIsOurs = safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);

@@ -612,7 +612,27 @@ test("a user's ConfigMap of the same name is never taken over; ours is created, 
   assert.ok(fresh.log.includes("kube:configmap create orders-druid-spec"));
   fresh.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { context: { a: 1 } }) } });
   await fresh.reconcile("orders");
-  assert.ok(fresh.log.includes("kube:configmap orders-druid-spec (force)"), "ours (owner uid): applied");
+  assert.ok(fresh.log.includes("kube:configmap patch orders-druid-spec"), "ours (owner uid): patched");
+});
+
+test("the ConfigMap loses a key the spec no longer renders; one left by a deleted resource of the same name is taken over", async () => {
+  const w = new World();
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders"), rules: [{ type: "loadForever" }] } }));
+  await w.settle("orders");
+  assert.ok(w.kube.configMaps.get(`${NS}/orders-druid-spec`)?.data?.["rules.json"]);
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders") } });
+  await w.settle("orders");
+  assert.deepEqual(Object.keys(w.kube.configMaps.get(`${NS}/orders-druid-spec`)?.data ?? {}), ["supervisor.json"], "rules.json removed");
+  assert.equal(cond(w.status("orders"), "ConfigMapSynced"), "True/Applied");
+
+  const again = new World();
+  const old = structuredClone(w.kube.configMaps.get(`${NS}/orders-druid-spec`)!);
+  old.metadata!.ownerReferences = [{ apiVersion: "druid.apache.org/v1alpha1", kind: "DruidIngestion", name: "orders", uid: "uid-of-a-deleted-one", controller: true }];
+  again.kube.configMaps.set(`${NS}/orders-druid-spec`, old);
+  again.create(resource("orders"));
+  await again.settle("orders");
+  assert.equal(again.kube.configMaps.get(`${NS}/orders-druid-spec`)?.metadata?.ownerReferences?.[0]?.uid, "uid-orders");
+  assert.equal(cond(again.status("orders"), "ConfigMapSynced"), "True/Applied");
 });
 
 // --- findings of the second review ----------------------------------------------------------------
@@ -713,12 +733,46 @@ test("discovery giving another URL by itself (another labelled Service) never mo
   assert.equal(cond(w.status("orders"), "Synced"), "False/EndpointChangeRefused");
   assert.deepEqual(w.druidWrites(), []);
   assert.ok(w.cluster(B).supervisors.has("orders"));
-  // Another name for the same Druid: followed.
-  const C = `http://c-routers.${NS}.svc:8088`;
-  w.alias(`http://0-routers.${NS}.svc:8088`, B);
+  assert.equal(w.log.filter((l) => l.includes(A)).length, 0, "not even a read goes to the new URL (no credentials to whoever made that Service)");
+  // Another name for the same Druid: refused too, until the resource says so; then followed.
+  const ZERO = `http://0-routers.${NS}.svc:8088`;
+  w.alias(ZERO, B);
   w.services = [ROUTER_SVC("0-routers"), ROUTER_SVC("b-routers")];
+  await w.reconcile("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/EndpointChangeRefused");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /set spec.druidEndpoint: http:\/\/0-routers/);
+  w.patchSpec("orders", { druidEndpoint: ZERO });
+  w.log.length = 0;
   await w.settle("orders");
-  assert.equal(w.status("orders").applied?.druidEndpoint, `http://0-routers.${NS}.svc:8088`);
+  assert.equal(w.status("orders").applied?.druidEndpoint, ZERO);
   assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
-  void C;
+  assert.deepEqual(w.druidWrites(), [], "the same Druid: nothing restarted");
+});
+
+test("a lost create under an explicit id, then a datasource change: no wait on its own lock", async () => {
+  const w = new World();
+  w.druid.version = "34.0.0";
+  w.create(resource("r", { ingestion: { type: "kafka", nativeSpec: kafka("a", { id: "sup" }), rules: [{ type: "loadForever" }] } }));
+  w.druid.failAfterActing.set("POST /supervisor sup", new DruidError("DruidTimeout", "timed out")); // Druid acted
+  await w.reconcile("r");
+  w.patchSpec("r", { ingestion: { type: "kafka", nativeSpec: kafka("b", { id: "sup" }), rules: [{ type: "loadForever" }] } });
+  const result = await w.settle("r");
+  assert.notEqual(requeueOf(result), "1000");
+  assert.equal(cond(w.status("r"), "Synced"), "True/Synced");
+  assert.ok(w.druid.supervisors.has("sup"));
+});
+
+test("a druid-operator resource renamed: the rules it applied (its status keeps a copy) go with the old datasource", async () => {
+  const w = new World();
+  const ROUTER = `http://druid-tiny-routers.${NS}.svc:8088`;
+  w.services = [ROUTER_SVC("druid-tiny-routers")];
+  const druid = w.cluster(ROUTER);
+  await druid.client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(kafka("legacy"));
+  druid.rules.set("legacy", [{ type: "loadForever" }]);
+  const r = operatorResource("legacy", "legacy");
+  w.create({ ...r, spec: { ...r.spec, ingestion: { ...r.spec.ingestion, rules: [{ type: "loadForever" }] } }, status: { ...r.status, rules: [{ type: "loadForever" }] } });
+  w.patchSpec("legacy", { ingestion: { type: "kafka", nativeSpec: kafka("legacy_v2"), rules: [{ type: "loadForever" }] } });
+  await w.settle("legacy", 8);
+  assert.equal(druid.rules.has("legacy"), false);
+  assert.deepEqual(druid.rules.get("legacy_v2"), [{ type: "loadForever" }]);
 });

@@ -27,7 +27,7 @@ import { planIngestion, plannedCreates, type Holding, type Observed } from "./pl
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
-import { desiredConfigMap, configMapUpToDate, SpecTooLargeError } from "./spec-configmap.ts";
+import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 export interface ReconcilerSettings {
@@ -51,7 +51,7 @@ export interface ReconcilerDeps {
    */
   deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
-  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "applyConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion">;
+  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion">;
   events: EventSink;
   druidClient(target: DruidTarget): DruidClient;
   snapshots: DruidSnapshots;
@@ -64,7 +64,7 @@ export interface ReconcilerDeps {
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
-  noteWritten?: (ingestion: DruidIngestion) => void;
+  noteWritten?: (ingestion: DruidIngestion, replacedVersion: string) => void;
 }
 
 type Step<T> = { ok: true; value: T } | { ok: false; failure: Failure };
@@ -131,7 +131,7 @@ export class Reconciler {
     // The cache has not yet seen our own last write: acting on it would repeat that write.
     const freshness = this.expectations.check(key, raw.metadata?.resourceVersion);
     if (freshness === "wait") return { requeueAfterMs: CACHE_LAG_RETRY_MS };
-    if (freshness === "timedOut") {
+    if (freshness === "readThrough") {
       log.warn("the cache has not shown our own write for too long; reading the resource from the API server");
       try {
         raw = await this.deps.kube.getIngestion(namespace, name);
@@ -197,13 +197,13 @@ export class Reconciler {
       this.claimLocks.set(lock, key);
     }
     try {
-      return await this.syncTarget(log, facts, ingestion, desired, resolved.value);
+      return await this.syncTarget(log, key, facts, ingestion, desired, resolved.value);
     } finally {
       if (lock !== undefined && this.claimLocks.get(lock) === key) this.claimLocks.delete(lock);
     }
   }
 
-  private async syncTarget(log: Logger, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
+  private async syncTarget(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
     const { target, record, credentials } = resolved;
     const status = ingestion.status ?? {};
     const policy = managementPolicyOf(ingestion);
@@ -211,10 +211,10 @@ export class Reconciler {
     const selfRecorded = record !== undefined && recordMatches(record, target, status) && mainRecorded(record, target);
     const claimant = target.supervisorId ? betterClaimant(ingestion, selfRecorded, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
 
-    facts.configMap = await this.applyConfigMap(log, ingestion, desired);
+    facts.configMap = await this.writeConfigMap(log, ingestion, desired);
 
     // An earlier create for another target (the spec changed after a create whose answer was lost).
-    const stale = await this.resolveStalePending(log, facts, ingestion, target, desired, credentials);
+    const stale = await this.resolveStalePending(log, key, facts, ingestion, target, desired, credentials);
     if (stale) return stale;
 
     const client = this.deps.druidClient({ baseUrl: target.druidEndpoint, credentials });
@@ -256,6 +256,11 @@ export class Reconciler {
         return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
       case "move": {
         const removal = planRemoval(decision.from, status, { cause: "Moved", keep: target, orphan, taskFinished: this.recordedTaskFinished(ingestion) });
+        // The druid-operator keeps a copy of the rules it applied: they go with its datasource.
+        const from = decision.from;
+        if (!orphan && from.origin === "DruidOperator" && !status.applied && from.dataSource && from.dataSource !== target.dataSource && (status.rules?.length ?? 0) > 0 && !status.rulesHash) {
+          removal.actions.push({ kind: "clearRules", dataSource: from.dataSource, cause: "Moved" });
+        }
         facts.removal = removal;
         log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: removal.actions.map((a) => a.kind), forget: removal.forget });
         const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
@@ -304,7 +309,7 @@ export class Reconciler {
    * resource's only if Druid stored it after the pending create was recorded. That is removed
    * (on the pending create's endpoint) before anything else; what is not there is forgotten.
    */
-  private async resolveStalePending(log: Logger, facts: StatusFacts, ingestion: DruidIngestion, target: Target, desired: DesiredIngestion, credentials: DruidCredentials | undefined): Promise<ProcessResult | undefined> {
+  private async resolveStalePending(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, target: Target, desired: DesiredIngestion, credentials: DruidCredentials | undefined): Promise<ProcessResult | undefined> {
     const pending = ingestion.status?.pendingCreate;
     if (!pending || pendingCovers(pending, target, desired.kind === "task" ? desired.taskId : undefined)) return undefined;
     const client = this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials });
@@ -314,7 +319,10 @@ export class Reconciler {
     }
     facts.staleCreate = pending;
     // What another resource claims is left to it; what another reconcile is working on, later.
-    const busy = found.value.some((a) => a.kind === "terminateSupervisor" && this.claimLocks.has(claimKey(pending.druidEndpoint, a.supervisorId)));
+    const busy = found.value.some((a) => {
+      const holder = a.kind === "terminateSupervisor" ? this.claimLocks.get(claimKey(pending.druidEndpoint, a.supervisorId)) : undefined;
+      return holder !== undefined && holder !== key;
+    });
     if (busy) return { requeueAfterMs: BUSY_RETRY_MS };
     const actions = found.value.filter((a) => a.kind !== "terminateSupervisor" || !otherLiveClaimant(ingestion, this.deps.claimsOn(pending.druidEndpoint, a.supervisorId)));
     if (actions.length === 0) return undefined;
@@ -373,7 +381,7 @@ export class Reconciler {
         ok: false,
         failure: {
           ...failure,
-          message: `the Druid endpoint changed from ${record.druidEndpoint} to ${targetClient.target.baseUrl}, which already has ${describeRecord(record).replace(/ on .*$/, "")}; whether they are the same Druid cannot be told while the recorded one does not answer (${failure.message}). Nothing is changed in either`,
+          message: `the Druid endpoint changed from ${record.druidEndpoint} to ${targetClient.target.baseUrl}, which already has ${describeRecord(record).replace(/ on .*$/, "")}; whether they are the same Druid cannot be told while the recorded one does not answer (${failure.message}), so nothing is changed in either. Make the old URL answer again; or, if it is gone for good, set spec.deletionPolicy: Orphan to let go of the old record, then spec.managementPolicy: Adopt to take over what the new URL has`,
         },
       };
     }
@@ -417,10 +425,17 @@ export class Reconciler {
     if (!credentials.ok) return credentials;
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
     if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
-    // Discovery gives another URL although the resource did not change (a router Service
-    // appeared, was renamed or relabelled): that alone may re-point to the same Druid, never move.
+    // Discovery alone gives another URL (a router Service appeared, was renamed or relabelled)
+    // while the resource did not change: no request goes there (whoever may create Services must
+    // not receive the credentials, nor move the ingestion). Moving is the resource's decision.
     if (record && !sameEndpoint(record.druidEndpoint, target.druidEndpoint) && endpoint.value.source !== "DruidEndpoint" && record.druidCluster !== undefined && record.druidCluster === ingestion.spec.druidCluster) {
-      target.implicitEndpointChange = true;
+      return {
+        ok: false,
+        failure: {
+          reason: "EndpointChangeRefused",
+          message: `discovery now gives ${target.druidEndpoint} for Druid cluster ${record.druidCluster}, but this resource did not change and its ${describeRecord(record)}: nothing is sent to the new URL. If the router really moved, set spec.druidEndpoint: ${target.druidEndpoint} (when it is the same Druid the record follows it, nothing restarts); otherwise restore or fix the router Service`,
+        },
+      };
     }
     if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
     return { ok: true, value: { target, record, credentials: credentials.value } };
@@ -571,6 +586,7 @@ export class Reconciler {
     try {
       const stored = (await this.deps.kube.patchIngestion(namespace, name, ops)) as Partial<DruidIngestion>;
       this.expectations.wrote(objectKey(namespace, name), resourceVersion);
+      if (stored.metadata?.resourceVersion) this.deps.noteWritten?.(stored as DruidIngestion, resourceVersion);
       log.debug("finalizer added");
       const version = stored.metadata?.resourceVersion;
       return { ok: true, value: { ...ingestion, metadata: { ...ingestion.metadata, finalizers: [...(finalizers ?? []), FINALIZER], ...(version ? { resourceVersion: version } : {}) } } };
@@ -604,7 +620,7 @@ export class Reconciler {
   }
 
   /** The owned ConfigMap is informational: a failure is reported, never a reason to stop. */
-  private async applyConfigMap(log: Logger, ingestion: DruidIngestion, desired: DesiredIngestion): Promise<{ name: string; failure?: Failure }> {
+  private async writeConfigMap(log: Logger, ingestion: DruidIngestion, desired: DesiredIngestion): Promise<{ name: string; failure?: Failure }> {
     let configMap: V1ConfigMap;
     try {
       configMap = desiredConfigMap(ingestion, desired);
@@ -614,31 +630,39 @@ export class Reconciler {
     }
     const name = configMap.metadata?.name as string;
     const namespace = ingestion.metadata.namespace;
-    const isOurs = (cm: V1ConfigMap | undefined): boolean => cm?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === ingestion.metadata.uid) === true;
     const current = this.deps.configMaps.get(name, namespace);
     if (configMapUpToDate(current, configMap)) return { name };
     const failed = (error: unknown, why = ""): { name: string; failure: Failure } => {
-      log.warn("spec ConfigMap not applied", { configMap: name, error: describeApiError(error) });
+      log.warn("spec ConfigMap not written", { configMap: name, error: describeApiError(error) });
       return { name, failure: { reason: "ConfigMapApplyFailed", message: `could not write ConfigMap ${name} (${describeApiError(error)})${why}; Druid is kept in sync regardless, the ConfigMap only shows the rendered spec` } };
     };
+    const patchFrom = async (stored: V1ConfigMap): Promise<void> => {
+      await this.deps.kube.patchConfigMap(namespace, name, configMapPatch(stored, configMap));
+    };
     try {
-      // The cache holds only ConfigMaps labelled as ours: one it lacks is created, never applied
-      // over, since a user's ConfigMap of the same name would be taken over (and garbage-collected
-      // with this resource).
-      if (!isOurs(current)) {
+      // The cache holds only ConfigMaps labelled as ours: one it lacks is created, never written
+      // over, since a user's ConfigMap of the same name would be taken over (and then be garbage-
+      // collected with this resource).
+      if (!configMapIsOurs(current, ingestion)) {
         try {
           await this.deps.kube.createConfigMap(configMap);
           log.debug("spec ConfigMap created", { configMap: name });
           return { name };
         } catch (error) {
           if (!isApiStatus(error, 409)) throw error;
-          if (!isOurs(await this.deps.kube.readConfigMap(namespace, name))) {
-            return failed(error, ": a ConfigMap of that name exists and is not this resource's, so it is left as it is (rename or remove it)");
-          }
+          const stored = await this.deps.kube.readConfigMap(namespace, name);
+          if (!configMapIsOurs(stored, ingestion)) return failed(error, ": a ConfigMap of that name exists and is not this resource's, so it is left as it is (rename or remove it)");
+          await patchFrom(stored);
+          return { name };
         }
       }
-      await this.deps.kube.applyConfigMap(configMap, true);
-      log.debug("spec ConfigMap applied", { configMap: name });
+      try {
+        await patchFrom(current as V1ConfigMap);
+      } catch (error) {
+        if (!isApiStatus(error, 409)) throw error;
+        await patchFrom(await this.deps.kube.readConfigMap(namespace, name)); // the cache was behind
+      }
+      log.debug("spec ConfigMap updated", { configMap: name });
       return { name };
     } catch (error) {
       return failed(error);
@@ -682,7 +706,7 @@ export class Reconciler {
     try {
       const stored = (await this.deps.kube.patchIngestionStatus(namespace, name, patch, resourceVersion)) as DruidIngestion;
       this.expectations.wrote(objectKey(namespace, name), resourceVersion);
-      this.deps.noteWritten?.(stored);
+      this.deps.noteWritten?.(stored, resourceVersion);
       return { kind: "written", ingestion: { ...ingestion, metadata: { ...ingestion.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? next } };
     } catch (error) {
       if (isApiStatus(error, 404)) return { kind: "gone" };

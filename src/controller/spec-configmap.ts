@@ -74,3 +74,30 @@ export function configMapUpToDate(current: V1ConfigMap | undefined, desired: V1C
     owner?.uid === desired.metadata?.ownerReferences?.[0]?.uid
   );
 }
+
+/** Ours, or left by a deleted resource of the same name (garbage collection pending): ours to take. */
+export function configMapIsOurs(current: V1ConfigMap | undefined, ingestion: DruidIngestion): boolean {
+  const owner = current?.metadata?.ownerReferences?.find((r) => r.controller);
+  if (!owner || owner.kind !== KIND || owner.name !== ingestion.metadata.name) return false;
+  if (owner.uid === ingestion.metadata.uid) return true;
+  return current?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && current.metadata.labels[OWNER_LABEL] === labelValue(ingestion.metadata.name);
+}
+
+/**
+ * The merge patch from our ConfigMap as stored to the desired one: data exactly the desired (keys
+ * no longer rendered are removed), our labels and annotation, our ownerReference; conditional on
+ * the stored version. Labels others added are left alone.
+ */
+export function configMapPatch(current: V1ConfigMap, desired: V1ConfigMap): Record<string, unknown> {
+  const data: Record<string, string | null> = { ...(desired.data ?? {}) };
+  for (const key of Object.keys(current.data ?? {})) if (!(key in data)) data[key] = null;
+  return {
+    metadata: {
+      resourceVersion: current.metadata?.resourceVersion,
+      labels: desired.metadata?.labels,
+      annotations: desired.metadata?.annotations,
+      ownerReferences: desired.metadata?.ownerReferences,
+    },
+    data,
+  };
+}

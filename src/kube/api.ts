@@ -105,14 +105,12 @@ export class KubeApi {
   }
 
   /**
-   * Server-side apply of a ConfigMap the controller owns. `force` takes fields over from other
-   * managers: only for a ConfigMap known to be ours, never one a user made under the same name.
+   * Merge patch of a ConfigMap the controller owns, conditional on `resourceVersion` (409 when it
+   * changed since it was read). One write method for owned ConfigMaps (create, then merge
+   * patches): a key the patch sets to null is removed whoever wrote it.
    */
-  applyConfigMap(configMap: V1ConfigMap, force: boolean): Promise<V1ConfigMap> {
-    return this.core.patchNamespacedConfigMap(
-      { namespace: configMap.metadata?.namespace as string, name: configMap.metadata?.name as string, body: configMap, fieldManager: FIELD_MANAGER, force },
-      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-    );
+  patchConfigMap(namespace: string, name: string, patch: Record<string, unknown>): Promise<V1ConfigMap> {
+    return this.core.patchNamespacedConfigMap({ namespace, name, body: patch, fieldManager: FIELD_MANAGER }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
   }
 
   /** Creates a ConfigMap (409 when one of that name exists). */

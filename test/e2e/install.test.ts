@@ -117,7 +117,7 @@ async function lifecycle(ns: string, options: { suspend: boolean }): Promise<str
   assert.equal(ready.status?.supervisorId, ds, "status (status subresource)");
   assert.ok(await druid.supervisor(ds), "supervisor running in Druid (Secret read)");
   const cm = await admin.core.readNamespacedConfigMap({ namespace: ns, name: "ing-druid-spec" });
-  assert.equal(cm.metadata?.ownerReferences?.[0]?.uid, ready.metadata.uid, "owned ConfigMap (server-side apply create)");
+  assert.equal(cm.metadata?.ownerReferences?.[0]?.uid, ready.metadata.uid, "owned ConfigMap (created by the controller)");
   assert.ok((await admin.events(ns, "ing")).some((e) => e.reason === "Created"), "Event (create)");
   lap("synced");
 

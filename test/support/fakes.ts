@@ -84,11 +84,18 @@ export class FakeKube {
     return next as unknown as KubernetesObject;
   }
 
-  async applyConfigMap(configMap: V1ConfigMap, force: boolean): Promise<V1ConfigMap> {
-    this.log.push(`kube:configmap ${configMap.metadata?.name}${force ? " (force)" : ""}`);
+  async patchConfigMap(namespace: string, name: string, patch: Record<string, unknown>): Promise<V1ConfigMap> {
+    this.log.push(`kube:configmap patch ${name}`);
     if (this.failConfigMapWith) throw new ApiException(this.failConfigMapWith, "forbidden", JSON.stringify({ message: 'configmaps "x" is forbidden: exceeded quota' }), {});
-    this.configMaps.set(`${configMap.metadata?.namespace}/${configMap.metadata?.name}`, configMap);
-    return configMap;
+    const key = `${namespace}/${name}`;
+    const current = this.configMaps.get(key);
+    if (!current) throw new ApiException(404, "not found", "{}", {});
+    const wanted = (patch["metadata"] as { resourceVersion?: string } | undefined)?.resourceVersion;
+    if (wanted !== undefined && wanted !== (current.metadata?.resourceVersion ?? "")) throw new ApiException(409, "conflict", "{}", {});
+    const next = applyMergePatch(current as Record<string, unknown>, patch) as V1ConfigMap;
+    next.metadata = { ...next.metadata, resourceVersion: String(++this.rv) };
+    this.configMaps.set(key, next);
+    return next;
   }
 
   async createConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap> {
@@ -96,8 +103,9 @@ export class FakeKube {
     const key = `${configMap.metadata?.namespace}/${configMap.metadata?.name}`;
     if (this.failConfigMapWith) throw new ApiException(this.failConfigMapWith, "forbidden", JSON.stringify({ message: 'configmaps "x" is forbidden: exceeded quota' }), {});
     if (this.configMaps.has(key)) throw new ApiException(409, "exists", JSON.stringify({ message: `configmaps "${configMap.metadata?.name}" already exists` }), {});
-    this.configMaps.set(key, configMap);
-    return configMap;
+    const stored = { ...configMap, metadata: { ...configMap.metadata, resourceVersion: String(++this.rv) } };
+    this.configMaps.set(key, stored);
+    return stored;
   }
 
   async readConfigMap(namespace: string, name: string): Promise<V1ConfigMap> {
