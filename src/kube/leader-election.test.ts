@@ -98,3 +98,24 @@ test("stop() releases the lease so a standby takes over at once", async () => {
   const b = elector(store, "b", clock);
   assert.equal(await b.tryAcquireOrRenew(), true, "no waiting for the lease duration");
 });
+
+test("stop() releases the lease even while a renew of its own is in flight (no 409 race)", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  const a = new LeaderElector(store as never, {
+    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 5,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+  });
+  a.start();
+  for (let i = 0; i < 100 && !a.isLeader; i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(a.isLeader);
+  // Slow replaces: the next renew is in flight when stop() reads the lease.
+  const replace = store.replaceNamespacedLease.bind(store);
+  store.replaceNamespacedLease = async (args: { body: V1Lease }) => {
+    await new Promise((r) => setTimeout(r, 20));
+    return replace(args);
+  };
+  await new Promise((r) => setTimeout(r, 8));
+  await a.stop();
+  assert.equal(store.current?.spec?.holderIdentity, "", "released");
+});

@@ -27,6 +27,7 @@ export class LeaderElector {
   private readonly options: LeaderElectionOptions;
   private leading = false;
   private stopped = false;
+  private ticking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The last Lease record seen, and when (local clock) it last changed. */
   private observed: { holder: string; renewTime: string; resourceVersion: string; at: number } | undefined;
@@ -48,12 +49,21 @@ export class LeaderElector {
 
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.runTick();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+    this.timer = setTimeout(() => this.runTick(), this.options.retryPeriodMs);
+  }
+
+  /** The round in flight is kept, so a release never races a renew of our own (a 409). */
+  private runTick(): void {
+    const round = this.tick();
+    this.ticking = round;
+    void round.finally(() => {
+      if (this.ticking === round) this.ticking = undefined;
+    });
   }
 
   private async tick(): Promise<void> {
@@ -142,19 +152,31 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
     if (!this.leading || !this.current) return;
     this.leading = false;
     const { name, namespace } = this.options;
-    const now = this.now();
-    try {
+    const release = async (): Promise<boolean> => {
       const lease = await this.api.readNamespacedLease({ name, namespace });
-      if (lease.spec?.holderIdentity !== this.options.identity) return;
+      if (lease.spec?.holderIdentity !== this.options.identity) return false;
+      const now = this.now();
       await this.api.replaceNamespacedLease({
         name,
         namespace,
         body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } },
       });
-      this.options.logger.info("released the lease", { lease: this.leaseRef() });
+      return true;
+    };
+    try {
+      let released: boolean;
+      try {
+        released = await release();
+      } catch (error) {
+        // The Lease changed between our read and write (it is read again, once).
+        if (!(error instanceof ApiException && error.code === 409)) throw error;
+        released = await release();
+      }
+      if (released) this.options.logger.info("released the lease", { lease: this.leaseRef() });
     } catch (error) {
       this.options.logger.warn("could not release the lease; a standby takes over after the lease duration", { error: (error as Error).message });
     }
