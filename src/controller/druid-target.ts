@@ -4,8 +4,9 @@
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
 import { authOf, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
 import type { DruidCredentials } from "../druid/client.ts";
-import { EndpointError, normalizeEndpoint } from "../druid/endpoint.ts";
+import { EndpointError, normalizeEndpoint, normalizeOrKeep } from "../druid/endpoint.ts";
 import type { Failure } from "./model.ts";
+import { describeRecord } from "./ownership.ts";
 
 export const ROUTER_SELECTOR = "component=router,druid_cr";
 
@@ -69,27 +70,15 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
  * Only an explicit change (spec.druidEndpoint, a router Service) moves a resource.
  */
 export function keepRecordedEndpoint(resolved: EndpointChoice, record: AppliedRecord | undefined): Resolution<EndpointChoice> {
-  if (!record || resolved.url === safeNormalize(record.druidEndpoint)) return { ok: true, value: resolved };
+  if (!record || resolved.url === normalizeOrKeep(record.druidEndpoint)) return { ok: true, value: resolved };
   if (resolved.source !== "ControllerDefault") return { ok: true, value: resolved };
   return {
     ok: false,
     failure: {
       reason: "EndpointFallbackRefused",
-      message: `this resource's ${describeApplied(record)} is on ${record.druidEndpoint}, and the only endpoint found now is the controller default ${resolved.url} (no spec.druidEndpoint, no router Service): nothing is changed in either Druid. Restore the router Service, or set spec.druidEndpoint to the Druid it should be on (a different one moves it there)`,
+      message: `this resource's ${describeRecord(record)}, and the only endpoint found now is the controller default ${resolved.url} (no spec.druidEndpoint, no router Service): nothing is changed in either Druid. Restore the router Service, or set spec.druidEndpoint to the Druid it should be on (a different one moves it there)`,
     },
   };
-}
-
-function describeApplied(record: AppliedRecord): string {
-  return record.supervisorId ? `supervisor ${record.supervisorId}` : record.taskId ? `task ${record.taskId}` : `datasource ${record.dataSource ?? ""} config`;
-}
-
-function safeNormalize(url: string): string {
-  try {
-    return normalizeEndpoint(url);
-  } catch {
-    return url;
-  }
 }
 
 export interface SecretLookup {

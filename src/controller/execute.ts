@@ -9,6 +9,7 @@ import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { contentHash } from "./canonical-json.ts";
 import { liveSupervisorSpecHash } from "./drift.ts";
 import { emptyOutcome, failureOf, isAmbiguous, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { storedRelativeTo } from "./ownership.ts";
 
 export interface ExecutionContext {
   client: DruidClient;
@@ -34,8 +35,6 @@ class ActionRefused extends Error {
 }
 
 const ALREADY_EXISTS = /already exists|entryAlreadyExists/i;
-/** Druid's clock and ours may differ a little; a task created this long before our intent is not ours. */
-const CLOCK_SKEW_MS = 30_000;
 
 export async function executePlan(actions: readonly DruidAction[], context: ExecutionContext): Promise<Outcome> {
   const outcome = emptyOutcome();
@@ -126,9 +125,7 @@ async function submitTask(action: Extract<DruidAction, { kind: "submitTask" }>, 
     if (!(error instanceof DruidError) || !ALREADY_EXISTS.test(error.druidMessage ?? "")) throw error;
   }
   const existing = await client.taskStatus(action.taskId);
-  const created = existing?.createdTime ? Date.parse(existing.createdTime) : Number.NaN;
-  const intended = context.pendingSince ? Date.parse(context.pendingSince) : Number.NaN;
-  if (Number.isFinite(created) && Number.isFinite(intended) && created < intended - CLOCK_SKEW_MS) {
+  if (storedRelativeTo(existing?.createdTime, context.pendingSince) === "before") {
     throw new ActionRefused({
       reason: "TaskIdInUse",
       message: `Druid already has a task with id "${action.taskId}" (created ${existing?.createdTime}, before this resource asked for it), so this spec was not run; a task id can be used once: change or remove the spec's id`,

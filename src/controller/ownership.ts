@@ -9,7 +9,7 @@
 //   never while the new target is someone else's.
 import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, EndpointSource, JsonObject, ManagementPolicy, PendingCreate, RecordOrigin } from "../api/druid-ingestion.ts";
 import { objectKey } from "../api/druid-ingestion.ts";
-import { normalizeEndpoint } from "../druid/endpoint.ts";
+import { normalizeOrKeep } from "../druid/endpoint.ts";
 import type { DruidAction, Failure, RemoveCause } from "./model.ts";
 import { dataSourceOf, TASK_TYPES } from "./render.ts";
 
@@ -41,14 +41,6 @@ export function appliedSpecOf(status: DruidIngestionStatus | undefined): JsonObj
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function safeNormalize(url: string): string {
-  try {
-    return normalizeEndpoint(url);
-  } catch {
-    return url;
   }
 }
 
@@ -88,7 +80,7 @@ export function lookupRecord(ingestion: DruidIngestion): RecordLookup {
   if (status.specHash && status.druidEndpoint) {
     const id = isTask ? status.taskId : (status.supervisorId ?? status.taskId);
     if (!id) return { kind: "none" };
-    const record: AppliedRecord = { druidEndpoint: safeNormalize(status.druidEndpoint), ...ids(id), origin: "Created" };
+    const record: AppliedRecord = { druidEndpoint: normalizeOrKeep(status.druidEndpoint), ...ids(id), origin: "Created" };
     if (dataSource) record.dataSource = dataSource;
     return { kind: "recorded", record };
   }
@@ -123,7 +115,7 @@ export function mainRecorded(record: AppliedRecord, target: Target): boolean {
  * has to go first (a move).
  */
 export function recordMatches(record: AppliedRecord, target: Target, status?: DruidIngestionStatus): boolean {
-  if (safeNormalize(record.druidEndpoint) !== target.druidEndpoint) return false;
+  if (normalizeOrKeep(record.druidEndpoint) !== target.druidEndpoint) return false;
   if (partsRecorded(status) && record.dataSource !== target.dataSource) return false;
   const hasMain = record.supervisorId !== undefined || record.taskId !== undefined;
   return !hasMain || mainRecorded(record, target);
@@ -132,23 +124,32 @@ export function recordMatches(record: AppliedRecord, target: Target, status?: Dr
 /** Druid's clock and ours may differ a little: "stored after our intent" allows this much. */
 export const CLOCK_SKEW_MS = 30_000;
 
-/** Druid stored something (a spec version, a task) after this resource recorded that it was about to create it. */
+/**
+ * When Druid stored something (a spec version, a task) relative to this resource's recorded
+ * intent to create it: "since" (ours), "before" (someone else's), or "unknown" (a time missing).
+ */
+export function storedRelativeTo(druidTime: string | undefined, since: string | undefined): "since" | "before" | "unknown" {
+  const stored = druidTime === undefined ? Number.NaN : Date.parse(druidTime);
+  const intended = since === undefined ? Number.NaN : Date.parse(since);
+  if (!Number.isFinite(stored) || !Number.isFinite(intended)) return "unknown";
+  return stored >= intended - CLOCK_SKEW_MS ? "since" : "before";
+}
+
+/** Druid stored it after this resource recorded that it was about to create it. */
 export function storedSince(druidTime: string, since: string): boolean {
-  const stored = Date.parse(druidTime);
-  const intended = Date.parse(since);
-  return Number.isFinite(stored) && Number.isFinite(intended) && stored >= intended - CLOCK_SKEW_MS;
+  return storedRelativeTo(druidTime, since) === "since";
 }
 
 /** The pending create is for this target (and, for tasks, this run): nothing else to resolve first. */
 export function pendingCovers(pending: PendingCreate, target: Target, taskId: string | undefined): boolean {
-  if (safeNormalize(pending.druidEndpoint) !== target.druidEndpoint) return false;
+  if (normalizeOrKeep(pending.druidEndpoint) !== target.druidEndpoint) return false;
   if (pending.supervisorId !== undefined && (target.kind !== "supervisor" || pending.supervisorId !== target.supervisorId)) return false;
   if (pending.taskId !== undefined && pending.taskId !== taskId) return false;
   return pending.dataSource === undefined || pending.dataSource === target.dataSource;
 }
 
 export function pendingMatches(pending: PendingCreate | undefined, target: Target): boolean {
-  if (!pending || safeNormalize(pending.druidEndpoint) !== target.druidEndpoint) return false;
+  if (!pending || normalizeOrKeep(pending.druidEndpoint) !== target.druidEndpoint) return false;
   return target.kind === "task" ? pending.taskId !== undefined : pending.supervisorId === target.supervisorId;
 }
 
@@ -192,7 +193,7 @@ export interface OwnershipInput {
 
 /** Only the URL differs: the record's ids are the target's, so a probe can tell whether it is one Druid. */
 export function onlyEndpointDiffers(record: AppliedRecord, target: Target): boolean {
-  if (safeNormalize(record.druidEndpoint) === target.druidEndpoint) return false;
+  if (normalizeOrKeep(record.druidEndpoint) === target.druidEndpoint) return false;
   return target.kind === "supervisor" ? record.supervisorId === target.supervisorId : record.supervisorId === undefined && record.taskId !== undefined;
 }
 
@@ -201,7 +202,7 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
   const what = target.kind === "supervisor" ? `supervisor ${target.supervisorId}` : "task";
   if (olderClaimant) {
     const message = `${what} on ${target.druidEndpoint} is already managed by DruidIngestion ${olderClaimant.key}; give this resource another dataSource (or, on Druid 34+, a top-level id), or delete one of the two. Nothing was sent to Druid`;
-    const lostRace = record !== undefined && safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
+    const lostRace = record !== undefined && normalizeOrKeep(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
     return { kind: "standDown", failure: { reason: "SupervisorConflict", message }, dropRecord: lostRace };
   }
   if (policy === "Observe") return { kind: "observe", record };
@@ -215,7 +216,7 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
       return { kind: "owned", record: { ...record, druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource } };
     }
     // Never remove ours to make room for someone else's: the new target must be free (or ours).
-    const targetIsOurs = safeNormalize(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
+    const targetIsOurs = normalizeOrKeep(record.druidEndpoint) === target.druidEndpoint && mainRecorded(record, target);
     if (live && !targetIsOurs && !input.pendingConfirmed && policy !== "Adopt") return standDownExists();
     return { kind: "move", from: record };
   }
@@ -256,7 +257,7 @@ export interface Removal {
  */
 export function planRemoval(record: AppliedRecord, status: DruidIngestionStatus, options: RemovalOptions): Removal {
   const { cause, keep } = options;
-  const sameEndpoint = keep !== undefined && safeNormalize(record.druidEndpoint) === keep.druidEndpoint;
+  const sameEndpoint = keep !== undefined && normalizeOrKeep(record.druidEndpoint) === keep.druidEndpoint;
   const hasMain = record.supervisorId !== undefined || record.taskId !== undefined;
   // A new run of a task on the same endpoint is the planner's (it stops the previous run itself).
   const mainStays = !hasMain || (keep !== undefined && sameEndpoint && mainRecorded(record, keep));
@@ -303,18 +304,18 @@ export function claimsOf(ingestion: DruidIngestion): Claim[] {
   const claims: Claim[] = [];
   const lookup = lookupRecord(ingestion);
   if (lookup.kind === "recorded" && lookup.record.supervisorId) {
-    claims.push({ ...base, druidEndpoint: safeNormalize(lookup.record.druidEndpoint), supervisorId: lookup.record.supervisorId, recorded: true });
+    claims.push({ ...base, druidEndpoint: normalizeOrKeep(lookup.record.druidEndpoint), supervisorId: lookup.record.supervisorId, recorded: true });
   }
   const pending = ingestion.status?.pendingCreate;
   if (pending?.supervisorId) {
-    const claim = { ...base, druidEndpoint: safeNormalize(pending.druidEndpoint), supervisorId: pending.supervisorId, recorded: false };
+    const claim = { ...base, druidEndpoint: normalizeOrKeep(pending.druidEndpoint), supervisorId: pending.supervisorId, recorded: false };
     if (!claims.some((c) => c.druidEndpoint === claim.druidEndpoint && c.supervisorId === claim.supervisorId)) claims.push(claim);
   }
   return claims;
 }
 
 export function claimKey(druidEndpoint: string, supervisorId: string): string {
-  return `${safeNormalize(druidEndpoint)}\u0000${supervisorId}`;
+  return `${normalizeOrKeep(druidEndpoint)}\u0000${supervisorId}`;
 }
 
 function older(a: { createdAt: string; key: string }, b: { createdAt: string; key: string }): boolean {

@@ -18,11 +18,11 @@ import type { EventSink } from "../kube/events.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { ignoredPaths } from "./drift.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type SecretLookup } from "./druid-target.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type EndpointChoice, type SecretLookup } from "./druid-target.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
-import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type Target } from "./ownership.ts";
+import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
@@ -84,17 +84,38 @@ function describePending(pending: PendingCreate): string {
   return `${what} on ${pending.druidEndpoint}`;
 }
 
-function druidOperatorEndpointUnknown(ingestion: DruidIngestion): Failure {
-  return {
-    reason: "EndpointNotFound",
-    message: `this resource was managed by the druid-operator, which only used the router Service of Druid cluster ${ingestion.spec.druidCluster ?? "(none)"} (labels druid_cr, component=router); no such Service is found, so the Druid that runs what it created is not known (the controller default URL may be another one). Restore the router Service, or set spec.druidEndpoint to that Druid's URL`,
-  };
+/**
+ * The record with its endpoint. A druid-operator record takes the endpoint found now, but never
+ * the controller default: that operator only ever used the router Service (or none at all).
+ */
+function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: EndpointChoice): Step<AppliedRecord | undefined> {
+  if (lookup.kind === "druidOperator" && endpoint.source === "ControllerDefault") {
+    return {
+      ok: false,
+      failure: {
+        reason: "EndpointNotFound",
+        message: `this resource was managed by the druid-operator, which only used the router Service of Druid cluster ${ingestion.spec.druidCluster ?? "(none)"} (labels druid_cr, component=router); no such Service is found, so the Druid that runs what it created is not known (the controller default URL may be another one). Restore the router Service, or set spec.druidEndpoint to that Druid's URL`,
+      },
+    };
+  }
+  return { ok: true, value: resolveRecord(lookup, { druidEndpoint: endpoint.url, endpointSource: endpoint.source }) };
+}
+
+/** Druid stored the supervisor's newest spec after `since` (the evidence that a pending create made it). */
+async function supervisorStoredSince(client: DruidClient, supervisorId: string, since: string): Promise<boolean> {
+  const version = await client.supervisorSpecVersion(supervisorId);
+  return version !== undefined && storedSince(version, since);
 }
 
 /** The outcome of writing status: the object as stored, or a lost race. */
 type Written = { kind: "written"; ingestion: DruidIngestion } | { kind: "unchanged" } | { kind: "conflict" } | { kind: "gone" };
 
 const TERMINAL_TASK = new Set(["SUCCESS", "FAILED"]);
+
+/** Status already reports this task finished (a finished task does not change: Druid need not be asked). */
+function finishedTask(status: DruidIngestionStatus | undefined, taskId: string | undefined): boolean {
+  return taskId !== undefined && status?.taskId === taskId && status.taskStatus !== undefined && TERMINAL_TASK.has(status.taskStatus);
+}
 
 /** How long a reconcile waits for the cache to show our own last write before acting regardless. */
 export const EXPECTATION_TIMEOUT_MS = 30_000;
@@ -335,9 +356,8 @@ export class Reconciler {
   private async pendingEvidence(client: DruidClient, pending: PendingCreate): Promise<Step<DruidAction[]>> {
     try {
       const actions: DruidAction[] = [];
-      if (pending.supervisorId) {
-        const version = await client.supervisorSpecVersion(pending.supervisorId);
-        if (version !== undefined && storedSince(version, pending.since)) actions.push({ kind: "terminateSupervisor", supervisorId: pending.supervisorId, cause: "Moved" });
+      if (pending.supervisorId && (await supervisorStoredSince(client, pending.supervisorId, pending.since))) {
+        actions.push({ kind: "terminateSupervisor", supervisorId: pending.supervisorId, cause: "Moved" });
       }
       if (pending.taskId) {
         const task = await client.taskStatus(pending.taskId);
@@ -352,8 +372,7 @@ export class Reconciler {
   /** The supervisor Druid shows for a matching pending create was stored after it was recorded (so it is ours). */
   private async storedSincePending(client: DruidClient, pending: PendingCreate): Promise<Step<boolean>> {
     try {
-      const version = pending.supervisorId ? await client.supervisorSpecVersion(pending.supervisorId) : undefined;
-      return { ok: true, value: version !== undefined && storedSince(version, pending.since) };
+      return { ok: true, value: pending.supervisorId !== undefined && (await supervisorStoredSince(client, pending.supervisorId, pending.since)) };
     } catch (error) {
       return { ok: false, failure: failureOf(error) };
     }
@@ -404,8 +423,7 @@ export class Reconciler {
   }
 
   private recordedTaskFinished(ingestion: DruidIngestion): boolean {
-    const status = ingestion.status;
-    return status?.taskStatus !== undefined && TERMINAL_TASK.has(status.taskStatus) && status.taskId === status.applied?.taskId;
+    return finishedTask(ingestion.status, ingestion.status?.applied?.taskId);
   }
 
   /**
@@ -416,9 +434,9 @@ export class Reconciler {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
     if (!endpoint.ok) return endpoint;
-    const lookup = lookupRecord(ingestion);
-    if (lookup.kind === "druidOperator" && endpoint.value.source === "ControllerDefault") return { ok: false, failure: druidOperatorEndpointUnknown(ingestion) };
-    const record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
+    const found = recordAt(ingestion, lookupRecord(ingestion), endpoint.value);
+    if (!found.ok) return found;
+    const record = found.value;
     const kept = keepRecordedEndpoint(endpoint.value, record);
     if (!kept.ok) return kept;
     const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
@@ -460,8 +478,8 @@ export class Reconciler {
       observed = { druidVersion: await snapshots.version(client) };
       // Tasks are not listed cluster-wide: ask for the recorded one while it may still change.
       const taskId = record?.taskId;
-      if (taskId && status.taskId === taskId && status.taskStatus && TERMINAL_TASK.has(status.taskStatus)) {
-        observed.task = { id: taskId, statusCode: status.taskStatus, runnerStatusCode: "NONE", errorMsg: undefined };
+      if (taskId && finishedTask(status, taskId)) {
+        observed.task = { id: taskId, statusCode: status.taskStatus as string, runnerStatusCode: "NONE", errorMsg: undefined };
       } else if (taskId) {
         observed.task = await client.taskStatus(taskId);
       }
@@ -525,11 +543,12 @@ export class Reconciler {
     const lookup = lookupRecord(ingestion);
     let record: AppliedRecord | undefined;
     if (lookup.kind === "druidOperator") {
-      // The druid-operator never recorded its endpoint and only ever used the router Service.
+      // The druid-operator never recorded its endpoint: the one discovery gives now.
       const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), this.deps.settings.defaultDruidUrl);
       if (!endpoint.ok) return endpoint;
-      if (endpoint.value.source === "ControllerDefault") return { ok: false, failure: druidOperatorEndpointUnknown(ingestion) };
-      record = resolveRecord(lookup, { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source });
+      const found = recordAt(ingestion, lookup, endpoint.value);
+      if (!found.ok) return found;
+      record = found.value;
     } else if (lookup.kind === "recorded") {
       record = lookup.record;
     }

@@ -89,8 +89,8 @@ function suspendedAfter(liveSuspended: boolean, executed: readonly DruidAction[]
   return suspended;
 }
 
-function dropMainRecord(next: DruidIngestionStatus): void {
-  delete next.applied;
+/** What status says about the applied supervisor/task spec (not the record itself). */
+function dropAppliedSpec(next: DruidIngestionStatus): void {
   delete next.specHash;
   delete next.druidSpecHash;
   delete next.driftIgnorePaths;
@@ -125,10 +125,7 @@ function applyRemovals(next: DruidIngestionStatus, record: AppliedRecord | undef
   if (mainGone) {
     delete kept.supervisorId;
     delete kept.taskId;
-    delete next.specHash;
-    delete next.druidSpecHash;
-    delete next.driftIgnorePaths;
-    delete next["currentIngestionSpec.json"];
+    dropAppliedSpec(next);
     // Also the older forms of the record (the druid-operator's, this controller's earlier status).
     delete next.supervisorId;
     delete next.taskId;
@@ -301,7 +298,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     applyRemovals(next, next.applied ?? facts.record, facts.removal, executed, target);
   } else if (decision?.kind === "standDown") {
     if (decision.dropRecord) {
-      dropMainRecord(next);
+      delete next.applied;
+      dropAppliedSpec(next);
       dropCompaction(next);
       dropRules(next);
     }

@@ -39,13 +39,18 @@ export function normalizeEndpoint(text: string, domain: string = clusterDomain):
   return `${url.protocol}//${host}${port}${path}`;
 }
 
+/** The normalized form, or the text as it is when it is not a valid endpoint (recorded values are compared, never refused). */
+export function normalizeOrKeep(text: string, domain: string = clusterDomain): string {
+  try {
+    return normalizeEndpoint(text, domain);
+  } catch {
+    return text;
+  }
+}
+
 /** True when the two URLs name the same endpoint; unparsable URLs are equal only as text. */
 export function sameEndpoint(a: string, b: string, domain: string = clusterDomain): boolean {
-  try {
-    return normalizeEndpoint(a, domain) === normalizeEndpoint(b, domain);
-  } catch {
-    return a === b;
-  }
+  return normalizeOrKeep(a, domain) === normalizeOrKeep(b, domain);
 }
 
 function redact(url: URL): string {

@@ -139,7 +139,7 @@ export class DruidSnapshots {
       this.options.onFetch?.(part, "list");
       const started = reading;
       started.promise.then(
-        () => this.pruneWrites(client, part, started.startedAt),
+        () => this.pruneWrites(client, part),
         () => {
           // A failed reading is not cached: the next reader asks Druid again.
           if (this.lists.get(key) === started) this.lists.delete(key);
@@ -156,7 +156,7 @@ export class DruidSnapshots {
   }
 
   /** A write mark can go once every reading that started before it is too old to be used anyway. */
-  private pruneWrites(client: DruidClient, part: SnapshotPart, _listStartedAt: number): void {
+  private pruneWrites(client: DruidClient, part: SnapshotPart): void {
     const prefix = `${client.target.baseUrl}\u0000${part}\u0000`;
     const now = this.now();
     for (const [key, writes] of this.writes) {
