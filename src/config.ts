@@ -2,6 +2,7 @@
 // validated once at start. A bad value stops the process with a message naming the setting.
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { druidCallBudgetMs, RETRY_MAX_DELAY_MS } from "./druid/retry-policy.ts";
 import type { LogLevel } from "./observability/logger.ts";
 
 export interface BindAddress {
@@ -23,6 +24,7 @@ export interface Config {
   druidConnectTimeoutMs: number;
   druidRequestTimeoutMs: number;
   druidRetries: number;
+  druidMaxResponseBytes: number;
   allowCrossNamespaceSecrets: boolean;
   logLevel: LogLevel;
   metricsAddress: BindAddress;
@@ -56,8 +58,9 @@ export const SETTINGS = {
   clusterDomain: { env: "CLUSTER_DOMAIN", flag: "cluster-domain", default: "cluster.local", help: "The cluster's DNS domain: <svc>.<ns>.svc.<domain> and <svc>.<ns>.svc name one Druid endpoint" },
   druidCaFile: { env: "DRUID_CA_FILE", flag: "druid-ca-file", default: undefined, help: "PEM CA bundle for https Druid endpoints (default: system roots)" },
   druidConnectTimeout: { env: "DRUID_CONNECT_TIMEOUT", flag: "druid-connect-timeout", default: "5s", help: "TCP/TLS connect timeout to Druid" },
-  druidRequestTimeout: { env: "DRUID_REQUEST_TIMEOUT", flag: "druid-request-timeout", default: "30s", help: "Timeout for Druid's response headers and body" },
-  druidRetries: { env: "DRUID_RETRIES", flag: "druid-retries", default: "2", help: "Retries of a transient Druid failure within one reconcile" },
+  druidRequestTimeout: { env: "DRUID_REQUEST_TIMEOUT", flag: "druid-request-timeout", default: "10s", help: "Total time for one Druid request: connecting, the headers and the whole body (DruidTimeout)" },
+  druidRetries: { env: "DRUID_RETRIES", flag: "druid-retries", default: "2", help: "Retries of a transient Druid failure within one call; a write that may have reached Druid is retried only when repeating it is harmless" },
+  druidMaxResponseSize: { env: "DRUID_MAX_RESPONSE_SIZE", flag: "druid-max-response-size", default: "16Mi", help: "Largest Druid response read (DruidResponseTooLarge); cluster-wide lists may also take 64Ki per DruidIngestion watched" },
   allowCrossNamespaceSecrets: { env: "ALLOW_CROSS_NAMESPACE_SECRETS", flag: "allow-cross-namespace-secrets", default: "false", help: "Allow spec.auth.secretRef.namespace other than the resource's own" },
   logLevel: { env: "LOG_LEVEL", flag: "log-level", default: "info", help: "error, warn, info or debug" },
   metricsAddress: { env: "METRICS_BIND_ADDRESS", flag: "metrics-bind-address", default: ":8383", help: "Address of /metrics" },
@@ -69,7 +72,7 @@ export const SETTINGS = {
   renewDeadline: { env: "RENEW_DEADLINE", flag: "renew-deadline", default: "10s", help: "The leader stops acting if it could not renew within this" },
   retryPeriod: { env: "RETRY_PERIOD", flag: "retry-period", default: "2s", help: "How often the Lease is renewed or tried" },
   identity: { env: "POD_NAME", flag: "identity", default: undefined, help: "This replica's identity in the Lease (default: hostname)" },
-  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", default: "25s", help: "On SIGTERM, how long in-flight reconciles may take to finish" },
+  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", default: "45s", help: "On SIGTERM, how long in-flight reconciles may take to finish before their Druid calls are abandoned and the Lease released; must exceed one Druid call with its retries" },
 } satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -104,6 +107,17 @@ function parseInteger(text: string, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new Error(`"${text}" is not an integer >= ${min}`);
   return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1000, M: 1000 ** 2, G: 1000 ** 3 };
+
+/** Kubernetes-style quantities of bytes: "1048576", "512Ki", "16Mi", "1Gi". */
+export function parseByteSize(text: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a size (e.g. 512Ki, 16Mi, 1Gi)`);
+  const bytes = Number(match[1]) * (SIZE_UNITS[match[2] ?? ""] as number);
+  if (bytes < 64 * 1024) throw new Error(`"${text}" is below the smallest useful size, 64Ki`);
+  return bytes;
 }
 
 function parseUrl(text: string): string {
@@ -162,8 +176,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     }) ?? "cluster.local",
     druidCaFile: read("druidCaFile", text),
     druidConnectTimeoutMs: read("druidConnectTimeout", parseDuration) ?? 5000,
-    druidRequestTimeoutMs: read("druidRequestTimeout", parseDuration) ?? 30_000,
+    druidRequestTimeoutMs: read("druidRequestTimeout", parseDuration) ?? 10_000,
     druidRetries: read("druidRetries", (t) => parseInteger(t, 0)) ?? 2,
+    druidMaxResponseBytes: read("druidMaxResponseSize", parseByteSize) ?? 16 * 1024 ** 2,
     allowCrossNamespaceSecrets: read("allowCrossNamespaceSecrets", parseBool) ?? false,
     logLevel: logLevel ?? "info",
     metricsAddress: read("metricsAddress", parseBindAddress) ?? { host: "0.0.0.0", port: 8383 },
@@ -175,12 +190,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     renewDeadlineMs: read("renewDeadline", parseDuration) ?? 10_000,
     retryPeriodMs: read("retryPeriod", parseDuration) ?? 2000,
     identity: read("identity", text) ?? `${hostname()}_${process.pid}`,
-    shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 25_000,
+    shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 45_000,
   };
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     problems.push(`leader election needs ${SETTINGS.leaseDuration.env} > ${SETTINGS.renewDeadline.env} > ${SETTINGS.retryPeriod.env}`);
+  }
+  const callBudget = druidCallBudgetMs(config.druidRequestTimeoutMs, config.druidRetries);
+  if (config.shutdownTimeoutMs <= callBudget) {
+    problems.push(
+      `${SETTINGS.shutdownTimeout.env} (${config.shutdownTimeoutMs / 1000}s) must exceed one Druid call with its retries (${callBudget / 1000}s = (${SETTINGS.druidRetries.env} + 1) × ${SETTINGS.druidRequestTimeout.env} + ${SETTINGS.druidRetries.env} × ${RETRY_MAX_DELAY_MS / 1000}s), so a reconcile in flight at SIGTERM can finish; raise it (and terminationGracePeriodSeconds above it) or lower the other two`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   return config;

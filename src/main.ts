@@ -9,10 +9,14 @@ import { createDruidDispatcher } from "./druid/client.ts";
 import { setClusterDomain } from "./druid/endpoint.ts";
 import { KubeApi } from "./kube/api.ts";
 import { EventRecorder } from "./kube/events.ts";
+import { LeadershipFence } from "./kube/fence.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createLogger } from "./observability/logger.ts";
 import { ControllerMetrics } from "./observability/metrics.ts";
+
+/** After abandoning: how long aborted reconciles get to unwind (status write, events). */
+const ABANDON_GRACE_MS = 2_000;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -51,6 +55,9 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  // Druid writes need the Lease (when elected) and no shutdown under way.
+  let elector: LeaderElector | undefined;
+  const fence = new LeadershipFence(() => !config.leaderElect || elector?.holdsLease() === true);
   const manager = new Manager({
     kubeConfig,
     api,
@@ -58,7 +65,13 @@ async function main(): Promise<void> {
     settings: { resyncMs: config.resyncMs, settleMs: config.settleMs, allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets, defaultDruidUrl: config.defaultDruidUrl },
     concurrency: config.concurrency,
     backoff: { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs },
-    druid: { dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}) }), requestTimeoutMs: config.druidRequestTimeoutMs, retries: config.druidRetries },
+    druid: {
+      dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}) }),
+      requestTimeoutMs: config.druidRequestTimeoutMs,
+      retries: config.druidRetries,
+      maxResponseBytes: config.druidMaxResponseBytes,
+    },
+    fence,
     validator: createValidator(),
     events: new EventRecorder(api, logger, config.identity),
     metrics,
@@ -75,15 +88,28 @@ async function main(): Promise<void> {
   const stateGauge = setInterval(() => metrics.setResourceStates(manager.stateCounts()), 15_000);
   stateGauge.unref();
 
-  let elector: LeaderElector | undefined;
   let shuttingDown = false;
+  // In this order: stop taking work; let in-flight reconciles finish (SHUTDOWN_TIMEOUT); abandon
+  // what is still running (the fence closes: no new Druid write, calls in flight are aborted) and
+  // wait for it to unwind; only then hand the Lease over. If something still runs, the Lease is
+  // not released: the standby waits for it to expire rather than act beside us.
   const shutdown = async (signal: string, code: number): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info("shutting down: no new work; waiting for in-flight reconciles", { signal, deadlineMs: config.shutdownTimeoutMs });
-    const unfinished = await manager.stop(config.shutdownTimeoutMs);
-    if (unfinished.length > 0) logger.warn("reconciles still running at the deadline; the next leader finishes them", { keys: unfinished });
-    await elector?.stop();
+    let unfinished = await manager.drain(config.shutdownTimeoutMs);
+    if (unfinished.length > 0) {
+      logger.warn("reconciles still running at the deadline: abandoning their Druid calls", { keys: unfinished });
+      fence.close("ShuttingDown", "the controller is shutting down");
+      unfinished = await manager.drain(ABANDON_GRACE_MS);
+    }
+    fence.close("ShuttingDown", "the controller is shutting down");
+    await manager.stopInformers();
+    if (unfinished.length > 0) {
+      logger.error("reconciles still running after their Druid calls were aborted; keeping the Lease until it expires", { keys: unfinished });
+    } else {
+      await elector?.stop();
+    }
     metrics.setLeader(config.leaseName, false);
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     logger.info("stopped", { signal });
@@ -115,7 +141,9 @@ async function main(): Promise<void> {
       manager.startWorkers();
     },
     onStoppedLeading: () => {
-      // Another replica may act from now on: stop at once, as controller-runtime does.
+      // Another replica may act from now on: stop at once, as controller-runtime does. The fence
+      // closes first, so no Druid write starts and those in flight are aborted.
+      fence.close("NotLeader", "this replica lost the leader Lease");
       metrics.setLeader(config.leaseName, false);
       manager.queue.pause();
       logger.error("leadership lost; exiting so a fresh process can stand by");

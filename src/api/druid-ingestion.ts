@@ -114,10 +114,23 @@ export interface PendingCreate {
   since: string;
 }
 
+/**
+ * Written (with a resourceVersion precondition) just before `POST /reset` for spec.resetNonce.
+ * Druid keeps no trace of a reset, so while this names the current nonce and lastResetNonce does
+ * not, the reset may or may not have happened: it is never sent again for that nonce.
+ */
+export interface PendingReset {
+  nonce: string;
+  supervisorId: string;
+  druidEndpoint: string;
+  since: string;
+}
+
 export interface DruidIngestionStatus {
   observedGeneration?: number;
   applied?: AppliedRecord;
   pendingCreate?: PendingCreate;
+  pendingReset?: PendingReset;
   /** The driftIgnorePaths in effect when druidSpecHash was recorded. */
   driftIgnorePaths?: string[];
   supervisorId?: string;

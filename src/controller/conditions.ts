@@ -6,6 +6,8 @@ export const SYNCED = "Synced";
 export const SUSPENDED = "Suspended";
 export const COMPACTION_SYNCED = "CompactionSynced";
 export const RULES_SYNCED = "RulesSynced";
+/** Whether the reset asked by spec.resetNonce happened (Unknown: it may or may not have). */
+export const RESET_APPLIED = "ResetApplied";
 /** The owned ConfigMap holds the rendered spec (informational: never blocks Druid). */
 export const CONFIGMAP_SYNCED = "ConfigMapSynced";
 

@@ -6,6 +6,7 @@ import { DruidSnapshots } from "../druid/snapshot.ts";
 import { FakeDruid, type CallLog } from "../../test/support/fakes.ts";
 import { liveSupervisorSpecHash } from "./drift.ts";
 import { executePlan } from "./execute.ts";
+import { LeadershipFence } from "../kube/fence.ts";
 import type { DruidAction } from "./model.ts";
 
 const URL = "http://druid:8888";
@@ -14,7 +15,7 @@ function setup() {
   const druid = new FakeDruid(log);
   const client = druid.client({ baseUrl: URL, credentials: undefined }) as unknown as DruidClient;
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000 });
-  return { log, druid, client, snapshots, context: { client, snapshots, druidVersion: "33.0.0", ignored: [] as string[] } };
+  return { log, druid, client, snapshots, context: { client, snapshots, fence: new LeadershipFence(), druidVersion: "33.0.0", ignored: [] as string[] } };
 }
 const kafka = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m", taskCount: 1 } } };
 
@@ -117,4 +118,24 @@ test("removals and parts: terminate, shutdown, compaction and rules", async () =
   ], context);
   assert.equal(removed.failed, undefined);
   assert.equal(druid.supervisors.size + druid.compaction.size + druid.rules.size, 0);
+});
+
+test("no Druid write starts once the fence is closed (lease lost, shutdown): refused, not ambiguous", async () => {
+  const { context, log } = setup();
+  let leading = true;
+  const fence = new LeadershipFence(() => leading);
+  const first = await executePlan([{ kind: "submitSupervisor", supervisorId: "m", spec: kafka, cause: "Created" }], { ...context, fence });
+  assert.equal(first.failed, undefined);
+  const sent = log.length;
+  leading = false; // the renew deadline passed
+  const second = await executePlan([{ kind: "suspendSupervisor", supervisorId: "m" }, { kind: "resetSupervisor", supervisorId: "m", cause: "ResetNonce" }], { ...context, fence });
+  assert.equal(second.failed?.failure.reason, "NotLeader");
+  assert.equal(second.failed?.ambiguous, false, "refused before sending");
+  assert.deepEqual(second.executed, []);
+  assert.deepEqual(log.slice(sent).filter((c) => c.includes("POST")), [], "nothing was sent");
+  leading = true;
+  fence.close("ShuttingDown", "the controller is shutting down");
+  const third = await executePlan([{ kind: "suspendSupervisor", supervisorId: "m" }], { ...context, fence });
+  assert.equal(third.failed?.failure.reason, "ShuttingDown", "a closed fence stays closed");
+  assert.equal(fence.signal.aborted, true, "calls in flight are aborted");
 });

@@ -6,6 +6,7 @@ import type { DruidClient } from "../druid/client.ts";
 import { supportsSkipRestart } from "../druid/capabilities.ts";
 import { DruidError } from "../druid/errors.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
+import type { WriteFence } from "../kube/fence.ts";
 import { contentHash } from "./canonical-json.ts";
 import { liveSupervisorSpecHash } from "./drift.ts";
 import { emptyOutcome, failureOf, isAmbiguous, type DruidAction, type Failure, type Outcome } from "./model.ts";
@@ -14,6 +15,8 @@ import { storedRelativeTo } from "./ownership.ts";
 export interface ExecutionContext {
   client: DruidClient;
   snapshots: DruidSnapshots;
+  /** Asked before every write: a replica that lost the Lease or is shutting down sends nothing. */
+  fence: WriteFence;
   /** Shapes submissions (skipRestartIfUnmodified); not needed for removals. */
   druidVersion: string;
   /** Paths left out of the recorded hash of Druid's copy of the supervisor spec. */
@@ -42,6 +45,7 @@ export async function executePlan(actions: readonly DruidAction[], context: Exec
   let submittedSupervisor = false;
   for (const action of actions) {
     try {
+      context.fence.check(`${action.kind} on ${context.client.target.baseUrl}`);
       await executeAction(action, context, outcome);
       outcome.executed.push(action);
       if (action.kind === "submitSupervisor" || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor" || action.kind === "resetSupervisor") {

@@ -10,6 +10,7 @@ import { DruidSnapshots } from "../druid/snapshot.ts";
 import type { Dispatcher } from "undici";
 import type { KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
+import type { WriteFence } from "../kube/fence.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import { ROUTER_SELECTOR } from "./druid-target.ts";
@@ -26,7 +27,9 @@ export interface ManagerOptions {
   settings: ReconcilerSettings;
   concurrency: number;
   backoff: { baseMs: number; maxMs: number };
-  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number };
+  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number };
+  /** Closed when this replica must stop writing to Druid (leadership lost, shutdown). */
+  fence: WriteFence;
   validator: DruidIngestionValidator;
   events: EventSink;
   metrics: ControllerMetrics;
@@ -53,11 +56,18 @@ class InformerSet<T extends KubernetesObject> {
   get synced(): boolean {
     return this.informers.every((i) => i.synced);
   }
+  /** How many objects are cached, across the watched namespaces. */
+  count(): number {
+    return this.informers.reduce((n, i) => n + i.size, 0);
+  }
   /** Every cached object, across the watched namespaces. */
   all(): T[] {
     return this.informers.flatMap((i) => [...i.list()]);
   }
 }
+
+/** Room per watched resource in a cluster-wide Druid list (a supervisor with its spec is ~5 KB). */
+const LIST_BYTES_PER_RESOURCE = 64 * 1024;
 
 export class Manager {
   readonly queue: WorkQueue;
@@ -111,6 +121,7 @@ export class Manager {
       logger,
       observeResult: (result, seconds) => metrics.observeReconcile(result, seconds),
       noteWritten: (ingestion, replaced) => router.indexWritten(ingestion, replaced),
+      fence: options.fence,
     });
     metrics.setMaxConcurrent(options.concurrency);
     this.queue = new WorkQueue({
@@ -135,11 +146,13 @@ export class Manager {
     this.queue.start();
   }
 
-  /** Stops taking work and waits for in-flight reconciles; returns keys still running. */
-  async stop(deadlineMs: number): Promise<string[]> {
-    const unfinished = await this.queue.shutDown(deadlineMs);
+  /** Stops taking work and waits for in-flight reconciles, at most `deadlineMs`; returns keys still running. */
+  drain(deadlineMs: number): Promise<string[]> {
+    return this.queue.shutDown(deadlineMs);
+  }
+
+  async stopInformers(): Promise<void> {
     await Promise.all(this.allInformers().map((i) => i.stop()));
-    return unfinished;
   }
 
   /** Secrets, Services and ConfigMaps first: DruidIngestion events should find them cached. */
@@ -161,8 +174,17 @@ export class Manager {
     const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? ""]);
     let client = this.clients.get(key);
     if (!client) {
-      const { dispatcher, requestTimeoutMs, retries } = this.options.druid;
-      client = new DruidClient(target, { dispatcher, requestTimeoutMs, retries, observe: (o) => this.options.metrics.observeDruid(o) });
+      const { dispatcher, requestTimeoutMs, retries, maxResponseBytes } = this.options.druid;
+      client = new DruidClient(target, {
+        dispatcher,
+        requestTimeoutMs,
+        retries,
+        maxResponseBytes,
+        // Druid lists every supervisor: the cap grows with the resources this controller watches.
+        maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
+        signal: this.options.fence.signal,
+        observe: (o) => this.options.metrics.observeDruid(o),
+      });
       // Credentials rotate: drop clients for the same URL and user with an older password.
       for (const [k, c] of this.clients) {
         if (c.target.baseUrl === target.baseUrl && c.target.credentials?.username === target.credentials?.username) this.clients.delete(k);

@@ -3,6 +3,7 @@
 // ownership) import from here and never from each other for these words.
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import { DruidError } from "../druid/errors.ts";
+import { FenceClosedError } from "../kube/fence.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 
 export type SubmitCause = "Created" | "Recreated" | "Updated" | "DriftCorrected";
@@ -55,15 +56,19 @@ export function emptyOutcome(): Outcome {
 /** Maps anything thrown by a Druid call to a Failure (DruidErrors keep their reason). */
 export function failureOf(error: unknown): Failure {
   if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient };
+  if (error instanceof FenceClosedError) return { reason: error.reason, message: error.message, transient: true };
   return { reason: "InternalError", message: error instanceof Error ? error.message : String(error), transient: true };
 }
+
+const AMBIGUOUS: ReadonlySet<string> = new Set(["DruidTimeout", "DruidUnreachable", "DruidUnavailable", "DruidServerError", "DruidCallAborted", "DruidResponseTooLarge"]);
 
 /**
  * True when a failed write may nevertheless have been carried out by Druid (timeout, 5xx, a
  * dropped connection after the request was sent): its effect must be confirmed by reading.
  */
 export function isAmbiguous(error: unknown): boolean {
+  if (error instanceof FenceClosedError) return false; // refused before anything was sent
   if (!(error instanceof DruidError)) return true;
   if (error.notSent) return false;
-  return error.reason === "DruidTimeout" || error.reason === "DruidUnreachable" || error.reason === "DruidUnavailable" || error.reason === "DruidServerError";
+  return AMBIGUOUS.has(error.reason);
 }

@@ -95,6 +95,15 @@ function newResetNonce(ingestion: DruidIngestion): string | undefined {
 }
 
 /**
+ * The resetNonce whose reset was sent (or was about to be) without a confirmed outcome: a timeout,
+ * a 5xx after the request reached Druid, a crash. Never sent again; status says so instead.
+ */
+export function resetOutcomeUnknown(ingestion: DruidIngestion): string | undefined {
+  const nonce = newResetNonce(ingestion);
+  return nonce !== undefined && ingestion.status?.pendingReset?.nonce === nonce ? nonce : undefined;
+}
+
+/**
  * The druid-operator recorded the spec it submitted as compact sorted JSON in
  * status["currentIngestionSpec.json"]; when it equals the desired spec, what Druid runs is this
  * spec already. (Compared semantically: Go's encoder escapes HTML characters.)
@@ -160,7 +169,8 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const liveHash = live?.spec ? liveSupervisorSpecHash(live.spec, ignored) : live ? baseline : undefined;
   const decision = decideApply(desired.specHash, applied.hash, baseline, liveHash);
   const actions: DruidAction[] = [];
-  const nonce = newResetNonce(ingestion);
+  // At most once per nonce: one whose reset may already have happened is not sent again.
+  const nonce = resetOutcomeUnknown(ingestion) === undefined ? newResetNonce(ingestion) : undefined;
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
   if (decision === "Created" || decision === "Recreated") {

@@ -776,3 +776,111 @@ test("a druid-operator resource renamed: the rules it applied (its status keeps 
   assert.equal(druid.rules.has("legacy"), false);
   assert.deepEqual(druid.rules.get("legacy_v2"), [{ type: "loadForever" }]);
 });
+
+// --- resets: at most once per nonce -----------------------------------------------------------------
+
+function resets(w: World): number {
+  return w.log.filter((l) => /^druid:POST \/supervisor\/[^/]+\/reset/.test(l)).length;
+}
+
+async function runningWithNonce(nonce: string): Promise<World> {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.patchSpec("orders", { resetNonce: nonce });
+  return w;
+}
+
+test("a reset's intent is recorded (conditionally) before POST /reset, and the nonce after Druid's answer", async () => {
+  const w = await runningWithNonce("n1");
+  w.log.length = 0;
+  await w.reconcile("orders");
+  const intent = w.log.findIndex((l) => /^kube:status .*pendingReset.* @\d+$/.test(l));
+  const reset = w.log.findIndex((l) => l.includes("/reset"));
+  assert.ok(intent >= 0 && intent < reset, `intent with a resourceVersion precondition before the reset: ${w.log.join(" | ")}`);
+  const status = w.status("orders");
+  assert.equal(status.lastResetNonce, "n1");
+  assert.equal(status.pendingReset, undefined);
+  assert.equal(cond(status, "ResetApplied"), "True/Reset");
+  await w.settle("orders");
+  assert.equal(resets(w), 1);
+});
+
+test("a reset whose answer was lost (Druid acted, then 502) is never sent again; a new nonce resets once more", async () => {
+  const w = await runningWithNonce("n1");
+  w.druid.failAfterActing.set("POST /supervisor/orders/reset", new DruidError("DruidUnavailable", "POST /reset: HTTP 502: bad gateway", { statusCode: 502 }));
+  await w.reconcile("orders");
+  assert.equal(resets(w), 1);
+  let status = w.status("orders");
+  assert.equal(status.pendingReset?.nonce, "n1");
+  assert.equal(status.lastResetNonce, undefined);
+  assert.equal(cond(status, "ResetApplied"), "Unknown/ResetOutcomeUnknown");
+  assert.match(findCondition(status.conditions, "ResetApplied")?.message ?? "", /new spec.resetNonce/);
+  w.now = new Date(w.now.getTime() + 120_000);
+  await w.settle("orders");
+  await w.reconcile("orders");
+  assert.equal(resets(w), 1, "not repeated, however often it is reconciled");
+  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
+  w.patchSpec("orders", { resetNonce: "n2" });
+  await w.settle("orders");
+  assert.equal(resets(w), 2);
+  status = w.status("orders");
+  assert.equal(status.lastResetNonce, "n2");
+  assert.equal(status.pendingReset, undefined);
+  assert.equal(cond(status, "ResetApplied"), "True/Reset");
+});
+
+test("a crash between recording the intent and Druid's answer: the reset is reported unknown, not repeated", async () => {
+  const w = await runningWithNonce("n1");
+  const o = w.get("orders");
+  // What a controller killed right after the POST left behind: the intent, no lastResetNonce.
+  w.kube.put({ ...o, status: { ...o.status, pendingReset: { nonce: "n1", supervisorId: "orders", druidEndpoint: DEFAULT, since: "2026-01-01T00:09:00Z" } } });
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.equal(resets(w), 0);
+  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
+});
+
+test("a reset that certainly did not reach Druid (refused, 400) is tried again", async () => {
+  const w = await runningWithNonce("n1");
+  w.druid.failNext.set("POST /supervisor/orders/reset", new DruidError("DruidRejected", "POST /reset: HTTP 400: not now", { statusCode: 400 }));
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").pendingReset, undefined, "nothing happened: no intent left");
+  assert.equal(cond(w.status("orders"), "ResetApplied"), "False/DruidRejected");
+  await w.reconcile("orders");
+  assert.equal(resets(w), 2);
+  assert.equal(w.status("orders").lastResetNonce, "n1");
+});
+
+test("a confirmed reset whose status write loses a race is still recorded (no false 'unknown')", async () => {
+  const w = await runningWithNonce("n1");
+  let raced = false;
+  w.kube.beforeStatusPatch = (_ns, _name, patch) => {
+    if (!raced && patch["lastResetNonce"] === "n1") {
+      raced = true;
+      const o = w.get("orders");
+      w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } }); // another writer
+    }
+  };
+  await w.reconcile("orders");
+  assert.ok(raced);
+  const status = w.status("orders");
+  assert.equal(status.lastResetNonce, "n1");
+  assert.equal(status.pendingReset, undefined);
+  await w.settle("orders");
+  assert.equal(resets(w), 1);
+  assert.match(cond(w.status("orders"), "ResetApplied"), /^True\//);
+});
+
+test("the intent write fails on a stale copy (resourceVersion precondition): nothing is sent", async () => {
+  const w = await runningWithNonce("n1");
+  const stale = structuredClone(w.get("orders"));
+  const o = w.get("orders");
+  w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } });
+  w.readFrom = () => stale;
+  await w.reconcile("orders");
+  assert.equal(resets(w), 0);
+  w.readFrom = undefined;
+  await w.reconcile("orders");
+  assert.equal(resets(w), 1);
+});

@@ -15,6 +15,7 @@ import { sameEndpoint } from "../druid/endpoint.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { describeApiError, isApiStatus, mergePatch, type KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
+import { LeadershipFence, type WriteFence } from "../kube/fence.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { ignoredPaths } from "./drift.ts";
@@ -63,6 +64,8 @@ export interface ReconcilerDeps {
   monotonicNow?: () => number;
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
+  /** Asked before every Druid write (leadership, shutdown); always open when absent. */
+  fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
   noteWritten?: (ingestion: DruidIngestion, replacedVersion: string) => void;
 }
@@ -125,12 +128,14 @@ export const CACHE_LAG_RETRY_MS = 200;
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
   private readonly expectations: WriteExpectations;
+  private readonly fence: WriteFence;
   /** claimKey → the resource whose reconcile holds that supervisor now. */
   private readonly claimLocks = new Map<string, string>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
     this.expectations = new WriteExpectations(EXPECTATION_TIMEOUT_MS, deps.monotonicNow);
+    this.fence = deps.fence ?? new LeadershipFence();
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -285,7 +290,7 @@ export class Reconciler {
         facts.removal = removal;
         log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: removal.actions.map((a) => a.kind), forget: removal.forget });
         const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
-        facts.outcome = await executePlan(removal.actions, { client: oldClient, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+        facts.outcome = await executePlan(removal.actions, { client: oldClient, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
         return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
       }
       case "owned":
@@ -300,12 +305,20 @@ export class Reconciler {
 
     let pendingSince = status.pendingCreate?.since;
     const creates = plannedCreates(plan, status, decision.kind === "owned" ? decision.record : record);
-    if (creates) {
-      // Recorded before the create, on a status no newer than what this reconcile read: a
-      // create whose outcome is lost is then known to be this resource's.
-      const pending = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
-      pendingSince = pending.since;
-      const written = await this.writeStatus(ingestion, { ...status, pendingCreate: pending });
+    const reset = plan.actions.find((a) => a.kind === "resetSupervisor" && a.cause === "ResetNonce");
+    if (creates || reset) {
+      // Recorded before the create or reset, on a status no newer than what this reconcile read
+      // (resourceVersion precondition): a create whose outcome is lost is then known to be this
+      // resource's, and a reset whose outcome is lost is never sent twice for one nonce.
+      const intent: DruidIngestionStatus = { ...status };
+      if (creates) {
+        intent.pendingCreate = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
+        pendingSince = intent.pendingCreate.since;
+      }
+      if (reset?.kind === "resetSupervisor") {
+        intent.pendingReset = { nonce: ingestion.spec.resetNonce as string, supervisorId: reset.supervisorId, druidEndpoint: target.druidEndpoint, since: facts.now };
+      }
+      const written = await this.writeStatus(ingestion, intent);
       if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
       if (written.kind === "gone") return {};
       if (written.kind === "written") facts.ingestion = written.ingestion;
@@ -314,7 +327,7 @@ export class Reconciler {
     let outcome: Outcome = emptyOutcome();
     if (plan.actions.length > 0) {
       log.info("applying to Druid", { actions: plan.actions.map((a) => a.kind), druid: target.druidEndpoint });
-      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, druidVersion: observed.druidVersion, ignored, pendingSince });
+      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: observed.druidVersion, ignored, pendingSince });
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
@@ -348,7 +361,7 @@ export class Reconciler {
     const actions = found.value.filter((a) => a.kind !== "terminateSupervisor" || !otherLiveClaimant(ingestion, this.deps.claimsOn(pending.druidEndpoint, a.supervisorId)));
     if (actions.length === 0) return undefined;
     log.info("removing what an earlier, unconfirmed create made", { pending, actions: actions.map((a) => a.kind) });
-    facts.outcome = await executePlan(actions, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+    facts.outcome = await executePlan(actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
     return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
   }
 
@@ -520,7 +533,7 @@ export class Reconciler {
     const outcome = emptyOutcome();
     for (const { endpoint, actions } of groups.value) {
       const client = this.deps.druidClient({ baseUrl: endpoint, credentials: credentials.value });
-      const part = await executePlan(actions, { client, snapshots: this.deps.snapshots, druidVersion: "", ignored: [] });
+      const part = await executePlan(actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
       outcome.executed.push(...part.executed);
       if (part.failed) {
         outcome.failed = part.failed;
@@ -703,11 +716,15 @@ export class Reconciler {
 
   /** Patches status only when it changed (conditionally on the version read), then records the transition's Events. */
   private async report(log: Logger, facts: StatusFacts): Promise<Written> {
+    const ingestion = facts.ingestion;
     const next = nextStatus(facts);
     const previous = facts.ingestion.status;
     const written = statusEquals(previous, next) ? ({ kind: "unchanged" } as const) : await this.writeStatus(facts.ingestion, next);
     if (written.kind === "conflict") {
       log.info("status changed meanwhile; looking again");
+      // A reset Druid confirmed must be recorded, or the next reconcile reports it as unknown.
+      const nonce = ingestion.spec.resetNonce;
+      if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, facts.ingestion, nonce);
       return written;
     }
     if (written.kind === "gone") return written;
@@ -716,6 +733,29 @@ export class Reconciler {
       await this.deps.events.record(facts.ingestion, event);
     }
     return written;
+  }
+
+  /**
+   * Records a confirmed reset on the resource as it is now (the status write of the reconcile lost
+   * a race with another writer): lastResetNonce set, the intent dropped, if the intent is still ours.
+   */
+  private async confirmReset(log: Logger, ingestion: DruidIngestion, nonce: string): Promise<void> {
+    const { namespace, name } = ingestion.metadata;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let current: DruidIngestion;
+      try {
+        current = (await this.deps.kube.getIngestion(namespace, name)) as DruidIngestion;
+      } catch (error) {
+        log.warn("could not record a confirmed reset; it will be reported as of unknown outcome", { nonce, error: describeApiError(error) });
+        return;
+      }
+      const status = current.status ?? {};
+      if (status.pendingReset?.nonce !== nonce || status.lastResetNonce === nonce) return;
+      const { pendingReset: _done, ...rest } = status;
+      const written = await this.writeStatus(current, { ...rest, lastResetNonce: nonce });
+      if (written.kind !== "conflict") return;
+    }
+    log.warn("could not record a confirmed reset after 3 attempts; it will be reported as of unknown outcome", { nonce });
   }
 
   private async writeStatus(ingestion: DruidIngestion, next: DruidIngestionStatus): Promise<Written> {

@@ -5,7 +5,7 @@
 import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
-import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import type { DruidAction, Failure, Outcome } from "./model.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
@@ -197,6 +197,11 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   const resetDone = executed.some((a) => a.kind === "resetSupervisor");
   const fresh = main?.kind === "submitSupervisor" && (main.cause === "Created" || main.cause === "Recreated");
   if (nonce && (resetDone || fresh || main?.kind === "submitTask")) next.lastResetNonce = nonce;
+  // The reset intent recorded before sending: kept only while the outcome is unknown (the reset
+  // itself failed in a way Druid may have acted on, or an earlier reconcile left it so).
+  const plannedReset = plan?.actions.some((a) => a.kind === "resetSupervisor" && a.cause === "ResetNonce") === true;
+  const resetAmbiguous = failed?.action.kind === "resetSupervisor" && failed.action.cause === "ResetNonce" && failed.ambiguous;
+  if (plannedReset && !resetAmbiguous) delete next.pendingReset;
 
   for (const a of executed) {
     if (a.kind === "submitCompaction") {
@@ -311,6 +316,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.applied = facts.record;
   }
   mirrorRecord(next, old);
+  // A reset intent for a nonce that is done with, or no longer asked for, is history.
+  if (next.pendingReset && (next.pendingReset.nonce !== ingestion.spec.resetNonce || next.lastResetNonce === next.pendingReset.nonce)) delete next.pendingReset;
 
   // --- Druid's state ------------------------------------------------------------------------------
   const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
@@ -375,6 +382,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, ["submitRules", "clearRules"], facts.plan?.rulesStandDown, generation, now);
   }
 
+  if (desired?.kind === "supervisor") conditions = resetCondition(conditions, ingestion, next, facts, generation, now);
+  else conditions = removeCondition(conditions, RESET_APPLIED);
+
   if (facts.configMap) {
     const cm = facts.configMap;
     set(cm.failure
@@ -391,6 +401,39 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.message = synced.message;
   }
   return finish(next, conditions, old, now);
+}
+
+/** What became of spec.resetNonce: done, failed (retried), or unknown (never repeated). */
+function resetCondition(conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
+  const nonce = ingestion.spec.resetNonce;
+  if (!nonce) return removeCondition(conditions, RESET_APPLIED);
+  const pending = next.pendingReset;
+  if (pending && pending.nonce === nonce && next.lastResetNonce !== nonce) {
+    const failed = facts.outcome?.failed;
+    const why = failed?.action.kind === "resetSupervisor" ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
+    return setCondition(conditions, {
+      type: RESET_APPLIED,
+      status: "Unknown",
+      reason: "ResetOutcomeUnknown",
+      message: `the reset of supervisor ${pending.supervisorId} for spec.resetNonce "${nonce}" was sent to ${pending.druidEndpoint} at ${pending.since} but its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to reset (again), set a new spec.resetNonce`,
+    }, generation, now);
+  }
+  if (next.lastResetNonce === nonce) {
+    const reset = facts.outcome?.executed.some((a) => a.kind === "resetSupervisor");
+    const previous = findCondition(conditions, RESET_APPLIED);
+    if (!reset && previous?.status === "True") return conditions;
+    return setCondition(conditions, {
+      type: RESET_APPLIED,
+      status: "True",
+      reason: reset ? "Reset" : "Done",
+      message: reset ? `supervisor ${next.applied?.supervisorId ?? ""} was reset for spec.resetNonce "${nonce}"` : `spec.resetNonce "${nonce}" was acted on (the supervisor was reset, or created after the nonce was set and so had no offsets to reset)`,
+    }, generation, now);
+  }
+  const failed = facts.outcome?.failed;
+  if (failed?.action.kind === "resetSupervisor") {
+    return setCondition(conditions, { type: RESET_APPLIED, status: "False", reason: failed.failure.reason, message: `the reset for spec.resetNonce "${nonce}" did not happen (${failed.failure.message}); it is tried again` }, generation, now);
+  }
+  return conditions;
 }
 
 function partCondition(conditions: Condition[], type: string, managed: boolean, what: string, facts: StatusFacts, kinds: ReadonlyArray<DruidAction["kind"]>, standDown: Failure | undefined, generation: number, now: string): Condition[] {

@@ -29,10 +29,21 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-function client(url: string, opts: { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void } = {}): DruidClient {
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal };
+
+function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
     { baseUrl: url, credentials: opts.password === undefined ? undefined : { username: "admin", password: opts.password } },
-    { dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, ...(opts.ca ? { ca: opts.ca } : {}) }), requestTimeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, retryMinTimeoutMs: 5, ...(opts.observe ? { observe: opts.observe } : {}) },
+    {
+      dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, ...(opts.ca ? { ca: opts.ca } : {}) }),
+      requestTimeoutMs: opts.timeoutMs ?? 2000,
+      retries: opts.retries ?? 2,
+      retryMinTimeoutMs: 5,
+      maxResponseBytes: opts.maxBytes ?? 1024 * 1024,
+      ...(opts.maxListBytes ? { maxListResponseBytes: opts.maxListBytes } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.observe ? { observe: opts.observe } : {}),
+    },
   );
 }
 
@@ -135,6 +146,80 @@ test("connection refused is transient and retried; a hung Druid times out", asyn
   });
   try {
     await assert.rejects(client(hung.url, { timeoutMs: 200, retries: 0 }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && e.transient);
+  } finally {
+    await hung.close();
+  }
+});
+
+test("a reset is never repeated after any 503 (Druid may have acted behind a proxy); an idempotent call is", async () => {
+  let calls = 0;
+  const druid = await serve((_req, _b, res) => {
+    calls++;
+    res.writeHead(503).end();
+  });
+  try {
+    await assert.rejects(client(druid.url).resetSupervisor("wiki"), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnavailable" && !e.notSent);
+    assert.equal(calls, 1);
+  } finally {
+    await druid.close();
+  }
+});
+
+test("a Druid that trickles its answer is cut at the total deadline (headers and body), not held forever", async () => {
+  const trickle = await serve((_req, _b, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write("[");
+    const timer = setInterval(() => res.write(" "), 50); // never idle long enough for an idle timeout
+    res.on("close", () => clearInterval(timer));
+  });
+  const seen: DruidRequestObservation[] = [];
+  try {
+    const started = performance.now();
+    await assert.rejects(client(trickle.url, { timeoutMs: 300, retries: 0, observe: (o) => seen.push(o) }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && /whole body/.test(e.message));
+    assert.ok(performance.now() - started < 5_000, "bounded by the deadline");
+    assert.deepEqual(seen.map((o) => o.code), ["timeout"]);
+  } finally {
+    await trickle.close();
+  }
+});
+
+test("a response over the cap is refused, whether announced or streamed; lists get the larger list cap", async () => {
+  const big = "x".repeat(200 * 1024);
+  const druid = await serve((req, _b, res) => {
+    if (req.url?.includes("chunked")) {
+      res.writeHead(200, { "content-type": "application/json" }); // no Content-Length: streamed
+      res.write('{"a":"');
+      res.write(big);
+      res.end('"}');
+      return;
+    }
+    json(res, 200, req.url?.endsWith("?full") ? [] : { spec: big });
+  });
+  try {
+    const small = client(druid.url, { maxBytes: 64 * 1024, retries: 0 });
+    await assert.rejects(small.getSupervisor("wiki"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge" && /DRUID_MAX_RESPONSE_SIZE/.test(e.message));
+    await assert.rejects(small.getSupervisor("chunked"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge");
+    assert.deepEqual(await small.listSupervisors(), [], "a small list passes");
+    const sized = client(druid.url, { maxBytes: 64 * 1024, maxListBytes: () => 1024 * 1024, retries: 0 });
+    await assert.rejects(sized.getSupervisor("wiki"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge", "the list cap is for lists only");
+  } finally {
+    await druid.close();
+  }
+});
+
+test("aborting (lease lost, shutdown) stops a call in flight and its retries", async () => {
+  let calls = 0;
+  const hung = await serve(() => {
+    calls++;
+  });
+  const aborter = new AbortController();
+  try {
+    const pending = client(hung.url, { timeoutMs: 10_000, retries: 3, signal: aborter.signal }).submitSupervisor({ type: "kafka" }, true);
+    setTimeout(() => aborter.abort(new Error("this replica lost the leader Lease")), 100);
+    await assert.rejects(pending, (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && /leader Lease/.test(e.message));
+    assert.equal(calls, 1, "not retried after the abort");
+    await assert.rejects(client(hung.url, { signal: aborter.signal }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && e.notSent, "nothing new is sent");
+    assert.equal(calls, 1);
   } finally {
     await hung.close();
   }

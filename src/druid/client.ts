@@ -2,6 +2,7 @@
 // p-retry for transient failures, and one error type. Every call names its route template so
 // metrics group by endpoint, not by supervisor id.
 import pRetry from "p-retry";
+import { RETRY_MAX_DELAY_MS, RETRY_MIN_DELAY_MS } from "./retry-policy.ts";
 import { Agent, interceptors, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
@@ -42,7 +43,14 @@ export interface DruidRequestObservation {
 
 export interface DruidClientOptions {
   dispatcher: Dispatcher;
+  /** Total time for one attempt: connect, headers and the whole body. */
   requestTimeoutMs: number;
+  /** Largest response body read for one object (a spec, a status); bigger ones are refused. */
+  maxResponseBytes: number;
+  /** Largest body of a cluster-wide list (the supervisor list grows with the supervisors). */
+  maxListResponseBytes?: () => number;
+  /** Aborts every call in flight (leadership lost, shutdown). */
+  signal?: AbortSignal;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
   retries: number;
   retryMinTimeoutMs?: number;
@@ -69,6 +77,8 @@ export function createDruidDispatcher(opts: DruidDispatcherOptions): Dispatcher 
 
 type CallOptions = {
   body?: unknown;
+  /** A cluster-wide list: sized by maxListResponseBytes. */
+  list?: boolean;
   /** Safe to repeat even if the first attempt may have reached Druid. */
   idempotent: boolean;
   /** Statuses returned to the caller instead of thrown. */
@@ -106,7 +116,7 @@ export class DruidClient {
 
   /** One call for every supervisor of the cluster, with state and stored spec. */
   async listSupervisors(): Promise<LiveSupervisor[]> {
-    const r = await this.call("GET", `${SUPERVISOR}?full`, `${SUPERVISOR}?full`, { idempotent: true });
+    const r = await this.call("GET", `${SUPERVISOR}?full`, `${SUPERVISOR}?full`, { idempotent: true, list: true });
     return this.decode(`GET ${SUPERVISOR}?full`, () => decodeSupervisorList(r.json));
   }
 
@@ -198,7 +208,7 @@ export class DruidClient {
   }
 
   async listCompactionConfigs(): Promise<Map<string, JsonObject>> {
-    const r = await this.call("GET", COMPACTION, COMPACTION, { idempotent: true });
+    const r = await this.call("GET", COMPACTION, COMPACTION, { idempotent: true, list: true });
     return this.decode(`GET ${COMPACTION}`, () => decodeCompactionConfigs(r.json));
   }
 
@@ -219,7 +229,7 @@ export class DruidClient {
   }
 
   async listRules(): Promise<Map<string, JsonObject[]>> {
-    const r = await this.call("GET", RULES, RULES, { idempotent: true });
+    const r = await this.call("GET", RULES, RULES, { idempotent: true, list: true });
     return this.decode(`GET ${RULES}`, () => decodeRules(r.json));
   }
 
@@ -254,10 +264,11 @@ export class DruidClient {
     const what = `${method} ${path}`;
     return pRetry(() => this.once(method, route, path, what, opts), {
       retries: this.options.retries,
-      minTimeout: this.options.retryMinTimeoutMs ?? 250,
-      maxTimeout: 4_000,
+      minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
+      maxTimeout: RETRY_MAX_DELAY_MS,
       randomize: true,
-      shouldRetry: ({ error }) => error instanceof DruidError && error.transient && (opts.idempotent || error.notSent || error.statusCode === 503),
+      // A request that may have reached Druid is repeated only when repeating it is harmless.
+      shouldRetry: ({ error }) => error instanceof DruidError && error.transient && !this.options.signal?.aborted && (opts.idempotent || error.notSent),
     });
   }
 
@@ -272,6 +283,10 @@ export class DruidClient {
       headers["content-type"] = "application/json";
       body = JSON.stringify(opts.body);
     }
+    const limit = opts.list ? Math.max(this.options.maxResponseBytes, this.options.maxListResponseBytes?.() ?? 0) : this.options.maxResponseBytes;
+    const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
+    const signal = this.options.signal ? AbortSignal.any([deadline, this.options.signal]) : deadline;
+    if (signal.aborted) throw abortError(what, signal, deadline, this.options.requestTimeoutMs, signal.reason, true);
     let status: number;
     let text: string;
     try {
@@ -280,14 +295,13 @@ export class DruidClient {
         headers,
         body,
         dispatcher: this.options.dispatcher,
-        headersTimeout: this.options.requestTimeoutMs,
-        bodyTimeout: this.options.requestTimeoutMs,
+        signal,
       });
       status = response.statusCode;
-      text = await response.body.text();
+      text = await readBounded(response.body, response.headers["content-length"], limit, what);
     } catch (e) {
-      const error = transportError(what, e);
-      observe(error.reason === "DruidTimeout" ? "timeout" : "error");
+      const error = e instanceof DruidError ? e : signal.aborted ? abortError(what, signal, deadline, this.options.requestTimeoutMs, e) : transportError(what, e);
+      observe(error.reason === "DruidTimeout" ? "timeout" : error.reason === "DruidResponseTooLarge" ? "too_large" : "error");
       throw error;
     }
     observe(String(status));
@@ -300,10 +314,42 @@ export class DruidClient {
     throw new DruidError(reason, `${what}: HTTP ${status}${druidMessage ? `: ${druidMessage}` : ""}${hint}`, {
       statusCode: status,
       ...(druidMessage === undefined ? {} : { druidMessage }),
-      // A 503 with an empty body is the Overlord's "not leader (yet)": nothing was done.
-      notSent: status === 503 && text.trim() === "",
     });
   }
+}
+
+/**
+ * The body as text, refused once it passes `limit` bytes (announced or received): a huge or
+ * endless answer never fills memory.
+ */
+async function readBounded(body: Dispatcher.ResponseData["body"], contentLength: string | string[] | undefined, limit: number, what: string): Promise<string> {
+  const tooLarge = (size: string): DruidError =>
+    new DruidError("DruidResponseTooLarge", `${what}: the response is larger than ${limit} bytes (${size}); not read. If this Druid really has that much to say, raise DRUID_MAX_RESPONSE_SIZE`);
+  const announced = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
+  if (Number.isFinite(announced) && announced > limit) {
+    body.destroy();
+    throw tooLarge(`Content-Length ${announced}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw tooLarge(`more than ${limit} received`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+/** An aborted call: the total deadline passed, or the fence closed (leadership lost, shutdown). */
+function abortError(what: string, signal: AbortSignal, deadline: AbortSignal, timeoutMs: number, cause: unknown, notSent = false): DruidError {
+  if (deadline.aborted) {
+    return new DruidError("DruidTimeout", `${what}: no complete answer within ${timeoutMs / 1000}s (DRUID_REQUEST_TIMEOUT covers connecting, the headers and the whole body)`, { cause, notSent });
+  }
+  const reason = signal.reason instanceof Error ? signal.reason.message : "the call was aborted";
+  return new DruidError("DruidCallAborted", `${what}: abandoned: ${reason}`, { cause, notSent });
 }
 
 function enc(segment: string): string {

@@ -3,7 +3,9 @@
 
 export type DruidErrorReason =
   | "DruidUnreachable" // connection refused/reset, DNS failure, TLS failure
-  | "DruidTimeout" // connect, headers or body timeout
+  | "DruidTimeout" // no complete answer within the request deadline
+  | "DruidResponseTooLarge" // the body passed the size cap
+  | "DruidCallAborted" // abandoned by this replica: leadership lost or shutting down
   | "DruidUnavailable" // 502/503/504: not leader yet, proxy cannot reach the Overlord
   | "DruidUnauthorized" // 401: wrong or missing credentials
   | "DruidForbidden" // 403: the user lacks a permission
@@ -12,7 +14,7 @@ export type DruidErrorReason =
   | "DruidServerError" // other 5xx
   | "DruidBadResponse"; // a 2xx whose body is not what the API documents
 
-const TRANSIENT: ReadonlySet<DruidErrorReason> = new Set(["DruidUnreachable", "DruidTimeout", "DruidUnavailable"]);
+const TRANSIENT: ReadonlySet<DruidErrorReason> = new Set(["DruidUnreachable", "DruidTimeout", "DruidUnavailable", "DruidCallAborted"]);
 
 export class DruidError extends Error {
   readonly reason: DruidErrorReason;

@@ -4,9 +4,13 @@ import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
+  Observable,
   PatchStrategy,
   setHeaderOptions,
+  type ConfigurationOptions,
   type CoreV1Event,
+  type RequestContext,
+  type ResponseContext,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -17,6 +21,22 @@ import {
 import { GROUP, PLURAL, VERSION } from "../api/druid-ingestion.ts";
 
 export const FIELD_MANAGER = "druid-ingestion-controller";
+
+/** Request options that abort the call when `signal` does (client-node passes it to fetch). */
+export function withSignal(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: "append",
+  };
+}
 
 export type JsonPatchOp =
   | { op: "test"; path: string; value: unknown }

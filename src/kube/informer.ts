@@ -71,6 +71,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.readFrom?.list(namespace) ?? [];
   }
 
+  get size(): number {
+    return this.list().length;
+  }
+
   /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
   private launch(previous: readonly T[] = []): void {
     const { kubeConfig, path, list, labelSelector, onEvent, logger, name } = this.options;

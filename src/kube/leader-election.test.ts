@@ -119,3 +119,65 @@ test("stop() releases the lease even while a renew of its own is in flight (no 4
   await a.stop();
   assert.equal(store.current?.spec?.holderIdentity, "", "released");
 });
+
+/** Waits (real time) until `check` holds, at most `ms`. */
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return check();
+}
+
+test("split brain: a black-holed API server cannot keep a leader acting; it steps down at the renew deadline on its own timer", async () => {
+  const store = leaseStore();
+  let stopped = 0;
+  let blackHoled = false;
+  const seenSignals: AbortSignal[] = [];
+  const api = {
+    readNamespacedLease: async (_p: unknown, options?: { middleware?: Array<{ pre: (c: { setSignal(s: AbortSignal): void }) => unknown }> }) => {
+      // Record the signal client-node would hand to fetch.
+      options?.middleware?.[0]?.pre({ setSignal: (s) => seenSignals.push(s) });
+      if (blackHoled) return new Promise<V1Lease>(() => {}); // never answers, ignores aborts
+      return store.readNamespacedLease();
+    },
+    createNamespacedLease: store.createNamespacedLease.bind(store),
+    replaceNamespacedLease: store.replaceNamespacedLease.bind(store),
+  };
+  const a = new LeaderElector(api as never, {
+    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 50,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => { stopped++; },
+  });
+  a.start();
+  assert.ok(await until(() => a.isLeader, 1000));
+  assert.ok(await until(() => seenSignals.length > 1, 1000), "renewals ran");
+  blackHoled = true;
+  const cut = performance.now();
+  assert.equal(a.holdsLease(), true);
+  assert.ok(await until(() => stopped === 1, 1500), "stepped down although the Lease call never returned");
+  const took = performance.now() - cut;
+  assert.ok(took <= 400 + 100, `stepped down within the renew deadline of the last renewal (${Math.round(took)} ms)`);
+  assert.equal(a.holdsLease(), false);
+  assert.equal(a.isLeader, false);
+  const last = seenSignals.at(-1) as AbortSignal;
+  assert.ok(await until(() => last.aborted, 600), "the hung Lease call's signal fires by the deadline");
+  await a.stop();
+});
+
+test("holdsLease is false past the renew deadline even before any timer ran (a paused process waking up)", async () => {
+  const store = leaseStore();
+  const clock = { now: 1_000_000 };
+  const a = new LeaderElector(store as never, {
+    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+  });
+  a.start();
+  assert.ok(await until(() => a.isLeader, 1000));
+  clock.now += 9_999;
+  assert.equal(a.holdsLease(), true);
+  clock.now += 1; // SIGSTOP for longer than the deadline: the clock jumped, timers have not fired
+  assert.equal(a.holdsLease(), false, "the fence closes on the clock, not on a timer");
+  await a.stop();
+  assert.notEqual(store.current?.spec?.holderIdentity, "", "a lease no longer held is not released (a standby may own it)");
+});

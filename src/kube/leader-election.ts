@@ -4,8 +4,13 @@
 // skew between replicas does not matter); the leader renews every retryPeriod and steps down
 // when it could not renew within renewDeadline. Writes carry the resourceVersion read, so two
 // candidates can never both win.
+//
+// Fencing: every Lease call is bounded by the time left to the renew deadline (an API server that
+// black-holes the connection cannot hold a round open), and a timer of its own steps down at the
+// deadline whatever the API server does. `holdsLease()` is what the Druid write fence asks.
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "winston";
+import { withSignal } from "./api.ts";
 
 export interface LeaderElectionOptions {
   name: string;
@@ -31,8 +36,11 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   /** The last Lease record seen, and when (local clock) it last changed. */
   private observed: { holder: string; renewTime: string; resourceVersion: string; at: number } | undefined;
+  /** When the last successful round started (conservative: the renewal is at least this old). */
   private lastRenewAt = 0;
   private current: V1Lease | undefined;
+  /** Steps down at the renew deadline unless a renewal re-arms it first. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(kc: KubeConfig | LeaseApi, options: LeaderElectionOptions) {
     this.api = "makeApiClient" in kc ? kc.makeApiClient(CoordinationV1Api) : kc;
@@ -41,6 +49,11 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** Leading, and the last renewal is within the renew deadline (no standby can have taken over). */
+  holdsLease(): boolean {
+    return this.leading && this.now() - this.lastRenewAt < this.options.renewDeadlineMs;
   }
 
   private now(): number {
@@ -67,26 +80,46 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
+    const roundStart = this.now();
+    // A renewal must land before the deadline; a standby round is bounded by the same span.
+    const budget = this.leading ? this.lastRenewAt + this.options.renewDeadlineMs - roundStart : this.options.renewDeadlineMs;
     let acquired = false;
-    try {
-      acquired = await this.tryAcquireOrRenew();
-    } catch (error) {
-      this.options.logger.warn("lease update failed", { lease: this.leaseRef(), error: (error as Error).message });
+    if (budget > 0) {
+      try {
+        acquired = await this.tryAcquireOrRenew(AbortSignal.timeout(budget));
+      } catch (error) {
+        this.options.logger.warn("lease update failed", { lease: this.leaseRef(), error: describe(error) });
+      }
     }
     if (this.stopped) return;
     if (acquired) {
-      this.lastRenewAt = this.now();
+      this.lastRenewAt = roundStart;
+      this.armDeadline();
       if (!this.leading) {
         this.leading = true;
         this.options.logger.info("became leader", { lease: this.leaseRef(), identity: this.options.identity });
         this.options.onStartedLeading();
       }
-    } else if (this.leading && this.now() - this.lastRenewAt > this.options.renewDeadlineMs) {
-      this.leading = false;
-      this.options.logger.error("lost leadership: could not renew the lease in time", { lease: this.leaseRef() });
-      this.options.onStoppedLeading();
+    } else if (this.leading && this.now() - this.lastRenewAt >= this.options.renewDeadlineMs) {
+      this.stepDown();
     }
     this.schedule();
+  }
+
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const left = this.lastRenewAt + this.options.renewDeadlineMs - this.now();
+    this.deadlineTimer = setTimeout(() => {
+      if (this.leading && !this.holdsLease()) this.stepDown();
+    }, Math.max(0, left));
+  }
+
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    clearTimeout(this.deadlineTimer);
+    this.options.logger.error("lost leadership: could not renew the lease within the renew deadline", { lease: this.leaseRef(), renewDeadlineMs: this.options.renewDeadlineMs });
+    this.options.onStoppedLeading();
   }
 
   private leaseRef(): string {
@@ -94,13 +127,14 @@ export class LeaderElector {
   }
 
   /** One round of client-go's tryAcquireOrRenew. Returns true when we hold the lease now. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  async tryAcquireOrRenew(signal: AbortSignal = AbortSignal.timeout(this.options.renewDeadlineMs)): Promise<boolean> {
     const { name, namespace, identity, leaseDurationMs } = this.options;
     const now = this.now();
+    const bounded = withSignal(signal);
     const durationSeconds = Math.ceil(leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.api.readNamespacedLease({ name, namespace }, bounded);
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw error;
       try {
@@ -110,7 +144,7 @@ export class LeaderElector {
             metadata: { name, namespace },
             spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
           },
-        });
+        }, bounded);
         return true;
       } catch (createError) {
         if (createError instanceof ApiException && createError.code === 409) return false;
@@ -140,7 +174,7 @@ export class LeaderElector {
       },
     };
     try {
-      this.current = await this.api.replaceNamespacedLease({ name, namespace, body: next });
+      this.current = await this.api.replaceNamespacedLease({ name, namespace, body: next }, bounded);
       return true;
     } catch (error) {
       if (error instanceof ApiException && error.code === 409) return false;
@@ -148,23 +182,31 @@ export class LeaderElector {
     }
   }
 
-  /** Stop trying; if leading, hand the lease over at once (client-go's ReleaseOnCancel). */
+  /**
+   * Stop trying; if the lease is still held, hand it over at once (client-go's ReleaseOnCancel).
+   * Call it only once this replica's Druid work has finished or been abandoned.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.ticking?.catch(() => undefined);
-    if (!this.leading || !this.current) return;
+    // A round in flight is bounded by the renew deadline; never wait longer than that for it.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([this.ticking?.catch(() => undefined), new Promise((resolve) => (waited = setTimeout(resolve, this.options.renewDeadlineMs)))]);
+    clearTimeout(waited);
+    clearTimeout(this.deadlineTimer);
+    const held = this.holdsLease();
     this.leading = false;
+    if (!held || !this.current) return;
     const { name, namespace } = this.options;
+    const bounded = withSignal(AbortSignal.timeout(Math.max(1, this.lastRenewAt + this.options.renewDeadlineMs - this.now())));
     const release = async (): Promise<boolean> => {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
+      const lease = await this.api.readNamespacedLease({ name, namespace }, bounded);
       if (lease.spec?.holderIdentity !== this.options.identity) return false;
       const now = this.now();
-      await this.api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } },
-      });
+      await this.api.replaceNamespacedLease(
+        { name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } } },
+        bounded,
+      );
       return true;
     };
     try {
@@ -178,9 +220,13 @@ export class LeaderElector {
       }
       if (released) this.options.logger.info("released the lease", { lease: this.leaseRef() });
     } catch (error) {
-      this.options.logger.warn("could not release the lease; a standby takes over after the lease duration", { error: (error as Error).message });
+      this.options.logger.warn("could not release the lease; a standby takes over after the lease duration", { error: describe(error) });
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function microTime(ms: number): V1MicroTime {

@@ -74,7 +74,11 @@ export class FakeKube {
     return next;
   }
 
+  /** Runs before each status patch (e.g. to let another writer change the object first). */
+  beforeStatusPatch: ((namespace: string, name: string, patch: Record<string, unknown>) => void) | undefined;
+
   async patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubernetesObject> {
+    this.beforeStatusPatch?.(namespace, name, status);
     this.log.push(`kube:status ${Object.keys(status).sort().join(",")}${resourceVersion ? ` @${resourceVersion}` : ""}`);
     const current = this.get(namespace, name);
     if (!current) throw new ApiException(404, "not found", "{}", {});
@@ -202,7 +206,7 @@ export class FakeDruid {
       async supervisorSpecVersion(id: string) { druid.call(e, `GET /supervisor/${id}/history`); return druid.versions.get(id); },
       async suspendSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/suspend`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: true }; },
       async resumeSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/resume`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: false }; },
-      async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); },
+      async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); druid.afterActing(`POST /supervisor/${id}/reset`); },
       async terminateSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/terminate`); return druid.supervisors.delete(id); },
       async submitTask(spec: JsonObject) {
         const id = spec["id"] as string;
