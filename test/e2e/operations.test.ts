@@ -151,7 +151,7 @@ describe("operations", { timeout: 600_000 }, () => {
     const lease = unique("e2e-term");
     const proxy = await DruidProxy.start(env.druidUrl);
     try {
-      const a = await replica(lease, "term-a", { SHUTDOWN_TIMEOUT: "20s" });
+      const a = await replica(lease, "term-a", { SHUTDOWN_TIMEOUT: "30s" });
       await waitFor("a leads", () => isLeader(a), 30_000);
       const b = await replica(lease, "term-b");
       const ns = await namespace("term");
@@ -180,6 +180,42 @@ describe("operations", { timeout: 600_000 }, () => {
       await waitFor("supervisor terminated", async () => (await druid.supervisor(ds)) === undefined, 10_000).catch((e: Error) => {
         throw new Error(`${e.message}\n--- a:\n${a.tail(80)}\n--- b:\n${b.tail(80)}`);
       });
+      await b.stop();
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("SIGTERM with Druid too slow to finish by SHUTDOWN_TIMEOUT: its calls are abandoned first, then the Lease is released", async () => {
+    const lease = unique("e2e-abandon");
+    const proxy = await DruidProxy.start(env.druidUrl);
+    try {
+      // One call fits in the deadline (5 s < 6 s), a reconcile of several does not.
+      const a = await replica(lease, "abandon-a", { SHUTDOWN_TIMEOUT: "6s", DRUID_REQUEST_TIMEOUT: "5s", DRUID_RETRIES: "0" });
+      await waitFor("a leads", () => isLeader(a), 30_000);
+      const b = await replica(lease, "abandon-b");
+      const ns = await namespace("abandon");
+      const ds = unique("abandon");
+      proxy.delayMs = 2500;
+      await kube.createIngestion(ns, manifest("ing", ds, { druidEndpoint: proxy.url }));
+      await waitFor("a reconcile in flight", async () => metricValue(await a.metrics(), "controller_runtime_active_workers") >= 1, 30_000, 100);
+      const code = await a.stop("SIGTERM");
+      assert.equal(code, 0, a.tail());
+      const log = a.entries();
+      const at = (message: string): number => log.findIndex((e) => e["message"] === message);
+      const abandoned = at("reconciles still running at the deadline: abandoning their Druid calls");
+      const released = at("released the lease");
+      assert.ok(abandoned >= 0, log.slice(-20).map((e) => e["message"]).join(" | "));
+      assert.ok(released > abandoned, "the Lease is released only after the work was abandoned");
+      const abandonedAt = Date.parse(String(log[abandoned]?.["timestamp"]));
+      const late = proxy.requests({ method: "POST" }).filter((r) => r.at > abandonedAt + 100);
+      assert.deepEqual(late, [], "no Druid write starts after the fence closed");
+      await waitFor("b leads", () => isLeader(b), 10_000, 200);
+      proxy.delayMs = 0;
+      const done = await waitSynced(ns, "ing", 120_000);
+      assert.equal(done.status?.supervisorId, ds, "the next leader completes it");
+      await kube.deleteIngestion(ns, "ing");
+      await waitFor("deleted", async () => !(await kube.getIngestion(ns, "ing")));
       await b.stop();
     } finally {
       await proxy.stop();
