@@ -20,7 +20,14 @@ function resource(name: string, over: Partial<ResourceView> = {}, status: Partia
     dimensions: ["page"],
     topic: "t",
     ...over,
-    status: { observedGeneration: 3, appliedSupervisorId: dataSource, state: over.suspend === false ? "RUNNING" : "SUSPENDED", lastResetNonce: undefined, conditions: [], ...status },
+    status: {
+      observedGeneration: 3,
+      appliedSupervisorId: dataSource,
+      state: over.suspend === false ? "RUNNING" : "SUSPENDED",
+      lastResetNonce: undefined,
+      conditions: [{ type: "Suspended", status: over.suspend === false ? "False" : "True", reason: "", message: "" }],
+      ...status,
+    },
   };
 }
 
@@ -51,7 +58,7 @@ test("a live resource without its supervisor in Druid", () => {
 
 test("suspended flag and spec values are compared with Druid's stored spec", () => {
   const r = resource("a", { suspend: false });
-  assert.deepEqual(kinds({ resources: [r], supervisors: [supervisor(r.dataSource, { suspended: true, state: "SUSPENDED" })] }), ["status-state", "suspend-mismatch"]);
+  assert.deepEqual(kinds({ resources: [r], supervisors: [supervisor(r.dataSource, { suspended: true, state: "SUSPENDED" })] }), ["status-state", "status-suspended", "suspend-mismatch"]);
   const edited = resource("b", { maxRowsInMemory: 50000, dimensions: ["page", "user"] });
   const result = check({ resources: [edited], supervisors: [supervisor(edited.dataSource)] });
   assert.deepEqual(result.violations.map((v) => v.kind), ["spec-mismatch"]);
@@ -86,19 +93,23 @@ test("resets: at most one per distinct nonce set while a resource named the supe
 });
 
 test("an ambiguous reset surfaced as a condition is counted apart, not a violation", () => {
-  const r = resource("a", { resetNonce: "n2" }, { conditions: [{ type: "ResetApplied", status: "Unknown", reason: "ResetOutcomeUnknown", message: "the reset may or may not have happened" }] });
+  const r = resource("a", { resetNonce: "n2" });
+  r.status.conditions.push({ type: "ResetApplied", status: "Unknown", reason: "ResetOutcomeUnknown", message: "the reset may or may not have happened" });
   const result = check({ resources: [r], supervisors: [supervisor(r.dataSource)], resets: [reset(r.dataSource)], allowedResets: { [r.dataSource]: ["n2"] } });
   assert.deepEqual(result.violations, []);
   assert.deepEqual(result.ambiguousResets, [{ key: "ns/a", nonce: "n2", message: "the reset may or may not have happened" }]);
 });
 
-test("status must tell the truth: applied supervisor id, observed generation, suspended state", () => {
+test("status must tell the truth: applied supervisor id, observed generation, Druid's state, the Suspended condition", () => {
   const r = resource("a", {}, { appliedSupervisorId: `${PREFIX}-old`, observedGeneration: 2, state: "RUNNING" });
   assert.deepEqual(kinds({ resources: [r], supervisors: [supervisor(r.dataSource)] }), ["status-generation", "status-state", "status-supervisor-id"]);
   const noState = resource("b", {}, { state: undefined });
   assert.deepEqual(kinds({ resources: [noState], supervisors: [supervisor(noState.dataSource)] }), ["status-state"]);
-  const unhealthy = resource("c", { suspend: false }, { state: "UNHEALTHY_SUPERVISOR" });
-  assert.deepEqual(kinds({ resources: [unhealthy], supervisors: [supervisor(unhealthy.dataSource, { suspended: false, state: "RUNNING" })] }), [], "any non-suspended state is consistent with a running supervisor");
+  // Druid 33 may report a suspended supervisor as PENDING: status copying it is the truth.
+  const pending = resource("c", {}, { state: "PENDING" });
+  assert.deepEqual(kinds({ resources: [pending], supervisors: [supervisor(pending.dataSource, { state: "PENDING", suspended: true })] }), []);
+  const wrongFlag = resource("d", {}, { conditions: [{ type: "Suspended", status: "False", reason: "Running", message: "" }] });
+  assert.deepEqual(kinds({ resources: [wrongFlag], supervisors: [supervisor(wrongFlag.dataSource)] }), ["status-suspended"]);
 });
 
 test("a violation keeps its identity across checks; a double reset is new again when its count grows", () => {

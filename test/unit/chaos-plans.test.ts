@@ -6,6 +6,7 @@ import { parseOptions, UsageError } from "../../tools/chaos/options.ts";
 import { Prng } from "../../tools/chaos/prng.ts";
 import { describeDruidBody, resetRequests, supervisorIdOfPath, supervisorView } from "../../tools/chaos/observe.ts";
 import { apiserverAddress, kubeconfigVia } from "../../tools/chaos/rig.ts";
+import { holdersAround, writesByNonHolder } from "../../tools/chaos/leadership.ts";
 import { chooseOperation, keyOf, ResetAllowance, type Naming, type PooledResource } from "../../tools/chaos/workload.ts";
 
 test("the PRNG is reproducible from its seed, forks are independent streams, ranges hold", () => {
@@ -151,4 +152,16 @@ test("a replica's kubeconfig is the stack's with the server at its tunnel", () =
   const via = kubeconfigVia(text, 40000);
   assert.match(via, /server: https:\/\/127\.0\.0\.1:40000/);
   assert.match(via, /certificate-authority-data: QUJD/);
+});
+
+test("one writer: Druid writes by a replica that did not hold the Lease around that time", () => {
+  const changes = [
+    { at: 1000, holder: "a" },
+    { at: 10_000, holder: "b" },
+  ];
+  const write = (client: string, at: number, method = "POST") => ({ method, path: "/druid/indexer/v1/supervisor", at, client, forwarded: true });
+  assert.deepEqual([...holdersAround(changes, 9500, 1000)].sort(), ["a", "b"]);
+  assert.deepEqual([...holdersAround(changes, 5000, 1000)], ["a"]);
+  const log = [write("a", 5000), write("a", 9800), write("a", 12_000), write("b", 12_000), write("a", 13_000, "GET"), { ...write("a", 14_000), forwarded: false }];
+  assert.deepEqual(writesByNonHolder(log, changes).map((e) => [e.client, e.at]), [["a", 12_000]]);
 });

@@ -5,15 +5,21 @@
 import type { ProxiedRequest } from "../druid-proxy.ts";
 import type { Violation } from "./invariants.ts";
 import { clock, type JournalEvent } from "./journal.ts";
+import { holderChanges, holdersAround, isDruidWrite, type HolderChange } from "./leadership.ts";
 import { supervisorIdOfPath } from "./observe.ts";
 
-export function describeRequest(e: ProxiedRequest): string {
+export function describeRequest(e: ProxiedRequest, changes?: readonly HolderChange[]): string {
   const who = e.client ?? "?";
   const subject = e.subject ? ` {${e.subject}}` : "";
   const druid = e.forwarded ? `druid ${e.druidStatus ?? (e.error ? `error: ${e.error}` : "no answer")}` : "NOT forwarded";
   const told = e.answered === undefined ? "pending" : e.answered;
   const fault = e.fault ? ` [${e.fault}${e.delayMs ? ` ${e.delayMs}ms` : ""}]` : "";
-  return `${clock(e.at)} ${who} ${e.method} ${e.path}${subject} -> ${druid}; controller got ${told}${fault}`;
+  let holder = "";
+  if (changes && isDruidWrite(e) && e.client !== undefined) {
+    const holders = holdersAround(changes, e.at, 1000);
+    if (!holders.has(e.client)) holder = ` !! written by ${e.client} while the Lease holder was ${[...holders].join("/") || "nobody"}`;
+  }
+  return `${clock(e.at)} ${who} ${e.method} ${e.path}${subject} -> ${druid}; controller got ${told}${fault}${holder}`;
 }
 
 function describeEvent(e: JournalEvent): string {
@@ -26,6 +32,13 @@ function describeEvent(e: JournalEvent): string {
 }
 
 const TIMELINE_KINDS = new Set(["leader", "replica-start", "replica-exit", "fault", "fault-end", "heal", "round"]);
+
+/** The resources that named a datasource at some time in the run. */
+function keysNaming(dataSource: string, journal: readonly JournalEvent[]): string[] {
+  const keys: string[] = [];
+  for (const e of journal) if (e.kind === "op" && e["dataSource"] === dataSource && !keys.includes(String(e["key"]))) keys.push(String(e["key"]));
+  return keys;
+}
 
 /** Every datasource name a resource had in the run (from the workload's operations in the journal). */
 function namesOf(key: string, journal: readonly JournalEvent[]): string[] {
@@ -71,19 +84,21 @@ export function diagnose(v: Violation, evidence: Evidence): string {
   if (v.resets) for (const x of v.resets) lines.push(`  reset ${clock(x.at)} by ${x.client ?? "?"}: druid ${x.druidStatus ?? "no answer"}, controller got ${x.answered ?? "-"}${x.fault ? ` [${x.fault}]` : ""}`);
 
   const ids = idsOf(v, evidence.journal);
+  const changes = holderChanges(evidence.journal);
   const related = evidence.proxyLog.filter((e) => {
     const id = supervisorIdOfPath(e.path);
     return (id !== undefined && ids.includes(id)) || (e.subject !== undefined && ids.includes(e.subject));
   });
   if (related.length > 0) {
     lines.push(`  proxy log (${related.length} requests about ${ids.join(", ")}; last 30):`);
-    for (const e of related.slice(-30)) lines.push(`    ${describeRequest(e)}`);
+    for (const e of related.slice(-30)) lines.push(`    ${describeRequest(e, changes)}`);
   }
-  if (r) {
-    const ops = evidence.journal.filter((e) => e.kind === "op" && e["key"] === r.key);
+  const keys = r ? [r.key] : keysNaming(v.subject, evidence.journal);
+  for (const key of keys) {
+    const ops = evidence.journal.filter((e) => e.kind === "op" && e["key"] === key);
     if (ops.length > 0) {
-      lines.push(`  workload operations on ${r.key} (last 15):`);
-      for (const e of ops.slice(-15)) lines.push(`    ${clock(e.at)} ${String(e["op"])} -> ${String(e["outcome"])}`);
+      lines.push(`  workload operations on ${key} (last 15):`);
+      for (const e of ops.slice(-15)) lines.push(`    ${clock(e.at)} ${String(e["op"])} -> ${String(e["outcome"])}${e["error"] ? ` (${String(e["error"])})` : ""}`);
     }
   }
   // Leaders, replica starts/exits and faults around the writes involved (or the last ones).

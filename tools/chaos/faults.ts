@@ -91,10 +91,12 @@ export function planFaults(prng: Prng, durationMs: number, settings: PlanSetting
     return faults.sort((a, b) => a.atMs - b.atMs);
   };
   const overLease = { min: settings.leaseMs + 1000, max: settings.leaseMs + 5000 };
-  const freezes = spread(prng.int(0, 2), overLease.min, overLease.max);
-  const blackholes = spread(prng.int(0, 2), overLease.min + 1000, overLease.max + 2000).map((f) => ({ ...f, target: prng.chance(0.7) ? ("leader" as const) : ("standby" as const) }));
+  // Freezes and black-holes keep the Lease from moving for seconds; one of each at most per round
+  // leaves most of the round to kills.
+  const freezes = spread(prng.int(0, 1), overLease.min, overLease.max);
+  const blackholes = spread(prng.int(0, 1), overLease.min + 1000, overLease.max + 2000).map((f) => ({ ...f, target: prng.chance(0.7) ? ("leader" as const) : ("standby" as const) }));
   const apiserverRestartAtMs = prng.chance(settings.apiserverRestartChance) ? prng.int(2000, Math.max(2001, Math.floor(durationMs * 0.6))) : undefined;
-  return { durationMs, druid, freezes, blackholes, apiserverRestartAtMs, killEveryMs: { min: 3000, max: 6000 }, killGraceMs: { min: 100, max: 1500 } };
+  return { durationMs, druid, freezes, blackholes, apiserverRestartAtMs, killEveryMs: { min: 2500, max: 5000 }, killGraceMs: { min: 50, max: 800 } };
 }
 
 export interface FaultCounts {

@@ -10,7 +10,9 @@
 //     nothing and does not count); a reset reported as ambiguous (condition ResetApplied=Unknown,
 //     ResetOutcomeUnknown) instead of repeated is counted apart, not a violation;
 //   - no deleted resource still there (held by a finalizer) once Druid is reachable;
-//   - status tells the truth: applied.supervisorId, observedGeneration, state vs suspended.
+//   - status tells the truth: applied.supervisorId, observedGeneration, status.state = Druid's
+//     state, the Suspended condition = Druid's suspended flag (these two may lag one resync: the
+//     caller confirms them with a second look).
 
 export interface ConditionView {
   type: string;
@@ -81,7 +83,8 @@ export type ViolationKind =
   | "stuck-finalizer"
   | "status-supervisor-id"
   | "status-generation"
-  | "status-state";
+  | "status-state"
+  | "status-suspended";
 
 export interface Violation {
   kind: ViolationKind;
@@ -107,7 +110,7 @@ export interface CheckResult {
 }
 
 /** The status kinds that may lag Druid by one resync after convergence: confirmed by a second look. */
-export const LAGGING_KINDS: ReadonlySet<ViolationKind> = new Set(["status-state"]);
+export const LAGGING_KINDS: ReadonlySet<ViolationKind> = new Set(["status-state", "status-suspended"]);
 
 /** A reset request that may have changed Druid: not refused by Druid with a 4xx. */
 export function resetMayHaveActed(r: ResetRequest): boolean {
@@ -152,12 +155,15 @@ export function checkInvariants(input: CheckInput): CheckResult {
       if (!sameList(s.dimensions, r.dimensions)) diffs.push(`dimensions [${s.dimensions.join(",")}] != [${r.dimensions.join(",")}]`);
       if (r.topic !== undefined && s.topic !== r.topic) diffs.push(`ioConfig.topic ${s.topic} != ${r.topic}`);
       if (diffs.length > 0) violations.push({ kind: "spec-mismatch", subject: r.key, message: `Druid's spec of ${s.id} differs from the resource (Druid != resource): ${diffs.join("; ")}`, resource: r, supervisor: s });
-      const statusSuspended = r.status.state === "SUSPENDED";
-      if (r.status.state === undefined || statusSuspended !== s.suspended) {
+      if (r.status.state !== s.state) {
+        violations.push({ kind: "status-state", subject: r.key, message: `status.state=${r.status.state ?? "(none)"} but Druid's ${s.id} is in state ${s.state}`, resource: r, supervisor: s });
+      }
+      const suspended = r.status.conditions.find((c) => c.type === "Suspended");
+      if (suspended?.status !== (s.suspended ? "True" : "False")) {
         violations.push({
-          kind: "status-state",
+          kind: "status-suspended",
           subject: r.key,
-          message: `status.state=${r.status.state ?? "(none)"} but Druid's ${s.id} is ${s.suspended ? "suspended" : "not suspended"} (state ${s.state})`,
+          message: `condition Suspended=${suspended?.status ?? "(none)"} but Druid's stored spec of ${s.id} has suspended=${s.suspended}`,
           resource: r,
           supervisor: s,
         });

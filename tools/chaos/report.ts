@@ -47,6 +47,8 @@ export interface Summary {
   blackholes: number;
   replicaStarts: number;
   resetsSent: number;
+  /** Druid writes by a replica that did not hold the Lease then (the "one writer" rule), with the first ones. */
+  nonLeaderWrites: { count: number; first: string[] };
   ambiguousResetsSurfaced: number;
   druidRequests: { total: number; forwarded: number; injected: Record<string, number> };
   cleanup: { resourcesLeft: string[]; finalizersRemoved: string[]; supervisorsTerminatedByHarness: string[] };
@@ -91,6 +93,7 @@ export function formatSummary(s: Summary): string {
     `apiserver restarts ${s.apiserverRestarts}; black-holes ${s.blackholes}`,
     `druid requests ${s.druidRequests.total} (forwarded ${s.druidRequests.forwarded}; injected ${Object.entries(s.druidRequests.injected).map(([k, n]) => `${k} ${n}`).join(", ") || "none"})`,
     `resets sent (reached Druid) ${s.resetsSent}; ambiguous resets surfaced ${s.ambiguousResetsSurfaced}`,
+    `druid writes by a replica not holding the Lease: ${s.nonLeaderWrites.count}${s.nonLeaderWrites.first.map((w) => `\n    ${w}`).join("")}`,
     `cleanup: ${s.cleanup.resourcesLeft.length} resource(s) left, finalizers removed by the harness [${s.cleanup.finalizersRemoved.join(", ")}], supervisors terminated by the harness [${s.cleanup.supervisorsTerminatedByHarness.join(", ")}]`,
     `violations ${s.violations.count}${s.violations.count > 0 ? ` (${Object.entries(s.violations.byKind).map(([k, n]) => `${k} ${n}`).join(", ")})` : ""}`,
   ];

@@ -13,11 +13,12 @@ import { ignore404, Kube } from "../kube.ts";
 import { REPO_ROOT, stackEnv, type StackEnv } from "../stack.ts";
 import { apiserverPid, kubeUp, type StackControl } from "./apiserver.ts";
 import { convergenceViolations, waitConverged } from "./converge.ts";
-import { diagnose } from "./diagnose.ts";
+import { describeRequest, diagnose } from "./diagnose.ts";
 import { describePlan, FaultInjector, planFaults, type FaultCounts } from "./faults.ts";
 import { checkInvariants, LAGGING_KINDS, violationKey, type CheckResult, type Violation } from "./invariants.ts";
 import { Journal } from "./journal.ts";
 import { LeaseWatch } from "./lease-watch.ts";
+import { holderChanges, writesByNonHolder } from "./leadership.ts";
 import { listRunIngestions, resetRequests, resourceView, runSupervisors } from "./observe.ts";
 import { parseOptions, USAGE, UsageError, type ChaosOptions } from "./options.ts";
 import { Prng } from "./prng.ts";
@@ -355,6 +356,11 @@ class ChaosRun {
       blackholes: counts?.blackholes ?? 0,
       replicaStarts: (this.rig?.replicas ?? []).reduce((n, r) => n + r.starts, 0),
       resetsSent: resetRequests(log).length,
+      nonLeaderWrites: (() => {
+        const changes = holderChanges(this.journal.events());
+        const writes = writesByNonHolder(log, changes);
+        return { count: writes.length, first: writes.slice(0, 10).map((e) => describeRequest(e, changes)) };
+      })(),
       ambiguousResetsSurfaced: this.ambiguous.size,
       druidRequests: { total: log.length, forwarded: log.filter((e) => e.forwarded).length, injected },
       cleanup,

@@ -147,8 +147,11 @@ function patchFor(op: Operation): unknown {
 }
 
 function outcomeOf(error: unknown): Outcome {
-  // A 4xx is a refusal (conflict, not found, invalid): nothing changed. Anything else may have.
+  // A 4xx is a refusal (conflict, not found, invalid): nothing changed. So is a refused
+  // connection (the API server restarting). Anything else may have changed the resource.
   if (error instanceof ApiException && error.code >= 400 && error.code < 500) return "refused";
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  if (cause?.code === "ECONNREFUSED") return "refused";
   return "unknown";
 }
 
