@@ -112,11 +112,13 @@ test("status must tell the truth: applied supervisor id, observed generation, Dr
   assert.deepEqual(kinds({ resources: [wrongFlag], supervisors: [supervisor(wrongFlag.dataSource)] }), ["status-suspended"]);
 });
 
-test("a violation keeps its identity across checks; a double reset is new again when its count grows", () => {
+test("a violation keeps its identity across checks; a double reset is new again when its excess grows", () => {
   const one = check({ resets: [reset("x"), reset("x")], allowedResets: { x: ["n"] } }).violations[0];
   const two = check({ resets: [reset("x"), reset("x"), reset("x")], allowedResets: { x: ["n"] } }).violations[0];
-  assert.ok(one && two);
+  const sameExcess = check({ resets: [reset("x"), reset("x"), reset("x")], allowedResets: { x: ["n", "m"] } }).violations[0];
+  assert.ok(one && two && sameExcess);
   assert.notEqual(violationKey(one), violationKey(two));
+  assert.equal(violationKey(one), violationKey(sameExcess), "a later legitimate reset does not make the old excess new");
   const missing = check({ resources: [resource("a")] }).violations[0];
   const again = check({ resources: [resource("a", { maxRowsInMemory: 1 })] }).violations[0];
   assert.ok(missing && again);

@@ -13,6 +13,8 @@ export interface Convergence {
   ms: number;
   /** Resources not converged at the end (empty when converged). */
   pending: DruidIngestion[];
+  /** Resources that took longer than 15 s, with how long and why (their last pending reason). */
+  slow: Array<{ key: string; seconds: number; reason: string }>;
 }
 
 /** Why a resource counts as not converged, in one line. */
@@ -25,15 +27,22 @@ export function pendingReason(i: DruidIngestion): string {
 export async function waitConverged(kube: Kube, namespaces: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<Convergence> {
   const started = Date.now();
   let pending: DruidIngestion[] = [];
+  const lastPending = new Map<string, { at: number; reason: string }>();
+  const slow = (): Convergence["slow"] =>
+    [...lastPending]
+      .map(([key, p]) => ({ key, seconds: Math.round((p.at - started) / 1000), reason: p.reason }))
+      .filter((s) => s.seconds >= 15)
+      .sort((a, b) => b.seconds - a.seconds);
   for (;;) {
     try {
       const all = await listRunIngestions(kube, namespaces);
       pending = all.filter((i) => i.metadata.deletionTimestamp !== undefined || !isSynced(i));
-      if (pending.length === 0) return { converged: true, ms: Date.now() - started, pending };
+      for (const i of pending) lastPending.set(`${i.metadata.namespace}/${i.metadata.name}`, { at: Date.now(), reason: pendingReason(i) });
+      if (pending.length === 0) return { converged: true, ms: Date.now() - started, pending, slow: slow() };
     } catch {
       // the API server is coming back
     }
-    if (Date.now() - started > timeoutMs || signal?.aborted) return { converged: false, ms: Date.now() - started, pending };
+    if (Date.now() - started > timeoutMs || signal?.aborted) return { converged: false, ms: Date.now() - started, pending, slow: slow() };
     await sleep(1000);
   }
 }

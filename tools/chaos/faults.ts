@@ -196,7 +196,7 @@ export class FaultInjector {
     tracks.push((async () => {
       for (const f of plan.freezes) {
         if (!(await at(f.atMs))) return;
-        const leader = await this.waitForLeader(signal, 3000);
+        const leader = await this.waitForLeader(signal, 8000);
         if (!leader || !leader.freeze()) continue;
         this.counts.freezes++;
         this.t.journal.record("fault", { fault: "freeze", replica: leader.name, pid: leader.pid, durationMs: f.durationMs });
@@ -209,8 +209,9 @@ export class FaultInjector {
     tracks.push((async () => {
       for (const b of plan.blackholes) {
         if (!(await at(b.atMs))) return;
-        const leader = await this.waitForLeader(signal, 3000);
-        const target = b.target === "leader" ? leader : this.t.replicas.find((r) => r !== leader);
+        const leader = await this.waitForLeader(signal, 8000);
+        // Without an acting leader (one was just killed), the replica that will take over next.
+        const target = b.target === "leader" ? (leader ?? this.t.replicas.find((r) => r.state === "running")) : this.t.replicas.find((r) => r !== leader && r.state === "running");
         const tunnel = target ? this.t.tunnels.get(target.name) : undefined;
         if (!target || !tunnel || tunnel.isBlackholed) continue;
         tunnel.blackhole();

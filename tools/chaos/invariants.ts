@@ -94,6 +94,8 @@ export interface Violation {
   resource?: ResourceView;
   supervisor?: SupervisorView;
   resets?: ResetRequest[];
+  /** For a double reset: resets beyond the allowance. */
+  excess?: number;
 }
 
 export interface AmbiguousReset {
@@ -194,6 +196,7 @@ export function checkInvariants(input: CheckInput): CheckResult {
         subject: id,
         message: `${acted.length} reset(s) of ${id} reached Druid but only ${allowed.length} distinct resetNonce value(s) were set while a resource named it [${allowed.join(", ")}]`,
         resets: requests,
+        excess: acted.length - allowed.length,
         ...(byId.get(id) ? { supervisor: byId.get(id) as SupervisorView } : {}),
       });
     }
@@ -201,7 +204,7 @@ export function checkInvariants(input: CheckInput): CheckResult {
   return { violations, checked: live.length, ambiguousResets };
 }
 
-/** The identity of a violation across checks (a double reset is new again when its count grows). */
+/** The identity of a violation across checks (a double reset is new again when its excess grows). */
 export function violationKey(v: Violation): string {
-  return v.kind === "double-reset" ? `${v.kind}:${v.subject}:${v.resets?.filter(resetMayHaveActed).length}` : `${v.kind}:${v.subject}`;
+  return v.kind === "double-reset" ? `${v.kind}:${v.subject}:+${v.excess ?? 0}` : `${v.kind}:${v.subject}`;
 }

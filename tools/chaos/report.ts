@@ -11,6 +11,8 @@ export interface RoundReport {
   convergeSeconds: number;
   checkSeconds: number;
   converged: boolean;
+  /** Resources that took more than 15 s to converge, and why. */
+  slowToConverge: Array<{ key: string; seconds: number; reason: string }>;
   operations: number;
   kills: number;
   stops: number;

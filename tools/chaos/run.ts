@@ -230,6 +230,7 @@ class ChaosRun {
         convergeSeconds: (convergeEnd - healEnd) / 1000,
         checkSeconds: (Date.now() - convergeEnd) / 1000,
         converged: convergence.converged,
+        slowToConverge: convergence.slow,
         operations,
         kills: counts.kills,
         stops: counts.freezes,
@@ -241,6 +242,7 @@ class ChaosRun {
       };
       this.rounds.push(report);
       say(formatRound(report));
+      for (const s of convergence.slow) say(`  slow to converge: ${s.key} ${s.seconds}s, last: ${s.reason.slice(0, 300)}`);
       for (const v of fresh) say(v.details.replace(/^/gm, "  | "));
     }
   }
