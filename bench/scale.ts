@@ -10,10 +10,10 @@ import { randomBytes } from "node:crypto";
 import { parseDuration } from "../src/config.ts";
 import type { DruidIngestion } from "../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../test/support/controller.ts";
-import { DruidProbe, kafkaSupervisorSpec } from "../test/support/druid.ts";
-import { condition, Kube } from "../test/support/kube.ts";
-import { ensureStack, stackEnv } from "../test/support/stack.ts";
-import { waitFor } from "../test/support/wait.ts";
+import { DruidProbe, kafkaSupervisorSpec } from "../tools/druid-probe.ts";
+import { condition, Kube } from "../tools/kube.ts";
+import { ensureStack, stackEnv } from "../tools/stack.ts";
+import { waitFor } from "../tools/wait.ts";
 
 const { values } = parseArgs({
   options: {

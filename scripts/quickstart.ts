@@ -7,10 +7,10 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { loadAll } from "js-yaml";
 import { ApiException } from "@kubernetes/client-node";
-import { condition, Kube } from "../test/support/kube.ts";
-import { DruidProbe } from "../test/support/druid.ts";
-import { ensureStack, REPO_ROOT, stackEnv } from "../test/support/stack.ts";
-import { waitFor } from "../test/support/wait.ts";
+import { condition, Kube } from "../tools/kube.ts";
+import { DruidProbe } from "../tools/druid-probe.ts";
+import { ensureStack, REPO_ROOT, stackEnv } from "../tools/stack.ts";
+import { waitFor } from "../tools/wait.ts";
 
 const once = process.argv.includes("--once");
 const NAMESPACE = "druid-quickstart";

@@ -1,0 +1,37 @@
+// The Lease holder over time (from the journal's `leader` events) and the Druid writes made by a
+// replica that did not hold the Lease: the design's "one writer" rule. The holder is sampled a
+// few times per second, so a write counts as the holder's when that replica held the Lease at any
+// moment within `toleranceMs` of it.
+import type { ProxiedRequest } from "../druid-proxy.ts";
+import type { JournalEvent } from "./journal.ts";
+
+export interface HolderChange {
+  at: number;
+  holder: string;
+}
+
+export function holderChanges(journal: readonly JournalEvent[]): HolderChange[] {
+  return journal.filter((e) => e.kind === "leader").map((e) => ({ at: e.at, holder: String(e["holder"]) }));
+}
+
+/** Every holder in effect at some moment of [at - toleranceMs, at + toleranceMs]. */
+export function holdersAround(changes: readonly HolderChange[], at: number, toleranceMs: number): Set<string> {
+  const holders = new Set<string>();
+  let before: HolderChange | undefined;
+  for (const c of changes) {
+    if (c.at <= at - toleranceMs) before = c;
+    else if (c.at <= at + toleranceMs) holders.add(c.holder);
+  }
+  if (before) holders.add(before.holder);
+  return holders;
+}
+
+/** A request that may change Druid (anything but GET), sent on to Druid. */
+export function isDruidWrite(e: ProxiedRequest): boolean {
+  return e.method !== "GET" && e.forwarded;
+}
+
+/** Druid writes by a known replica that did not hold the Lease around that time. */
+export function writesByNonHolder(log: readonly ProxiedRequest[], changes: readonly HolderChange[], toleranceMs = 1000): ProxiedRequest[] {
+  return log.filter((e) => isDruidWrite(e) && e.client !== undefined && !holdersAround(changes, e.at, toleranceMs).has(e.client));
+}
