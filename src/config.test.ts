@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig, parseBindAddress, parseDuration } from "./config.ts";
+import { ConfigError, configWarnings, loadConfig, parseBindAddress, parseDuration } from "./config.ts";
 
 test("durations in Go syntax", () => {
   assert.equal(parseDuration("10s"), 10_000);
@@ -45,4 +45,12 @@ test("every bad value is reported at once, naming the setting", () => {
   );
   assert.throws(() => loadConfig(["--no-such-flag"], {}), /Known flags/);
   assert.throws(() => loadConfig([], { LEADER_ELECT: "true", RENEW_DEADLINE: "20s" }), /LEASE_DURATION > RENEW_DEADLINE/);
+});
+
+test("a SHUTDOWN_TIMEOUT shorter than one Druid call with its retries is warned about, not refused (upgrades keep running)", () => {
+  const old = loadConfig([], { SHUTDOWN_TIMEOUT: "25s", DRUID_REQUEST_TIMEOUT: "30s" });
+  const warnings = configWarnings(old);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] as string, /SHUTDOWN_TIMEOUT \(25s\) is shorter than one Druid call with its retries \(98s/);
+  assert.deepEqual(configWarnings(loadConfig([], {})), [], "the defaults fit: 45s > 3 × 10s + 2 × 4s");
 });

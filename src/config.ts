@@ -72,7 +72,7 @@ export const SETTINGS = {
   renewDeadline: { env: "RENEW_DEADLINE", flag: "renew-deadline", default: "10s", help: "The leader stops acting if it could not renew within this" },
   retryPeriod: { env: "RETRY_PERIOD", flag: "retry-period", default: "2s", help: "How often the Lease is renewed or tried" },
   identity: { env: "POD_NAME", flag: "identity", default: undefined, help: "This replica's identity in the Lease (default: hostname)" },
-  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", default: "45s", help: "On SIGTERM, how long in-flight reconciles may take to finish before their Druid calls are abandoned and the Lease released; must exceed one Druid call with its retries" },
+  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", default: "45s", help: "On SIGTERM, how long in-flight reconciles may take to finish before their Druid calls are abandoned and the Lease released; should exceed one Druid call with its retries (warned at start)" },
 } satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -130,6 +130,22 @@ function parseUrl(text: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`"${text}" must be http or https`);
   if (url.username || url.password) throw new Error("must not contain credentials (use spec.auth with a Secret)");
   return text.replace(/\/+$/, "");
+}
+
+/**
+ * Settings that work but weaken a guarantee, to be logged at start (not refused: a configuration
+ * that ran before an upgrade keeps running). One Druid call with its retries should fit in
+ * SHUTDOWN_TIMEOUT, so a reconcile's call in flight at SIGTERM can end before it is abandoned.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  const callBudget = druidCallBudgetMs(config.druidRequestTimeoutMs, config.druidRetries);
+  if (config.shutdownTimeoutMs <= callBudget) {
+    warnings.push(
+      `${SETTINGS.shutdownTimeout.env} (${config.shutdownTimeoutMs / 1000}s) is shorter than one Druid call with its retries (${callBudget / 1000}s = (${SETTINGS.druidRetries.env} + 1) × ${SETTINGS.druidRequestTimeout.env} + ${SETTINGS.druidRetries.env} × ${RETRY_MAX_DELAY_MS / 1000}s): at SIGTERM a call in flight is more likely to be abandoned with an unknown outcome; raise it (and terminationGracePeriodSeconds above it) or lower the other two`,
+    );
+  }
+  return warnings;
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
@@ -196,12 +212,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     problems.push(`leader election needs ${SETTINGS.leaseDuration.env} > ${SETTINGS.renewDeadline.env} > ${SETTINGS.retryPeriod.env}`);
-  }
-  const callBudget = druidCallBudgetMs(config.druidRequestTimeoutMs, config.druidRetries);
-  if (config.shutdownTimeoutMs <= callBudget) {
-    problems.push(
-      `${SETTINGS.shutdownTimeout.env} (${config.shutdownTimeoutMs / 1000}s) must exceed one Druid call with its retries (${callBudget / 1000}s = (${SETTINGS.druidRetries.env} + 1) × ${SETTINGS.druidRequestTimeout.env} + ${SETTINGS.druidRetries.env} × ${RETRY_MAX_DELAY_MS / 1000}s), so a reconcile in flight at SIGTERM can finish; raise it (and terminationGracePeriodSeconds above it) or lower the other two`,
-    );
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   return config;

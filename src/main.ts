@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createValidator } from "./api/schema.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { ConfigError, configWarnings, loadConfig, type Config } from "./config.ts";
 import { Manager } from "./controller/manager.ts";
 import { createDruidDispatcher } from "./druid/client.ts";
+import { RETRY_MAX_DELAY_MS } from "./druid/retry-policy.ts";
 import { setClusterDomain } from "./druid/endpoint.ts";
 import { KubeApi } from "./kube/api.ts";
 import { EventRecorder } from "./kube/events.ts";
@@ -15,8 +16,10 @@ import { startHttpServer } from "./observability/http-server.ts";
 import { createLogger } from "./observability/logger.ts";
 import { ControllerMetrics } from "./observability/metrics.ts";
 
-/** After abandoning: how long aborted reconciles get to unwind (status write, events). */
-const ABANDON_GRACE_MS = 2_000;
+/** After abandoning: how long aborted reconciles get to unwind (a retry delay in progress, the status write). */
+function abandonGraceMs(config: Config): number {
+  return (config.druidRetries > 0 ? RETRY_MAX_DELAY_MS : 0) + 1_000;
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  for (const warning of configWarnings(config)) logger.warn(warning);
   setClusterDomain(config.clusterDomain);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
@@ -101,12 +105,13 @@ async function main(): Promise<void> {
     if (unfinished.length > 0) {
       logger.warn("reconciles still running at the deadline: abandoning their Druid calls", { keys: unfinished });
       fence.close("ShuttingDown", "the controller is shutting down");
-      unfinished = await manager.drain(ABANDON_GRACE_MS);
+      unfinished = await manager.drain(abandonGraceMs(config));
     }
     fence.close("ShuttingDown", "the controller is shutting down");
     await manager.stopInformers();
     if (unfinished.length > 0) {
-      logger.error("reconciles still running after their Druid calls were aborted; keeping the Lease until it expires", { keys: unfinished });
+      logger.error("reconciles still running after their Druid calls were aborted; the Lease is not renewed and left to expire", { keys: unfinished });
+      await elector?.stop({ release: false });
     } else {
       await elector?.stop();
     }

@@ -183,6 +183,7 @@ export class Manager {
         // Druid lists every supervisor: the cap grows with the resources this controller watches.
         maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
         signal: this.options.fence.signal,
+        beforeWrite: (what) => this.options.fence.check(what),
         observe: (o) => this.options.metrics.observeDruid(o),
       });
       // Credentials rotate: drop clients for the same URL and user with an older password.

@@ -67,7 +67,9 @@ export class WorkQueue {
     this.backoff = new KeyBackoff(options.backoff);
   }
 
+  /** Starts handing out work; a no-op once shut down (e.g. leadership won during SIGTERM). */
   start(): void {
+    if (this.shuttingDown) return;
     this.running = true;
     this.pump();
   }

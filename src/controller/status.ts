@@ -415,7 +415,7 @@ function resetCondition(conditions: Condition[], ingestion: DruidIngestion, next
       type: RESET_APPLIED,
       status: "Unknown",
       reason: "ResetOutcomeUnknown",
-      message: `the reset of supervisor ${pending.supervisorId} for spec.resetNonce "${nonce}" was sent to ${pending.druidEndpoint} at ${pending.since} but its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to reset (again), set a new spec.resetNonce`,
+      message: `the reset of supervisor ${pending.supervisorId} for spec.resetNonce "${nonce}" was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to reset (again), set a new spec.resetNonce`,
     }, generation, now);
   }
   if (next.lastResetNonce === nonce) {

@@ -29,7 +29,7 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal };
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void };
 
 function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
@@ -42,6 +42,7 @@ function client(url: string, opts: ClientOpts = {}): DruidClient {
       maxResponseBytes: opts.maxBytes ?? 1024 * 1024,
       ...(opts.maxListBytes ? { maxListResponseBytes: opts.maxListBytes } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.beforeWrite ? { beforeWrite: opts.beforeWrite } : {}),
       ...(opts.observe ? { observe: opts.observe } : {}),
     },
   );
@@ -222,6 +223,28 @@ test("aborting (lease lost, shutdown) stops a call in flight and its retries", a
     assert.equal(calls, 1);
   } finally {
     await hung.close();
+  }
+});
+
+test("a write's retry asks the fence again: a replica that lost the Lease meanwhile sends nothing more (still ambiguous)", async () => {
+  let calls = 0;
+  const druid = await serve((_req, _b, res) => {
+    calls++;
+    res.writeHead(503).end();
+  });
+  let holds = true;
+  try {
+    const c = client(druid.url, {
+      retries: 3,
+      beforeWrite: () => {
+        if (!holds) throw new Error("this replica does not hold the leader Lease");
+        holds = false; // the Lease is lost while the first attempt is out
+      },
+    });
+    await assert.rejects(c.submitSupervisor({ type: "kafka" }, true), (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && !e.notSent && /leader Lease/.test(e.message));
+    assert.equal(calls, 1, "the retry was refused before sending");
+  } finally {
+    await druid.close();
   }
 });
 

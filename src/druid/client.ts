@@ -51,6 +51,8 @@ export interface DruidClientOptions {
   maxListResponseBytes?: () => number;
   /** Aborts every call in flight (leadership lost, shutdown). */
   signal?: AbortSignal;
+  /** Asked before every attempt of a write, retries included; throws to refuse (the write fence). */
+  beforeWrite?: (what: string) => void;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
   retries: number;
   retryMinTimeoutMs?: number;
@@ -262,7 +264,7 @@ export class DruidClient {
 
   private async call(method: string, route: string, path: string, opts: CallOptions): Promise<CallResult> {
     const what = `${method} ${path}`;
-    return pRetry(() => this.once(method, route, path, what, opts), {
+    return pRetry((attempt) => this.once(method, route, path, what, opts, attempt), {
       retries: this.options.retries,
       minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
       maxTimeout: RETRY_MAX_DELAY_MS,
@@ -272,7 +274,15 @@ export class DruidClient {
     });
   }
 
-  private async once(method: string, route: string, path: string, what: string, opts: CallOptions): Promise<CallResult> {
+  private async once(method: string, route: string, path: string, what: string, opts: CallOptions, attempt: number): Promise<CallResult> {
+    if (method !== "GET" && this.options.beforeWrite) {
+      try {
+        this.options.beforeWrite(what);
+      } catch (refusal) {
+        // A retry refused here follows an attempt that may have reached Druid: still ambiguous.
+        throw new DruidError("DruidCallAborted", `${what}: not sent: ${(refusal as Error).message}`, { notSent: attempt === 1, cause: refusal });
+      }
+    }
     const started = performance.now();
     const observe = (code: string): void =>
       this.options.observe?.({ method, route, code, seconds: (performance.now() - started) / 1000 });

@@ -34,7 +34,7 @@ function leaseStore() {
 function elector(store: ReturnType<typeof leaseStore>, identity: string, clock: { now: number }) {
   return new LeaderElector(store as never, {
     name: "l", namespace: "ns", identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000,
-    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
   });
 }
 
@@ -87,7 +87,7 @@ test("stop() releases the lease so a standby takes over at once", async () => {
   let started = 0;
   const a = new LeaderElector(store as never, {
     name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
-    logger: silentLogger(), onStartedLeading: () => { started++; }, onStoppedLeading: () => {}, now: () => clock.now,
+    logger: silentLogger(), onStartedLeading: () => { started++; }, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
   });
   a.start();
   await new Promise((r) => setTimeout(r, 20));
@@ -104,7 +104,7 @@ test("stop() releases the lease even while a renew of its own is in flight (no 4
   const clock = { now: 1_000_000 };
   const a = new LeaderElector(store as never, {
     name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 5,
-    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
   });
   a.start();
   for (let i = 0; i < 100 && !a.isLeader; i++) await new Promise((r) => setTimeout(r, 2));
@@ -170,7 +170,7 @@ test("holdsLease is false past the renew deadline even before any timer ran (a p
   const clock = { now: 1_000_000 };
   const a = new LeaderElector(store as never, {
     name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
-    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now,
+    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
   });
   a.start();
   assert.ok(await until(() => a.isLeader, 1000));

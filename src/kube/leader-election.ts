@@ -22,7 +22,10 @@ export interface LeaderElectionOptions {
   logger: Logger;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
+  /** Wall clock, for the times written into the Lease. */
   now?: () => number;
+  /** Monotonic clock (default performance.now), for every duration: deadlines, expiry. */
+  monotonicNow?: () => number;
 }
 
 type LeaseApi = Pick<CoordinationV1Api, "readNamespacedLease" | "createNamespacedLease" | "replaceNamespacedLease">;
@@ -53,11 +56,15 @@ export class LeaderElector {
 
   /** Leading, and the last renewal is within the renew deadline (no standby can have taken over). */
   holdsLease(): boolean {
-    return this.leading && this.now() - this.lastRenewAt < this.options.renewDeadlineMs;
+    return this.leading && this.mono() - this.lastRenewAt < this.options.renewDeadlineMs;
   }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+
+  private mono(): number {
+    return (this.options.monotonicNow ?? performance.now.bind(performance))();
   }
 
   start(): void {
@@ -80,13 +87,13 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
-    const roundStart = this.now();
+    const roundStart = this.mono();
     // A renewal must land before the deadline; a standby round is bounded by the same span.
     const budget = this.leading ? this.lastRenewAt + this.options.renewDeadlineMs - roundStart : this.options.renewDeadlineMs;
     let acquired = false;
-    if (budget > 0) {
+    if (budget >= 1) {
       try {
-        acquired = await this.tryAcquireOrRenew(AbortSignal.timeout(budget));
+        acquired = await this.tryAcquireOrRenew(AbortSignal.timeout(Math.max(1, Math.floor(budget))));
       } catch (error) {
         this.options.logger.warn("lease update failed", { lease: this.leaseRef(), error: describe(error) });
       }
@@ -100,7 +107,7 @@ export class LeaderElector {
         this.options.logger.info("became leader", { lease: this.leaseRef(), identity: this.options.identity });
         this.options.onStartedLeading();
       }
-    } else if (this.leading && this.now() - this.lastRenewAt >= this.options.renewDeadlineMs) {
+    } else if (this.leading && !this.holdsLease()) {
       this.stepDown();
     }
     this.schedule();
@@ -108,15 +115,21 @@ export class LeaderElector {
 
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    const left = this.lastRenewAt + this.options.renewDeadlineMs - this.now();
+    const left = this.lastRenewAt + this.options.renewDeadlineMs - this.mono();
     this.deadlineTimer = setTimeout(() => {
-      if (this.leading && !this.holdsLease()) this.stepDown();
-    }, Math.max(0, left));
+      if (!this.leading) return;
+      // Timers may fire a little early: look again until the deadline really passed.
+      if (this.holdsLease()) this.armDeadline();
+      else this.stepDown();
+    }, Math.max(1, left));
   }
 
+  /** Terminal: a renewal arriving later (a round already in flight) never makes this replica lead again. */
   private stepDown(): void {
     if (!this.leading) return;
     this.leading = false;
+    this.stopped = true;
+    clearTimeout(this.timer);
     clearTimeout(this.deadlineTimer);
     this.options.logger.error("lost leadership: could not renew the lease within the renew deadline", { lease: this.leaseRef(), renewDeadlineMs: this.options.renewDeadlineMs });
     this.options.onStoppedLeading();
@@ -151,16 +164,18 @@ export class LeaderElector {
         throw createError;
       }
     }
+    // Seen now, after the read returned (a slow read must not back-date what it saw).
+    const seenAt = this.mono();
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? "";
     const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : "";
     const resourceVersion = lease.metadata?.resourceVersion ?? "";
     if (!this.observed || this.observed.holder !== holder || this.observed.renewTime !== renewTime) {
-      this.observed = { holder, renewTime, resourceVersion, at: now };
+      this.observed = { holder, renewTime, resourceVersion, at: seenAt };
     }
     const heldByOther = holder !== "" && holder !== identity;
     const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-    if (heldByOther && this.observed.at + leaseMs > now) return false;
+    if (heldByOther && this.observed.at + leaseMs > seenAt) return false;
     const takingOver = holder !== identity;
     const next: V1Lease = {
       ...lease,
@@ -186,7 +201,7 @@ export class LeaderElector {
    * Stop trying; if the lease is still held, hand it over at once (client-go's ReleaseOnCancel).
    * Call it only once this replica's Druid work has finished or been abandoned.
    */
-  async stop(): Promise<void> {
+  async stop(options: { release: boolean } = { release: true }): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     // A round in flight is bounded by the renew deadline; never wait longer than that for it.
@@ -196,9 +211,9 @@ export class LeaderElector {
     clearTimeout(this.deadlineTimer);
     const held = this.holdsLease();
     this.leading = false;
-    if (!held || !this.current) return;
+    if (!held || !this.current || !options.release) return;
     const { name, namespace } = this.options;
-    const bounded = withSignal(AbortSignal.timeout(Math.max(1, this.lastRenewAt + this.options.renewDeadlineMs - this.now())));
+    const bounded = withSignal(AbortSignal.timeout(Math.max(1, Math.floor(this.lastRenewAt + this.options.renewDeadlineMs - this.mono()))));
     const release = async (): Promise<boolean> => {
       const lease = await this.api.readNamespacedLease({ name, namespace }, bounded);
       if (lease.spec?.holderIdentity !== this.options.identity) return false;
