@@ -102,19 +102,14 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info("shutting down: no new work; waiting for in-flight reconciles", { signal, deadlineMs: config.shutdownTimeoutMs });
     let unfinished = await manager.drain(config.shutdownTimeoutMs);
+    fence.close("ShuttingDown", "the controller is shutting down");
     if (unfinished.length > 0) {
       logger.warn("reconciles still running at the deadline: abandoning their Druid calls", { keys: unfinished });
-      fence.close("ShuttingDown", "the controller is shutting down");
       unfinished = await manager.drain(abandonGraceMs(config));
     }
-    fence.close("ShuttingDown", "the controller is shutting down");
     await manager.stopInformers();
-    if (unfinished.length > 0) {
-      logger.error("reconciles still running after their Druid calls were aborted; the Lease is not renewed and left to expire", { keys: unfinished });
-      await elector?.stop({ release: false });
-    } else {
-      await elector?.stop();
-    }
+    if (unfinished.length > 0) logger.error("reconciles still running after their Druid calls were aborted; the Lease is not renewed and left to expire", { keys: unfinished });
+    await elector?.stop({ release: unfinished.length === 0 });
     metrics.setLeader(config.leaseName, false);
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     logger.info("stopped", { signal });

@@ -26,6 +26,11 @@ export type DruidAction =
 
 export type ActionKind = DruidAction["kind"];
 
+/** The reset asked by a new spec.resetNonce (recorded as an intent before it is sent). */
+export function isNonceReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetSupervisor" }> {
+  return action.kind === "resetSupervisor" && action.cause === "ResetNonce";
+}
+
 /** A stage that could not go on: a machine reason and a message a user can act on. */
 export interface Failure {
   reason: string;

@@ -2,7 +2,7 @@
 // ownership.ts) and what Druid reports, decide which Druid calls to make. No I/O: `execute.ts`
 // performs the calls and `status.ts` turns the outcome into status. Everything is judged against
 // Druid's observed state, and against what status records this resource applied.
-import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy } from "../api/druid-ingestion.ts";
+import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
 import { supportsExplicitSupervisorId } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
@@ -95,12 +95,12 @@ function newResetNonce(ingestion: DruidIngestion): string | undefined {
 }
 
 /**
- * The resetNonce whose reset was sent (or was about to be) without a confirmed outcome: a timeout,
- * a 5xx after the request reached Druid, a crash. Never sent again; status says so instead.
+ * The reset intent for `nonce` that was sent (or was about to be) without a confirmed outcome: a
+ * timeout, a 5xx after the request reached Druid, a crash. Never sent again; status says so instead.
  */
-export function resetOutcomeUnknown(ingestion: DruidIngestion): string | undefined {
-  const nonce = newResetNonce(ingestion);
-  return nonce !== undefined && ingestion.status?.pendingReset?.nonce === nonce ? nonce : undefined;
+export function unconfirmedReset(status: DruidIngestionStatus | undefined, nonce: string | undefined): PendingReset | undefined {
+  const pending = status?.pendingReset;
+  return nonce && nonce !== status?.lastResetNonce && pending?.nonce === nonce ? pending : undefined;
 }
 
 /**
@@ -170,7 +170,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const decision = decideApply(desired.specHash, applied.hash, baseline, liveHash);
   const actions: DruidAction[] = [];
   // At most once per nonce: one whose reset may already have happened is not sent again.
-  const nonce = resetOutcomeUnknown(ingestion) === undefined ? newResetNonce(ingestion) : undefined;
+  const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
   if (decision === "Created" || decision === "Recreated") {

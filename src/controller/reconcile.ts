@@ -22,7 +22,7 @@ import { ignoredPaths } from "./drift.ts";
 import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type EndpointChoice, type SecretLookup } from "./druid-target.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
-import { emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -305,7 +305,7 @@ export class Reconciler {
 
     let pendingSince = status.pendingCreate?.since;
     const creates = plannedCreates(plan, status, decision.kind === "owned" ? decision.record : record);
-    const reset = plan.actions.find((a) => a.kind === "resetSupervisor" && a.cause === "ResetNonce");
+    const reset = plan.actions.find(isNonceReset);
     if (creates || reset) {
       // Recorded before the create or reset, on a status no newer than what this reconcile read
       // (resourceVersion precondition): a create whose outcome is lost is then known to be this
@@ -315,7 +315,7 @@ export class Reconciler {
         intent.pendingCreate = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
         pendingSince = intent.pendingCreate.since;
       }
-      if (reset?.kind === "resetSupervisor") {
+      if (reset) {
         intent.pendingReset = { nonce: ingestion.spec.resetNonce as string, supervisorId: reset.supervisorId, druidEndpoint: target.druidEndpoint, since: facts.now };
       }
       const written = await this.writeStatus(ingestion, intent);
@@ -716,21 +716,21 @@ export class Reconciler {
 
   /** Patches status only when it changed (conditionally on the version read), then records the transition's Events. */
   private async report(log: Logger, facts: StatusFacts): Promise<Written> {
-    const ingestion = facts.ingestion;
+    const { ingestion } = facts;
     const next = nextStatus(facts);
-    const previous = facts.ingestion.status;
-    const written = statusEquals(previous, next) ? ({ kind: "unchanged" } as const) : await this.writeStatus(facts.ingestion, next);
+    const previous = ingestion.status;
+    const written = statusEquals(previous, next) ? ({ kind: "unchanged" } as const) : await this.writeStatus(ingestion, next);
     if (written.kind === "conflict") {
       log.info("status changed meanwhile; looking again");
       // A reset Druid confirmed must be recorded, or the next reconcile reports it as unknown.
       const nonce = ingestion.spec.resetNonce;
-      if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, facts.ingestion, nonce);
+      if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, ingestion, nonce);
       return written;
     }
     if (written.kind === "gone") return written;
     for (const event of eventsFor(previous, next, facts.outcome)) {
       log.info("event", { type: event.type, reason: event.reason, message: event.message });
-      await this.deps.events.record(facts.ingestion, event);
+      await this.deps.events.record(ingestion, event);
     }
     return written;
   }

@@ -7,9 +7,9 @@ import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
-import type { DruidAction, Failure, Outcome } from "./model.ts";
+import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
-import type { Observed, Plan } from "./plan.ts";
+import { unconfirmedReset, type Observed, type Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
 
 /** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
@@ -199,8 +199,8 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   if (nonce && (resetDone || fresh || main?.kind === "submitTask")) next.lastResetNonce = nonce;
   // The reset intent recorded before sending: kept only while the outcome is unknown (the reset
   // itself failed in a way Druid may have acted on, or an earlier reconcile left it so).
-  const plannedReset = plan?.actions.some((a) => a.kind === "resetSupervisor" && a.cause === "ResetNonce") === true;
-  const resetAmbiguous = failed?.action.kind === "resetSupervisor" && failed.action.cause === "ResetNonce" && failed.ambiguous;
+  const plannedReset = plan?.actions.some(isNonceReset) === true;
+  const resetAmbiguous = failed !== undefined && isNonceReset(failed.action) && failed.ambiguous;
   if (plannedReset && !resetAmbiguous) delete next.pendingReset;
 
   for (const a of executed) {
@@ -407,8 +407,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
 function resetCondition(conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
   const nonce = ingestion.spec.resetNonce;
   if (!nonce) return removeCondition(conditions, RESET_APPLIED);
-  const pending = next.pendingReset;
-  if (pending && pending.nonce === nonce && next.lastResetNonce !== nonce) {
+  const pending = unconfirmedReset(next, nonce);
+  if (pending) {
     const failed = facts.outcome?.failed;
     const why = failed?.action.kind === "resetSupervisor" ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
     return setCondition(conditions, {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ApiException, type V1Lease } from "@kubernetes/client-node";
 import { silentLogger } from "../../test/support/fakes.ts";
-import { LeaderElector } from "./leader-election.ts";
+import { LeaderElector, type LeaderElectionOptions } from "./leader-election.ts";
 
 /** An in-memory Lease store with the API server's optimistic concurrency. */
 function leaseStore() {
@@ -31,10 +31,11 @@ function leaseStore() {
   };
 }
 
-function elector(store: ReturnType<typeof leaseStore>, identity: string, clock: { now: number }) {
+function elector(store: ReturnType<typeof leaseStore>, identity: string, clock: { now: number }, overrides: Partial<LeaderElectionOptions> = {}) {
   return new LeaderElector(store as never, {
     name: "l", namespace: "ns", identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000,
     logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
+    ...overrides,
   });
 }
 
@@ -85,10 +86,7 @@ test("stop() releases the lease so a standby takes over at once", async () => {
   const store = leaseStore();
   const clock = { now: 1_000_000 };
   let started = 0;
-  const a = new LeaderElector(store as never, {
-    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
-    logger: silentLogger(), onStartedLeading: () => { started++; }, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
-  });
+  const a = elector(store, "a", clock, { retryPeriodMs: 60_000, onStartedLeading: () => { started++; } });
   a.start();
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(started, 1);
@@ -102,10 +100,7 @@ test("stop() releases the lease so a standby takes over at once", async () => {
 test("stop() releases the lease even while a renew of its own is in flight (no 409 race)", async () => {
   const store = leaseStore();
   const clock = { now: 1_000_000 };
-  const a = new LeaderElector(store as never, {
-    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 5,
-    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
-  });
+  const a = elector(store, "a", clock, { retryPeriodMs: 5 });
   a.start();
   for (let i = 0; i < 100 && !a.isLeader; i++) await new Promise((r) => setTimeout(r, 2));
   assert.ok(a.isLeader);
@@ -168,10 +163,7 @@ test("split brain: a black-holed API server cannot keep a leader acting; it step
 test("holdsLease is false past the renew deadline even before any timer ran (a paused process waking up)", async () => {
   const store = leaseStore();
   const clock = { now: 1_000_000 };
-  const a = new LeaderElector(store as never, {
-    name: "l", namespace: "ns", identity: "a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 60_000,
-    logger: silentLogger(), onStartedLeading: () => {}, onStoppedLeading: () => {}, now: () => clock.now, monotonicNow: () => clock.now,
-  });
+  const a = elector(store, "a", clock, { retryPeriodMs: 60_000 });
   a.start();
   assert.ok(await until(() => a.isLeader, 1000));
   clock.now += 9_999;
