@@ -183,6 +183,29 @@ test("idle: no write to Kubernetes or Druid, requeue at the resync", async () =>
   assert.equal(requeueOf(result), "60000");
 });
 
+test("a supervisor created suspended is reported SUSPENDED once Druid says so, not a resync later (chaos seed 7)", async () => {
+  // Ready is True (Suspended, as asked) while Druid still says PENDING: the state must still be
+  // read fresh, not taken from a shared list read while it was PENDING.
+  const w = new World({}, 60_000);
+  w.create(resource("orders", { suspend: true }));
+  w.create(resource("clicks"));
+  await w.settle("clicks");
+  await w.reconcile("orders"); // finalizer
+  await w.reconcile("orders"); // create, suspended
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.reportedState = "PENDING";
+  w.now = new Date(w.now.getTime() + 61_000);
+  await w.reconcile("clicks"); // the shared list, read again: "orders" PENDING in it
+  const pending = await w.reconcile("orders");
+  assert.equal(w.status("orders").state, "PENDING");
+  assert.equal(cond(w.status("orders"), "Ready"), "True/Suspended");
+  assert.ok("requeueAfterMs" in pending && pending.requeueAfterMs === 3_000, `looked at again soon: ${requeueOf(pending)}`);
+  delete orders.reportedState; // Druid's first run: SUSPENDED
+  w.now = new Date(w.now.getTime() + 3_001);
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").state, "SUSPENDED");
+});
+
 test("a finalizer that cannot be set stops everything before Druid, visibly", async () => {
   const w = new World();
   w.create(resource("orders"));

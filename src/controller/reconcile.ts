@@ -29,7 +29,7 @@ import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
-import { eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 export interface ReconcilerSettings {
   /** How often an idle resource is looked at again (Druid drift, state changes). */
@@ -279,7 +279,7 @@ export class Reconciler {
         return this.end(log, facts, { kind: "failed", failure: decision.failure });
       case "observe":
         facts.plan = planFor(record ? "owned" : observed.supervisor ? "adopt" : "create");
-        return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+        return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, });
       case "move": {
         const removal = planRemoval(decision.from, status, { cause: "Moved", keep: target, orphan, taskFinished: this.recordedTaskFinished(ingestion) });
         // The druid-operator keeps a copy of the rules it applied: they go with its datasource.
@@ -335,7 +335,7 @@ export class Reconciler {
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
     if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
-    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, sinceTransitionMs: this.sinceReadyTransition(ingestion) });
+    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, });
   }
 
   /**
@@ -428,9 +428,13 @@ export class Reconciler {
     return pending;
   }
 
-  private sinceReadyTransition(ingestion: DruidIngestion): number {
-    const ready = findCondition(ingestion.status?.conditions, READY);
-    const at = ready ? Date.parse(ready.lastTransitionTime) : Number.NaN;
+  /**
+   * How long the status has shown what it shows now (its last change, else Ready's transition):
+   * a supervisor that Druid restarts while Ready stays the same (suspended, edited) is new again.
+   */
+  private sinceStatusChanged(status: DruidIngestionStatus | undefined): number {
+    const ready = findCondition(status?.conditions, READY);
+    const at = status?.lastUpdateTime ? Date.parse(status.lastUpdateTime) : ready ? Date.parse(ready.lastTransitionTime) : Number.NaN;
     const now = (this.deps.now?.() ?? new Date()).getTime();
     return Number.isFinite(at) ? Math.max(0, now - at) : 0;
   }
@@ -482,8 +486,7 @@ export class Reconciler {
     let observed: Observed;
     if (desired.kind === "supervisor") {
       // While waiting for a state change, a reading at most one settle delay old.
-      const ready = findCondition(status.conditions, READY)?.reason;
-      const waiting = ready === "Pending" || ready === "Stopping" || ready === "Applying";
+      const waiting = awaitsStateChange(status);
       const unrecorded = !record || !recordMatches(record, target, status) || !mainRecorded(record, target);
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
@@ -598,7 +601,7 @@ export class Reconciler {
     const message = `cannot remove the ingestion from Druid, so the finalizer stays and the resource is kept: ${failure.message}. To delete the resource without touching Druid, set spec.deletionPolicy: Orphan`;
     log.warn("deletion blocked", { reason: failure.reason, error: failure.message });
     facts.stop = { ...failure, message, transient: true };
-    const written = await this.report(log, facts);
+    const { written } = await this.report(log, facts);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     // Retried with backoff: what blocks deletion (Druid down, a Secret) may come back any time.
     return { error: new Error(failure.message) };
@@ -708,31 +711,37 @@ export class Reconciler {
 
   /** The one way a reconcile ends: report, then the requeue decision. */
   private async end(log: Logger, facts: StatusFacts, ending: Ending): Promise<ProcessResult> {
-    const written = await this.report(log, facts);
+    const { written, status } = await this.report(log, facts);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
+    if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: this.sinceStatusChanged(status) };
     return requeueAfter(ending, this.deps.settings, this.deps.random);
   }
 
-  /** Patches status only when it changed (conditionally on the version read), then records the transition's Events. */
-  private async report(log: Logger, facts: StatusFacts): Promise<Written> {
+  /**
+   * Patches status only when it changed (conditionally on the version read), then records the
+   * transition's Events. Gives the status as reported (written or already there).
+   */
+  private async report(log: Logger, facts: StatusFacts): Promise<{ written: Written; status: DruidIngestionStatus }> {
     const { ingestion } = facts;
     const next = nextStatus(facts);
     const previous = ingestion.status;
-    const written = statusEquals(previous, next) ? ({ kind: "unchanged" } as const) : await this.writeStatus(ingestion, next);
+    const unchanged = statusEquals(previous, next);
+    const written = unchanged ? ({ kind: "unchanged" } as const) : await this.writeStatus(ingestion, next);
+    const status = unchanged ? (previous ?? next) : next;
     if (written.kind === "conflict") {
       log.info("status changed meanwhile; looking again");
       // A reset Druid confirmed must be recorded, or the next reconcile reports it as unknown.
       const nonce = ingestion.spec.resetNonce;
       if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, ingestion, nonce);
-      return written;
+      return { written, status };
     }
-    if (written.kind === "gone") return written;
+    if (written.kind === "gone") return { written, status };
     for (const event of eventsFor(previous, next, facts.outcome)) {
       log.info("event", { type: event.type, reason: event.reason, message: event.message });
       await this.deps.events.record(ingestion, event);
     }
-    return written;
+    return { written, status };
   }
 
   /**

@@ -6,7 +6,7 @@ import { findCondition } from "./conditions.ts";
 import type { DruidAction, Outcome } from "./model.ts";
 import type { OwnershipDecision, Target } from "./ownership.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
-import { eventsFor, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 const spec: JsonObject = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m" } } };
 const T0 = "2026-01-01T00:00:00Z";
@@ -317,4 +317,20 @@ test("status copies of a huge spec are left out, so the object stays below etcd'
   assert.equal(s["currentIngestionSpec.json"], undefined);
   assert.ok(s.specHash);
   assert.ok(JSON.stringify(s).length < 20_000);
+});
+
+test("a status awaiting a state change is read fresh: by Ready, or by a transitional state Ready does not show", () => {
+  const ready = (reason: string, status: "True" | "False" = "False") => [{ type: "Ready", status, reason, message: "", lastTransitionTime: T0 }];
+  const table: Array<[string, DruidIngestionStatus, boolean]> = [
+    ["no status yet (nothing to wait for: unrecorded is read fresh anyway)", {}, false],
+    ["Ready Pending", { conditions: ready("Pending") }, true],
+    ["Ready Applying", { conditions: ready("Applying") }, true],
+    ["Ready Stopping", { conditions: ready("Stopping") }, true],
+    ["running", { state: "RUNNING", detailedState: "RUNNING", conditions: ready("Running", "True") }, false],
+    ["suspended as asked, Druid still PENDING", { state: "PENDING", detailedState: "PENDING", conditions: ready("Suspended", "True") }, true],
+    ["suspended as asked and SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: ready("Suspended", "True") }, false],
+    ["running, creating tasks", { state: "RUNNING", detailedState: "CREATING_TASKS", conditions: ready("Running", "True") }, true],
+    ["unhealthy (a stable state: resync)", { state: "UNHEALTHY_SUPERVISOR", conditions: ready("Unhealthy") }, false],
+  ];
+  for (const [name, status, expected] of table) assert.equal(awaitsStateChange(status), expected, name);
 });

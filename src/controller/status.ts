@@ -69,8 +69,19 @@ function readyForTask(task: LiveTask | undefined): ConditionUpdate {
 }
 
 /** True for the states a supervisor passes through on its way somewhere (worth looking again soon). */
-export function isTransitional(live: LiveSupervisor | undefined): boolean {
+export function isTransitional(live: Pick<LiveSupervisor, "state" | "detailedState"> | undefined): boolean {
   return live === undefined || live.state === undefined || live.state === "PENDING" || live.state === "STOPPING" || live.detailedState === "CREATING_TASKS";
+}
+
+/**
+ * True while the status reports a supervisor on its way somewhere: the next reading must be
+ * recent, not the shared list of up to a resync ago. Ready alone does not say it: a supervisor
+ * created suspended is Ready (Suspended, as asked) while Druid still reports it PENDING.
+ */
+export function awaitsStateChange(status: DruidIngestionStatus): boolean {
+  const ready = findCondition(status.conditions, READY)?.reason;
+  if (ready === "Pending" || ready === "Stopping" || ready === "Applying") return true;
+  return status.state !== undefined && isTransitional({ state: status.state, detailedState: status.detailedState });
 }
 
 function describeSynced(desired: DesiredIngestion, record: AppliedRecord | undefined, origin: string | undefined): string {

@@ -133,6 +133,8 @@ export class FakeKube {
 interface FakeSupervisor {
   spec: JsonObject;
   state: string;
+  /** What Druid reports whatever the spec says: a supervisor created suspended is PENDING until its first run. */
+  reportedState?: string;
 }
 
 /** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
@@ -181,7 +183,8 @@ export class FakeDruid {
     const s = this.supervisors.get(id);
     if (!s) return undefined;
     const suspended = s.spec["suspended"] === true;
-    return { id, state: suspended ? "SUSPENDED" : s.state, detailedState: suspended ? "SUSPENDED" : s.state, healthy: true, suspended, spec: structuredClone(s.spec) };
+    const state = s.reportedState ?? (suspended ? "SUSPENDED" : s.state);
+    return { id, state, detailedState: state, healthy: true, suspended, spec: structuredClone(s.spec) };
   }
 
   client(target: DruidTarget) {
