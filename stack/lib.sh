@@ -19,9 +19,22 @@ require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not found: $2"
 }
 
-# pid_alive <pidfile>: true when the pidfile names a running process
+# pid_alive <pidfile>: true when the pidfile names a running process that we started. A pid
+# from a stopped stack can be reused by an unrelated process: one that began after the pidfile
+# was written (start_bg writes it right after the fork) is not ours, and is neither waited on
+# as a healthy component nor signalled by stop_pid.
 pid_alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -r "/proc/$pid/stat" ] || return 0
+  local ticks boot hz started written
+  ticks="$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$pid/stat")" || return 0
+  boot="$(awk '/^btime/ { print $2 }' /proc/stat)"
+  hz="$(getconf CLK_TCK)"
+  started=$(( boot + ticks / hz ))
+  written="$(stat -c %Y "$1")"
+  [ "$started" -le $(( written + 5 )) ]
 }
 
 # start_bg <name> <logfile> <pidfile> <command...>: start a daemon in its own session
