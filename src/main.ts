@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       requestTimeoutMs: config.druidRequestTimeoutMs,
       retries: config.druidRetries,
       maxResponseBytes: config.druidMaxResponseBytes,
+      allowedEndpoints: config.allowedDruidEndpoints,
     },
     fence,
     validator: createValidator(),

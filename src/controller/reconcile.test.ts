@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
-import { FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
 import { createValidator } from "../api/schema.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { DruidError } from "../druid/errors.ts";
@@ -32,7 +32,7 @@ function resource(name: string, spec: Partial<DruidIngestionSpec> = {}, dataSour
   };
 }
 
-const authSecret: V1Secret = { metadata: { name: "auth", namespace: NS }, data: { OperatorUserName: Buffer.from("admin").toString("base64"), OperatorPassword: Buffer.from("pw").toString("base64") } };
+const authSecret: V1Secret = { metadata: { name: "auth", namespace: NS, labels: { [CREDENTIALS_LABEL]: "true" } }, data: { OperatorUserName: Buffer.from("admin").toString("base64"), OperatorPassword: Buffer.from("pw").toString("base64") } };
 
 class World {
   readonly log: CallLog = [];
@@ -53,6 +53,7 @@ class World {
 
   constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0) {
     const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+    this.kube.secrets = () => this.secrets;
     this.reconciler = new Reconciler({
       ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
       claimsOn: (endpoint, id) => this.claimsOn(endpoint, id),

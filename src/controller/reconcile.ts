@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import { sameEndpoint } from "../druid/endpoint.ts";
@@ -19,7 +19,8 @@ import { LeadershipFence, type WriteFence } from "../kube/fence.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { ignoredPaths } from "./drift.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type EndpointChoice, type SecretLookup } from "./druid-target.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type EndpointChoice, type SecretLookup, type SecretRef } from "./druid-target.ts";
+import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
@@ -52,9 +53,11 @@ export interface ReconcilerDeps {
    */
   deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
-  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion">;
+  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion" | "secretMetadata">;
   events: EventSink;
   druidClient(target: DruidTarget): DruidClient;
+  /** May requests go to this URL? (An administrator's allow-list; all URLs when absent.) */
+  allowEndpoint?(url: string): Allowance;
   snapshots: DruidSnapshots;
   validator: DruidIngestionValidator;
   settings: ReconcilerSettings;
@@ -208,7 +211,7 @@ export class Reconciler {
     }
     facts.desired = desired;
 
-    const resolved = this.resolve(ingestion, desired);
+    const resolved = await this.resolve(ingestion, desired);
     if (!resolved.ok) return this.stop(log, facts, resolved.failure);
     facts.target = resolved.value.target;
     facts.record = resolved.value.record;
@@ -447,7 +450,22 @@ export class Reconciler {
    * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
    * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
    */
-  private resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Step<Resolved> {
+  /** The Druid credentials a resource names, or why its Secret cannot be used (its metadata only is asked). */
+  private async credentialsOf(ingestion: DruidIngestion, secrets: SecretLookup): Promise<Step<DruidCredentials | undefined>> {
+    const resolved = resolveCredentials(ingestion, secrets, this.deps.settings.allowCrossNamespaceSecrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
+  private async unusableSecret(ref: SecretRef, keys: readonly string[]): Promise<Failure> {
+    try {
+      return unusableSecretFailure(ref, await this.deps.kube.secretMetadata(ref.namespace, ref.name), keys);
+    } catch (error) {
+      return { reason: "SecretNotFound", message: `Secret ${ref.namespace}/${ref.name} is not among the Secrets labelled ${CREDENTIALS_LABEL}=true that the controller watches, and its metadata could not be read to say why: ${describeApiError(error)}`, transient: true };
+    }
+  }
+
+  private async resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<Resolved>> {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
     if (!endpoint.ok) return endpoint;
@@ -456,7 +474,13 @@ export class Reconciler {
     const record = found.value;
     const kept = keepRecordedEndpoint(endpoint.value, record);
     if (!kept.ok) return kept;
-    const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
+    // A URL the resource names itself is an administrator's decision: refused before the
+    // Secret is even read (discovered routers and the default are allowed by construction).
+    if (endpoint.value.source === "DruidEndpoint") {
+      const allowance = this.deps.allowEndpoint?.(endpoint.value.url);
+      if (allowance && !allowance.ok) return { ok: false, failure: { reason: "EndpointNotAllowed", message: `spec.druidEndpoint: ${allowance.message}` } };
+    }
+    const credentials = await this.credentialsOf(ingestion, this.deps.secrets);
     if (!credentials.ok) return credentials;
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
     if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
@@ -528,7 +552,7 @@ export class Reconciler {
       log.info("nothing recorded in Druid; removing the finalizer");
       return this.removeFinalizer(log, ingestion);
     }
-    const credentials = resolveCredentials(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }, this.deps.settings.allowCrossNamespaceSecrets);
+    const credentials = await this.credentialsOf(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) });
     if (!credentials.ok) return this.blockDeletion(log, facts, credentials.failure);
     const groups = await this.removals(ingestion, desired, credentials.value);
     if (!groups.ok) return this.blockDeletion(log, facts, groups.failure);

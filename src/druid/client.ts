@@ -51,6 +51,12 @@ export interface DruidClientOptions {
   maxListResponseBytes?: () => number;
   /** Aborts every call in flight (leadership lost, shutdown). */
   signal?: AbortSignal;
+  /**
+   * Asked before every request: a message when this endpoint may not be called (no longer
+   * allowed), so nothing, credentials included, is sent. Checked per request, not once, so a
+   * tightened allow-list or a removed router Service takes effect on clients already made.
+   */
+  refuseEndpoint?: () => string | undefined;
   /** Asked before every attempt of a write, retries included; throws to refuse (the write fence). */
   beforeWrite?: (what: string) => void;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
@@ -275,6 +281,8 @@ export class DruidClient {
   }
 
   private async once(method: string, route: string, path: string, what: string, opts: CallOptions, attempt: number): Promise<CallResult> {
+    const refusal = this.options.refuseEndpoint?.();
+    if (refusal !== undefined) throw new DruidError("EndpointNotAllowed", `${what}: not sent: ${refusal}`, { notSent: true });
     if (method !== "GET" && this.options.beforeWrite) {
       try {
         this.options.beforeWrite(what);

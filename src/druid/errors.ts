@@ -6,6 +6,7 @@ export type DruidErrorReason =
   | "DruidTimeout" // no complete answer within the request deadline
   | "DruidResponseTooLarge" // the body passed the size cap
   | "DruidCallAborted" // abandoned by this replica: leadership lost or shutting down
+  | "EndpointNotAllowed" // not sent: the URL is not an allowed Druid endpoint (ALLOWED_DRUID_ENDPOINTS)
   | "DruidUnavailable" // 502/503/504: not leader yet, proxy cannot reach the Overlord
   | "DruidUnauthorized" // 401: wrong or missing credentials
   | "DruidForbidden" // 403: the user lacks a permission

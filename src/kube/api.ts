@@ -15,6 +15,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
   type V1ConfigMap,
+  type V1ObjectMeta,
   type V1Secret,
   type V1Service,
 } from "@kubernetes/client-node";
@@ -151,8 +152,22 @@ export class KubeApi {
     return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector }) : this.core.listConfigMapForAllNamespaces({ labelSelector });
   }
 
-  listSecrets(namespace: string | undefined): Promise<KubernetesListObject<V1Secret>> {
-    return namespace ? this.core.listNamespacedSecret({ namespace }) : this.core.listSecretForAllNamespaces();
+  listSecrets(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Secret>> {
+    return namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector });
+  }
+
+  /**
+   * A Secret's metadata only (the API server leaves the data out: PartialObjectMetadata), to
+   * tell a user why a Secret is not used without reading what it holds. Undefined when absent.
+   */
+  async secretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+    try {
+      const partial = await this.core.readNamespacedSecret({ namespace, name }, setHeaderOptions("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"));
+      return partial.metadata ?? {};
+    } catch (error) {
+      if (isApiStatus(error, 404)) return undefined;
+      throw error;
+    }
   }
 
   listServices(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Service>> {

@@ -2,7 +2,7 @@
 // status merge patches and finalizer JSON patches with resourceVersion preconditions (as the API
 // server does), and a Druid that keeps supervisors, tasks, compaction configs and rules. Both
 // append to one call log, so tests can assert the order of writes across the two systems.
-import { ApiException, type KubernetesObject, type V1ConfigMap } from "@kubernetes/client-node";
+import { ApiException, type KubernetesObject, type V1ConfigMap, type V1ObjectMeta, type V1Secret } from "@kubernetes/client-node";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
@@ -40,9 +40,17 @@ export class FakeKube {
   /** Set to make the next calls of that kind fail with this HTTP status. */
   failFinalizerWith: number | undefined;
   failConfigMapWith: number | undefined;
+  /** The Secrets the API server has (all of them, opted in or not), for metadata reads. */
+  secrets: () => V1Secret[] = () => [];
 
   constructor(log: CallLog) {
     this.log = log;
+  }
+
+  async secretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+    this.log.push(`kube:secretMetadata ${namespace}/${name}`);
+    const found = this.secrets().find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
+    return found ? structuredClone(found.metadata ?? {}) : undefined;
   }
 
   put(object: DruidIngestion): DruidIngestion {
