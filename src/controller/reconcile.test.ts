@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
 import { CREDENTIALS_LABEL, FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
 import { createValidator } from "../api/schema.ts";
-import type { DruidClient } from "../druid/client.ts";
+import type { DruidClient, DruidTarget } from "../druid/client.ts";
 import { DruidError } from "../druid/errors.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
 import { FakeDruid, FakeKube, silentLogger, type CallLog } from "../../test/support/fakes.ts";
 import { findCondition } from "./conditions.ts";
 import { claimsOf, type Claim } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
+import { allowEndpoint, parseAllowedEndpoints, type Allowance } from "./endpoint-policy.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
 
 const NS = "team";
@@ -64,7 +65,8 @@ class World {
       routerServices: { list: (ns) => this.services.filter((s) => s.metadata?.namespace === ns) },
       kube: this.kube,
       events: this.kube,
-      druidClient: (target) => this.cluster(target.baseUrl).client(target) as unknown as DruidClient,
+      druidClient: (target) => this.client(target),
+      allowEndpoint: (url) => this.endpointPolicy(url),
       snapshots: new DruidSnapshots({ maxAgeMs: snapshotMaxAgeMs, now: () => this.now.getTime() }),
       validator,
       settings: { resyncMs: 60_000, settleMs: 3_000, allowCrossNamespaceSecrets: false, defaultDruidUrl: DEFAULT_URL, ...settings },
@@ -73,6 +75,28 @@ class World {
       monotonicNow: () => this.mono,
       random: () => 0.5,
     });
+  }
+
+  /** The administrator's allow-list (everything unless a test says otherwise). */
+  endpointPolicy: (url: string) => Allowance = () => ({ ok: true, via: "AllowList" });
+
+  /** A Druid client that, like the manager's, refuses every request to an endpoint no longer allowed. */
+  private client(target: DruidTarget): DruidClient {
+    const inner = this.cluster(target.baseUrl).client(target) as unknown as Record<string, unknown>;
+    return new Proxy(inner, {
+      get: (object, property) => {
+        const value = object[property as string];
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const allowance = this.endpointPolicy(target.baseUrl);
+          if (!allowance.ok) {
+            this.log.push(`druid:refused @${target.baseUrl}`);
+            return Promise.reject(new DruidError("EndpointNotAllowed", `not sent: ${allowance.message}`, { notSent: true }));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    }) as unknown as DruidClient;
   }
 
   cluster(url: string): FakeDruid {
@@ -907,4 +931,60 @@ test("the intent write fails on a stale copy (resourceVersion precondition): not
   w.readFrom = undefined;
   await w.reconcile("orders");
   assert.equal(resets(w), 1);
+});
+
+// --- security (#10) ---------------------------------------------------------------------------
+
+function allowOnly(w: World, list: string): void {
+  const allowed = parseAllowedEndpoints(list);
+  w.endpointPolicy = (url) => allowEndpoint(url, { allowed, defaultUrl: DEFAULT_URL, routerService: (ns, name) => w.services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+}
+
+test("a spec.druidEndpoint the administrator did not allow: refused before the Secret is read or anything is sent", async () => {
+  const w = new World();
+  allowOnly(w, "https://*.druid.example.com");
+  w.create(resource("orders", { druidEndpoint: "https://capture.attacker.io:8443" }));
+  await w.settle("orders");
+  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:") || l.startsWith("kube:secretMetadata")), []);
+  const synced = findCondition(w.status("orders").conditions, "Synced");
+  assert.equal(synced?.reason, "EndpointNotAllowed");
+  assert.match(synced?.message ?? "", /https:\/\/capture\.attacker\.io:8443 is not an allowed Druid endpoint.*ALLOWED_DRUID_ENDPOINTS/);
+  // Allowed by the administrator: it works.
+  allowOnly(w, "https://*.attacker.io:8443");
+  await w.settle("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders @https://capture.attacker.io:8443")), w.druidWrites().join(" | "));
+});
+
+test("an endpoint taken off the allow-list: no request at all goes there, deletion included (the finalizer says why)", async () => {
+  const w = new World();
+  allowOnly(w, "https://druid.example.com");
+  w.create(resource("orders", { druidEndpoint: "https://druid.example.com" }));
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, "https://druid.example.com");
+  allowOnly(w, "");
+  const before = w.log.length;
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  const since = w.log.slice(before);
+  assert.ok(since.some((l) => l.startsWith("druid:refused")), since.join(" | "));
+  assert.ok(!since.some((l) => /^druid:(GET|POST)/.test(l)), since.join(" | "));
+  assert.ok(w.get("orders").metadata.finalizers?.includes(FINALIZER));
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /not an allowed Druid endpoint.*deletionPolicy: Orphan/s);
+});
+
+test("a Secret that did not opt in is never used: the reason names the label command; labelling it lets the resource through", async () => {
+  const w = new World();
+  const unlabelled: V1Secret = { ...authSecret, metadata: { name: "auth", namespace: NS } };
+  w.secrets = [unlabelled];
+  w.create(resource("orders"));
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.ok(!w.log.some((l) => l.startsWith("druid:")), "no Druid call without usable credentials");
+  assert.ok(w.log.includes(`kube:secretMetadata ${NS}/auth`));
+  const synced = findCondition(w.status("orders").conditions, "Synced");
+  assert.equal(synced?.reason, "SecretNotOptedIn");
+  assert.match(synced?.message ?? "", /kubectl label secret -n team auth druid\.apache\.org\/credentials=true/);
+  w.secrets = [authSecret];
+  await w.settle("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders")));
 });

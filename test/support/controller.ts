@@ -56,6 +56,9 @@ export class ControllerProcess {
         RETRY_BACKOFF_MAX: "5s",
         DRUID_RETRIES: "1",
         DRUID_REQUEST_TIMEOUT: "10s",
+        // The local Druid and the tests' fault proxies all listen on 127.0.0.1; anything else
+        // (a capture server on "localhost") stays refused, as on a shared cluster.
+        ALLOWED_DRUID_ENDPOINTS: "http://127.0.0.1:*",
         METRICS_BIND_ADDRESS: `127.0.0.1:${this.port}`,
         HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${this.port}`,
         ...this.env,

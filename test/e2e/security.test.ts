@@ -1,0 +1,130 @@
+// The multi-tenant security model (#10) on the real stack: a namespace user can neither make the
+// controller call a URL of their choosing nor make it read a Secret that was not meant for it,
+// and the controller does not even cache such Secrets.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CREDENTIALS_LABEL, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
+import { ControllerProcess } from "../support/controller.ts";
+import { DruidProbe } from "../support/druid.ts";
+import { isSynced, kafkaIngestion, unique } from "../support/fixtures.ts";
+import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
+import { ensureStack, stackEnv } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
+
+ensureStack();
+const env = stackEnv();
+const kube = Kube.admin(env);
+const druid = new DruidProbe(env);
+const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
+let controller: ControllerProcess;
+let namespace: string;
+const namespaces: string[] = [];
+
+/** A loopback server that records whatever reaches it (it must stay empty). */
+class CaptureServer {
+  readonly requests: Array<{ method: string; url: string; authorization: string | undefined }> = [];
+  private server: Server | undefined;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res) => {
+      this.requests.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization });
+      res.writeHead(200, { "content-type": "application/json" }).end("[]");
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server?.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+const capture = new CaptureServer();
+
+async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 60_000): Promise<DruidIngestion> {
+  return waitFor(`${ns}/${name}: ${what}`, async () => {
+    const current = await kube.getIngestion(ns, name);
+    return current && ok(current) ? current : false;
+  }, timeoutMs);
+}
+
+const credentials = { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword };
+
+before(async () => {
+  await kube.installCrd();
+  await capture.start();
+  // One watched namespace holding Secrets that did not opt in (as a real namespace does: tokens,
+  // Helm releases, database passwords) and one that did.
+  namespace = await kube.createNamespace("sec");
+  namespaces.push(namespace);
+  for (let i = 0; i < 3; i++) await kube.createSecret(namespace, `unrelated-${i}`, { password: `unrelated-secret-${i}` }, { optIn: false });
+  await kube.createSecret(namespace, "druid-auth", credentials);
+  controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, WATCH_NAMESPACE: namespace });
+});
+
+after(async () => {
+  const left = await cleanUpNamespaces(kube, namespaces);
+  const code = await controller?.stop();
+  await capture.stop();
+  assert.deepEqual(left, [], "every resource was finalized");
+  assert.equal(code, 0, `controller exit code; last logs:\n${controller?.tail()}`);
+});
+
+describe("security model", { timeout: 300_000 }, () => {
+  test("only Secrets labelled druid.apache.org/credentials=true are cached", () => {
+    const synced = controller.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l["message"] === "cache synced" && l["informer"] === `secrets/${namespace}`);
+    assert.ok(synced, "the Secret cache reported its size");
+    assert.equal(synced["objects"], 1, "four Secrets in the namespace, one opted in");
+    assert.ok(!controller.logs.join("\n").includes("unrelated-secret"), "no value of the others anywhere in the logs");
+  });
+
+  test("a druidEndpoint the administrator did not allow receives nothing, credentials least of all", async () => {
+    const url = `http://localhost:${capture.port}`;
+    await kube.createIngestion(namespace, kafkaIngestion("ssrf", unique("ssrf"), bootstrap, { druidEndpoint: url }));
+    const refused = await waitForStatus(namespace, "ssrf", "refused", (i) => condition(i, "Synced")?.reason === "EndpointNotAllowed");
+    assert.match(condition(refused, "Synced")?.message ?? "", /not an allowed Druid endpoint.*ALLOWED_DRUID_ENDPOINTS/);
+    assert.ok((await kube.events(namespace, "ssrf")).some((e) => e.type === "Warning" && e.reason === "EndpointNotAllowed"));
+    // Several resyncs later (RESYNC_PERIOD is 5s in tests), still nothing.
+    await new Promise((r) => setTimeout(r, 12_000));
+    assert.deepEqual(capture.requests, []);
+    await kube.deleteIngestion(namespace, "ssrf");
+    await waitFor("the refused resource is deleted (nothing was recorded in Druid)", async () => (await kube.getIngestion(namespace, "ssrf")) === undefined, 30_000);
+    assert.deepEqual(capture.requests, []);
+  });
+
+  test("an ExternalName Service labelled as a router is never used for discovery", async () => {
+    await kube.core.createNamespacedService({
+      namespace,
+      body: { metadata: { name: "evil-routers", labels: { druid_cr: "evil", component: "router" } }, spec: { type: "ExternalName", externalName: "localhost", ports: [{ name: "http", port: capture.port }] } },
+    });
+    const ds = unique("extname");
+    await kube.createIngestion(namespace, kafkaIngestion("extname", ds, bootstrap, { druidCluster: "evil" }));
+    // No router Service that counts: the controller's default URL is used, the alias never.
+    const synced = await waitForStatus(namespace, "extname", "synced on the default URL", isSynced);
+    assert.equal(synced.status?.applied?.endpointSource, "ControllerDefault");
+    assert.ok(await druid.supervisor(ds));
+    assert.deepEqual(capture.requests, []);
+    await kube.deleteIngestion(namespace, "extname");
+    await waitFor("deleted", async () => (await kube.getIngestion(namespace, "extname")) === undefined, 60_000);
+  });
+
+  test("a Secret that did not opt in is not read; the condition gives the label command; labelling it is enough", async () => {
+    await kube.createSecret(namespace, "operator-auth", credentials, { optIn: false });
+    const ds = unique("optin");
+    await kube.createIngestion(namespace, kafkaIngestion("optin", ds, bootstrap, { auth: { type: "basic-auth", secretRef: { name: "operator-auth" } } }));
+    const refused = await waitForStatus(namespace, "optin", "not opted in", (i) => condition(i, "Synced")?.reason === "SecretNotOptedIn");
+    assert.match(condition(refused, "Synced")?.message ?? "", new RegExp(`kubectl label secret -n ${namespace} operator-auth ${CREDENTIALS_LABEL.replace(/[./]/g, "\\$&")}=true`));
+    assert.equal(await druid.supervisor(ds), undefined, "nothing reached Druid");
+    // The druid-operator user's upgrade step, and nothing else: no edit of the resource.
+    await kube.core.patchNamespacedSecret({ namespace, name: "operator-auth", body: { metadata: { labels: { [CREDENTIALS_LABEL]: "true" } } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await waitForStatus(namespace, "optin", "synced once labelled", isSynced, 60_000);
+    assert.ok(await druid.supervisor(ds));
+    await kube.deleteIngestion(namespace, "optin");
+    await waitFor("deleted", async () => (await kube.getIngestion(namespace, "optin")) === undefined, 60_000);
+    assert.equal(await druid.supervisor(ds), undefined);
+  });
+});
