@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createDruidDispatcher, DruidClient, type DruidRequestObservation } from "./client.ts";
+import { MAX_ECHOED_CHARS } from "./error-text.ts";
 import { DruidError } from "./errors.ts";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -94,14 +95,84 @@ test("a 400 is not retried and carries Druid's own message (both body shapes)", 
 });
 
 test("401 says to check the Secret and never echoes the password", async () => {
-  const druid = await serve((_req, _b, res) => res.writeHead(401, { "content-type": "text/html" }).end("<html><body><h2>HTTP ERROR 401 User authentication failed.</h2></body></html>"));
+  // What Druid 33 answers a wrong password: Jetty's HTML page, described rather than quoted.
+  const page = "<html><body><h2>HTTP ERROR 401 User authentication failed.</h2></body></html>";
+  const druid = await serve((_req, _b, res) => res.writeHead(401, { "content-type": "text/html;charset=iso-8859-1" }).end(page));
   try {
     await assert.rejects(client(druid.url, { password: "hunter2" }).listSupervisors(), (e: unknown) => {
       assert.ok(e instanceof DruidError && e.reason === "DruidUnauthorized");
-      assert.match(e.message, /HTTP 401: HTTP ERROR 401 User authentication failed\. \(check the username and password in the auth Secret\)/);
+      assert.match(e.message, new RegExp(`HTTP 401 with a ${page.length}-byte text/html reply that is not a Druid error reply \\(check the username and password in the auth Secret\\)$`));
       assert.doesNotMatch(e.message, /hunter2|aHVudGVyMg/);
       return true;
     });
+  } finally {
+    await druid.close();
+  }
+});
+
+test("a server that is not Druid: its replies are described, never quoted, whatever the status", async () => {
+  const secret = "AKIAFAKE-wJalrXUtnFEMI-hunter3";
+  const page = `<html><head><title>Metadata</title></head><body><pre>AccessKeyId: ${secret}</pre></body></html>`;
+  const druid = await serve((req, _b, res) => {
+    if (req.url === "/status") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+    if (req.url?.endsWith("?full")) return json(res, 200, { Code: "Success", SecretAccessKey: secret, Token: secret });
+    if (req.url?.endsWith("/suspend")) return res.writeHead(400, { "content-type": "text/html" }).end(`<p>is already suspended ${secret}</p>`);
+    if (req.url?.includes("/rules/")) return json(res, 400, { message: secret, detail: { password: secret } });
+    res.writeHead(502, { "content-type": "text/html" }).end(page);
+  });
+  const failure = async (call: Promise<unknown>): Promise<DruidError> => {
+    try {
+      await call;
+    } catch (e) {
+      assert.ok(e instanceof DruidError);
+      assert.ok(!e.message.includes(secret) && !e.message.includes("AKIAFAKE") && !/Metadata|AccessKeyId/.test(e.message), e.message);
+      assert.equal(e.druidMessage, undefined);
+      return e;
+    }
+    assert.fail("expected a DruidError");
+  };
+  try {
+    const c = client(druid.url, { retries: 0 });
+    const gateway = await failure(c.resetSupervisor("wiki"));
+    assert.equal(gateway.message, `POST /druid/indexer/v1/supervisor/wiki/reset: HTTP 502 with a ${page.length}-byte text/html reply that is not a Druid error reply`);
+    const otherJson = await failure(c.getRules("wiki"));
+    assert.match(otherJson.message, /^GET \/druid\/coordinator\/v1\/rules\/wiki: HTTP 400 with a \d+-byte application\/json reply that is not a Druid error reply$/);
+    const html = await failure(c.version());
+    assert.equal(html.reason, "DruidBadResponse");
+    assert.equal(html.message, `GET /status: unexpected response: a ${page.length}-byte text/html reply that is not JSON`);
+    const shape = await failure(c.listSupervisors());
+    assert.equal(shape.reason, "DruidBadResponse");
+    assert.equal(shape.message, "GET /druid/indexer/v1/supervisor?full: unexpected response: supervisor list: expected a JSON array, got an object with keys Code, SecretAccessKey, Token");
+    const notAlready = await failure(c.suspendSupervisor("wiki"));
+    assert.equal(notAlready.reason, "DruidRejected", "only Druid's own reply says the supervisor is already suspended");
+  } finally {
+    await druid.close();
+  }
+});
+
+test("Druid's own error text is echoed bounded, one line, without the request's credentials", async () => {
+  const long = `${"spec problem; ".repeat(60)}the end`;
+  const druid = await serve((req, _b, res) => {
+    if (req.url?.includes("/task/")) return json(res, 200, { task: "t", status: { id: "t", statusCode: "FAILED", errorMsg: "as admin:hunter2 via Authorization: Basic YWRtaW46aHVudGVyMg==" } });
+    if (req.url?.endsWith("/reset")) return json(res, 500, { error: "druidException", errorCode: "internal", errorMessage: long });
+    json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: "auth failed for admin with password hunter2 at <b>http://admin:hunter2@druid:8088</b>\nnext line" });
+  });
+  try {
+    const c = client(druid.url, { password: "hunter2", retries: 0 });
+    await assert.rejects(c.submitSupervisor({}, false), (e: unknown) => {
+      assert.ok(e instanceof DruidError);
+      assert.equal(e.message, "POST /druid/indexer/v1/supervisor: HTTP 400: auth failed for [redacted] with password [redacted] at http://***@druid:8088 next line");
+      assert.equal(e.druidMessage, "auth failed for [redacted] with password [redacted] at http://***@druid:8088 next line");
+      return true;
+    });
+    await assert.rejects(c.resetSupervisor("wiki"), (e: unknown) => {
+      assert.ok(e instanceof DruidError && e.druidMessage !== undefined);
+      assert.equal(Array.from(e.druidMessage).length, MAX_ECHOED_CHARS);
+      assert.match(e.druidMessage, /^spec problem; .*….* the end$/);
+      return true;
+    });
+    const task = await c.taskStatus("t");
+    assert.equal(task?.errorMsg, "as [redacted] via Authorization: [redacted]");
   } finally {
     await druid.close();
   }
