@@ -193,8 +193,8 @@ export class Manager {
         maxResponseBytes,
         // Druid lists every supervisor: the cap grows with the resources this controller watches.
         maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
-        refuseEndpoint: () => {
-          const allowance = this.allowEndpoint(target.baseUrl);
+        refuseEndpoint: (url = target.baseUrl) => {
+          const allowance = this.allowEndpoint(url);
           return allowance.ok ? undefined : allowance.message;
         },
         signal: this.options.fence.signal,

@@ -30,7 +30,7 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void };
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined };
 
 function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
@@ -44,6 +44,7 @@ function client(url: string, opts: ClientOpts = {}): DruidClient {
       ...(opts.maxListBytes ? { maxListResponseBytes: opts.maxListBytes } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.beforeWrite ? { beforeWrite: opts.beforeWrite } : {}),
+      ...(opts.refuseEndpoint ? { refuseEndpoint: opts.refuseEndpoint } : {}),
       ...(opts.observe ? { observe: opts.observe } : {}),
     },
   );
@@ -341,5 +342,42 @@ test("https: trusted with the CA bundle, refused without it", async () => {
     await assert.rejects(client(url, { retries: 0 }).version(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && /certificate/i.test(e.message));
   } finally {
     await new Promise((r) => server.close(r));
+  }
+});
+
+test("an endpoint that is not allowed gets no request at all", async () => {
+  const druid = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
+  try {
+    const refused = client(druid.url, { password: "s3cret", refuseEndpoint: () => "not on the list" });
+    await assert.rejects(refused.submitSupervisor({ type: "kafka" }, true), (e: DruidError) => e.reason === "EndpointNotAllowed" && e.notSent && /not on the list/.test(e.message));
+    await assert.rejects(refused.version(), (e: DruidError) => e.reason === "EndpointNotAllowed");
+    assert.equal(druid.requests.length, 0);
+  } finally {
+    await druid.close();
+  }
+});
+
+test("a non-leader Overlord's redirect: followed to an allowed origin without credentials, refused to any other before anything is sent", async () => {
+  const leader = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
+  const follower = await serve((req, _body, res) => res.writeHead(307, { location: `${leader.url}${req.url}` }).end());
+  const sameOrigin = await serve((req, _body, res) => (req.url?.startsWith("/moved") ? json(res, 200, { id: "wiki" }) : res.writeHead(307, { location: `/moved${req.url}` }).end()));
+  try {
+    const asked: Array<string | undefined> = [];
+    const allowing = client(follower.url, { password: "s3cret", refuseEndpoint: (url) => void asked.push(url) });
+    assert.equal(await allowing.submitSupervisor({ type: "kafka" }, true), "wiki");
+    assert.deepEqual(asked, [undefined, leader.url], "the base URL, then the redirect's origin");
+    assert.equal(leader.requests.length, 1);
+    assert.equal(leader.requests[0]?.method, "POST", "307 keeps the method");
+    assert.equal(leader.requests[0]?.body, follower.requests[0]?.body, "and the body");
+    assert.equal(leader.requests[0]?.auth, undefined, "no credentials to another origin");
+
+    const refusing = client(follower.url, { password: "s3cret", refuseEndpoint: (url) => (url === undefined ? undefined : `${url} is not allowed`) });
+    await assert.rejects(refusing.submitSupervisor({ type: "kafka" }, true), (e: DruidError) => e.reason === "EndpointNotAllowed" && /redirected \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+, not followed/.test(e.message));
+    assert.equal(leader.requests.length, 1, "nothing more reached the other origin");
+
+    assert.equal(await client(sameOrigin.url, { password: "s3cret", refuseEndpoint: () => undefined }).submitSupervisor({ type: "kafka" }, true), "wiki");
+    assert.ok(sameOrigin.requests[1]?.auth?.startsWith("Basic "), "credentials kept within the origin");
+  } finally {
+    await Promise.all([leader.close(), follower.close(), sameOrigin.close()]);
   }
 });

@@ -3,7 +3,7 @@
 // metrics group by endpoint, not by supervisor id.
 import pRetry from "p-retry";
 import { RETRY_MAX_DELAY_MS, RETRY_MIN_DELAY_MS } from "./retry-policy.ts";
-import { Agent, interceptors, request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
@@ -56,8 +56,9 @@ export interface DruidClientOptions {
    * Asked before every request: a message when this endpoint may not be called (no longer
    * allowed), so nothing, credentials included, is sent. Checked per request, not once, so a
    * tightened allow-list or a removed router Service takes effect on clients already made.
+   * Asked with the URL of another origin a redirect leads to: followed only when allowed.
    */
-  refuseEndpoint?: () => string | undefined;
+  refuseEndpoint?: (url?: string) => string | undefined;
   /** Asked before every attempt of a write, retries included; throws to refuse (the write fence). */
   beforeWrite?: (what: string) => void;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
@@ -72,16 +73,14 @@ export interface DruidDispatcherOptions {
   ca?: string;
 }
 
-/** One keep-alive connection pool per origin, following the Overlord's leader redirects. */
+/** One keep-alive connection pool per origin. Redirects are followed by the client itself (allowed origins only). */
 export function createDruidDispatcher(opts: DruidDispatcherOptions): Dispatcher {
   const agent = new Agent({
     connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) },
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
   });
-  // A non-leader Overlord answers 307 to the leader. undici strips Authorization on a
-  // cross-origin redirect, so pointing at the Router (which proxies) is the recommended setup.
-  return agent.compose(interceptors.redirect({ maxRedirections: 3 }));
+  return agent;
 }
 
 type CallOptions = {
@@ -102,6 +101,10 @@ interface CallResult extends ReplyMeta {
 }
 
 const NOT_JSON: unique symbol = Symbol("not JSON");
+
+/** Redirects that keep the method and body (a non-leader Overlord answers 307). */
+const REDIRECTS: ReadonlySet<number> = new Set([307, 308]);
+const MAX_REDIRECTS = 3;
 
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
 const TASK = "/druid/indexer/v1/task";
@@ -280,6 +283,30 @@ export class DruidClient {
     });
   }
 
+  /**
+   * The request, following a non-leader Overlord's redirect (307/308: same method and body) at
+   * most MAX_REDIRECTS times. Another origin is asked about first (the allow-list) and gets no
+   * credentials; a redirect there that is not allowed is refused before anything is sent to it.
+   */
+  private async follow(url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined; dispatcher: Dispatcher; signal: AbortSignal }, what: string): Promise<Dispatcher.ResponseData> {
+    const origin = new URL(url).origin;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const sameOrigin = new URL(current).origin === origin;
+      const { authorization: _dropped, ...anonymous } = init.headers;
+      const response = await request(current, { ...init, headers: sameOrigin ? init.headers : anonymous });
+      const location = response.headers["location"];
+      if (!REDIRECTS.has(response.statusCode) || typeof location !== "string" || hop >= MAX_REDIRECTS) return response;
+      await response.body.dump();
+      const next = new URL(location, current);
+      if (next.origin !== origin) {
+        const refusal = next.protocol === "http:" || next.protocol === "https:" ? this.options.refuseEndpoint?.(next.origin) : `${next.protocol} is not http or https`;
+        if (refusal !== undefined) throw new DruidError("EndpointNotAllowed", `${what}: redirected (HTTP ${response.statusCode}) to ${next.origin}, not followed: ${refusal}`, { notSent: true });
+      }
+      current = next.href;
+    }
+  }
+
   /** A 2xx body as the API documents it, or DruidBadResponse describing (never quoting) what came instead. */
   private decode<T>(what: string, r: CallResult, fn: (json: unknown) => T): T {
     if (r.json === NOT_JSON) throw new DruidError("DruidBadResponse", `${what}: unexpected response: ${describeReply(r)} that is not JSON`);
@@ -332,13 +359,7 @@ export class DruidClient {
     let reply: { text: string; bytes: number };
     let contentType: string | undefined;
     try {
-      const response = await request(`${this.target.baseUrl}${path}`, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        dispatcher: this.options.dispatcher,
-        signal,
-      });
+      const response = await this.follow(`${this.target.baseUrl}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.options.dispatcher, signal }, what);
       status = response.statusCode;
       const type = response.headers["content-type"];
       contentType = Array.isArray(type) ? type[0] : type;
