@@ -121,6 +121,13 @@ export interface SecretLookup {
   get(namespace: string, name: string): V1Secret | undefined;
 }
 
+/** A key's value as text (`data` is base64; `stringData` only in objects not yet stored). */
+export function secretValue(secret: V1Secret, key: string): string | undefined {
+  const b64 = secret.data?.[key];
+  if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
+  return secret.stringData?.[key];
+}
+
 /** The Secret reference of a resource, as "namespace/name", when it has one (for re-triggering). */
 export function secretKeyOf(ingestion: DruidIngestion): string | undefined {
   const auth = authOf(ingestion);
@@ -154,11 +161,7 @@ export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLoo
   const usernameKey = auth.usernameKey || DEFAULT_USERNAME_KEY;
   const passwordKey = auth.passwordKey || DEFAULT_PASSWORD_KEY;
   if (!secret || !isOptedIn(secret.metadata)) return { ok: false, unusable: { namespace, name }, keys: [usernameKey, passwordKey] };
-  const read = (key: string): string | undefined => {
-    const b64 = secret.data?.[key];
-    if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
-    return secret.stringData?.[key];
-  };
+  const read = (key: string): string | undefined => secretValue(secret, key);
   const missing = [usernameKey, passwordKey].filter((k) => read(k) === undefined);
   if (missing.length > 0) {
     return { ok: false, failure: { reason: "SecretKeyMissing", message: `Secret ${namespace}/${name} has no key ${missing.join(" and no key ")} (keys are set by spec.auth.usernameKey / passwordKey)` } };

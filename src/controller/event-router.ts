@@ -1,12 +1,14 @@
 // Watch events → DruidIngestion keys to reconcile. Events carry no logic beyond this mapping:
 // a DruidIngestion's own changes (status-only updates, our own writes, are ignored), its owned
-// ConfigMap, the Secret it reads, the router Service it discovers. The indexes that make each
-// mapping a lookup (not a scan of every resource) are kept here, from the same events.
+// ConfigMap, the Secrets it reads (auth, and those its spec references), the router Service it
+// discovers. The indexes that make each mapping a lookup (not a scan of every resource) are kept
+// here, from the same events.
 import type { KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
 import { KIND, objectKey, type DruidIngestion } from "../api/druid-ingestion.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import { secretKeyOf } from "./druid-target.ts";
 import { ClaimIndex, ReferenceIndex } from "./indexes.ts";
+import { secretRefKeysOf } from "./render.ts";
 import type { Claim } from "./ownership.ts";
 
 export interface KeySink {
@@ -26,10 +28,10 @@ export class EventRouter {
   /** What last triggered a reconcile per key: status-only updates are ignored. */
   private readonly fingerprints = new Map<string, string>();
   private readonly claims = new ClaimIndex();
-  /** Resources by the Secret they read ("namespace/name"). */
+  /** Resources by the Secrets they read ("namespace/name"): for auth, and referenced by the spec. */
   private readonly secretUsers = new ReferenceIndex((i) => {
     const key = secretKeyOf(i);
-    return key ? [key] : [];
+    return [...(key ? [key] : []), ...secretRefKeysOf(i)];
   });
   /** Resources by the Druid cluster whose router Service they discover ("namespace/cluster"). */
   private readonly serviceUsers = new ReferenceIndex((i) => (i.spec.druidCluster && !i.spec.druidEndpoint ? [`${i.metadata.namespace}/${i.spec.druidCluster}`] : []));

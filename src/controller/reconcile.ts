@@ -1,6 +1,6 @@
 // One reconcile of one DruidIngestion, as stages:
-//   validate → finalizer → render → target → claims → ConfigMap → observe → ownership → plan
-//   → pending create → execute → report
+//   validate → finalizer → render → target → spec Secrets → claims → ConfigMap → observe
+//   → ownership → plan → pending create → execute → report
 // A stage passes its result on or stops with a Failure; every path ends in `end`: status and
 // Events (status.ts) and one pure requeue decision (requeue.ts). Level-triggered: a crash at any
 // line is finished by the next reconcile, and a create whose outcome a crash lost is recognised
@@ -27,8 +27,9 @@ import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, 
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
-import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
+import { renderIngestion, RenderError, withResolvedSecrets, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
+import { redactSecretValues, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
@@ -80,6 +81,8 @@ interface Resolved {
   target: Target;
   record: AppliedRecord | undefined;
   credentials: DruidCredentials | undefined;
+  /** The values the spec's Secret references stand for: only for the body POSTed, and to redact Druid's answers. */
+  specSecrets: ResolvedSecretRefs;
 }
 
 /** Retry interval while another resource's reconcile holds the same supervisor. */
@@ -215,6 +218,12 @@ export class Reconciler {
     if (!resolved.ok) return this.stop(log, facts, resolved.failure);
     facts.target = resolved.value.target;
     facts.record = resolved.value.record;
+    // Nothing is planned, and so nothing POSTed, with a reference whose value is not known.
+    const specSecrets = await this.specSecretsOf(ingestion, desired);
+    if (!specSecrets.ok) return this.stop(log, facts, specSecrets.failure);
+    desired = withResolvedSecrets(desired, specSecrets.value);
+    facts.desired = desired;
+    facts.redact = (text) => redactSecretValues(text, specSecrets.value);
 
     // One reconcile per supervisor at a time, from the claim check to the status write, so two
     // resources naming one supervisor never both create it (one leader: a process-local lock).
@@ -226,14 +235,14 @@ export class Reconciler {
       this.claimLocks.set(lock, key);
     }
     try {
-      return await this.syncTarget(log, key, facts, ingestion, desired, resolved.value);
+      return await this.syncTarget(log, key, facts, ingestion, desired, { ...resolved.value, specSecrets: specSecrets.value });
     } finally {
       if (lock !== undefined && this.claimLocks.get(lock) === key) this.claimLocks.delete(lock);
     }
   }
 
   private async syncTarget(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
-    const { target, record, credentials } = resolved;
+    const { target, record, credentials, specSecrets } = resolved;
     const status = ingestion.status ?? {};
     const policy = managementPolicyOf(ingestion);
     const orphan = deletionPolicyOf(ingestion) === "Orphan";
@@ -272,7 +281,9 @@ export class Reconciler {
     }
     const decision = decideOwnership({ policy, target, record, status, pendingConfirmed, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
-    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, ingestion.spec.driftIgnorePaths) : [];
+    // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
+    // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
+    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
     facts.ignored = ignored;
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored });
 
@@ -330,7 +341,7 @@ export class Reconciler {
     let outcome: Outcome = emptyOutcome();
     if (plan.actions.length > 0) {
       log.info("applying to Druid", { actions: plan.actions.map((a) => a.kind), druid: target.druidEndpoint });
-      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: observed.druidVersion, ignored, pendingSince });
+      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: observed.druidVersion, ignored, pendingSince, specSecrets });
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
@@ -457,6 +468,13 @@ export class Reconciler {
     return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
   }
 
+  /** The values of the spec's Secret references (own namespace, opted-in Secrets only), or why not (metadata only is asked). */
+  private async specSecretsOf(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<ResolvedSecretRefs>> {
+    const resolved = resolveSecretRefs(desired.secretRefs, ingestion.metadata.namespace, this.deps.secrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
   private async unusableSecret(ref: SecretRef, keys: readonly string[]): Promise<Failure> {
     try {
       return unusableSecretFailure(ref, await this.deps.kube.secretMetadata(ref.namespace, ref.name), keys);
@@ -465,7 +483,7 @@ export class Reconciler {
     }
   }
 
-  private async resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<Resolved>> {
+  private async resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<Omit<Resolved, "specSecrets">>> {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
     if (!endpoint.ok) return endpoint;

@@ -3,6 +3,7 @@
 // server does), and a Druid that keeps supervisors, tasks, compaction configs and rules. Both
 // append to one call log, so tests can assert the order of writes across the two systems.
 import { ApiException, type KubernetesObject, type V1ConfigMap, type V1ObjectMeta, type V1Secret } from "@kubernetes/client-node";
+import { Writable } from "node:stream";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
@@ -13,6 +14,17 @@ import type { EventRecord } from "../../src/kube/events.ts";
 
 export function silentLogger(): winston.Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+/** A logger that keeps every line (JSON, debug and up) in `lines`: tests assert what is never logged. */
+export function capturingLogger(lines: string[]): winston.Logger {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  return winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
 }
 
 export type CallLog = string[];
