@@ -3,15 +3,19 @@
 // and the controller does not even cache such Secrets.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { loadAll } from "js-yaml";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { CREDENTIALS_LABEL, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess } from "../support/controller.ts";
 import { DruidProbe } from "../support/druid.ts";
 import { isSynced, kafkaIngestion, unique } from "../support/fixtures.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
-import { ensureStack, stackEnv } from "../support/stack.ts";
+import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
 ensureStack();
@@ -126,5 +130,44 @@ describe("security model", { timeout: 300_000 }, () => {
     await kube.deleteIngestion(namespace, "optin");
     await waitFor("deleted", async () => (await kube.getIngestion(namespace, "optin")) === undefined, 60_000);
     assert.equal(await druid.supervisor(ds), undefined);
+  });
+
+  test("a full lifecycle with a Secret referenced from the spec (the example): Druid gets the value, nothing else ever shows it", async () => {
+    const file = path.join(REPO_ROOT, "deploy/examples/kafka-ingestion-sasl-secret.yaml");
+    const docs = loadAll(readFileSync(file, "utf8")) as Array<{ kind: string; metadata: { name: string } }>;
+    for (const doc of docs) {
+      if (doc.kind === "Secret") await kube.core.createNamespacedSecret({ namespace, body: doc as never });
+      else await kube.createIngestion(namespace, doc);
+    }
+    const ds = "metrics-kafka-sasl";
+    const jaasOf = async (): Promise<unknown> => ((((await druid.supervisor(ds))?.spec?.["spec"] as Record<string, Record<string, Record<string, unknown>>>)?.["ioConfig"]?.["consumerProperties"]) ?? {})["sasl.jaas.config"];
+    await waitForStatus(namespace, "kafka-sasl", "synced", isSynced);
+    assert.match(String(await jaasOf()), /password="change-me"/, "Druid got the value");
+    const configMap = await kube.core.readNamespacedConfigMap({ namespace, name: "kafka-sasl-druid-spec" });
+    assert.match(configMap.data?.["supervisor.json"] ?? "", /"secretKeyRef":\{"key":"sasl\.jaas\.config","name":"kafka-sasl"\}/, "the ConfigMap keeps the reference");
+
+    // Rotation: one update of the supervisor with the new value, then nothing more.
+    const rotated = `rotated-${randomBytes(12).toString("hex")}`;
+    const versions = await druid.historyLength(ds);
+    await kube.core.replaceNamespacedSecret({
+      namespace,
+      name: "kafka-sasl",
+      body: { metadata: { name: "kafka-sasl", labels: { [CREDENTIALS_LABEL]: "true" } }, stringData: { "sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="druid" password="${rotated}";` } },
+    });
+    await waitFor("Druid runs the rotated value", async () => String(await jaasOf()).includes(rotated), 60_000);
+    await new Promise((r) => setTimeout(r, 12_000)); // a few resyncs (RESYNC_PERIOD 5s in tests)
+    assert.equal(await druid.historyLength(ds), versions + 1, "exactly one update for one rotation");
+
+    await kube.patchIngestion(namespace, "kafka-sasl", { spec: { suspend: true, resetNonce: "n1" } });
+    const last = await waitForStatus(namespace, "kafka-sasl", "suspended and reset", (i) => isSynced(i) && i.status?.lastResetNonce === "n1" && i.status?.state === "SUSPENDED", 90_000);
+    const events = await kube.events(namespace, "kafka-sasl");
+    const configMaps = await kube.core.listNamespacedConfigMap({ namespace });
+    await kube.deleteIngestion(namespace, "kafka-sasl");
+    await waitFor("deleted", async () => (await kube.getIngestion(namespace, "kafka-sasl")) === undefined, 60_000);
+    assert.equal(await druid.supervisor(ds), undefined);
+
+    const shown = [JSON.stringify(last), JSON.stringify(events), JSON.stringify(configMaps.items), controller.logs.join("\n"), await controller.metrics()].join("\n");
+    const secrets = ["change-me", rotated, env.druidPassword, Buffer.from(`${env.druidUser}:${env.druidPassword}`).toString("base64"), Buffer.from(rotated).toString("base64")];
+    for (const value of secrets) assert.ok(!shown.includes(value), `a secret value appears in status, Events, ConfigMaps, logs or metrics: ${value.slice(0, 4)}…`);
   });
 });
