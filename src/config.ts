@@ -22,6 +22,8 @@ export interface Config {
   defaultDruidUrl: string | undefined;
   /** Druid URLs resources may name in spec.druidEndpoint, besides the default and discovered routers. */
   allowedDruidEndpoints: AllowedEndpoint[] | "any";
+  /** Trust router Services found in a resource's own namespace (druid-operator discovery). */
+  routerDiscovery: boolean;
   clusterDomain: string;
   druidCaFile: string | undefined;
   druidConnectTimeoutMs: number;
@@ -59,6 +61,7 @@ export const SETTINGS = {
   backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },
   defaultDruidUrl: { env: "DRUID_DEFAULT_URL", flag: "druid-default-url", default: undefined, help: "Druid router/Overlord URL used when a resource has no druidEndpoint and no router Service is found" },
   allowedDruidEndpoints: { env: "ALLOWED_DRUID_ENDPOINTS", flag: "allowed-druid-endpoints", default: "", help: "Druid URLs a resource may name in spec.druidEndpoint, comma-separated: scheme://host[:port][/path], host may start with *., port may be * (e.g. https://*.druid.svc:9088). The default URL and discovered router Services are always allowed; * allows any URL (not for shared clusters)" },
+  routerDiscovery: { env: "ROUTER_DISCOVERY", flag: "router-discovery", default: "true", help: "Send requests to the router Service (labels druid_cr=<druidCluster>, component=router) found in a resource's own namespace; false: discovered URLs must be in ALLOWED_DRUID_ENDPOINTS too (whoever may create Services and EndpointSlices in a namespace can make such a Service lead anywhere)" },
   clusterDomain: { env: "CLUSTER_DOMAIN", flag: "cluster-domain", default: "cluster.local", help: "The cluster's DNS domain: <svc>.<ns>.svc.<domain> and <svc>.<ns>.svc name one Druid endpoint" },
   druidCaFile: { env: "DRUID_CA_FILE", flag: "druid-ca-file", default: undefined, help: "PEM CA bundle for https Druid endpoints (default: system roots)" },
   druidConnectTimeout: { env: "DRUID_CONNECT_TIMEOUT", flag: "druid-connect-timeout", default: "5s", help: "TCP/TLS connect timeout to Druid" },
@@ -194,6 +197,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
     defaultDruidUrl: read("defaultDruidUrl", parseUrl),
     allowedDruidEndpoints: [] as AllowedEndpoint[] | "any",
+    routerDiscovery: read("routerDiscovery", parseBool) ?? true,
     clusterDomain: read("clusterDomain", (t) => {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
       return t;

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       retries: config.druidRetries,
       maxResponseBytes: config.druidMaxResponseBytes,
       allowedEndpoints: config.allowedDruidEndpoints,
+      routerDiscovery: config.routerDiscovery,
     },
     fence,
     validator: createValidator(),

@@ -29,22 +29,18 @@ function labelCommand(ref: SecretRef): string {
 }
 
 /**
- * Why a named Secret is not used, from its metadata as the API server has it now (never its
- * data): absent, present but not opted in (the upgrade step of druid-operator users), or opted
- * in but not yet in the watch cache.
+ * Why a named Secret is not used, from whether it exists (asked without reading it): absent, or
+ * present but not opted in (the upgrade step of druid-operator users).
  */
-export function unusableSecretFailure(ref: SecretRef, metadata: V1ObjectMeta | undefined, keys: readonly string[]): Failure {
+export function unusableSecretFailure(ref: SecretRef, exists: boolean, keys: readonly string[]): Failure {
   const where = `Secret ${ref.namespace}/${ref.name}`;
-  if (metadata === undefined) {
+  if (!exists) {
     return { reason: "SecretNotFound", message: `${where} not found: create it with the key${keys.length > 1 ? "s" : ""} ${keys.join(" and ")}, labelled ${CREDENTIALS_LABEL}=true` };
   }
-  if (!isOptedIn(metadata)) {
-    return {
-      reason: "SecretNotOptedIn",
-      message: `${where} exists but is not labelled ${CREDENTIALS_LABEL}=true, so the controller does not read it (it reads only Secrets meant for it). If it holds what this resource needs, label it once: ${labelCommand(ref)} (Secrets made for the druid-operator need this after the upgrade)`,
-    };
-  }
-  return { reason: "SecretNotFound", message: `${where} is labelled ${CREDENTIALS_LABEL}=true but not yet seen by the controller's watch; it is looked at again shortly`, transient: true };
+  return {
+    reason: "SecretNotOptedIn",
+    message: `${where} exists but is not among the Secrets labelled ${CREDENTIALS_LABEL}=true, the only ones the controller reads. If it holds what this resource needs, label it once: ${labelCommand(ref)} (Secrets made for the druid-operator need this after the upgrade)`,
+  };
 }
 
 export interface EndpointChoice {

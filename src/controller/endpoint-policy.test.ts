@@ -33,6 +33,14 @@ test("allowed-endpoint patterns: host, *. labels, port, path prefix, scheme", ()
     ["https://gw.example.com/druid", "https://gw.example.com/", false],
     ["http://127.0.0.1:8888", "http://127.0.0.1:8888", true],
     ["http://127.0.0.1:8888", "http://127.0.0.1:8889", false],
+    // Paths a gateway could read outside the prefix are never allowed.
+    ["https://gw.example.com/druid", "https://gw.example.com/druid/..;/admin", false],
+    ["https://gw.example.com/druid", "https://gw.example.com/druid/%2e%2e%2fadmin", false],
+    ["https://gw.example.com/druid", "https://gw.example.com/druid/../admin", false],
+    ["https://gw.example.com/druid", "https://gw.example.com/druid/./x", false],
+    ["https://gw.example.com/druid", "https://gw.example.com/druid\\..\\admin", false],
+    ["https://gw.example.com/druid", "https://gw.example.com/druid;x=1", false],
+    ["https://druid.example.com", "https://user@druid.example.com", false],
   ];
   for (const [pattern, url, allowed] of table) {
     const [p] = patterns(pattern);
@@ -62,10 +70,12 @@ const router = (type = "ClusterIP", port = 8088, labels: Record<string, string> 
   spec: { type, ports: [{ port }], ...(type === "ExternalName" ? { externalName: "evil.io" } : {}) },
 });
 
-test("an endpoint is allowed as the default, by the list, or as a discovered router Service; nothing else", () => {
+test("an endpoint is allowed as the default, by the list, or as a router Service of the resource's own namespace; nothing else", () => {
   const input = (over: Partial<EndpointPolicyInput> = {}): EndpointPolicyInput => ({
     allowed: patterns("https://*.example.com"),
     defaultUrl: "http://druid-default:8888/",
+    discovery: true,
+    namespace: "team",
     routerService: () => undefined,
     ...over,
   });
@@ -74,16 +84,23 @@ test("an endpoint is allowed as the default, by the list, or as a discovered rou
     return a.ok ? a.via : "refused";
   };
   assert.equal(verdict("http://druid-default:8888"), "Default");
+  assert.equal(verdict("http://druid-default:8888/druid/indexer/v1"), "Default", "below the default URL");
+  assert.equal(verdict("http://druid-default:8889"), "refused");
   assert.equal(verdict("https://druid.example.com"), "AllowList");
   assert.equal(verdict("http://169.254.169.254/latest/meta-data"), "refused");
   assert.equal(verdict("https://capture.attacker.io"), "refused");
   const routerUrl = "http://tiny-routers.team.svc:8088";
   assert.equal(verdict(routerUrl), "refused");
   assert.equal(verdict(routerUrl, { routerService: () => router() }), "RouterService");
+  assert.equal(verdict("http://tiny-routers.team.svc.cluster.local:8088", { routerService: () => router() }), "RouterService");
+  assert.equal(verdict(routerUrl, { routerService: () => router(), discovery: false }), "refused", "ROUTER_DISCOVERY=false: only the list");
+  assert.equal(verdict(routerUrl, { routerService: () => router(), namespace: "other-team" }), "refused", "another namespace's router Service");
   assert.equal(verdict(routerUrl, { routerService: () => router("ExternalName") }), "refused", "an ExternalName Service points anywhere");
   assert.equal(verdict(routerUrl, { routerService: () => router("ClusterIP", 9999) }), "refused", "not the Service's port");
   assert.equal(verdict(routerUrl, { routerService: () => router("ClusterIP", 8088, { component: "router" }) }), "refused", "no druid_cr label");
   assert.equal(verdict("https://capture.attacker.io", { allowed: "any" }), "AllowList");
   const refused = allowEndpoint("https://capture.attacker.io/x", input());
   assert.ok(!refused.ok && /ALLOWED_DRUID_ENDPOINTS/.test(refused.message) && /no request/.test(refused.message), JSON.stringify(refused));
+  const elsewhere = allowEndpoint(routerUrl, input({ namespace: "other-team", routerService: () => router() }));
+  assert.ok(!elsewhere.ok && /used only by the resources of its own namespace \(this one is in other-team\)/.test(elsewhere.message), JSON.stringify(elsewhere));
 });

@@ -60,19 +60,43 @@ function parseEntry(text: string, domain: string | undefined): AllowedEndpoint {
   };
 }
 
-export function matchesAllowed(url: string, pattern: AllowedEndpoint): boolean {
+/**
+ * The URL as requests go to it, for comparing with an allowed base: scheme, host, port and path,
+ * without query or fragment. Undefined when the path could be read differently by a server or a
+ * proxy than by this check (percent-encoding, `;` parameters, backslashes, dot segments): such a
+ * path could leave an allowed prefix (`/druid/..;/admin`), so it is never allowed.
+ */
+function requestUrl(url: string): URL | undefined {
   let parsed: URL;
   try {
-    parsed = new URL(normalizeEndpoint(url));
+    parsed = new URL(url);
   } catch {
-    return false;
+    return undefined;
   }
-  if (parsed.protocol !== pattern.scheme) return false;
+  if (parsed.username || parsed.password) return undefined;
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url.trim())?.[1] ?? "";
+  if (/[%;\\]/.test(raw) || /(^|\/)\.\.?(\/|$)/.test(raw)) return undefined;
+  try {
+    parsed = new URL(normalizeEndpoint(`${parsed.protocol}//${parsed.host}${parsed.pathname}`));
+  } catch {
+    return undefined;
+  }
+  return parsed;
+}
+
+/** `path` is `prefix` or below it ("" is every path). */
+function within(path: string, prefix: string): boolean {
+  const p = path.replace(/\/+$/, "");
+  return prefix === "" || p === prefix || p.startsWith(`${prefix}/`);
+}
+
+export function matchesAllowed(url: string, pattern: AllowedEndpoint): boolean {
+  const parsed = requestUrl(url);
+  if (!parsed || parsed.protocol !== pattern.scheme) return false;
   const host = parsed.hostname;
   if (pattern.wildcard ? !host.endsWith(`.${pattern.host}`) : host !== pattern.host) return false;
   if (pattern.port !== "*" && parsed.port !== pattern.port) return false;
-  const path = parsed.pathname.replace(/\/+$/, "");
-  return pattern.path === "" || path === pattern.path || path.startsWith(`${pattern.path}/`);
+  return within(parsed.pathname, pattern.path);
 }
 
 /** The router Service a discovered URL names: `<scheme>://<name>.<namespace>.svc:<port>`. */
@@ -98,25 +122,32 @@ export function isRouterService(service: V1Service): boolean {
 export interface EndpointPolicyInput {
   allowed: AllowedEndpoint[] | "any";
   defaultUrl: string | undefined;
-  /**
-   * The router Service of that name as cached, or as last seen when it was deleted lately (in a
-   * namespace teardown it may go before the resources that still have to clean up Druid).
-   */
+  /** Whether discovered router Services are trusted (ROUTER_DISCOVERY); otherwise they must be listed. */
+  discovery: boolean;
+  /** The namespace of the resource the request is for: only its own router Services count. */
+  namespace: string | undefined;
+  /** The router Service of that name as cached now. */
   routerService(namespace: string, name: string): V1Service | undefined;
 }
 
 const HOW_TO_ALLOW = "Druid endpoints are chosen by the controller's administrator: ask them to add it to ALLOWED_DRUID_ENDPOINTS, or use spec.druidCluster (the router Service of a Druid cluster in this namespace) or the controller's default URL";
 
-/** May the controller send requests to `url`? */
+/** May the controller send requests to `url` (a base URL, or a redirect's target) for a resource of `input.namespace`? */
 export function allowEndpoint(url: string, input: EndpointPolicyInput): Allowance {
   if (input.allowed === "any") return { ok: true, via: "AllowList" };
-  const normalized = normalizeOrKeep(url);
-  if (input.defaultUrl !== undefined && normalizeOrKeep(input.defaultUrl) === normalized) return { ok: true, via: "Default" };
+  const shown = normalizeOrKeep(url.replace(/[?#].*$/, ""));
+  const parsed = requestUrl(url);
+  if (!parsed) return { ok: false, message: `${shown} is not an allowed Druid endpoint: its path has encoded, ';', '\\' or dot segments, which are never allowed. ${HOW_TO_ALLOW}` };
+  const base = input.defaultUrl === undefined ? undefined : requestUrl(input.defaultUrl);
+  if (base && base.origin === parsed.origin && within(parsed.pathname, base.pathname.replace(/\/+$/, ""))) return { ok: true, via: "Default" };
   if (input.allowed.some((p) => matchesAllowed(url, p))) return { ok: true, via: "AllowList" };
-  const router = routerServiceOf(url);
-  if (router) {
-    const service = input.routerService(router.namespace, router.name);
+  const router = routerServiceOf(parsed.origin);
+  if (router && input.discovery) {
+    const service = router.namespace === input.namespace ? input.routerService(router.namespace, router.name) : undefined;
     if (service && isRouterService(service) && (service.spec?.ports ?? []).some((p) => p.port === router.port)) return { ok: true, via: "RouterService" };
+    if (router.namespace !== input.namespace) {
+      return { ok: false, message: `${shown} is a Service of namespace ${router.namespace}: a router Service is used only by the resources of its own namespace${input.namespace ? ` (this one is in ${input.namespace})` : ""}. ${HOW_TO_ALLOW}` };
+    }
   }
-  return { ok: false, message: `${normalized} is not an allowed Druid endpoint, so no request (and no credential) is sent to it. ${HOW_TO_ALLOW}` };
+  return { ok: false, message: `${shown} is not an allowed Druid endpoint, so no request (and no credential) is sent to it. ${HOW_TO_ALLOW}` };
 }

@@ -87,7 +87,7 @@ test("a router Service event enqueues the resources of that Druid cluster withou
   router.onIngestion("add", ing("b", { druidEndpoint: "http://x" }));
   router.onIngestion("add", ing("c", { druidCluster: "other" }));
   r.added.length = 0;
-  router.onService("update", { metadata: { name: "druid-tiny-routers", namespace: "ns", labels: { druid_cr: "tiny", component: "router" } } });
+  router.onService({ metadata: { name: "druid-tiny-routers", namespace: "ns", labels: { druid_cr: "tiny", component: "router" } } });
   assert.deepEqual(r.added, ["ns/a"]);
 });
 

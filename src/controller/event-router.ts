@@ -16,7 +16,7 @@ export interface KeySink {
   forget(key: string): void;
 }
 
-/** How long a deleted Secret (or router Service) is remembered for the deletion of the resources that used it. */
+/** How long a deleted Secret is remembered for the deletion of the resources that used it. */
 export const DELETED_SECRET_TTL_MS = 3_600_000;
 
 /** How long watch events older than our own indexed write are ignored for the indexes at most. */
@@ -39,8 +39,7 @@ export class EventRouter {
   private readonly noted = new Map<string, { replaced: Set<string>; at: number }>();
   /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
   private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
-  /** Router Services deleted lately, as last seen: their URLs stay allowed for the resources' cleanup. */
-  private readonly deletedRouters = new Map<string, { service: V1Service; at: number }>();
+
 
   constructor(sink: KeySink, now: () => number = Date.now) {
     this.sink = sink;
@@ -111,19 +110,10 @@ export class EventRouter {
     for (const user of users) this.sink.add(user);
   }
 
-  deletedRouterService(namespace: string, name: string): V1Service | undefined {
-    return this.deletedRouters.get(`${namespace}/${name}`)?.service;
-  }
-
-  onService(event: InformerEvent, service: V1Service): void {
+  onService(service: V1Service): void {
     const namespace = service.metadata?.namespace;
     const cluster = service.metadata?.labels?.["druid_cr"];
     if (!namespace || !cluster) return;
-    const key = `${namespace}/${service.metadata?.name}`;
-    const now = this.now();
-    for (const [k, v] of this.deletedRouters) if (now - v.at > DELETED_SECRET_TTL_MS) this.deletedRouters.delete(k);
-    if (event === "delete") this.deletedRouters.set(key, { service, at: now });
-    else this.deletedRouters.delete(key);
     for (const user of this.serviceUsers.usersOf(`${namespace}/${cluster}`)) this.sink.add(user);
   }
 }

@@ -28,7 +28,7 @@ export interface ManagerOptions {
   settings: ReconcilerSettings;
   concurrency: number;
   backoff: { baseMs: number; maxMs: number };
-  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any" };
+  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any"; routerDiscovery: boolean };
   /** Closed when this replica must stop writing to Druid (leadership lost, shutdown). */
   fence: WriteFence;
   validator: DruidIngestionValidator;
@@ -103,7 +103,7 @@ export class Manager {
     this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => router.onIngestion(e, o))));
     this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => router.onOwned(o), CONFIGMAP_SELECTOR)));
     this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns, CREDENTIALS_SELECTOR), (e, o) => router.onSecret(e, o), CREDENTIALS_SELECTOR)));
-    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (e, o) => router.onService(e, o), ROUTER_SELECTOR)));
+    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
 
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part, scope) => metrics.snapshotFetched(part, scope) });
     this.reconciler = new Reconciler({
@@ -116,7 +116,7 @@ export class Manager {
       kube: api,
       events: options.events,
       druidClient: (target) => this.clientFor(target),
-      allowEndpoint: (url) => this.allowEndpoint(url),
+      allowEndpoint: (url, namespace) => this.allowEndpoint(url, namespace),
       snapshots,
       validator: options.validator,
       settings: options.settings,
@@ -172,17 +172,19 @@ export class Manager {
     return counts;
   }
 
-  /** The administrator's allow-list, the default URL, and the router Services known now or lately. */
-  private allowEndpoint(url: string): Allowance {
+  /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
+  private allowEndpoint(url: string, namespace: string | undefined): Allowance {
     return allowEndpoint(url, {
       allowed: this.options.druid.allowedEndpoints,
       defaultUrl: this.options.settings.defaultDruidUrl,
-      routerService: (namespace, name) => this.services.get(name, namespace) ?? this.router.deletedRouterService(namespace, name),
+      discovery: this.options.druid.routerDiscovery,
+      namespace,
+      routerService: (ns, name) => this.services.get(name, ns),
     });
   }
 
   private clientFor(target: DruidTarget): DruidClient {
-    const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? ""]);
+    const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? "", target.namespace ?? ""]);
     let client = this.clients.get(key);
     if (!client) {
       const { dispatcher, requestTimeoutMs, retries, maxResponseBytes } = this.options.druid;
@@ -194,7 +196,7 @@ export class Manager {
         // Druid lists every supervisor: the cap grows with the resources this controller watches.
         maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
         refuseEndpoint: (url = target.baseUrl) => {
-          const allowance = this.allowEndpoint(url);
+          const allowance = this.allowEndpoint(url, target.namespace);
           return allowance.ok ? undefined : allowance.message;
         },
         signal: this.options.fence.signal,

@@ -941,7 +941,7 @@ test("the intent write fails on a stale copy (resourceVersion precondition): not
 
 function allowOnly(w: World, list: string): void {
   const allowed = parseAllowedEndpoints(list);
-  w.endpointPolicy = (url) => allowEndpoint(url, { allowed, defaultUrl: DEFAULT_URL, routerService: (ns, name) => w.services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+  w.endpointPolicy = (url) => allowEndpoint(url, { allowed, defaultUrl: DEFAULT_URL, discovery: true, namespace: NS, routerService: (ns, name) => w.services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
 }
 
 test("a spec.druidEndpoint the administrator did not allow: refused before the Secret is read or anything is sent", async () => {
@@ -949,7 +949,7 @@ test("a spec.druidEndpoint the administrator did not allow: refused before the S
   allowOnly(w, "https://*.druid.example.com");
   w.create(resource("orders", { druidEndpoint: "https://capture.attacker.io:8443" }));
   await w.settle("orders");
-  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:") || l.startsWith("kube:secretMetadata")), []);
+  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:") || l.startsWith("kube:secretExists")), []);
   const synced = findCondition(w.status("orders").conditions, "Synced");
   assert.equal(synced?.reason, "EndpointNotAllowed");
   assert.match(synced?.message ?? "", /https:\/\/capture\.attacker\.io:8443 is not an allowed Druid endpoint.*ALLOWED_DRUID_ENDPOINTS/);
@@ -984,7 +984,7 @@ test("a Secret that did not opt in is never used: the reason names the label com
   await w.settle("orders");
   assert.deepEqual(w.druidWrites(), []);
   assert.ok(!w.log.some((l) => l.startsWith("druid:")), "no Druid call without usable credentials");
-  assert.ok(w.log.includes(`kube:secretMetadata ${NS}/auth`));
+  assert.ok(w.log.includes(`kube:secretExists ${NS}/auth`));
   const synced = findCondition(w.status("orders").conditions, "Synced");
   assert.equal(synced?.reason, "SecretNotOptedIn");
   assert.match(synced?.message ?? "", /kubectl label secret -n team auth druid\.apache\.org\/credentials=true/);
@@ -1151,4 +1151,23 @@ test("a task gets the value in its payload; a rotated value does not start a new
   assert.equal(cond(w.status("batch"), "Ready"), "False/TaskFailed");
   assert.match(findCondition(w.status("batch").conditions, "Ready")?.message ?? "", /S3 refused the key <secretKeyRef kafka-sasl\/jaas>/);
   assert.doesNotMatch(everythingShown(w, "batch"), /s3cr3t/);
+});
+
+test("deleting after the Secret went in a namespace teardown uses its last copy; after its label was removed, it is revoked", async () => {
+  for (const [how, stillThere] of [["deleted", false], ["unlabelled", true]] as const) {
+    const w = new World();
+    w.create(resource("orders"));
+    await w.settle("orders");
+    // The label-selected watch reports both as a deletion, with the labelled copy.
+    w.deletedSecrets = [authSecret];
+    w.secrets = stillThere ? [{ ...authSecret, metadata: { name: "auth", namespace: NS } }] : [];
+    w.markDeleted("orders");
+    await w.reconcile("orders");
+    const terminated = w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor/orders/terminate"));
+    assert.equal(terminated, !stillThere, how);
+    if (stillThere) {
+      assert.ok(w.get("orders").metadata.finalizers?.includes(FINALIZER), "kept until the Secret is labelled again, or deletionPolicy: Orphan");
+      assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /SecretNotOptedIn|not among the Secrets labelled.*deletionPolicy: Orphan/s);
+    }
+  }
 });

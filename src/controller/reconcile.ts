@@ -54,11 +54,11 @@ export interface ReconcilerDeps {
    */
   deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
-  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion" | "secretMetadata">;
+  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion" | "secretExists">;
   events: EventSink;
   druidClient(target: DruidTarget): DruidClient;
   /** May requests go to this URL? (An administrator's allow-list; all URLs when absent.) */
-  allowEndpoint?(url: string): Allowance;
+  allowEndpoint?(url: string, namespace: string): Allowance;
   snapshots: DruidSnapshots;
   validator: DruidIngestionValidator;
   settings: ReconcilerSettings;
@@ -255,7 +255,7 @@ export class Reconciler {
     const stale = await this.resolveStalePending(log, key, facts, ingestion, target, desired, credentials);
     if (stale) return stale;
 
-    const client = this.deps.druidClient({ baseUrl: target.druidEndpoint, credentials });
+    const client = this.client(ingestion, target.druidEndpoint, credentials);
     let observed: Observed;
     try {
       observed = await this.observe(client, ingestion, desired, record, target);
@@ -303,7 +303,7 @@ export class Reconciler {
         }
         facts.removal = removal;
         log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: removal.actions.map((a) => a.kind), forget: removal.forget });
-        const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
+        const oldClient = this.client(ingestion, decision.from.druidEndpoint, credentials);
         facts.outcome = await executePlan(removal.actions, { client: oldClient, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
         return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
       }
@@ -360,7 +360,7 @@ export class Reconciler {
   private async resolveStalePending(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, target: Target, desired: DesiredIngestion, credentials: DruidCredentials | undefined): Promise<ProcessResult | undefined> {
     const pending = ingestion.status?.pendingCreate;
     if (!pending || pendingCovers(pending, target, desired.kind === "task" ? desired.taskId : undefined)) return undefined;
-    const client = this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials });
+    const client = this.client(ingestion, pending.druidEndpoint, credentials);
     const found = await this.pendingEvidence(client, pending);
     if (!found.ok) {
       return this.stop(log, facts, { ...found.failure, message: `an earlier create of ${describePending(pending)} may or may not have reached Druid, and it cannot be checked now (${found.failure.message}); nothing else is done until it can` });
@@ -410,7 +410,7 @@ export class Reconciler {
    * version (metadata store) or the task's creation time is the same through both.
    */
   private async sameDruid(record: AppliedRecord, targetClient: DruidClient, credentials: DruidCredentials | undefined): Promise<Step<boolean>> {
-    const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials });
+    const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials, ...(targetClient.target.namespace ? { namespace: targetClient.target.namespace } : {}) });
     try {
       if (record.supervisorId) {
         const [a, b] = await Promise.all([recorded.supervisorSpecVersion(record.supervisorId), targetClient.supervisorSpecVersion(record.supervisorId)]);
@@ -461,25 +461,51 @@ export class Reconciler {
    * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
    * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
    */
-  /** The Druid credentials a resource names, or why its Secret cannot be used (its metadata only is asked). */
+  /** A Druid client acting for this resource (its namespace decides which router Services are allowed). */
+  private client(ingestion: DruidIngestion, baseUrl: string, credentials: DruidCredentials | undefined): DruidClient {
+    return this.deps.druidClient({ baseUrl, credentials, namespace: ingestion.metadata.namespace });
+  }
+
+  /** The Druid credentials a resource names, or why its Secret cannot be used. */
   private async credentialsOf(ingestion: DruidIngestion, secrets: SecretLookup): Promise<Step<DruidCredentials | undefined>> {
     const resolved = resolveCredentials(ingestion, secrets, this.deps.settings.allowCrossNamespaceSecrets);
     if (resolved.ok || "failure" in resolved) return resolved;
     return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
   }
 
-  /** The values of the spec's Secret references (own namespace, opted-in Secrets only), or why not (metadata only is asked). */
+  /** The values of the spec's Secret references (own namespace, opted-in Secrets only), or why not. */
   private async specSecretsOf(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<ResolvedSecretRefs>> {
     const resolved = resolveSecretRefs(desired.secretRefs, ingestion.metadata.namespace, this.deps.secrets);
     if (resolved.ok || "failure" in resolved) return resolved;
     return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
   }
 
+  /**
+   * Credentials for cleaning up Druid. A Secret gone from the cache may have been deleted just
+   * before the resource (a namespace teardown): its last copy is used then, but only when it is
+   * really gone: one that still exists lost its label, and that revokes it.
+   */
+  private async credentialsForDeletion(ingestion: DruidIngestion): Promise<Step<DruidCredentials | undefined>> {
+    const resolved = resolveCredentials(ingestion, this.deps.secrets, this.deps.settings.allowCrossNamespaceSecrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    const { namespace, name } = resolved.unusable;
+    const remembered = this.deps.deletedSecrets?.get(namespace, name);
+    if (remembered) {
+      try {
+        if (!(await this.deps.kube.secretExists(namespace, name))) return this.credentialsOf(ingestion, { get: () => remembered });
+      } catch (error) {
+        return { ok: false, failure: { reason: "SecretNotFound", message: `Secret ${namespace}/${name} is gone from the controller's cache and whether it still exists could not be asked: ${describeApiError(error)}`, transient: true } };
+      }
+    }
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
+  /** Why a named Secret is not used: asked whether it exists, never what it holds. */
   private async unusableSecret(ref: SecretRef, keys: readonly string[]): Promise<Failure> {
     try {
-      return unusableSecretFailure(ref, await this.deps.kube.secretMetadata(ref.namespace, ref.name), keys);
+      return unusableSecretFailure(ref, await this.deps.kube.secretExists(ref.namespace, ref.name), keys);
     } catch (error) {
-      return { reason: "SecretNotFound", message: `Secret ${ref.namespace}/${ref.name} is not among the Secrets labelled ${CREDENTIALS_LABEL}=true that the controller watches, and its metadata could not be read to say why: ${describeApiError(error)}`, transient: true };
+      return { reason: "SecretNotFound", message: `Secret ${ref.namespace}/${ref.name} is not among the Secrets labelled ${CREDENTIALS_LABEL}=true that the controller reads, and whether it exists could not be asked: ${describeApiError(error)}`, transient: true };
     }
   }
 
@@ -492,11 +518,11 @@ export class Reconciler {
     const record = found.value;
     const kept = keepRecordedEndpoint(endpoint.value, record);
     if (!kept.ok) return kept;
-    // A URL the resource names itself is an administrator's decision: refused before the
-    // Secret is even read (discovered routers and the default are allowed by construction).
-    if (endpoint.value.source === "DruidEndpoint") {
-      const allowance = this.deps.allowEndpoint?.(endpoint.value.url);
-      if (allowance && !allowance.ok) return { ok: false, failure: { reason: "EndpointNotAllowed", message: `spec.druidEndpoint: ${allowance.message}` } };
+    // Where requests go is an administrator's decision: refused before the Secret is even read.
+    const allowance = this.deps.allowEndpoint?.(endpoint.value.url, ingestion.metadata.namespace);
+    if (allowance && !allowance.ok) {
+      const what = endpoint.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : endpoint.value.source === "RouterService" ? `the router Service of Druid cluster ${ingestion.spec.druidCluster ?? ""}` : "DRUID_DEFAULT_URL";
+      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message}` } };
     }
     const credentials = await this.credentialsOf(ingestion, this.deps.secrets);
     if (!credentials.ok) return credentials;
@@ -570,14 +596,14 @@ export class Reconciler {
       log.info("nothing recorded in Druid; removing the finalizer");
       return this.removeFinalizer(log, ingestion);
     }
-    const credentials = await this.credentialsOf(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) });
+    const credentials = await this.credentialsForDeletion(ingestion);
     if (!credentials.ok) return this.blockDeletion(log, facts, credentials.failure);
     const groups = await this.removals(ingestion, desired, credentials.value);
     if (!groups.ok) return this.blockDeletion(log, facts, groups.failure);
 
     const outcome = emptyOutcome();
     for (const { endpoint, actions } of groups.value) {
-      const client = this.deps.druidClient({ baseUrl: endpoint, credentials: credentials.value });
+      const client = this.client(ingestion, endpoint, credentials.value);
       const part = await executePlan(actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
       outcome.executed.push(...part.executed);
       if (part.failed) {
@@ -632,7 +658,7 @@ export class Reconciler {
     const pendingIsRecorded = record !== undefined && pending !== undefined && sameEndpoint(pending.druidEndpoint, record.druidEndpoint) && pending.supervisorId === record.supervisorId && pending.taskId === record.taskId;
     if (pending && !pendingIsRecorded) {
       // A create whose answer was lost: what Druid stored after it was recorded is this resource's.
-      const found = await this.pendingEvidence(this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials }), pending);
+      const found = await this.pendingEvidence(this.client(ingestion, pending.druidEndpoint, credentials), pending);
       if (!found.ok) return found;
       add(pending.druidEndpoint, found.value.map((a) => ({ ...a, cause: "Deleted" }) as DruidAction));
     }

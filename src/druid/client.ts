@@ -33,6 +33,11 @@ export interface DruidTarget {
   /** Base URL without trailing slash, e.g. http://druid-tiny-cluster-routers.druid:8088 */
   baseUrl: string;
   credentials: DruidCredentials | undefined;
+  /**
+   * The namespace of the resources this client acts for: a router Service is an allowed
+   * endpoint only for resources of its own namespace.
+   */
+  namespace?: string;
 }
 
 export interface DruidRequestObservation {
@@ -284,26 +289,38 @@ export class DruidClient {
   }
 
   /**
-   * The request, following a non-leader Overlord's redirect (307/308: same method and body) at
-   * most MAX_REDIRECTS times. Another origin is asked about first (the allow-list) and gets no
-   * credentials; a redirect there that is not allowed is refused before anything is sent to it.
+   * The request, following a non-leader Overlord's redirect to the leader (307/308: same method,
+   * body, path and query on another origin) at most MAX_REDIRECTS times. The other origin must be
+   * allowed (asked with its base URL) and gets no credentials. Any other redirect is not followed.
    */
   private async follow(url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined; dispatcher: Dispatcher; signal: AbortSignal }, what: string): Promise<Dispatcher.ResponseData> {
-    const origin = new URL(url).origin;
-    let current = url;
+    const base = new URL(this.target.baseUrl);
+    let current = new URL(url);
     for (let hop = 0; ; hop++) {
-      const sameOrigin = new URL(current).origin === origin;
+      const sameOrigin = current.origin === base.origin;
       const { authorization: _dropped, ...anonymous } = init.headers;
-      const response = await request(current, { ...init, headers: sameOrigin ? init.headers : anonymous });
+      const response = await request(current.href, { ...init, headers: sameOrigin ? init.headers : anonymous });
       const location = response.headers["location"];
-      if (!REDIRECTS.has(response.statusCode) || typeof location !== "string" || hop >= MAX_REDIRECTS) return response;
+      if (!REDIRECTS.has(response.statusCode)) return response;
       await response.body.dump();
-      const next = new URL(location, current);
-      if (next.origin !== origin) {
-        const refusal = next.protocol === "http:" || next.protocol === "https:" ? this.options.refuseEndpoint?.(next.origin) : `${next.protocol} is not http or https`;
+      const refuse = (why: string): DruidError => new DruidError("DruidBadResponse", `${what}: redirected (HTTP ${response.statusCode}) ${why}; not followed`, { notSent: true });
+      if (typeof location !== "string") throw refuse("without a Location");
+      if (hop >= MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} times`);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw refuse("to an unreadable Location");
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") throw refuse(`to a ${next.protocol} URL`);
+      // A leader redirect changes the origin only; anything else is not an Overlord's.
+      if (next.pathname !== current.pathname || next.search !== current.search) throw refuse("to another path");
+      if (next.origin !== base.origin) {
+        const nextBase = `${next.origin}${base.pathname.replace(/\/+$/, "")}`;
+        const refusal = this.options.refuseEndpoint?.(nextBase);
         if (refusal !== undefined) throw new DruidError("EndpointNotAllowed", `${what}: redirected (HTTP ${response.statusCode}) to ${next.origin}, not followed: ${refusal}`, { notSent: true });
       }
-      current = next.href;
+      current = next;
     }
   }
 

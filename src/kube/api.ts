@@ -15,7 +15,6 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
   type V1ConfigMap,
-  type V1ObjectMeta,
   type V1Secret,
   type V1Service,
 } from "@kubernetes/client-node";
@@ -157,15 +156,28 @@ export class KubeApi {
   }
 
   /**
-   * A Secret's metadata only (the API server leaves the data out: PartialObjectMetadata), to
-   * tell a user why a Secret is not used without reading what it holds. Undefined when absent.
+   * Whether a Secret exists, without receiving anything it holds: the API server answers as a
+   * Table without the object (no data, no annotations, which may hold a copy of the data), so
+   * a user can be told why a Secret is not used.
    */
-  async secretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+  async secretExists(namespace: string, name: string): Promise<boolean> {
     try {
-      const partial = await this.core.readNamespacedSecret({ namespace, name }, setHeaderOptions("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"));
-      return partial.metadata ?? {};
+      await this.core.readNamespacedSecret({ namespace, name }, {
+        middleware: [
+          {
+            pre: (context: RequestContext) => {
+              context.setHeaderParam("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io");
+              context.setQueryParam("includeObject", "None");
+              return new Observable(Promise.resolve(context));
+            },
+            post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+          },
+        ],
+        middlewareMergeStrategy: "append",
+      });
+      return true;
     } catch (error) {
-      if (isApiStatus(error, 404)) return undefined;
+      if (isApiStatus(error, 404)) return false;
       throw error;
     }
   }

@@ -2,7 +2,7 @@
 // status merge patches and finalizer JSON patches with resourceVersion preconditions (as the API
 // server does), and a Druid that keeps supervisors, tasks, compaction configs and rules. Both
 // append to one call log, so tests can assert the order of writes across the two systems.
-import { ApiException, type KubernetesObject, type V1ConfigMap, type V1ObjectMeta, type V1Secret } from "@kubernetes/client-node";
+import { ApiException, type KubernetesObject, type V1ConfigMap, type V1Secret } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
@@ -59,11 +59,11 @@ export class FakeKube {
     this.log = log;
   }
 
-  async secretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
-    this.log.push(`kube:secretMetadata ${namespace}/${name}`);
-    const found = this.secrets().find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
-    return found ? structuredClone(found.metadata ?? {}) : undefined;
+  async secretExists(namespace: string, name: string): Promise<boolean> {
+    this.log.push(`kube:secretExists ${namespace}/${name}`);
+    return this.secrets().some((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
   }
+
 
   put(object: DruidIngestion): DruidIngestion {
     const stored = structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(++this.rv) } });
