@@ -22,6 +22,7 @@ import {
   type SupervisorState,
 } from "./decode.ts";
 import { describeReply, sanitizeErrorText, type ReplyMeta } from "./error-text.ts";
+import { dialUrl } from "./endpoint.ts";
 import { DruidError, druidErrorText, reasonForStatus, transportError } from "./errors.ts";
 
 export interface DruidCredentials {
@@ -120,11 +121,14 @@ export class DruidClient {
   readonly target: DruidTarget;
   private readonly options: DruidClientOptions;
   private readonly authorization: string | undefined;
+  /** Where requests really go: the base URL with a Service name in full (druid/endpoint.ts dialUrl). */
+  private readonly dialBase: string;
   /** Every form of this client's credentials, redacted wherever a reply echoes one. */
   private readonly credentialForms: readonly string[];
 
   constructor(target: DruidTarget, options: DruidClientOptions) {
     this.target = { ...target, baseUrl: target.baseUrl.replace(/\/+$/, "") };
+    this.dialBase = dialUrl(this.target.baseUrl);
     this.options = options;
     const { username, password } = target.credentials ?? { username: "", password: "" };
     const token = target.credentials ? Buffer.from(`${username}:${password}`, "utf8").toString("base64") : "";
@@ -294,7 +298,7 @@ export class DruidClient {
    * allowed (asked with its base URL) and gets no credentials. Any other redirect is not followed.
    */
   private async follow(url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined; dispatcher: Dispatcher; signal: AbortSignal }, what: string): Promise<Dispatcher.ResponseData> {
-    const base = new URL(this.target.baseUrl);
+    const base = new URL(this.dialBase);
     let current = new URL(url);
     for (let hop = 0; ; hop++) {
       const sameOrigin = current.origin === base.origin;
@@ -376,7 +380,7 @@ export class DruidClient {
     let reply: { text: string; bytes: number };
     let contentType: string | undefined;
     try {
-      const response = await this.follow(`${this.target.baseUrl}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.options.dispatcher, signal }, what);
+      const response = await this.follow(`${this.dialBase}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.options.dispatcher, signal }, what);
       status = response.statusCode;
       const type = response.headers["content-type"];
       contentType = Array.isArray(type) ? type[0] : type;

@@ -123,6 +123,7 @@ test("base Deployment: hardened pod, probes and ports from the controller's defa
   assert.equal(pod["serviceAccountName"], SA.name);
   assert.equal(pod["securityContext"]["runAsNonRoot"], true);
   assert.deepEqual(pod["securityContext"]["seccompProfile"], { type: "RuntimeDefault" });
+  assert.deepEqual(pod["dnsConfig"], { options: [{ name: "ndots", value: "1" }] }, "dotted names are not resolved through the search path first");
   assert.ok(pod["terminationGracePeriodSeconds"] > shutdownSeconds + 5, `grace ${pod["terminationGracePeriodSeconds"]}s vs SHUTDOWN_TIMEOUT ${shutdownSeconds}s`);
   assert.equal(pod["containers"].length, 1);
   checkContainerSecurity(pod["containers"][0], "base");
