@@ -90,12 +90,17 @@ async function readBackSupervisor(id: string, submitted: boolean, context: Execu
   }
 }
 
+/** The values the spec's references resolved to: Druid's error text is cleaned of them before anything else touches it. */
+function secretValues(context: ExecutionContext): string[] {
+  return [...(context.specSecrets?.values.values() ?? [])];
+}
+
 async function executeAction(action: DruidAction, context: ExecutionContext, outcome: Outcome): Promise<void> {
   const { client, snapshots } = context;
   switch (action.kind) {
     case "submitSupervisor": {
       const body = submission(action.spec, context);
-      const id = await snapshots.write(client, "supervisors", action.supervisorId, () => client.submitSupervisor(body, supportsSkipRestart(context.druidVersion)));
+      const id = await snapshots.write(client, "supervisors", action.supervisorId, () => client.submitSupervisor(body, supportsSkipRestart(context.druidVersion), secretValues(context)));
       if (id !== action.supervisorId) {
         throw new DruidError("DruidBadResponse", `Druid created supervisor "${id}" where "${action.supervisorId}" was expected; check the spec's dataSource and id`);
       }
@@ -143,11 +148,11 @@ async function submitTask(action: Extract<DruidAction, { kind: "submitTask" }>, 
   const { client } = context;
   const spec = submission(action.spec, context);
   try {
-    return action.sql ? await client.submitSqlTask(spec) : await client.submitTask(spec);
+    return action.sql ? await client.submitSqlTask(spec, secretValues(context)) : await client.submitTask(spec, secretValues(context));
   } catch (error) {
     if (!(error instanceof DruidError) || !ALREADY_EXISTS.test(error.druidMessage ?? "")) throw error;
   }
-  const existing = await client.taskStatus(action.taskId);
+  const existing = await client.taskStatus(action.taskId, secretValues(context));
   if (storedRelativeTo(existing?.createdTime, context.pendingSince) === "before") {
     throw new ActionRefused({
       reason: "TaskIdInUse",

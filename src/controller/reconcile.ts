@@ -258,7 +258,7 @@ export class Reconciler {
     const client = this.client(ingestion, target.druidEndpoint, credentials);
     let observed: Observed;
     try {
-      observed = await this.observe(client, ingestion, desired, record, target);
+      observed = await this.observe(client, ingestion, desired, record, target, specSecrets);
     } catch (error) {
       return this.stop(log, facts, failureOf(error));
     }
@@ -457,10 +457,6 @@ export class Reconciler {
     return finishedTask(ingestion.status, ingestion.status?.applied?.taskId);
   }
 
-  /**
-   * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
-   * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
-   */
   /** A Druid client acting for this resource (its namespace decides which router Services are allowed). */
   private client(ingestion: DruidIngestion, baseUrl: string, credentials: DruidCredentials | undefined): DruidClient {
     return this.deps.druidClient({ baseUrl, credentials, namespace: ingestion.metadata.namespace });
@@ -509,6 +505,10 @@ export class Reconciler {
     }
   }
 
+  /**
+   * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
+   * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
+   */
   private async resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<Omit<Resolved, "specSecrets">>> {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
@@ -548,7 +548,7 @@ export class Reconciler {
    * Druid's view of the target. What no record names yet is read fresh (its own call, not the
    * shared list): a create or a takeover is never decided on a reading up to a resync old.
    */
-  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target): Promise<Observed> {
+  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs): Promise<Observed> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -565,7 +565,8 @@ export class Reconciler {
       if (taskId && finishedTask(status, taskId)) {
         observed.task = { id: taskId, statusCode: status.taskStatus as string, runnerStatusCode: "NONE", errorMsg: undefined };
       } else if (taskId) {
-        observed.task = await client.taskStatus(taskId);
+        // A failed task's message may quote its spec: the values its references carried are cleaned out first.
+        observed.task = await client.taskStatus(taskId, [...specSecrets.values.values()]);
       }
     }
     const ds = desired.dataSource;

@@ -382,3 +382,16 @@ test("a non-leader Overlord's redirect: followed to an allowed origin without cr
     await Promise.all([leader.close(), follower.close(), sameOrigin.close()]);
   }
 });
+
+test("a spec's secret values are cleaned out of Druid's error text before it is reshaped (joined lines, the middle cut)", async () => {
+  const value = 'PlainLoginModule required\n  username="fred" password="Tr0ub4dor  &3xyz";';
+  const echo = `${"x".repeat(180)} Cannot construct consumer with sasl.jaas.config value ${value} ${"y".repeat(150)}`;
+  const druid = await serve((_req, _body, res) => json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: echo }));
+  try {
+    const error = await client(druid.url, { password: "s3cret" }).submitSupervisor({ type: "kafka" }, true, [value]).then(() => undefined, (e: DruidError) => e);
+    assert.ok(error instanceof DruidError && error.reason === "DruidRejected");
+    assert.doesNotMatch(`${error.message} ${error.druidMessage}`, /Tr0ub|4dor|fred/);
+  } finally {
+    await druid.close();
+  }
+});

@@ -97,6 +97,8 @@ type CallOptions = {
   idempotent: boolean;
   /** Statuses returned to the caller instead of thrown. */
   allow?: readonly number[];
+  /** Values the body carries that Druid's error text must not show (a spec's Secret references). */
+  secrets?: readonly string[];
 };
 
 interface CallResult extends ReplyMeta {
@@ -183,10 +185,10 @@ export class DruidClient {
     return this.decode(`GET ${SUPERVISOR}/${id}/history`, r, decodeNewestVersion);
   }
 
-  /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. */
-  async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean): Promise<string> {
+  /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. `secrets`: values in the spec Druid's error text must not show. */
+  async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean, secrets: readonly string[] = []): Promise<string> {
     const query = skipRestartIfUnmodified ? "?skipRestartIfUnmodified=true" : "";
-    const r = await this.call("POST", SUPERVISOR, `${SUPERVISOR}${query}`, { body: spec, idempotent: true });
+    const r = await this.call("POST", SUPERVISOR, `${SUPERVISOR}${query}`, { body: spec, idempotent: true, secrets });
     return this.decode(`POST ${SUPERVISOR}`, r, decodeSubmittedId);
   }
 
@@ -213,23 +215,24 @@ export class DruidClient {
   }
 
   /** Tasks with a client-chosen id are at-most-once: a duplicate id is refused by Druid. */
-  async submitTask(spec: JsonObject): Promise<string> {
-    const r = await this.call("POST", TASK, TASK, { body: spec, idempotent: true });
+  async submitTask(spec: JsonObject, secrets: readonly string[] = []): Promise<string> {
+    const r = await this.call("POST", TASK, TASK, { body: spec, idempotent: true, secrets });
     return this.decode(`POST ${TASK}`, r, decodeSubmittedId);
   }
 
   /** Safe to repeat when the body names its sqlQueryId (the controller always does): a duplicate is refused. */
-  async submitSqlTask(body: JsonObject): Promise<string> {
-    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: true });
+  async submitSqlTask(body: JsonObject, secrets: readonly string[] = []): Promise<string> {
+    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: true, secrets });
     return this.decode("POST /druid/v2/sql/task", r, decodeSubmittedId);
   }
 
-  async taskStatus(id: string): Promise<LiveTask | undefined> {
+  /** `secrets`: values the task's spec carried, which its error message must not show. */
+  async taskStatus(id: string, secrets: readonly string[] = []): Promise<LiveTask | undefined> {
     const r = await this.call("GET", `${TASK}/{id}/status`, `${TASK}/${enc(id)}/status`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
     const task = this.decode(`GET ${TASK}/${id}/status`, r, decodeTaskStatus);
     // Druid's words about the failure end up in the Ready condition.
-    if (task?.errorMsg !== undefined) task.errorMsg = sanitizeErrorText(task.errorMsg, this.credentialForms);
+    if (task?.errorMsg !== undefined) task.errorMsg = sanitizeErrorText(task.errorMsg, [...this.credentialForms, ...secrets]);
     return task;
   }
 
@@ -281,10 +284,10 @@ export class DruidClient {
   }
 
   /** A refusal: Druid's own error text when the reply is a Druid error, else what the reply was. */
-  private httpError(what: string, r: Omit<CallResult, "json">): DruidError {
+  private httpError(what: string, r: Omit<CallResult, "json">, secrets: readonly string[] = []): DruidError {
     const reason = reasonForStatus(r.status);
     const hint = reason === "DruidUnauthorized" ? " (check the username and password in the auth Secret)" : "";
-    const druidMessage = druidErrorText(r.text, this.credentialForms);
+    const druidMessage = druidErrorText(r.text, [...this.credentialForms, ...secrets]);
     const detail = druidMessage !== undefined ? `: ${druidMessage}` : r.text.trim() === "" ? "" : ` with ${describeReply(r)} that is not a Druid error reply`;
     return new DruidError(reason, `${what}: HTTP ${r.status}${detail}${hint}`, {
       statusCode: r.status,
@@ -395,7 +398,7 @@ export class DruidClient {
     if ((status >= 200 && status < 300) || opts.allow?.includes(status)) {
       return { ...result, json: parseJson(reply.text) };
     }
-    throw this.httpError(what, result);
+    throw this.httpError(what, result, opts.secrets);
   }
 }
 

@@ -42,6 +42,11 @@ test("sanitizeErrorText: anything that could carry a secret is redacted", () => 
     ["bad credentials: u1:p2", "bad credentials: [redacted]"],
     ["hash 0123456789abcdef0123456789abcdef0123 end", "hash [redacted] end"],
     ["secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here", "secret [redacted] here"],
+    // Keys of credentials in Kafka and Schema Registry settings, and other separators.
+    ["basic.auth.user.info=fred:pw9 next", "basic.auth.user.info=[redacted] next"],
+    ["pass=x1 pw=x2 passphrase=x3 auth=x4", "pass=[redacted] pw=[redacted] passphrase=[redacted] auth=[redacted]"],
+    ["password -> x5 and password\uFF1Ax6", "password - [redacted] and password\uFF1A[redacted]"], // no ">" is ever shown
+    ["PASS\u200BWORD=x7", "PASSWORD=[redacted]"],
   ];
   for (const [text, expected] of table) assert.equal(sanitizeErrorText(text, CREDENTIALS), expected, text);
 });
@@ -50,7 +55,7 @@ test("sanitizeErrorText: one line, no markup, no control or invisible characters
   const table: Array<[string, string]> = [
     ["line1\nline2\r\n\tline3", "line1 line2 line3"],
     ["a\u0000b\u001bc\u007fd\u0085e", "a b c d e"],
-    ["safe\u202Eevil\u200Bx\u2028y", "safe evil x y"],
+    ["safe\u202Eevil\u200Bx\u2028y", "safeevilx y"], // format characters go, so a word they split is whole again
     ["<html><body><h2>Oops</h2><a href='http://x'>link</a></body></html>", "Oops link"],
     ["<!-- comment --><script>alert(1)</script>", "alert(1)"],
     ["a < b > c", "a b c"],
@@ -98,4 +103,19 @@ test("describeJson: the shape, never a value; keys only when they read like fiel
     [{ "<b>": 1, wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMP1: 2 }, "an object with 2 keys"],
   ];
   for (const [value, expected] of table) assert.equal(describeJson(value), expected, JSON.stringify(value));
+});
+
+test("sanitizeErrorText: a secret survives no reshaping (split by invisible characters or markup, its spaces collapsed, cut at the ellipsis)", () => {
+  const value = 'org.apache.kafka.common.security.plain.PlainLoginModule required\n  username="fred" password="Tr0ub4dor  &3xyz";';
+  const secrets = ["hunter2", value];
+  const shown = (text: string): string => sanitizeErrorText(text, secrets);
+  assert.doesNotMatch(shown("login h\u200bunter2 failed"), /hunter2|h unter2/);
+  assert.doesNotMatch(shown(`Cannot parse consumerProperties ${JSON.stringify({ "sasl.jaas.config": value })}`), /Tr0ub4dor|fred/);
+  assert.doesNotMatch(shown(`bad value: ${value.replace(/\s+/g, " ")}`), /Tr0ub4dor|fred/);
+  assert.doesNotMatch(shown(`bad value: ${value}`), /Tr0ub4dor|fred/);
+  // Where the middle cut would fall inside the value.
+  const long = `${"x".repeat(150)} ${value} ${"y".repeat(150)}`;
+  const cut = shown(long);
+  assert.doesNotMatch(cut, /Tr0ub|4dor|fred|PlainLogin/);
+  assert.ok(Array.from(cut).length <= MAX_ECHOED_CHARS);
 });

@@ -14,8 +14,10 @@ const REDACTED = "[redacted]";
 // eat every "ab" of the message.
 const SUBSTRING_SECRET_MIN_CHARS = 6;
 
-// C0/C1 controls, format characters (bidi overrides, zero-width), line and paragraph separators.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+// Format characters (bidi overrides, zero-width): removed, so a word they split is whole again.
+const FORMAT_CHARS = /\p{Cf}/gu;
+// C0/C1 controls, line and paragraph separators: a space.
+const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
 const TAG = /<\/?[A-Za-z!?][^<>]*>/g;
 const USERINFO_URL = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@<>"']+@/g;
 const AUTHORIZATION_VALUE = /\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(?:basic|bearer|digest|negotiate|token)\s+)?[^\s"',;\\]+/gi;
@@ -23,31 +25,55 @@ const BEARER_TOKEN = /\b(bearer|token)\s+[A-Za-z0-9._~+/-]{8,}=*/gi;
 const BASIC_TOKEN = /\b(basic)\s+([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])/gi;
 // key=value, key: value, "key": "value", \"key\":\"value\" (a spec quoted inside a message),
 // where the key names a credential: ssl.truststore.password, sasl.jaas.config, secretAccessKey, ...
-const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|credential|jaas)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*key`;
+const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|credential|jaas|user\.info|auth)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*key|pw`;
 const SECRET_VALUE = String.raw`\[redacted\]|\\"(?:[^\\]|\\(?!"))*\\"|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]"'\\]+`;
-const SECRET_PAIR = new RegExp(String.raw`((?<![A-Za-z0-9_.-])(?:\\?["'])?(?:${SECRET_KEY})(?:\\?["'])?\s*[:=]\s*)(?:${SECRET_VALUE})`, "gi");
+const SECRET_PAIR = new RegExp(String.raw`((?<![A-Za-z0-9_.-])(?:\\?["'])?(?:${SECRET_KEY})(?:\\?["'])?\s*(?:[:=\uFF1A\uFE55\uFF1D]|->|=>)\s*)(?:${SECRET_VALUE})`, "gi");
 const HEX_RUN = /(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])/g;
 const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}/g;
 
 /**
- * Druid's (or anyone's) error text made fit to show: credentials of the request and anything
- * credential-like redacted, markup and control characters removed, one line, at most
- * MAX_ECHOED_CHARS characters.
+ * Druid's (or anyone's) error text made fit to show: the given secrets (the request's
+ * credentials, the values a spec referenced) and anything credential-like redacted, markup and
+ * control characters removed, one line, at most MAX_ECHOED_CHARS characters. The secrets are
+ * redacted before and after every step that changes characters, in the forms that step gives
+ * them (a value with a line break or a zero-width character must not slip through once joined).
  */
-export function sanitizeErrorText(text: string, credentials: readonly string[] = []): string {
-  let out = redactCredentials(text, credentials);
-  out = out.replace(INVISIBLE, " ");
-  out = out.replace(TAG, " ").replace(/[<>]/g, " ");
-  out = out.replace(USERINFO_URL, "$1***@");
+export function sanitizeErrorText(text: string, secrets: readonly string[] = []): string {
+  const forms = secretForms(secrets);
+  let out = redactSecrets(text, forms);
+  out = out.replace(FORMAT_CHARS, "").replace(INVISIBLE, " ");
+  out = redactSecrets(out, forms);
+  // Credential patterns before markup goes ("password -> x" loses its ">"), and again after.
+  out = redactPatterns(out);
+  out = redactPatterns(out.replace(TAG, " ").replace(/[<>]/g, " "));
+  out = out.replace(HEX_RUN, REDACTED);
+  out = out.replace(BASE64_RUN, (run: string) => (looksLikeKey(run) ? REDACTED : run));
+  out = redactSecrets(out.replace(/\s+/g, " ").trim(), forms);
+  // Cut last: a secret is whole (and redacted) or absent by now, never half shown.
+  return bounded(out, MAX_ECHOED_CHARS);
+}
+
+function redactPatterns(text: string): string {
+  let out = text.replace(USERINFO_URL, "$1***@");
   out = out.replace(AUTHORIZATION_VALUE, `$1${REDACTED}`);
   out = out.replace(BEARER_TOKEN, `$1 ${REDACTED}`);
   // Only a run that could be base64 ("Basic authentication failed" stays).
   out = out.replace(BASIC_TOKEN, (match: string, scheme: string, token: string) => (token.length % 4 === 0 ? `${scheme} ${REDACTED}` : match));
-  out = out.replace(SECRET_PAIR, `$1${REDACTED}`);
-  out = out.replace(HEX_RUN, REDACTED);
-  out = out.replace(BASE64_RUN, (run: string) => (looksLikeKey(run) ? REDACTED : run));
-  out = out.replace(/\s+/g, " ").trim();
-  return bounded(out, MAX_ECHOED_CHARS);
+  return out.replace(SECRET_PAIR, (match: string, key: string) => (/^(?:proxy-)?authorization\b/i.test(key.replace(/^\\?["']/, "")) ? match : `${key}${REDACTED}`));
+}
+
+/** A secret as it may appear in a message: as is, JSON-escaped (a spec quoted back), and as the steps above reshape it. */
+function secretForms(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret === "") continue;
+    for (const base of [secret, JSON.stringify(secret).slice(1, -1)]) {
+      const visible = base.replace(FORMAT_CHARS, "").replace(INVISIBLE, " ");
+      for (const form of [base, visible, visible.replace(/\s+/g, " ").trim()]) if (form !== "") forms.add(form);
+    }
+  }
+  // Longest first: "user:password" goes before "password" would split it.
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /** Mixed case and digits, and not a path: a key or a token, not a word or a class name. */
@@ -57,10 +83,9 @@ function looksLikeKey(run: string): boolean {
   return words.length < 2;
 }
 
-function redactCredentials(text: string, credentials: readonly string[]): string {
+function redactSecrets(text: string, forms: readonly string[]): string {
   let out = text;
-  // Longest first: "user:password" goes before "password" would split it.
-  for (const credential of [...new Set(credentials)].filter((c) => c !== "").sort((a, b) => b.length - a.length)) {
+  for (const credential of forms) {
     if (credential.length >= SUBSTRING_SECRET_MIN_CHARS) {
       out = out.split(credential).join(REDACTED);
     } else {
