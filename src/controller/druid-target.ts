@@ -39,7 +39,7 @@ export function unusableSecretFailure(ref: SecretRef, exists: boolean, keys: rea
   }
   return {
     reason: "SecretNotOptedIn",
-    message: `${where} exists but is not among the Secrets labelled ${CREDENTIALS_LABEL}=true, the only ones the controller reads. If it holds what this resource needs, label it once: ${labelCommand(ref)} (Secrets made for the druid-operator need this after the upgrade)`,
+    message: `${where} exists but is not among the Secrets labelled ${CREDENTIALS_LABEL}=true, the only ones the controller reads. If it holds what this resource needs, label it once: ${labelCommand(ref)} (Secrets made for the druid-operator need this after the upgrade; if it is labelled already, the controller has not seen it yet and looks again)`,
   };
 }
 

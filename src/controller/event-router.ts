@@ -33,6 +33,11 @@ export class EventRouter {
     const key = secretKeyOf(i);
     return [...(key ? [key] : []), ...secretRefKeysOf(i)];
   });
+  /** Resources by the Secret of their Druid login only: a deleted one is kept for their deletion. */
+  private readonly authUsers = new ReferenceIndex((i) => {
+    const key = secretKeyOf(i);
+    return key ? [key] : [];
+  });
   /** Resources by the Druid cluster whose router Service they discover ("namespace/cluster"). */
   private readonly serviceUsers = new ReferenceIndex((i) => (i.spec.druidCluster && !i.spec.druidEndpoint ? [`${i.metadata.namespace}/${i.spec.druidCluster}`] : []));
   /** Per key, the versions our own indexed writes replaced: watch events of those must not undo them. */
@@ -51,14 +56,15 @@ export class EventRouter {
   }
 
   deletedSecret(namespace: string, name: string): V1Secret | undefined {
-    return this.deletedSecrets.get(`${namespace}/${name}`)?.secret;
+    const kept = this.deletedSecrets.get(`${namespace}/${name}`);
+    return kept && this.now() - kept.at <= DELETED_SECRET_TTL_MS ? kept.secret : undefined;
   }
 
   onIngestion(event: InformerEvent, object: KubernetesObject): void {
     const { namespace, name } = object.metadata ?? {};
     if (!namespace || !name) return;
     const key = objectKey(namespace, name);
-    const indexes = [this.claims, this.secretUsers, this.serviceUsers];
+    const indexes = [this.claims, this.secretUsers, this.authUsers, this.serviceUsers];
     if (event === "delete") {
       this.fingerprints.delete(key);
       this.noted.delete(key);
@@ -85,7 +91,7 @@ export class EventRouter {
   /** Our own write, as the API server stored it: the indexes learn of it before the watch delivers it. */
   indexWritten(object: unknown, replacedVersion: string): void {
     if (!isIndexable(object)) return;
-    for (const index of [this.claims, this.secretUsers, this.serviceUsers]) index.update(object);
+    for (const index of [this.claims, this.secretUsers, this.authUsers, this.serviceUsers]) index.update(object);
     const key = objectKey(object.metadata.namespace, object.metadata.name);
     const noted = this.noted.get(key);
     if (noted) {
@@ -105,7 +111,8 @@ export class EventRouter {
     const users = this.secretUsers.usersOf(key);
     const now = this.now();
     for (const [k, v] of this.deletedSecrets) if (now - v.at > DELETED_SECRET_TTL_MS) this.deletedSecrets.delete(k);
-    if (event === "delete" && users.length > 0) this.deletedSecrets.set(key, { secret, at: now });
+    // Only a Druid login is needed to clean up; values referenced by specs are never kept.
+    if (event === "delete" && this.authUsers.usersOf(key).length > 0) this.deletedSecrets.set(key, { secret, at: now });
     else this.deletedSecrets.delete(key);
     for (const user of users) this.sink.add(user);
   }

@@ -14,7 +14,7 @@ import { contentHash } from "./canonical-json.ts";
 import { liveSupervisorSpecHash } from "./drift.ts";
 import { emptyOutcome, failureOf, isAmbiguous, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { storedRelativeTo } from "./ownership.ts";
-import { redactSecretValues, withSecretValues, type ResolvedSecretRefs } from "./secret-refs.ts";
+import { withSecretValues, type ResolvedSecretRefs } from "./secret-refs.ts";
 
 export interface ExecutionContext {
   client: DruidClient;
@@ -69,8 +69,8 @@ export async function executePlan(actions: readonly DruidAction[], context: Exec
       }
     } catch (error) {
       const failed = error instanceof ActionRefused ? { action, failure: error.failure, ambiguous: false } : { action, failure: failureOf(error), ambiguous: isAmbiguous(error) };
-      // Druid may echo the body it refused, values included.
-      outcome.failed = { ...failed, failure: { ...failed.failure, message: redactSecretValues(failed.failure.message, context.specSecrets) } };
+      // Druid's text in it was cleaned of the spec's values by the client, before any reshaping.
+      outcome.failed = failed;
       break;
     }
   }

@@ -29,7 +29,7 @@ import { planIngestion, plannedCreates, type Holding, type Observed } from "./pl
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, withResolvedSecrets, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
-import { redactSecretValues, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
+import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
@@ -81,7 +81,7 @@ interface Resolved {
   target: Target;
   record: AppliedRecord | undefined;
   credentials: DruidCredentials | undefined;
-  /** The values the spec's Secret references stand for: only for the body POSTed, and to redact Druid's answers. */
+  /** The values the spec's Secret references stand for: only for the body POSTed, and to clean Druid's answers of them. */
   specSecrets: ResolvedSecretRefs;
 }
 
@@ -219,11 +219,11 @@ export class Reconciler {
     facts.target = resolved.value.target;
     facts.record = resolved.value.record;
     // Nothing is planned, and so nothing POSTed, with a reference whose value is not known.
-    const specSecrets = await this.specSecretsOf(ingestion, desired);
+    // Only a submission needs the values: Observe never submits, so it never reads them.
+    const specSecrets: Step<ResolvedSecretRefs> = managementPolicyOf(ingestion) === "Observe" ? { ok: true, value: NO_SECRET_REFS } : await this.specSecretsOf(ingestion, desired);
     if (!specSecrets.ok) return this.stop(log, facts, specSecrets.failure);
     desired = withResolvedSecrets(desired, specSecrets.value);
     facts.desired = desired;
-    facts.redact = (text) => redactSecretValues(text, specSecrets.value);
 
     // One reconcile per supervisor at a time, from the claim check to the status write, so two
     // resources naming one supervisor never both create it (one leader: a process-local lock).
@@ -285,7 +285,7 @@ export class Reconciler {
     // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
     const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
     facts.ignored = ignored;
-    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored });
+    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
     switch (decision.kind) {
       case "standDown":

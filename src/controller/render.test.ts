@@ -70,7 +70,7 @@ test("a spec without references keeps exactly the hash it had before references 
   const d = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", consumerProperties: { "bootstrap.servers": "k:9092", "sasl.mechanism": "PLAIN" } } } } } }));
   assert.equal(d.specHash, "84e028a9a4271b6e6a518105a4b7eafeabd30425b781704d4561d669850f8c94");
   assert.deepEqual(d.secretRefs, []);
-  assert.equal(withResolvedSecrets(d, { values: new Map(), digests: [] }).specHash, d.specHash);
+  assert.equal(withResolvedSecrets(d, { values: new Map(), versions: [] }).specHash, d.specHash);
 });
 
 test("references stay references in the rendered body and canonical text, from nativeSpec or the JSON string", () => {
@@ -81,8 +81,8 @@ test("references stay references in the rendered body and canonical text, from n
   assert.deepEqual(native.secretRefs, [{ path: 'spec.ioConfig.consumerProperties["sasl.jaas.config"]', pointer: "/spec/ioConfig/consumerProperties/sasl.jaas.config", name: "kafka-sasl", key: "jaas" }]);
 });
 
-test("a supervisor's hash takes the values' digests in; a task's does not (a rotation never starts a run)", () => {
-  const resolved: ResolvedSecretRefs = { values: new Map([["kafka-sasl/jaas", "v"]]), digests: ["kafka-sasl/jaas:0123"] };
+test("a supervisor's hash takes the referenced Secrets' versions in; a task's does not (a rotation never starts a run)", () => {
+  const resolved: ResolvedSecretRefs = { values: new Map([["kafka-sasl/jaas", "v"]]), versions: ["kafka-sasl:uid-1:7"] };
   const supervisor = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: saslInner } } }));
   const folded = withResolvedSecrets(supervisor, resolved);
   assert.notEqual(folded.specHash, supervisor.specHash);

@@ -188,14 +188,14 @@ function renderRules(ingestion: DruidIngestion, dataSource: string | undefined):
 }
 
 /**
- * The desired spec with the referenced values' digests folded into a supervisor's spec hash, so a
- * rotated value updates the supervisor once (and the same value never). A task keeps its hash: it
- * is a one-shot run, and its id derives from the hash; a rotated value is used by its next run (a
- * spec change or a new resetNonce), it does not start one.
+ * The desired spec with the referenced Secrets' versions folded into a supervisor's spec hash, so
+ * a rotated value updates the supervisor once (and an untouched Secret never). A task keeps its
+ * hash: it is a one-shot run, and its id derives from the hash; a rotated value is used by its
+ * next run (a spec change or a new resetNonce), it does not start one.
  */
 export function withResolvedSecrets(desired: DesiredIngestion, resolved: ResolvedSecretRefs): DesiredIngestion {
-  if (desired.kind !== "supervisor" || resolved.digests.length === 0) return desired;
-  return { ...desired, specHash: specHashWithSecrets(desired.specHash, resolved.digests) };
+  if (desired.kind !== "supervisor" || resolved.versions.length === 0) return desired;
+  return { ...desired, specHash: specHashWithSecrets(desired.specHash, resolved.versions) };
 }
 
 /** "namespace/name" of every Secret the spec references, for re-triggering (none when it does not render). */

@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import type { V1Secret } from "@kubernetes/client-node";
 import { CREDENTIALS_LABEL, type JsonObject, type JsonValue } from "../api/druid-ingestion.ts";
-import { sha256Hex } from "./canonical-json.ts";
-import { firstSecretRefPath, MalformedSecretRef, NO_SECRET_REFS, redactSecretValues, resolveSecretRefs, secretRefsOf, specHashWithSecrets, withSecretValues, type ResolvedSecretRefs } from "./secret-refs.ts";
+import { firstSecretRefPath, MalformedSecretRef, MAX_SECRET_REFS, MAX_SUBSTITUTED_BYTES, NO_SECRET_REFS, REFERENCEABLE_KEYS_ANNOTATION, resolveSecretRefs, secretRefsOf, specHashWithSecrets, withSecretValues, type ResolvedSecretRefs } from "./secret-refs.ts";
 
 const ref = (name: string, key: string): JsonObject => ({ secretKeyRef: { name, key } });
 
@@ -40,11 +38,16 @@ const malformed: Array<[string, JsonValue, RegExp]> = [
   ["an empty name", { p: { secretKeyRef: { name: "", key: "k" } } }, /name must be a non-empty string/],
   ["a key that is not a string", { p: { secretKeyRef: { name: "s", key: 1 } } }, /key must be a non-empty string/],
   ["no key", { p: { secretKeyRef: { name: "s" } } }, /key must be a non-empty string/],
+  ["a supervisor id", { id: { secretKeyRef: { name: "s", key: "k" } } }, /at id: a name or a type cannot come from a Secret/],
+  ["a datasource", { spec: { dataSchema: { dataSource: { secretKeyRef: { name: "s", key: "k" } } } } }, /at spec\.dataSchema\.dataSource: a name or a type/],
+  ["the type", { type: { secretKeyRef: { name: "s", key: "k" } } }, /at type: a name or a type/],
+  ["an SQL query id", { context: { sqlQueryId: { secretKeyRef: { name: "s", key: "k" } } } }, /at context\.sqlQueryId: a name or a type/],
+  ["too many", Object.fromEntries(Array.from({ length: MAX_SECRET_REFS + 1 }, (_, i) => [`p${i}`, { secretKeyRef: { name: "s", key: "k" } }])), /more than 64/],
   ["inside an array, with its path", { spec: { ioConfig: { consumerProperties: { "sasl.jaas.config": [{ secretKeyRef: {} }] } } } }, /at spec\.ioConfig\.consumerProperties\["sasl\.jaas\.config"\]\[0\]: name must/],
 ];
 for (const [name, body, message] of malformed) {
   test(`secretRefsOf refuses: ${name}`, () => {
-    assert.throws(() => secretRefsOf(body), (e: unknown) => e instanceof MalformedSecretRef && message.test(e.message) && e.message.includes('{"secretKeyRef": {"name"'));
+    assert.throws(() => secretRefsOf(body), (e: unknown) => e instanceof MalformedSecretRef && message.test(e.message));
   });
 }
 
@@ -54,22 +57,49 @@ test("firstSecretRefPath finds any object with the key, well-formed or not", () 
 });
 
 const UID = "5d2c6a8e-uid";
-function secret(name: string, data: Record<string, string>, opts: { labelled?: boolean; uid?: string | null } = {}): V1Secret {
+function secret(name: string, data: Record<string, string>, opts: { labelled?: boolean; uid?: string; resourceVersion?: string; referenceable?: string | null } = {}): V1Secret {
+  const referenceable = opts.referenceable === undefined ? Object.keys(data).join(",") : opts.referenceable;
   return {
-    metadata: { name, namespace: "team", ...(opts.uid === null ? {} : { uid: opts.uid ?? UID }), labels: opts.labelled === false ? {} : { [CREDENTIALS_LABEL]: "true" } },
+    metadata: {
+      name,
+      namespace: "team",
+      uid: opts.uid ?? UID,
+      resourceVersion: opts.resourceVersion ?? "7",
+      labels: opts.labelled === false ? {} : { [CREDENTIALS_LABEL]: "true" },
+      ...(referenceable === null ? {} : { annotations: { [REFERENCEABLE_KEYS_ANNOTATION]: referenceable } }),
+    },
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
   };
 }
 const lookup = (...secrets: V1Secret[]) => ({ get: (ns: string, name: string) => secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
-const hmac = (value: string, key = UID): string => createHmac("sha256", key).update(value).digest("hex");
 
-test("resolve: values by name/key, one HMAC line per key keyed by the Secret's uid, sorted", () => {
+test("resolve: values by name/key, one version line per Secret (uid and resourceVersion, never anything of a value)", () => {
   const refs = secretRefsOf({ b: ref("kafka", "pw"), a: ref("kafka", "user"), c: ref("kafka", "pw") });
   const r = resolveSecretRefs(refs, "team", lookup(secret("kafka", { pw: "s3cr3t", user: "druid" })));
   assert.ok(r.ok);
   assert.deepEqual([...r.value.values], [["kafka/pw", "s3cr3t"], ["kafka/user", "druid"]]);
-  assert.deepEqual(r.value.digests, [`kafka/pw:${hmac("s3cr3t")}`, `kafka/user:${hmac("druid")}`]);
-  assert.ok(!r.value.digests.some((d) => d.includes(sha256Hex("s3cr3t"))), "never a plain hash of the value");
+  assert.deepEqual(r.value.versions, [`kafka:${UID}:7`]);
+});
+
+test("resolve: only keys the Secret lists as referenceable; the Druid login is not one by default", () => {
+  const refs = secretRefsOf({ a: ref("druid-auth", "OperatorPassword") });
+  for (const referenceable of [null, "", "OperatorUserName, other"]) {
+    const r = resolveSecretRefs(refs, "team", lookup(secret("druid-auth", { OperatorUserName: "admin", OperatorPassword: "pw" }, { referenceable })));
+    assert.ok(!r.ok && "failure" in r && r.failure.reason === "SecretKeyNotReferenceable", String(referenceable));
+    assert.match(r.failure.message, /druid\.apache\.org\/referenceable-keys/);
+    assert.doesNotMatch(r.failure.message, /"pw"|admin/);
+  }
+  assert.ok(resolveSecretRefs(refs, "team", lookup(secret("druid-auth", { OperatorPassword: "pw" }, { referenceable: " OperatorPassword " }))).ok);
+});
+
+test("resolve: a value that is not text, or too much of them in all, is refused before anything is built", () => {
+  const binary: V1Secret = { ...secret("store", {}, { referenceable: "jks" }), data: { jks: Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0xff, 0x00]).toString("base64") } };
+  const r = resolveSecretRefs(secretRefsOf({ a: ref("store", "jks") }), "team", lookup(binary));
+  assert.ok(!r.ok && "failure" in r && r.failure.reason === "InvalidSpec" && /not UTF-8 text/.test(r.failure.message));
+  const big = "x".repeat(MAX_SUBSTITUTED_BYTES / 4 + 1);
+  const many = secretRefsOf(Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`p${i}`, ref("big", "v")])));
+  const tooMuch = resolveSecretRefs(many, "team", lookup(secret("big", { v: big })));
+  assert.ok(!tooMuch.ok && "failure" in tooMuch && tooMuch.failure.reason === "InvalidSpec" && /more than 1048576 bytes/.test(tooMuch.failure.message));
 });
 
 test("resolve: no references resolve to nothing, without looking", () => {
@@ -84,7 +114,7 @@ test("resolve: a Secret missing from the cache or not opted in is left to the ca
 
 test("resolve: a missing key names the Secret, the key and where it is referenced, never a value", () => {
   const refs = secretRefsOf({ spec: { ioConfig: { consumerProperties: { "sasl.jaas.config": ref("kafka", "jaas") } } } });
-  const r = resolveSecretRefs(refs, "team", lookup(secret("kafka", { other: "s3cr3t" })));
+  const r = resolveSecretRefs(refs, "team", lookup(secret("kafka", { other: "s3cr3t" }, { referenceable: "jaas,other" })));
   assert.ok(!r.ok && "failure" in r);
   assert.equal(r.failure.reason, "SecretKeyMissing");
   assert.match(r.failure.message, /Secret team\/kafka has no key jaas \(referenced by the secretKeyRef at spec\.ioConfig\.consumerProperties\["sasl\.jaas\.config"\]\)/);
@@ -97,25 +127,26 @@ test("resolve: only the resource's namespace is looked in", () => {
   assert.ok(!r.ok && "unusable" in r && r.unusable.namespace === "team");
 });
 
-test("the spec hash: unchanged without references; with them, it follows the value and the Secret's uid", () => {
+test("the spec hash: unchanged without references; with them, it follows the Secret's version, never its value", () => {
   assert.equal(specHashWithSecrets("abc", []), "abc");
   const refs = secretRefsOf({ a: ref("kafka", "pw") });
-  const digests = (value: string, uid?: string): readonly string[] => {
-    const r = resolveSecretRefs(refs, "team", lookup(secret("kafka", { pw: value }, { uid: uid ?? UID })));
+  const versions = (value: string, resourceVersion: string, uid = UID): readonly string[] => {
+    const r = resolveSecretRefs(refs, "team", lookup(secret("kafka", { pw: value }, { uid, resourceVersion })));
     assert.ok(r.ok);
-    return r.value.digests;
+    return r.value.versions;
   };
-  const one = specHashWithSecrets("abc", digests("one"));
+  const one = specHashWithSecrets("abc", versions("one", "7"));
   assert.notEqual(one, "abc");
-  assert.equal(specHashWithSecrets("abc", digests("one")), one, "the same value, the same hash");
-  assert.notEqual(specHashWithSecrets("abc", digests("two")), one, "a rotated value, another hash");
-  assert.notEqual(specHashWithSecrets("abc", digests("one", "another-uid")), one, "a re-created Secret is keyed anew");
+  assert.equal(specHashWithSecrets("abc", versions("one", "7")), one, "the same Secret, the same hash");
+  assert.notEqual(specHashWithSecrets("abc", versions("two", "8")), one, "a rotated value (a new resourceVersion), another hash");
+  assert.notEqual(specHashWithSecrets("abc", versions("one", "7", "another-uid")), one, "a re-created Secret counts as changed");
+  assert.equal(specHashWithSecrets("abc", versions("two", "7")), one, "nothing of the value itself is in it");
 });
 
 test("withSecretValues: references become their values as strings; the stored body is not touched", () => {
   const body: JsonObject = { spec: { ioConfig: { consumerProperties: { "sasl.jaas.config": ref("kafka", "jaas"), list: [ref("kafka", "pw"), 2] } } } };
   const before = structuredClone(body);
-  const resolved: ResolvedSecretRefs = { values: new Map([["kafka/jaas", 'x required password="p";'], ["kafka/pw", "p"]]), digests: [] };
+  const resolved: ResolvedSecretRefs = { values: new Map([["kafka/jaas", 'x required password="p";'], ["kafka/pw", "p"]]), versions: [] };
   assert.deepEqual(withSecretValues(body, resolved), { spec: { ioConfig: { consumerProperties: { "sasl.jaas.config": 'x required password="p";', list: ["p", 2] } } } });
   assert.deepEqual(body, before);
   const plain: JsonObject = { a: 1 };
@@ -124,15 +155,6 @@ test("withSecretValues: references become their values as strings; the stored bo
 
 test("withSecretValues: a reference without a value is never sent", () => {
   assert.throws(() => withSecretValues({ a: ref("kafka", "pw") }, undefined), /kafka\/pw at a was not resolved/);
-  assert.throws(() => withSecretValues({ a: ref("kafka", "pw") }, { values: new Map([["kafka/user", "u"]]), digests: [] }), /not resolved/);
+  assert.throws(() => withSecretValues({ a: ref("kafka", "pw") }, { values: new Map([["kafka/user", "u"]]), versions: [] }), /not resolved/);
 });
 
-test("redactSecretValues: raw and JSON-escaped forms, longest first", () => {
-  const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="druid" password="s3cr3t";';
-  const resolved: ResolvedSecretRefs = { values: new Map([["kafka/jaas", jaas], ["kafka/pw", "s3cr3t"]]), digests: [] };
-  const echoed = `HTTP 400: Cannot construct instance from {"sasl.jaas.config":${JSON.stringify(jaas)}}; also s3cr3t, and ${jaas}`;
-  const out = redactSecretValues(echoed, resolved);
-  assert.doesNotMatch(out, /s3cr3t/);
-  assert.equal(out, 'HTTP 400: Cannot construct instance from {"sasl.jaas.config":"<secretKeyRef kafka/jaas>"}; also <secretKeyRef kafka/pw>, and <secretKeyRef kafka/jaas>');
-  assert.equal(redactSecretValues("nothing to hide", undefined), "nothing to hide");
-});

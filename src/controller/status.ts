@@ -37,8 +37,6 @@ export interface StatusFacts {
   removal?: Removal;
   /** A pending create for another target, resolved this reconcile (what it made removed, or nothing there). */
   staleCreate?: PendingCreate;
-  /** Takes the values of the spec's Secret references out of a text (Druid's errors may echo them). */
-  redact?: (text: string) => string;
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
@@ -404,11 +402,6 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
       ? { type: CONFIGMAP_SYNCED, status: "False", reason: cm.failure.reason, message: cm.failure.message }
       : { type: CONFIGMAP_SYNCED, status: "True", reason: "Applied", message: `the rendered spec is in ConfigMap ${cm.name}` });
   }
-
-  // Condition messages carry Druid's text (errors, a task's errorMsg), which may echo the values
-  // of the spec's Secret references; Events and the summary fields are made from them.
-  const redact = facts.redact;
-  if (redact) conditions = conditions.map((c) => ({ ...c, message: redact(c.message) }));
 
   // druid-operator compatible summary fields mirror the Synced condition.
   const synced = findCondition(conditions, SYNCED);

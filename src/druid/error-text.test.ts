@@ -47,6 +47,9 @@ test("sanitizeErrorText: anything that could carry a secret is redacted", () => 
     ["pass=x1 pw=x2 passphrase=x3 auth=x4", "pass=[redacted] pw=[redacted] passphrase=[redacted] auth=[redacted]"],
     ["password -> x5 and password\uFF1Ax6", "password - [redacted] and password\uFF1A[redacted]"], // no ">" is ever shown
     ["PASS\u200BWORD=x7", "PASSWORD=[redacted]"],
+    ["password => letmein99 and token=> abcdefgh12", "password = [redacted] and token= [redacted]"], // no ">" is ever shown
+    ['{"password"=>"letmein99"}', '{"password"= [redacted]}'],
+    ['failed: ...password="hunter2-very-long-password-abcdefghijk...', "failed: ...password=[redacted]"],
   ];
   for (const [text, expected] of table) assert.equal(sanitizeErrorText(text, CREDENTIALS), expected, text);
 });
@@ -118,4 +121,10 @@ test("sanitizeErrorText: a secret survives no reshaping (split by invisible char
   const cut = shown(long);
   assert.doesNotMatch(cut, /Tr0ub|4dor|fred|PlainLogin/);
   assert.ok(Array.from(cut).length <= MAX_ECHOED_CHARS);
+});
+
+test("sanitizeErrorText: a secret cut off by whoever echoed it (Druid at 100 characters, Jackson at 256) is still redacted", () => {
+  const value = "a-long-secret-value-0123456789-abcdefghijklmnopqrstuvwxyz";
+  assert.equal(sanitizeErrorText(`bad value ${value.slice(0, 30)}...`, [value]), "bad value [redacted]...");
+  assert.equal(sanitizeErrorText(`bad value ${value.slice(0, 9)}`, [value]), `bad value ${value.slice(0, 9)}`, "nine characters say nothing");
 });

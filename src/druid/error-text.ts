@@ -26,8 +26,10 @@ const BASIC_TOKEN = /\b(basic)\s+([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])/gi;
 // key=value, key: value, "key": "value", \"key\":\"value\" (a spec quoted inside a message),
 // where the key names a credential: ssl.truststore.password, sasl.jaas.config, secretAccessKey, ...
 const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|credential|jaas|user\.info|auth)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*key|pw`;
-const SECRET_VALUE = String.raw`\[redacted\]|\\"(?:[^\\]|\\(?!"))*\\"|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]"'\\]+`;
-const SECRET_PAIR = new RegExp(String.raw`((?<![A-Za-z0-9_.-])(?:\\?["'])?(?:${SECRET_KEY})(?:\\?["'])?\s*(?:[:=\uFF1A\uFE55\uFF1D]|->|=>)\s*)(?:${SECRET_VALUE})`, "gi");
+// A quoted value runs to its closing quote, or to the end of the text: Druid cuts a task's
+// message at 100 characters and Jackson an echoed token at 256, so cut-off quotes are common.
+const SECRET_VALUE = String.raw`\[redacted\]|\\"(?:[^\\]|\\(?!"))*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)|[^\s,;&)}\]"'\\]+`;
+const SECRET_PAIR = new RegExp(String.raw`((?<![A-Za-z0-9_.-])(?:\\?["'])?(?:${SECRET_KEY})(?:\\?["'])?\s*(?:->|=>|[:=\uFF1A\uFE55\uFF1D])\s*)(?:${SECRET_VALUE})`, "gi");
 const HEX_RUN = /(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])/g;
 const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}/g;
 
@@ -90,6 +92,25 @@ function redactSecrets(text: string, forms: readonly string[]): string {
       out = out.split(credential).join(REDACTED);
     } else {
       out = out.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(credential)}(?![A-Za-z0-9_])`, "g"), REDACTED);
+    }
+  }
+  return redactCutOff(out, forms);
+}
+
+/** A secret cut off by whoever echoed it (its first PREFIX_CHARS characters or more, then the text goes on differently). */
+const PREFIX_CHARS = 10;
+
+function redactCutOff(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const form of forms) {
+    if (form.length <= PREFIX_CHARS) continue;
+    const head = form.slice(0, PREFIX_CHARS);
+    let from = out.indexOf(head);
+    while (from !== -1) {
+      let end = from + PREFIX_CHARS;
+      while (end < out.length && end - from < form.length && out[end] === form[end - from]) end++;
+      out = `${out.slice(0, from)}${REDACTED}${out.slice(end)}`;
+      from = out.indexOf(head, from + REDACTED.length);
     }
   }
   return out;

@@ -152,7 +152,7 @@ describe("security model", { timeout: 300_000 }, () => {
     await kube.core.replaceNamespacedSecret({
       namespace,
       name: "kafka-sasl",
-      body: { metadata: { name: "kafka-sasl", labels: { [CREDENTIALS_LABEL]: "true" } }, stringData: { "sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="druid" password="${rotated}";` } },
+      body: { metadata: { name: "kafka-sasl", labels: { [CREDENTIALS_LABEL]: "true" }, annotations: { "druid.apache.org/referenceable-keys": "sasl.jaas.config" } }, stringData: { "sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="druid" password="${rotated}";` } },
     });
     await waitFor("Druid runs the rotated value", async () => String(await jaasOf()).includes(rotated), 60_000);
     await new Promise((r) => setTimeout(r, 12_000)); // a few resyncs (RESYNC_PERIOD 5s in tests)
