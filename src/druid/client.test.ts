@@ -395,3 +395,33 @@ test("a spec's secret values are cleaned out of Druid's error text before it is 
     await druid.close();
   }
 });
+
+test("a write cut after Druid received it, then retried against a Druid gone down, is not 'certainly not sent' (chaos seed 7, orphan d320)", async () => {
+  // Attempt 1 reaches the server, which acts and drops the connection; the server then goes away,
+  // so the retry is refused. The call's outcome is unknown, not "never sent".
+  let closed = false;
+  const druid = await serve((req, _body, res) => {
+    res.socket?.destroy();
+    if (!closed) {
+      closed = true;
+      void druid.close();
+    }
+  });
+  try {
+    const error = await client(druid.url, { retries: 2 }).submitSupervisor({ type: "kafka" }, true).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof DruidError, String(error));
+    assert.equal(druid.requests.length, 1, "the first attempt reached the server");
+    assert.equal(error.reason, "DruidUnreachable");
+    assert.equal(error.notSent, false, error.message);
+    assert.match(error.message, /an earlier attempt may have reached Druid/);
+  } finally {
+    await druid.close().catch(() => undefined);
+  }
+});
+
+test("a call no attempt of which was sent stays 'not sent'", async () => {
+  const druid = await serve(() => undefined);
+  await druid.close();
+  const error = await client(druid.url, { retries: 2 }).submitSupervisor({ type: "kafka" }, true).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof DruidError && error.notSent, String(error));
+});

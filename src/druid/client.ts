@@ -342,16 +342,44 @@ export class DruidClient {
     }
   }
 
+  /**
+   * One call with its retries. The error of a call is its last attempt's, except that it counts
+   * as not sent only when no attempt may have reached Druid: a POST cut after Druid acted, then a
+   * retry refused by a Druid going down, may have acted all the same.
+   */
   private async call(method: string, route: string, path: string, opts: CallOptions): Promise<CallResult> {
     const what = `${method} ${path}`;
-    return pRetry((attempt) => this.once(method, route, path, what, opts, attempt), {
-      retries: this.options.retries,
-      minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
-      maxTimeout: RETRY_MAX_DELAY_MS,
-      randomize: true,
-      // A request that may have reached Druid is repeated only when repeating it is harmless.
-      shouldRetry: ({ error }) => error instanceof DruidError && error.transient && !this.options.signal?.aborted && (opts.idempotent || error.notSent),
-    });
+    let maybeSent = false;
+    try {
+      return await pRetry(
+        async (attempt) => {
+          try {
+            return await this.once(method, route, path, what, opts, attempt);
+          } catch (error) {
+            if (!(error instanceof DruidError) || !error.notSent) maybeSent = true;
+            throw error;
+          }
+        },
+        {
+          retries: this.options.retries,
+          minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
+          maxTimeout: RETRY_MAX_DELAY_MS,
+          randomize: true,
+          // A request that may have reached Druid is repeated only when repeating it is harmless.
+          shouldRetry: ({ error }) => error instanceof DruidError && error.transient && !this.options.signal?.aborted && (opts.idempotent || error.notSent),
+        },
+      );
+    } catch (error) {
+      if (maybeSent && error instanceof DruidError && error.notSent) {
+        throw new DruidError(error.reason, `${error.message} (an earlier attempt may have reached Druid)`, {
+          ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+          ...(error.druidMessage === undefined ? {} : { druidMessage: error.druidMessage }),
+          notSent: false,
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   private async once(method: string, route: string, path: string, what: string, opts: CallOptions, attempt: number): Promise<CallResult> {
