@@ -95,7 +95,10 @@ export function kafkaSupervisorSpec(dataSource: string, bootstrap: string, topic
         taskDuration: "PT1H",
         useEarliestOffset: true,
       },
-      tuningConfig: { type: "kafka", maxRowsInMemory: 10000 },
+      // The local stack has no Historical, so a stopped task's segments are never handed off:
+      // without a bound it would hold its task slot forever (6 slots; tests and chaos runs stop
+      // hundreds of supervisors). A minute, then it lets go.
+      tuningConfig: { type: "kafka", maxRowsInMemory: 10000, handoffConditionTimeout: 60_000 },
     },
   };
 }
