@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { parseDuration } from "../src/config.ts";
 import type { DruidIngestion } from "../src/api/druid-ingestion.ts";
-import { ControllerProcess, metricValue } from "../test/support/controller.ts";
+import { ControllerProcess, metricValue } from "../tools/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../tools/druid-probe.ts";
 import { condition, Kube } from "../tools/kube.ts";
 import { ensureStack, stackEnv } from "../tools/stack.ts";

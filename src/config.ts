@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { druidCallBudgetMs, RETRY_MAX_DELAY_MS } from "./druid/retry-policy.ts";
+import { parseAllowedEndpoints, type AllowedEndpoint } from "./controller/endpoint-policy.ts";
 import type { LogLevel } from "./observability/logger.ts";
 
 export interface BindAddress {
@@ -19,6 +20,10 @@ export interface Config {
   backoffBaseMs: number;
   backoffMaxMs: number;
   defaultDruidUrl: string | undefined;
+  /** Druid URLs resources may name in spec.druidEndpoint, besides the default and discovered routers. */
+  allowedDruidEndpoints: AllowedEndpoint[] | "any";
+  /** Trust router Services found in a resource's own namespace (druid-operator discovery). */
+  routerDiscovery: boolean;
   clusterDomain: string;
   druidCaFile: string | undefined;
   druidConnectTimeoutMs: number;
@@ -55,6 +60,8 @@ export const SETTINGS = {
   backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
   backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },
   defaultDruidUrl: { env: "DRUID_DEFAULT_URL", flag: "druid-default-url", default: undefined, help: "Druid router/Overlord URL used when a resource has no druidEndpoint and no router Service is found" },
+  allowedDruidEndpoints: { env: "ALLOWED_DRUID_ENDPOINTS", flag: "allowed-druid-endpoints", default: "", help: "Druid URLs a resource may name in spec.druidEndpoint, comma-separated: scheme://host[:port][/path], host may start with *., port may be * (e.g. https://*.druid.svc:9088). The default URL and discovered router Services are always allowed; * allows any URL (not for shared clusters)" },
+  routerDiscovery: { env: "ROUTER_DISCOVERY", flag: "router-discovery", default: "true", help: "Send requests to the router Service (labels druid_cr=<druidCluster>, component=router) found in a resource's own namespace; false: discovered URLs must be in ALLOWED_DRUID_ENDPOINTS too (whoever may create Services and EndpointSlices in a namespace can make such a Service lead anywhere)" },
   clusterDomain: { env: "CLUSTER_DOMAIN", flag: "cluster-domain", default: "cluster.local", help: "The cluster's DNS domain: <svc>.<ns>.svc.<domain> and <svc>.<ns>.svc name one Druid endpoint" },
   druidCaFile: { env: "DRUID_CA_FILE", flag: "druid-ca-file", default: undefined, help: "PEM CA bundle for https Druid endpoints (default: system roots)" },
   druidConnectTimeout: { env: "DRUID_CONNECT_TIMEOUT", flag: "druid-connect-timeout", default: "5s", help: "TCP/TLS connect timeout to Druid" },
@@ -145,6 +152,9 @@ export function configWarnings(config: Config): string[] {
       `${SETTINGS.shutdownTimeout.env} (${config.shutdownTimeoutMs / 1000}s) is shorter than one Druid call with its retries (${callBudget / 1000}s = (${SETTINGS.druidRetries.env} + 1) × ${SETTINGS.druidRequestTimeout.env} + ${SETTINGS.druidRetries.env} × ${RETRY_MAX_DELAY_MS / 1000}s): at SIGTERM a call in flight is more likely to be abandoned with an unknown outcome; raise it (and terminationGracePeriodSeconds above it) or lower the other two`,
     );
   }
+  if (config.allowedDruidEndpoints === "any") {
+    warnings.push(`${SETTINGS.allowedDruidEndpoints.env}=*: every resource may send its credentials to any URL it names in spec.druidEndpoint; list the Druid endpoints instead wherever people who may not read Secrets can create DruidIngestions`);
+  }
   return warnings;
 }
 
@@ -186,6 +196,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
     backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
     defaultDruidUrl: read("defaultDruidUrl", parseUrl),
+    allowedDruidEndpoints: [] as AllowedEndpoint[] | "any",
+    routerDiscovery: read("routerDiscovery", parseBool) ?? true,
     clusterDomain: read("clusterDomain", (t) => {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
       return t;
@@ -208,6 +220,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     identity: read("identity", text) ?? `${hostname()}_${process.pid}`,
     shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 45_000,
   };
+  // Patterns are spelled like recorded endpoints, whose short Service form depends on the domain.
+  config.allowedDruidEndpoints = read("allowedDruidEndpoints", (t) => parseAllowedEndpoints(t, config.clusterDomain)) ?? [];
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {

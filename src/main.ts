@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       requestTimeoutMs: config.druidRequestTimeoutMs,
       retries: config.druidRetries,
       maxResponseBytes: config.druidMaxResponseBytes,
+      allowedEndpoints: config.allowedDruidEndpoints,
+      routerDiscovery: config.routerDiscovery,
     },
     fence,
     validator: createValidator(),

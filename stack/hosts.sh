@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes the two router Service names the e2e tests use resolve on this machine: there is no
 # cluster DNS in the local stack, so `http://<service>.<namespace>.svc:<port>` (what the
-# controller builds from a router Service) would never resolve. One /etc/hosts line maps
+# controller records from a router Service) would never resolve. One /etc/hosts line maps
 #   router-a.druid-routers.svc  router-b.druid-routers.svc  → 127.0.0.1 (loopback only)
+# and their full names (<svc>.<ns>.svc.cluster.local), which the controller really dials.
 # The tests create Services router-a/router-b in namespace druid-routers whose port is Druid's,
 # so these URLs reach the local Druid. Idempotent; needs root, otherwise it only says that the
 # router-Service e2e tests will skip.
@@ -10,7 +11,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 HOSTS_FILE="${STACK_HOSTS_FILE:-/etc/hosts}"
 MARKER="# druid-ingestion-controller e2e router Services (stack/hosts.sh)"
-LINE="127.0.0.1 router-a.druid-routers.svc router-b.druid-routers.svc $MARKER"
+LINE="127.0.0.1 router-a.druid-routers.svc router-b.druid-routers.svc router-a.druid-routers.svc.cluster.local router-b.druid-routers.svc.cluster.local $MARKER"
 
 if grep -qxF -- "$LINE" "$HOSTS_FILE" 2>/dev/null; then
   log "router Service names already in $HOSTS_FILE"

@@ -14,7 +14,7 @@ import {
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { load as loadYaml } from "js-yaml";
-import { GROUP, PLURAL, VERSION, type DruidIngestion } from "../src/api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, GROUP, PLURAL, VERSION, type DruidIngestion } from "../src/api/druid-ingestion.ts";
 import { REPO_ROOT, type StackEnv } from "./stack.ts";
 import { waitFor } from "./wait.ts";
 
@@ -89,8 +89,10 @@ export class Kube {
     await this.core.deleteNamespace({ name }).catch(ignore404);
   }
 
-  async createSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
-    await this.core.createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: data } });
+  /** A Secret, labelled for the controller to read (druid.apache.org/credentials=true) unless `optIn` is false. */
+  async createSecret(namespace: string, name: string, data: Record<string, string>, { optIn = true }: { optIn?: boolean } = {}): Promise<void> {
+    const labels = optIn ? { [CREDENTIALS_LABEL]: "true" } : undefined;
+    await this.core.createNamespacedSecret({ namespace, body: { metadata: { name, ...(labels ? { labels } : {}) }, stringData: data } });
   }
 
   async getIngestion(namespace: string, name: string): Promise<DruidIngestion | undefined> {

@@ -16,6 +16,13 @@ export const PAUSE_ANNOTATION = "ingestion.druid.apache.org/paused";
 export const DEFAULT_USERNAME_KEY = "OperatorUserName";
 export const DEFAULT_PASSWORD_KEY = "OperatorPassword";
 
+/**
+ * A Secret the controller may read carries this label with the value "true": only those are
+ * watched, and no other Secret is ever read, whatever a resource names.
+ */
+export const CREDENTIALS_LABEL = "druid.apache.org/credentials";
+export const CREDENTIALS_SELECTOR = `${CREDENTIALS_LABEL}=true`;
+
 export type DeletionPolicy = "Delete" | "Orphan";
 
 /**

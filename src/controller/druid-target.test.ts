@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
-import type { DruidIngestion, DruidIngestionSpec } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, type DruidIngestion, type DruidIngestionSpec } from "../api/druid-ingestion.ts";
 import type { AppliedRecord } from "../api/druid-ingestion.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, secretKeyOf } from "./druid-target.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, secretKeyOf, unusableSecretFailure } from "./druid-target.ts";
 
 function ing(spec: Partial<DruidIngestionSpec>): DruidIngestion {
   return {
@@ -35,8 +35,8 @@ test("endpoint: a router Service in another namespace is not used", () => {
   assert.ok(!r.ok && r.failure.reason === "EndpointNotFound" && /druid_cr=tiny,component=router/.test(r.failure.message));
 });
 
-const secret = (data: Record<string, string>, name = "druid-auth", namespace = "team"): V1Secret => ({
-  metadata: { name, namespace },
+const secret = (data: Record<string, string>, name = "druid-auth", namespace = "team", labels: Record<string, string> = { [CREDENTIALS_LABEL]: "true" }): V1Secret => ({
+  metadata: { name, namespace, labels },
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
 });
 const lookup = (...secrets: V1Secret[]) => ({ get: (ns: string, name: string) => secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
@@ -49,17 +49,32 @@ test("credentials table", () => {
     ["default keys", { auth: basic }, lookup(secret({ OperatorUserName: "admin", OperatorPassword: "pw" })), false, "admin:pw"],
     ["custom keys", { auth: { ...basic, usernameKey: "u", passwordKey: "p" } }, lookup(secret({ u: "svc", p: "x" })), false, "svc:x"],
     ["same namespace spelled out", { auth: { ...basic, secretRef: { name: "druid-auth", namespace: "team" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" })), false, "a:b"],
-    ["missing Secret", { auth: basic }, lookup(), false, "SecretNotFound"],
+    ["missing Secret: the caller asks why", { auth: basic }, lookup(), false, "unusable team/druid-auth"],
+    ["a Secret that did not opt in is not read", { auth: basic }, lookup(secret({ OperatorUserName: "admin", OperatorPassword: "pw" }, "druid-auth", "team", {})), false, "unusable team/druid-auth"],
+    ["opting in takes the value true", { auth: basic }, lookup(secret({ OperatorUserName: "admin", OperatorPassword: "pw" }, "druid-auth", "team", { [CREDENTIALS_LABEL]: "yes" })), false, "unusable team/druid-auth"],
     ["missing key", { auth: basic }, lookup(secret({ OperatorUserName: "a" })), false, "SecretKeyMissing"],
     ["cross-namespace refused", { auth: { ...basic, secretRef: { name: "s", namespace: "druid" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" }, "s", "druid")), false, "CrossNamespaceSecretRefused"],
     ["cross-namespace allowed by flag", { auth: { ...basic, secretRef: { name: "s", namespace: "druid" } } }, lookup(secret({ OperatorUserName: "a", OperatorPassword: "b" }, "s", "druid")), true, "a:b"],
   ];
   for (const [name, spec, secrets, allow, expected] of rows) {
     const r = resolveCredentials(ing(spec), secrets, allow);
-    const got = r.ok ? (r.value ? `${r.value.username}:${r.value.password}` : "none") : r.failure.reason;
+    const got = r.ok ? (r.value ? `${r.value.username}:${r.value.password}` : "none") : "failure" in r ? r.failure.reason : `unusable ${r.unusable.namespace}/${r.unusable.name}`;
     assert.equal(got, expected, name);
-    if (!r.ok) assert.doesNotMatch(r.failure.message, /pw|"b"/, "no secret values in messages");
+    if (!r.ok && "failure" in r) assert.doesNotMatch(r.failure.message, /pw|"b"/, "no secret values in messages");
   }
+});
+
+test("why a named Secret is not used, from whether it exists: absent, or not opted in (with the command)", () => {
+  const ref = { namespace: "team", name: "druid-auth" };
+  const keys = ["OperatorUserName", "OperatorPassword"];
+  const absent = unusableSecretFailure(ref, false, keys);
+  assert.equal(absent.reason, "SecretNotFound");
+  assert.match(absent.message, /OperatorUserName and OperatorPassword, labelled druid\.apache\.org\/credentials=true/);
+  const notOptedIn = unusableSecretFailure(ref, true, keys);
+  assert.equal(notOptedIn.reason, "SecretNotOptedIn");
+  assert.ok(!notOptedIn.transient);
+  assert.match(notOptedIn.message, /kubectl label secret -n team druid-auth druid\.apache\.org\/credentials=true/);
+  assert.match(notOptedIn.message, /druid-operator/);
 });
 
 test("secretKeyOf names the Secret a resource depends on", () => {

@@ -1,16 +1,47 @@
 // Where to send a resource's Druid calls and with which credentials. Pure: the caller passes
 // what the informer caches hold. Compatible with the druid-operator's discovery (the router
 // Service labelled druid_cr=<druidCluster>, component=router) but uses the Service's real port.
-import type { V1Secret, V1Service } from "@kubernetes/client-node";
-import { authOf, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
+import type { V1ObjectMeta, V1Secret, V1Service } from "@kubernetes/client-node";
+import { authOf, CREDENTIALS_LABEL, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
 import type { DruidCredentials } from "../druid/client.ts";
 import { EndpointError, normalizeEndpoint, normalizeOrKeep } from "../druid/endpoint.ts";
+import { isRouterService } from "./endpoint-policy.ts";
 import type { Failure } from "./model.ts";
 import { describeRecord } from "./ownership.ts";
 
 export const ROUTER_SELECTOR = "component=router,druid_cr";
 
 export type Resolution<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+/** A Secret a resource names, for telling why it is not used. */
+export interface SecretRef {
+  namespace: string;
+  name: string;
+}
+
+/** A Secret that opted in to being read by the controller (label druid.apache.org/credentials=true). */
+export function isOptedIn(metadata: V1ObjectMeta | undefined): boolean {
+  return metadata?.labels?.[CREDENTIALS_LABEL] === "true";
+}
+
+function labelCommand(ref: SecretRef): string {
+  return `kubectl label secret -n ${ref.namespace} ${ref.name} ${CREDENTIALS_LABEL}=true`;
+}
+
+/**
+ * Why a named Secret is not used, from whether it exists (asked without reading it): absent, or
+ * present but not opted in (the upgrade step of druid-operator users).
+ */
+export function unusableSecretFailure(ref: SecretRef, exists: boolean, keys: readonly string[]): Failure {
+  const where = `Secret ${ref.namespace}/${ref.name}`;
+  if (!exists) {
+    return { reason: "SecretNotFound", message: `${where} not found: create it with the key${keys.length > 1 ? "s" : ""} ${keys.join(" and ")}, labelled ${CREDENTIALS_LABEL}=true` };
+  }
+  return {
+    reason: "SecretNotOptedIn",
+    message: `${where} exists but is not among the Secrets labelled ${CREDENTIALS_LABEL}=true, the only ones the controller reads. If it holds what this resource needs, label it once: ${labelCommand(ref)} (Secrets made for the druid-operator need this after the upgrade; if it is labelled already, the controller has not seen it yet and looks again)`,
+  };
+}
 
 export interface EndpointChoice {
   /** Normalized (druid/endpoint.ts), so two spellings of one router compare equal. */
@@ -42,8 +73,9 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
   const namespace = ingestion.metadata.namespace;
   if (druidCluster) {
     // Several Services may match (e.g. a headless one and a LoadBalancer); pick deterministically.
+    // An ExternalName Service is a DNS alias to anywhere: never a discovered router.
     const candidates = routerServices
-      .filter((s) => s.metadata?.labels?.["druid_cr"] === druidCluster && s.metadata?.labels?.["component"] === "router" && s.metadata?.namespace === namespace)
+      .filter((s) => s.metadata?.labels?.["druid_cr"] === druidCluster && isRouterService(s) && s.metadata?.namespace === namespace)
       .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
     for (const service of candidates) {
       const port = routerPort(service);
@@ -54,7 +86,7 @@ export function resolveEndpoint(ingestion: DruidIngestion, routerServices: reado
         ok: false,
         failure: {
           reason: "EndpointNotFound",
-          message: `no Service with labels druid_cr=${druidCluster},component=router and a port in namespace ${namespace}: the Druid cluster needs a router node, or set spec.druidEndpoint, or start the controller with a default Druid URL (DRUID_DEFAULT_URL)`,
+          message: `no Service with labels druid_cr=${druidCluster},component=router and a port in namespace ${namespace} (ExternalName Services are not used): the Druid cluster needs a router node, or set spec.druidEndpoint, or start the controller with a default Druid URL (DRUID_DEFAULT_URL)`,
         },
       };
     }
@@ -85,6 +117,13 @@ export interface SecretLookup {
   get(namespace: string, name: string): V1Secret | undefined;
 }
 
+/** A key's value as text (`data` is base64; `stringData` only in objects not yet stored). */
+export function secretValue(secret: V1Secret, key: string): string | undefined {
+  const b64 = secret.data?.[key];
+  if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
+  return secret.stringData?.[key];
+}
+
 /** The Secret reference of a resource, as "namespace/name", when it has one (for re-triggering). */
 export function secretKeyOf(ingestion: DruidIngestion): string | undefined {
   const auth = authOf(ingestion);
@@ -92,7 +131,12 @@ export function secretKeyOf(ingestion: DruidIngestion): string | undefined {
   return `${auth.secretRef.namespace || ingestion.metadata.namespace}/${auth.secretRef.name}`;
 }
 
-export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLookup, allowCrossNamespace: boolean): Resolution<DruidCredentials | undefined> {
+/**
+ * The Druid credentials a resource names. A Secret that is missing from `secrets` (which holds
+ * only opted-in Secrets) or not opted in gives `unusable`: the caller asks the API server for its
+ * metadata to say which (unusableSecretFailure).
+ */
+export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLookup, allowCrossNamespace: boolean): Resolution<DruidCredentials | undefined> | { ok: false; unusable: SecretRef; keys: string[] } {
   const auth = authOf(ingestion);
   if (!auth) return { ok: true, value: undefined };
   const own = ingestion.metadata.namespace;
@@ -112,14 +156,8 @@ export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLoo
   const secret = secrets.get(namespace, name);
   const usernameKey = auth.usernameKey || DEFAULT_USERNAME_KEY;
   const passwordKey = auth.passwordKey || DEFAULT_PASSWORD_KEY;
-  if (!secret) {
-    return { ok: false, failure: { reason: "SecretNotFound", message: `Secret ${namespace}/${name} not found: create it with the keys ${usernameKey} and ${passwordKey}` } };
-  }
-  const read = (key: string): string | undefined => {
-    const b64 = secret.data?.[key];
-    if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
-    return secret.stringData?.[key];
-  };
+  if (!secret || !isOptedIn(secret.metadata)) return { ok: false, unusable: { namespace, name }, keys: [usernameKey, passwordKey] };
+  const read = (key: string): string | undefined => secretValue(secret, key);
   const missing = [usernameKey, passwordKey].filter((k) => read(k) === undefined);
   if (missing.length > 0) {
     return { ok: false, failure: { reason: "SecretKeyMissing", message: `Secret ${namespace}/${name} has no key ${missing.join(" and no key ")} (keys are set by spec.auth.usernameKey / passwordKey)` } };

@@ -57,6 +57,29 @@ test("a Secret event enqueues exactly the resources that use it; a deleted one i
   assert.deepEqual(r.added, [], "the index follows the resource's spec");
 });
 
+test("a Secret the spec references enqueues its users, through the same index as the auth Secret", () => {
+  const r = recorder();
+  const router = new EventRouter(r.sink);
+  const sasl = (name: string, secretName: string) => ({ type: "kafka", nativeSpec: { spec: { dataSchema: { dataSource: name }, ioConfig: { consumerProperties: { "sasl.jaas.config": { secretKeyRef: { name: secretName, key: "jaas" } } } } } } });
+  router.onIngestion("add", ing("a", { ingestion: sasl("a", "kafka-sasl") }));
+  router.onIngestion("add", ing("b", { ingestion: { type: "kafka", spec: JSON.stringify(sasl("b", "kafka-sasl").nativeSpec) } }));
+  router.onIngestion("add", ing("c", { ingestion: sasl("c", "auth") }));
+  router.onIngestion("add", ing("d"));
+  r.added.length = 0;
+  router.onSecret("update", { metadata: { name: "kafka-sasl", namespace: "ns" } });
+  assert.deepEqual(r.added.sort(), ["ns/a", "ns/b"]);
+  r.added.length = 0;
+  router.onSecret("update", { metadata: { name: "auth", namespace: "ns" } });
+  assert.deepEqual(r.added.sort(), ["ns/a", "ns/b", "ns/c", "ns/d"], "auth and a reference to the same Secret: each resource once");
+  router.onIngestion("update", ing("a", { ingestion: sasl("a", "renamed") }, undefined, { generation: 2 }));
+  r.added.length = 0;
+  router.onSecret("update", { metadata: { name: "kafka-sasl", namespace: "ns" } });
+  assert.deepEqual(r.added, ["ns/b"], "the index follows the spec");
+  r.added.length = 0;
+  router.onSecret("update", { metadata: { name: "kafka-sasl", namespace: "elsewhere" } });
+  assert.deepEqual(r.added, [], "a Secret of that name in another namespace is not this one");
+});
+
 test("a router Service event enqueues the resources of that Druid cluster without an explicit endpoint", () => {
   const r = recorder();
   const router = new EventRouter(r.sink);

@@ -1,12 +1,14 @@
 // Watch events → DruidIngestion keys to reconcile. Events carry no logic beyond this mapping:
 // a DruidIngestion's own changes (status-only updates, our own writes, are ignored), its owned
-// ConfigMap, the Secret it reads, the router Service it discovers. The indexes that make each
-// mapping a lookup (not a scan of every resource) are kept here, from the same events.
+// ConfigMap, the Secrets it reads (auth, and those its spec references), the router Service it
+// discovers. The indexes that make each mapping a lookup (not a scan of every resource) are kept
+// here, from the same events.
 import type { KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
 import { KIND, objectKey, type DruidIngestion } from "../api/druid-ingestion.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import { secretKeyOf } from "./druid-target.ts";
 import { ClaimIndex, ReferenceIndex } from "./indexes.ts";
+import { secretRefKeysOf } from "./render.ts";
 import type { Claim } from "./ownership.ts";
 
 export interface KeySink {
@@ -26,8 +28,13 @@ export class EventRouter {
   /** What last triggered a reconcile per key: status-only updates are ignored. */
   private readonly fingerprints = new Map<string, string>();
   private readonly claims = new ClaimIndex();
-  /** Resources by the Secret they read ("namespace/name"). */
+  /** Resources by the Secrets they read ("namespace/name"): for auth, and referenced by the spec. */
   private readonly secretUsers = new ReferenceIndex((i) => {
+    const key = secretKeyOf(i);
+    return [...(key ? [key] : []), ...secretRefKeysOf(i)];
+  });
+  /** Resources by the Secret of their Druid login only: a deleted one is kept for their deletion. */
+  private readonly authUsers = new ReferenceIndex((i) => {
     const key = secretKeyOf(i);
     return key ? [key] : [];
   });
@@ -37,6 +44,7 @@ export class EventRouter {
   private readonly noted = new Map<string, { replaced: Set<string>; at: number }>();
   /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
   private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
+
 
   constructor(sink: KeySink, now: () => number = Date.now) {
     this.sink = sink;
@@ -48,14 +56,15 @@ export class EventRouter {
   }
 
   deletedSecret(namespace: string, name: string): V1Secret | undefined {
-    return this.deletedSecrets.get(`${namespace}/${name}`)?.secret;
+    const kept = this.deletedSecrets.get(`${namespace}/${name}`);
+    return kept && this.now() - kept.at <= DELETED_SECRET_TTL_MS ? kept.secret : undefined;
   }
 
   onIngestion(event: InformerEvent, object: KubernetesObject): void {
     const { namespace, name } = object.metadata ?? {};
     if (!namespace || !name) return;
     const key = objectKey(namespace, name);
-    const indexes = [this.claims, this.secretUsers, this.serviceUsers];
+    const indexes = [this.claims, this.secretUsers, this.authUsers, this.serviceUsers];
     if (event === "delete") {
       this.fingerprints.delete(key);
       this.noted.delete(key);
@@ -82,7 +91,7 @@ export class EventRouter {
   /** Our own write, as the API server stored it: the indexes learn of it before the watch delivers it. */
   indexWritten(object: unknown, replacedVersion: string): void {
     if (!isIndexable(object)) return;
-    for (const index of [this.claims, this.secretUsers, this.serviceUsers]) index.update(object);
+    for (const index of [this.claims, this.secretUsers, this.authUsers, this.serviceUsers]) index.update(object);
     const key = objectKey(object.metadata.namespace, object.metadata.name);
     const noted = this.noted.get(key);
     if (noted) {
@@ -102,7 +111,8 @@ export class EventRouter {
     const users = this.secretUsers.usersOf(key);
     const now = this.now();
     for (const [k, v] of this.deletedSecrets) if (now - v.at > DELETED_SECRET_TTL_MS) this.deletedSecrets.delete(k);
-    if (event === "delete" && users.length > 0) this.deletedSecrets.set(key, { secret, at: now });
+    // Only a Druid login is needed to clean up; values referenced by specs are never kept.
+    if (event === "delete" && this.authUsers.usersOf(key).length > 0) this.deletedSecrets.set(key, { secret, at: now });
     else this.deletedSecrets.delete(key);
     for (const user of users) this.sink.add(user);
   }

@@ -139,3 +139,26 @@ test("no Druid write starts once the fence is closed (lease lost, shutdown): ref
   assert.equal(third.failed?.failure.reason, "ShuttingDown", "a closed fence stays closed");
   assert.equal(fence.signal.aborted, true, "calls in flight are aborted");
 });
+
+test("Secret references: the values go into the body handed to Druid only; a reference without one is not sent; the client gets the values to clean Druid's text of them", async () => {
+  const jaas = { secretKeyRef: { name: "kafka-sasl", key: "jaas" } };
+  const spec = { ...kafka, spec: { ...kafka.spec, ioConfig: { ...kafka.spec.ioConfig, consumerProperties: { "sasl.jaas.config": jaas } } } };
+  const action: DruidAction = { kind: "submitSupervisor", supervisorId: "m", spec, cause: "Created" };
+  const specSecrets = { values: new Map([["kafka-sasl/jaas", 'password="s3cr3t";']]), versions: [] };
+
+  const sent = setup();
+  const outcome = await executePlan([action], { ...sent.context, specSecrets });
+  assert.equal(outcome.failed, undefined);
+  const stored = sent.druid.supervisors.get("m")?.spec as { spec: { ioConfig: { consumerProperties: Record<string, unknown> } } };
+  assert.equal(stored.spec.ioConfig.consumerProperties["sasl.jaas.config"], 'password="s3cr3t";');
+  assert.deepEqual(action.spec, spec, "the planned action keeps the reference");
+
+  const unresolved = setup();
+  const refused = await executePlan([action], unresolved.context);
+  assert.equal(refused.failed?.failure.reason, "InternalError");
+  assert.equal(refused.failed?.ambiguous, false, "certainly not sent");
+  assert.ok(!unresolved.log.some((l) => l.startsWith("druid:POST")), "nothing sent");
+  assert.equal(unresolved.druid.supervisors.size, 0);
+
+  assert.deepEqual(sent.druid.submittedSecrets, ['password="s3cr3t";'], "the client cleans Druid's error text of them (client.test.ts)");
+});

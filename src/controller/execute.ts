@@ -1,7 +1,10 @@
 // Carries out a plan against one Druid endpoint, in order, stopping at the first failure. Makes
 // no decisions. Every write goes through the snapshot's write bracket (so no reading that started
 // before it ended is taken as fresh), and what Druid stored and reports is read back afterwards,
-// so status says what Druid holds now, not what it held before this reconcile's writes.
+// so status says what Druid holds now, not what it held before this reconcile's writes. The
+// values of a spec's Secret references are put into the body here, right before it is handed to
+// the Druid client, and taken out of any error text Druid sends back.
+import type { JsonObject } from "../api/druid-ingestion.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { supportsSkipRestart } from "../druid/capabilities.ts";
 import { DruidError } from "../druid/errors.ts";
@@ -11,6 +14,7 @@ import { contentHash } from "./canonical-json.ts";
 import { liveSupervisorSpecHash } from "./drift.ts";
 import { emptyOutcome, failureOf, isAmbiguous, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { storedRelativeTo } from "./ownership.ts";
+import { withSecretValues, type ResolvedSecretRefs } from "./secret-refs.ts";
 
 export interface ExecutionContext {
   client: DruidClient;
@@ -26,6 +30,8 @@ export interface ExecutionContext {
    * counts as this resource's earlier attempt only if Druid created it after this time.
    */
   pendingSince?: string | undefined;
+  /** The values of the spec's Secret references; a submission that has one without a value is not sent. */
+  specSecrets?: ResolvedSecretRefs;
 }
 
 /** A failure that is not a Druid error (a decision made on what Druid answered). */
@@ -38,6 +44,15 @@ class ActionRefused extends Error {
 }
 
 const ALREADY_EXISTS = /already exists|entryAlreadyExists/i;
+
+/** The body to hand to Druid: the spec with its Secret references' values (refused, unsent, when one is missing). */
+function submission(spec: JsonObject, context: ExecutionContext): JsonObject {
+  try {
+    return withSecretValues(spec, context.specSecrets);
+  } catch (error) {
+    throw new ActionRefused({ reason: "InternalError", message: (error as Error).message, transient: true });
+  }
+}
 
 export async function executePlan(actions: readonly DruidAction[], context: ExecutionContext): Promise<Outcome> {
   const outcome = emptyOutcome();
@@ -53,7 +68,9 @@ export async function executePlan(actions: readonly DruidAction[], context: Exec
         submittedSupervisor ||= action.kind === "submitSupervisor";
       }
     } catch (error) {
-      outcome.failed = error instanceof ActionRefused ? { action, failure: error.failure, ambiguous: false } : { action, failure: failureOf(error), ambiguous: isAmbiguous(error) };
+      const failed = error instanceof ActionRefused ? { action, failure: error.failure, ambiguous: false } : { action, failure: failureOf(error), ambiguous: isAmbiguous(error) };
+      // Druid's text in it was cleaned of the spec's values by the client, before any reshaping.
+      outcome.failed = failed;
       break;
     }
   }
@@ -73,11 +90,17 @@ async function readBackSupervisor(id: string, submitted: boolean, context: Execu
   }
 }
 
+/** The values the spec's references resolved to: Druid's error text is cleaned of them before anything else touches it. */
+function secretValues(context: ExecutionContext): string[] {
+  return [...(context.specSecrets?.values.values() ?? [])];
+}
+
 async function executeAction(action: DruidAction, context: ExecutionContext, outcome: Outcome): Promise<void> {
   const { client, snapshots } = context;
   switch (action.kind) {
     case "submitSupervisor": {
-      const id = await snapshots.write(client, "supervisors", action.supervisorId, () => client.submitSupervisor(action.spec, supportsSkipRestart(context.druidVersion)));
+      const body = submission(action.spec, context);
+      const id = await snapshots.write(client, "supervisors", action.supervisorId, () => client.submitSupervisor(body, supportsSkipRestart(context.druidVersion), secretValues(context)));
       if (id !== action.supervisorId) {
         throw new DruidError("DruidBadResponse", `Druid created supervisor "${id}" where "${action.supervisorId}" was expected; check the spec's dataSource and id`);
       }
@@ -123,12 +146,13 @@ async function executeAction(action: DruidAction, context: ExecutionContext, out
  */
 async function submitTask(action: Extract<DruidAction, { kind: "submitTask" }>, context: ExecutionContext): Promise<string> {
   const { client } = context;
+  const spec = submission(action.spec, context);
   try {
-    return action.sql ? await client.submitSqlTask(action.spec) : await client.submitTask(action.spec);
+    return action.sql ? await client.submitSqlTask(spec, secretValues(context)) : await client.submitTask(spec, secretValues(context));
   } catch (error) {
     if (!(error instanceof DruidError) || !ALREADY_EXISTS.test(error.druidMessage ?? "")) throw error;
   }
-  const existing = await client.taskStatus(action.taskId);
+  const existing = await client.taskStatus(action.taskId, secretValues(context));
   if (storedRelativeTo(existing?.createdTime, context.pendingSince) === "before") {
     throw new ActionRefused({
       reason: "TaskIdInUse",

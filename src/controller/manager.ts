@@ -3,7 +3,7 @@
 // enqueue keys; all logic is in the reconciler.
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { GROUP, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_SELECTOR, GROUP, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import { DruidClient, type DruidTarget } from "../druid/client.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
@@ -14,6 +14,7 @@ import type { WriteFence } from "../kube/fence.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import { ROUTER_SELECTOR } from "./druid-target.ts";
+import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-policy.ts";
 import { EventRouter } from "./event-router.ts";
 import { WorkQueue } from "./queue.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
@@ -27,7 +28,7 @@ export interface ManagerOptions {
   settings: ReconcilerSettings;
   concurrency: number;
   backoff: { baseMs: number; maxMs: number };
-  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number };
+  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any"; routerDiscovery: boolean };
   /** Closed when this replica must stop writing to Druid (leadership lost, shutdown). */
   fence: WriteFence;
   validator: DruidIngestionValidator;
@@ -101,7 +102,7 @@ export class Manager {
     const nsPath = (ns: string | undefined) => (ns ? `/namespaces/${ns}` : "");
     this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => router.onIngestion(e, o))));
     this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => router.onOwned(o), CONFIGMAP_SELECTOR)));
-    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns), (e, o) => router.onSecret(e, o))));
+    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns, CREDENTIALS_SELECTOR), (e, o) => router.onSecret(e, o), CREDENTIALS_SELECTOR)));
     this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
 
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part, scope) => metrics.snapshotFetched(part, scope) });
@@ -115,6 +116,7 @@ export class Manager {
       kube: api,
       events: options.events,
       druidClient: (target) => this.clientFor(target),
+      allowEndpoint: (url, namespace) => this.allowEndpoint(url, namespace),
       snapshots,
       validator: options.validator,
       settings: options.settings,
@@ -170,8 +172,19 @@ export class Manager {
     return counts;
   }
 
+  /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
+  private allowEndpoint(url: string, namespace: string | undefined): Allowance {
+    return allowEndpoint(url, {
+      allowed: this.options.druid.allowedEndpoints,
+      defaultUrl: this.options.settings.defaultDruidUrl,
+      discovery: this.options.druid.routerDiscovery,
+      namespace,
+      routerService: (ns, name) => this.services.get(name, ns),
+    });
+  }
+
   private clientFor(target: DruidTarget): DruidClient {
-    const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? ""]);
+    const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? "", target.namespace ?? ""]);
     let client = this.clients.get(key);
     if (!client) {
       const { dispatcher, requestTimeoutMs, retries, maxResponseBytes } = this.options.druid;
@@ -182,6 +195,10 @@ export class Manager {
         maxResponseBytes,
         // Druid lists every supervisor: the cap grows with the resources this controller watches.
         maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
+        refuseEndpoint: (url = target.baseUrl) => {
+          const allowance = this.allowEndpoint(url, target.namespace);
+          return allowance.ok ? undefined : allowance.message;
+        },
         signal: this.options.fence.signal,
         beforeWrite: (what) => this.options.fence.check(what),
         observe: (o) => this.options.metrics.observeDruid(o),

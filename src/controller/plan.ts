@@ -37,6 +37,11 @@ export interface PlanInput {
   policy: ManagementPolicy;
   /** Paths left out of drift detection (drift.ts ignoredPaths). */
   ignored: readonly string[];
+  /**
+   * The values of the spec's Secret references by "name/key" (memory only): where the hash of
+   * Druid's copy leaves them out, Druid's value is compared with these instead.
+   */
+  secretValues?: ReadonlyMap<string, string>;
 }
 
 /** A part (compaction config, rules) Druid already holds with the desired content: recorded, not POSTed. */
@@ -110,7 +115,8 @@ export function unconfirmedReset(status: DruidIngestionStatus | undefined, nonce
  */
 export function druidOperatorAppliedSame(status: DruidIngestionStatus, desired: DesiredIngestion): boolean {
   const previous = appliedSpecOf(status);
-  if (!previous) return false;
+  // The druid-operator sent references as they are: what Druid runs is not what they stand for.
+  if (!previous || desired.secretRefs.length > 0) return false;
   const { suspended: _flag, ...rest } = previous;
   return jsonEqual(rest, desired.body);
 }
@@ -145,6 +151,15 @@ export function keepDruidOwnedValues(submission: JsonObject, desired: DesiredSup
   return copy;
 }
 
+/** Druid's copy holds another value where the spec references a Secret key (edited in Druid, or an unresolved reference sent by someone else). */
+export function secretValuesDiffer(live: JsonObject, desired: DesiredIngestion, values: ReadonlyMap<string, string> | undefined): boolean {
+  if (!values) return false;
+  return desired.secretRefs.some((ref) => {
+    const wanted = values.get(`${ref.name}/${ref.key}`);
+    return wanted !== undefined && valueAt(live, ref.pointer) !== wanted;
+  });
+}
+
 export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }): Plan {
   const { ingestion, desired, observed, record, ignored } = input;
   const status = ingestion.status ?? {};
@@ -167,7 +182,9 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   // A changed set of ignored paths makes the recorded hash of Druid's copy incomparable: re-baseline.
   const baseline = sameIgnoredPaths(status.driftIgnorePaths, ignored) ? status.druidSpecHash : undefined;
   const liveHash = live?.spec ? liveSupervisorSpecHash(live.spec, ignored) : live ? baseline : undefined;
-  const decision = decideApply(desired.specHash, applied.hash, baseline, liveHash);
+  const hashed = decideApply(desired.specHash, applied.hash, baseline, liveHash);
+  // The places of Secret references are out of the hash of Druid's copy: compared by value here.
+  const decision = hashed === "none" && live?.spec && secretValuesDiffer(live.spec, desired, input.secretValues) ? "DriftCorrected" : hashed;
   const actions: DruidAction[] = [];
   // At most once per nonce: one whose reset may already have happened is not sent again.
   const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);

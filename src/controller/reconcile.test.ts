@@ -4,16 +4,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Secret, V1Service } from "@kubernetes/client-node";
-import { FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
 import { createValidator } from "../api/schema.ts";
-import type { DruidClient } from "../druid/client.ts";
+import type { DruidClient, DruidTarget } from "../druid/client.ts";
 import { DruidError } from "../druid/errors.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
-import { FakeDruid, FakeKube, silentLogger, type CallLog } from "../../test/support/fakes.ts";
+import { capturingLogger, FakeDruid, FakeKube, type CallLog } from "../../test/support/fakes.ts";
+import { sha256Hex } from "./canonical-json.ts";
 import { findCondition } from "./conditions.ts";
 import { claimsOf, type Claim } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
+import { allowEndpoint, parseAllowedEndpoints, type Allowance } from "./endpoint-policy.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
+import { REFERENCEABLE_KEYS_ANNOTATION } from "./secret-refs.ts";
+import { renderIngestion } from "./render.ts";
 
 const NS = "team";
 const DEFAULT_URL = "http://druid-default:8888";
@@ -32,10 +36,12 @@ function resource(name: string, spec: Partial<DruidIngestionSpec> = {}, dataSour
   };
 }
 
-const authSecret: V1Secret = { metadata: { name: "auth", namespace: NS }, data: { OperatorUserName: Buffer.from("admin").toString("base64"), OperatorPassword: Buffer.from("pw").toString("base64") } };
+const authSecret: V1Secret = { metadata: { name: "auth", namespace: NS, labels: { [CREDENTIALS_LABEL]: "true" } }, data: { OperatorUserName: Buffer.from("admin").toString("base64"), OperatorPassword: Buffer.from("pw").toString("base64") } };
 
 class World {
   readonly log: CallLog = [];
+  /** Every line the reconciler logged. */
+  readonly logLines: string[] = [];
   readonly kube = new FakeKube(this.log);
   readonly down = new Set<string>();
   /** One Druid cluster per URL, unless aliased: `alias(b, a)` makes URL b lead to a's cluster. */
@@ -53,6 +59,7 @@ class World {
 
   constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0) {
     const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+    this.kube.secrets = () => this.secrets;
     this.reconciler = new Reconciler({
       ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
       claimsOn: (endpoint, id) => this.claimsOn(endpoint, id),
@@ -63,15 +70,38 @@ class World {
       routerServices: { list: (ns) => this.services.filter((s) => s.metadata?.namespace === ns) },
       kube: this.kube,
       events: this.kube,
-      druidClient: (target) => this.cluster(target.baseUrl).client(target) as unknown as DruidClient,
+      druidClient: (target) => this.client(target),
+      allowEndpoint: (url) => this.endpointPolicy(url),
       snapshots: new DruidSnapshots({ maxAgeMs: snapshotMaxAgeMs, now: () => this.now.getTime() }),
       validator,
       settings: { resyncMs: 60_000, settleMs: 3_000, allowCrossNamespaceSecrets: false, defaultDruidUrl: DEFAULT_URL, ...settings },
-      logger: silentLogger(),
+      logger: capturingLogger(this.logLines),
       now: () => this.now,
       monotonicNow: () => this.mono,
       random: () => 0.5,
     });
+  }
+
+  /** The administrator's allow-list (everything unless a test says otherwise). */
+  endpointPolicy: (url: string) => Allowance = () => ({ ok: true, via: "AllowList" });
+
+  /** A Druid client that, like the manager's, refuses every request to an endpoint no longer allowed. */
+  private client(target: DruidTarget): DruidClient {
+    const inner = this.cluster(target.baseUrl).client(target) as unknown as Record<string, unknown>;
+    return new Proxy(inner, {
+      get: (object, property) => {
+        const value = object[property as string];
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const allowance = this.endpointPolicy(target.baseUrl);
+          if (!allowance.ok) {
+            this.log.push(`druid:refused @${target.baseUrl}`);
+            return Promise.reject(new DruidError("EndpointNotAllowed", `not sent: ${allowance.message}`, { notSent: true }));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    }) as unknown as DruidClient;
   }
 
   cluster(url: string): FakeDruid {
@@ -906,4 +936,256 @@ test("the intent write fails on a stale copy (resourceVersion precondition): not
   w.readFrom = undefined;
   await w.reconcile("orders");
   assert.equal(resets(w), 1);
+});
+
+// --- security (#10) ---------------------------------------------------------------------------
+
+function allowOnly(w: World, list: string): void {
+  const allowed = parseAllowedEndpoints(list);
+  w.endpointPolicy = (url) => allowEndpoint(url, { allowed, defaultUrl: DEFAULT_URL, discovery: true, namespace: NS, routerService: (ns, name) => w.services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+}
+
+test("a spec.druidEndpoint the administrator did not allow: refused before the Secret is read or anything is sent", async () => {
+  const w = new World();
+  allowOnly(w, "https://*.druid.example.com");
+  w.create(resource("orders", { druidEndpoint: "https://capture.attacker.io:8443" }));
+  await w.settle("orders");
+  assert.deepEqual(w.log.filter((l) => l.startsWith("druid:") || l.startsWith("kube:secretExists")), []);
+  const synced = findCondition(w.status("orders").conditions, "Synced");
+  assert.equal(synced?.reason, "EndpointNotAllowed");
+  assert.match(synced?.message ?? "", /https:\/\/capture\.attacker\.io:8443 is not an allowed Druid endpoint.*ALLOWED_DRUID_ENDPOINTS/);
+  // Allowed by the administrator: it works.
+  allowOnly(w, "https://*.attacker.io:8443");
+  await w.settle("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders @https://capture.attacker.io:8443")), w.druidWrites().join(" | "));
+});
+
+test("an endpoint taken off the allow-list: no request at all goes there, deletion included (the finalizer says why)", async () => {
+  const w = new World();
+  allowOnly(w, "https://druid.example.com");
+  w.create(resource("orders", { druidEndpoint: "https://druid.example.com" }));
+  await w.settle("orders");
+  assert.equal(w.status("orders").applied?.druidEndpoint, "https://druid.example.com");
+  allowOnly(w, "");
+  const before = w.log.length;
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  const since = w.log.slice(before);
+  assert.ok(since.some((l) => l.startsWith("druid:refused")), since.join(" | "));
+  assert.ok(!since.some((l) => /^druid:(GET|POST)/.test(l)), since.join(" | "));
+  assert.ok(w.get("orders").metadata.finalizers?.includes(FINALIZER));
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /not an allowed Druid endpoint.*deletionPolicy: Orphan/s);
+});
+
+test("a Secret that did not opt in is never used: the reason names the label command; labelling it lets the resource through", async () => {
+  const w = new World();
+  const unlabelled: V1Secret = { ...authSecret, metadata: { name: "auth", namespace: NS } };
+  w.secrets = [unlabelled];
+  w.create(resource("orders"));
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites(), []);
+  assert.ok(!w.log.some((l) => l.startsWith("druid:")), "no Druid call without usable credentials");
+  assert.ok(w.log.includes(`kube:secretExists ${NS}/auth`));
+  const synced = findCondition(w.status("orders").conditions, "Synced");
+  assert.equal(synced?.reason, "SecretNotOptedIn");
+  assert.match(synced?.message ?? "", /kubectl label secret -n team auth druid\.apache\.org\/credentials=true/);
+  w.secrets = [authSecret];
+  await w.settle("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders")));
+});
+
+// --- Secret references in the spec ---------------------------------------------------------------
+
+const jaas = (password: string): string => `org.apache.kafka.common.security.plain.PlainLoginModule required username="druid" password="${password}";`;
+
+function kafkaSecret(password: string, opts: { labelled?: boolean; resourceVersion?: string } = {}): V1Secret {
+  return {
+    metadata: { name: "kafka-sasl", namespace: NS, uid: "uid-kafka-sasl", resourceVersion: opts.resourceVersion ?? "1", labels: opts.labelled === false ? {} : { [CREDENTIALS_LABEL]: "true" }, annotations: { [REFERENCEABLE_KEYS_ANNOTATION]: "jaas, other" } },
+    data: { jaas: Buffer.from(jaas(password)).toString("base64") },
+  };
+}
+
+function saslKafka(dataSource: string, key = "jaas"): JsonObject {
+  return { type: "kafka", spec: { dataSchema: { dataSource }, ioConfig: { topic: dataSource, consumerProperties: { "bootstrap.servers": "k:9092", "sasl.jaas.config": { secretKeyRef: { name: "kafka-sasl", key } } } } } };
+}
+
+function withKafkaSecret(w: World, secret: V1Secret): void {
+  w.secrets = [...w.secrets.filter((s) => s.metadata?.name !== "kafka-sasl"), secret];
+}
+
+/** Everything the controller wrote or said about the resource, but what it sent to Druid. */
+function everythingShown(w: World, name: string): string {
+  return JSON.stringify([w.get(name), [...w.kube.configMaps.values()], w.kube.events, w.logLines]);
+}
+
+function storedJaas(w: World, supervisorId: string): unknown {
+  const spec = w.druid.supervisors.get(supervisorId)?.spec as { spec: { ioConfig: { consumerProperties: Record<string, unknown> } } } | undefined;
+  return spec?.spec.ioConfig.consumerProperties["sasl.jaas.config"];
+}
+
+function druidPosts(w: World): string[] {
+  return w.druidWrites().filter((l) => l.startsWith("druid:POST /supervisor orders") || l.startsWith("druid:POST /task"));
+}
+
+test("Secret references: the body POSTed to Druid has the value; the ConfigMap, status, Events and logs keep the reference", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
+  await w.settle("orders");
+  assert.equal(storedJaas(w, "orders"), jaas("s3cr3t-one"));
+  const configMap = w.kube.configMaps.get(`${NS}/orders-druid-spec`);
+  assert.match(configMap?.data?.["supervisor.json"] ?? "", /"sasl.jaas.config":\{"secretKeyRef":\{"key":"jaas","name":"kafka-sasl"\}\}/);
+  const status = w.status("orders");
+  assert.match(status["currentIngestionSpec.json"] ?? "", /secretKeyRef/);
+  assert.equal(cond(status, "Synced"), "True/Synced");
+  assert.doesNotMatch(everythingShown(w, "orders"), /s3cr3t/);
+  // The hash covers the Secret's version, and the ConfigMap's annotation is that same hash.
+  const rendered = renderIngestion(w.get("orders"));
+  assert.notEqual(status.specHash, rendered.specHash);
+  assert.equal(configMap?.metadata?.annotations?.["ingestion.druid.apache.org/spec-hash"], status.specHash);
+  assert.ok(status.driftIgnorePaths?.includes("/spec/ioConfig/consumerProperties/sasl.jaas.config"), "Druid's copy is hashed without the value");
+});
+
+test("a spec without Secret references keeps its plain hash in status and ConfigMap", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  const expected = sha256Hex(renderIngestion(w.get("orders")).canonical);
+  assert.equal(w.status("orders").specHash, expected);
+  assert.equal(w.kube.configMaps.get(`${NS}/orders-druid-spec`)?.metadata?.annotations?.["ingestion.druid.apache.org/spec-hash"], expected);
+  assert.equal(w.status("orders").driftIgnorePaths, undefined);
+});
+
+test("rotating a referenced value updates the supervisor exactly once; an untouched Secret (a cache resync) never", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.settle("orders");
+  const first = w.status("orders");
+  assert.equal(druidPosts(w).length, 1);
+
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  await w.settle("orders");
+  assert.equal(druidPosts(w).length, 1, "the same Secret: no POST");
+  assert.equal(w.status("orders").specHash, first.specHash);
+
+  withKafkaSecret(w, kafkaSecret("s3cr3t-two", { resourceVersion: "3" }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.settle("orders");
+  await w.reconcile("orders");
+  assert.equal(druidPosts(w).length, 2, `one update: ${druidPosts(w).join(" | ")}`);
+  assert.equal(storedJaas(w, "orders"), jaas("s3cr3t-two"));
+  assert.deepEqual(w.kube.events.map((e) => e.reason), ["Created", "Updated"]);
+  const after = w.status("orders");
+  assert.notEqual(after.specHash, first.specHash);
+  assert.equal(after.druidSpecHash, first.druidSpecHash, "Druid's copy is hashed without the value: status says nothing about it");
+  assert.doesNotMatch(everythingShown(w, "orders"), /s3cr3t/);
+});
+
+test("a referenced Secret that is not usable stops before Druid with the reason, from its metadata only", async () => {
+  const rows: Array<[string, (w: World) => void, string, RegExp]> = [
+    ["not labelled", (w) => withKafkaSecret(w, kafkaSecret("s3cr3t", { labelled: false })), "False/SecretNotOptedIn", /kubectl label secret -n team kafka-sasl druid\.apache\.org\/credentials=true/],
+    ["missing", () => {}, "False/SecretNotFound", /Secret team\/kafka-sasl not found: create it with the key jaas/],
+    ["without the key", (w) => withKafkaSecret(w, kafkaSecret("s3cr3t")), "False/SecretKeyMissing", /Secret team\/kafka-sasl has no key other \(referenced by the secretKeyRef at spec\.ioConfig\.consumerProperties\["sasl\.jaas\.config"\]\)/],
+  ];
+  for (const [name, setup, ready, message] of rows) {
+    const w = new World();
+    setup(w);
+    w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders", name === "without the key" ? "other" : "jaas") } }));
+    await w.settle("orders");
+    const status = w.status("orders");
+    assert.equal(cond(status, "Ready"), ready, name);
+    assert.equal(cond(status, "Synced"), ready, name);
+    assert.match(findCondition(status.conditions, "Synced")?.message ?? "", message, name);
+    assert.deepEqual(w.druidWrites(), [], `${name}: nothing POSTed`);
+    assert.doesNotMatch(everythingShown(w, "orders"), /s3cr3t/, name);
+  }
+});
+
+test("a value edited in Druid by hand (or a reference sent unresolved by someone else) is corrected, once", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.settle("orders");
+  const stored = w.druid.supervisors.get("orders")!.spec as { spec: { ioConfig: { consumerProperties: Record<string, unknown> } } };
+  stored.spec.ioConfig.consumerProperties["sasl.jaas.config"] = { secretKeyRef: { name: "kafka-sasl", key: "jaas" } };
+  w.now = new Date(w.now.getTime() + 61_000); // the next resync's reading
+  await w.settle("orders");
+  assert.equal(storedJaas(w, "orders"), jaas("s3cr3t-one"));
+  assert.deepEqual(w.kube.events.map((e) => e.reason), ["Created", "DriftCorrected"]);
+  await w.settle("orders");
+  assert.equal(druidPosts(w).length, 2, "then idle");
+});
+
+test("a Druid 400 that echoes the value: the client is given the values and Druid's text is cleaned of them", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
+  const echo = `Cannot construct instance of KafkaSupervisorIOConfig from ${JSON.stringify({ "sasl.jaas.config": jaas("s3cr3t-one") })}`;
+  w.druid.failNext.set("POST /supervisor orders", new DruidError("DruidRejected", `POST /druid/indexer/v1/supervisor: HTTP 400: ${echo}`, { statusCode: 400, druidMessage: echo }));
+  await w.reconcile("orders");
+  const status = w.status("orders");
+  assert.equal(cond(status, "Synced"), "False/DruidRejected");
+  assert.match(status.message ?? "", /\[redacted\]/);
+  assert.ok(w.kube.events.some((e) => e.reason === "DruidRejected" && e.message.includes("[redacted]")));
+  assert.ok(w.logLines.some((l) => l.includes("Druid call failed")));
+  assert.doesNotMatch(everythingShown(w, "orders"), /s3cr3t/);
+});
+
+test("deletion never needs the spec's Secret references: an unusable one does not block it", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
+  await w.settle("orders");
+  assert.ok(w.druid.supervisors.has("orders"));
+  w.secrets = w.secrets.filter((s) => s.metadata?.name !== "kafka-sasl");
+  w.markDeleted("orders");
+  await w.reconcile("orders");
+  assert.equal(w.druid.supervisors.has("orders"), false, "terminated");
+  assert.equal(w.kube.get(NS, "orders"), undefined, "finalizer removed");
+});
+
+test("a task gets the value in its payload; a rotated value does not start a new run", async () => {
+  const w = new World();
+  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  const batch: JsonObject = { type: "index_parallel", spec: { dataSchema: { dataSource: "batch" }, ioConfig: { type: "index_parallel", inputSource: { type: "s3", properties: { secretAccessKey: { secretKeyRef: { name: "kafka-sasl", key: "jaas" } } } } } } };
+  w.create(resource("batch", { ingestion: { type: "native-batch", nativeSpec: batch } }));
+  await w.settle("batch");
+  const [task] = [...w.druid.tasks.values()];
+  const payload = task?.payload as { spec: { ioConfig: { inputSource: { properties: { secretAccessKey: string } } } } };
+  assert.equal(payload.spec.ioConfig.inputSource.properties.secretAccessKey, jaas("s3cr3t-one"));
+  assert.equal(w.status("batch").specHash, sha256Hex(renderIngestion(w.get("batch")).canonical), "a task's hash is its spec's");
+  withKafkaSecret(w, kafkaSecret("s3cr3t-two", { resourceVersion: "2" }));
+  await w.settle("batch");
+  assert.equal(w.druid.tasks.size, 1, "no new run");
+  // Druid's own text about the task (its errorMsg) is cleaned too, of the values known now.
+  Object.assign(task as object, { statusCode: "FAILED", errorMsg: `S3 refused the key ${jaas("s3cr3t-two")}` });
+  await w.settle("batch");
+  assert.equal(cond(w.status("batch"), "Ready"), "False/TaskFailed");
+  assert.match(findCondition(w.status("batch").conditions, "Ready")?.message ?? "", /S3 refused the key \[redacted\]/);
+  assert.doesNotMatch(everythingShown(w, "batch"), /s3cr3t/);
+});
+
+test("deleting after the Secret went in a namespace teardown uses its last copy; after its label was removed, it is revoked", async () => {
+  for (const [how, stillThere] of [["deleted", false], ["unlabelled", true]] as const) {
+    const w = new World();
+    w.create(resource("orders"));
+    await w.settle("orders");
+    // The label-selected watch reports both as a deletion, with the labelled copy.
+    w.deletedSecrets = [authSecret];
+    w.secrets = stillThere ? [{ ...authSecret, metadata: { name: "auth", namespace: NS } }] : [];
+    w.markDeleted("orders");
+    await w.reconcile("orders");
+    const terminated = w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor/orders/terminate"));
+    assert.equal(terminated, !stillThere, how);
+    if (stillThere) {
+      assert.ok(w.get("orders").metadata.finalizers?.includes(FINALIZER), "kept until the Secret is labelled again, or deletionPolicy: Orphan");
+      assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /SecretNotOptedIn|not among the Secrets labelled.*deletionPolicy: Orphan/s);
+    }
+  }
 });

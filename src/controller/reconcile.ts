@@ -1,6 +1,6 @@
 // One reconcile of one DruidIngestion, as stages:
-//   validate → finalizer → render → target → claims → ConfigMap → observe → ownership → plan
-//   → pending create → execute → report
+//   validate → finalizer → render → target → spec Secrets → claims → ConfigMap → observe
+//   → ownership → plan → pending create → execute → report
 // A stage passes its result on or stops with a Failure; every path ends in `end`: status and
 // Events (status.ts) and one pure requeue decision (requeue.ts). Level-triggered: a crash at any
 // line is finished by the next reconcile, and a create whose outcome a crash lost is recognised
@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import { sameEndpoint } from "../druid/endpoint.ts";
@@ -19,15 +19,17 @@ import { LeadershipFence, type WriteFence } from "../kube/fence.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { ignoredPaths } from "./drift.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, type EndpointChoice, type SecretLookup } from "./druid-target.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type EndpointChoice, type SecretLookup, type SecretRef } from "./druid-target.ts";
+import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
-import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
+import { renderIngestion, RenderError, withResolvedSecrets, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
+import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
@@ -52,9 +54,11 @@ export interface ReconcilerDeps {
    */
   deletedSecrets?: SecretLookup;
   routerServices: { list(namespace: string): readonly V1Service[] };
-  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion">;
+  kube: Pick<KubeApi, "patchIngestion" | "patchIngestionStatus" | "patchConfigMap" | "createConfigMap" | "readConfigMap" | "getIngestion" | "secretExists">;
   events: EventSink;
   druidClient(target: DruidTarget): DruidClient;
+  /** May requests go to this URL? (An administrator's allow-list; all URLs when absent.) */
+  allowEndpoint?(url: string, namespace: string): Allowance;
   snapshots: DruidSnapshots;
   validator: DruidIngestionValidator;
   settings: ReconcilerSettings;
@@ -77,6 +81,8 @@ interface Resolved {
   target: Target;
   record: AppliedRecord | undefined;
   credentials: DruidCredentials | undefined;
+  /** The values the spec's Secret references stand for: only for the body POSTed, and to clean Druid's answers of them. */
+  specSecrets: ResolvedSecretRefs;
 }
 
 /** Retry interval while another resource's reconcile holds the same supervisor. */
@@ -208,10 +214,16 @@ export class Reconciler {
     }
     facts.desired = desired;
 
-    const resolved = this.resolve(ingestion, desired);
+    const resolved = await this.resolve(ingestion, desired);
     if (!resolved.ok) return this.stop(log, facts, resolved.failure);
     facts.target = resolved.value.target;
     facts.record = resolved.value.record;
+    // Nothing is planned, and so nothing POSTed, with a reference whose value is not known.
+    // Only a submission needs the values: Observe never submits, so it never reads them.
+    const specSecrets: Step<ResolvedSecretRefs> = managementPolicyOf(ingestion) === "Observe" ? { ok: true, value: NO_SECRET_REFS } : await this.specSecretsOf(ingestion, desired);
+    if (!specSecrets.ok) return this.stop(log, facts, specSecrets.failure);
+    desired = withResolvedSecrets(desired, specSecrets.value);
+    facts.desired = desired;
 
     // One reconcile per supervisor at a time, from the claim check to the status write, so two
     // resources naming one supervisor never both create it (one leader: a process-local lock).
@@ -223,14 +235,14 @@ export class Reconciler {
       this.claimLocks.set(lock, key);
     }
     try {
-      return await this.syncTarget(log, key, facts, ingestion, desired, resolved.value);
+      return await this.syncTarget(log, key, facts, ingestion, desired, { ...resolved.value, specSecrets: specSecrets.value });
     } finally {
       if (lock !== undefined && this.claimLocks.get(lock) === key) this.claimLocks.delete(lock);
     }
   }
 
   private async syncTarget(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
-    const { target, record, credentials } = resolved;
+    const { target, record, credentials, specSecrets } = resolved;
     const status = ingestion.status ?? {};
     const policy = managementPolicyOf(ingestion);
     const orphan = deletionPolicyOf(ingestion) === "Orphan";
@@ -243,10 +255,10 @@ export class Reconciler {
     const stale = await this.resolveStalePending(log, key, facts, ingestion, target, desired, credentials);
     if (stale) return stale;
 
-    const client = this.deps.druidClient({ baseUrl: target.druidEndpoint, credentials });
+    const client = this.client(ingestion, target.druidEndpoint, credentials);
     let observed: Observed;
     try {
-      observed = await this.observe(client, ingestion, desired, record, target);
+      observed = await this.observe(client, ingestion, desired, record, target, specSecrets);
     } catch (error) {
       return this.stop(log, facts, failureOf(error));
     }
@@ -269,9 +281,11 @@ export class Reconciler {
     }
     const decision = decideOwnership({ policy, target, record, status, pendingConfirmed, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
-    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, ingestion.spec.driftIgnorePaths) : [];
+    // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
+    // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
+    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
     facts.ignored = ignored;
-    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored });
+    const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
     switch (decision.kind) {
       case "standDown":
@@ -289,7 +303,7 @@ export class Reconciler {
         }
         facts.removal = removal;
         log.info("target changed: removing the recorded one first", { from: decision.from, to: target, actions: removal.actions.map((a) => a.kind), forget: removal.forget });
-        const oldClient = this.deps.druidClient({ baseUrl: decision.from.druidEndpoint, credentials });
+        const oldClient = this.client(ingestion, decision.from.druidEndpoint, credentials);
         facts.outcome = await executePlan(removal.actions, { client: oldClient, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
         return this.end(log, facts, facts.outcome.failed ? { kind: "failed", failure: facts.outcome.failed.failure } : { kind: "changed" });
       }
@@ -327,7 +341,7 @@ export class Reconciler {
     let outcome: Outcome = emptyOutcome();
     if (plan.actions.length > 0) {
       log.info("applying to Druid", { actions: plan.actions.map((a) => a.kind), druid: target.druidEndpoint });
-      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: observed.druidVersion, ignored, pendingSince });
+      outcome = await executePlan(plan.actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: observed.druidVersion, ignored, pendingSince, specSecrets });
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
@@ -346,7 +360,7 @@ export class Reconciler {
   private async resolveStalePending(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, target: Target, desired: DesiredIngestion, credentials: DruidCredentials | undefined): Promise<ProcessResult | undefined> {
     const pending = ingestion.status?.pendingCreate;
     if (!pending || pendingCovers(pending, target, desired.kind === "task" ? desired.taskId : undefined)) return undefined;
-    const client = this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials });
+    const client = this.client(ingestion, pending.druidEndpoint, credentials);
     const found = await this.pendingEvidence(client, pending);
     if (!found.ok) {
       return this.stop(log, facts, { ...found.failure, message: `an earlier create of ${describePending(pending)} may or may not have reached Druid, and it cannot be checked now (${found.failure.message}); nothing else is done until it can` });
@@ -396,7 +410,7 @@ export class Reconciler {
    * version (metadata store) or the task's creation time is the same through both.
    */
   private async sameDruid(record: AppliedRecord, targetClient: DruidClient, credentials: DruidCredentials | undefined): Promise<Step<boolean>> {
-    const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials });
+    const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials, ...(targetClient.target.namespace ? { namespace: targetClient.target.namespace } : {}) });
     try {
       if (record.supervisorId) {
         const [a, b] = await Promise.all([recorded.supervisorSpecVersion(record.supervisorId), targetClient.supervisorSpecVersion(record.supervisorId)]);
@@ -443,11 +457,59 @@ export class Reconciler {
     return finishedTask(ingestion.status, ingestion.status?.applied?.taskId);
   }
 
+  /** A Druid client acting for this resource (its namespace decides which router Services are allowed). */
+  private client(ingestion: DruidIngestion, baseUrl: string, credentials: DruidCredentials | undefined): DruidClient {
+    return this.deps.druidClient({ baseUrl, credentials, namespace: ingestion.metadata.namespace });
+  }
+
+  /** The Druid credentials a resource names, or why its Secret cannot be used. */
+  private async credentialsOf(ingestion: DruidIngestion, secrets: SecretLookup): Promise<Step<DruidCredentials | undefined>> {
+    const resolved = resolveCredentials(ingestion, secrets, this.deps.settings.allowCrossNamespaceSecrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
+  /** The values of the spec's Secret references (own namespace, opted-in Secrets only), or why not. */
+  private async specSecretsOf(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<ResolvedSecretRefs>> {
+    const resolved = resolveSecretRefs(desired.secretRefs, ingestion.metadata.namespace, this.deps.secrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
+  /**
+   * Credentials for cleaning up Druid. A Secret gone from the cache may have been deleted just
+   * before the resource (a namespace teardown): its last copy is used then, but only when it is
+   * really gone: one that still exists lost its label, and that revokes it.
+   */
+  private async credentialsForDeletion(ingestion: DruidIngestion): Promise<Step<DruidCredentials | undefined>> {
+    const resolved = resolveCredentials(ingestion, this.deps.secrets, this.deps.settings.allowCrossNamespaceSecrets);
+    if (resolved.ok || "failure" in resolved) return resolved;
+    const { namespace, name } = resolved.unusable;
+    const remembered = this.deps.deletedSecrets?.get(namespace, name);
+    if (remembered) {
+      try {
+        if (!(await this.deps.kube.secretExists(namespace, name))) return this.credentialsOf(ingestion, { get: () => remembered });
+      } catch (error) {
+        return { ok: false, failure: { reason: "SecretNotFound", message: `Secret ${namespace}/${name} is gone from the controller's cache and whether it still exists could not be asked: ${describeApiError(error)}`, transient: true } };
+      }
+    }
+    return { ok: false, failure: await this.unusableSecret(resolved.unusable, resolved.keys) };
+  }
+
+  /** Why a named Secret is not used: asked whether it exists, never what it holds. */
+  private async unusableSecret(ref: SecretRef, keys: readonly string[]): Promise<Failure> {
+    try {
+      return unusableSecretFailure(ref, await this.deps.kube.secretExists(ref.namespace, ref.name), keys);
+    } catch (error) {
+      return { reason: "SecretNotFound", message: `Secret ${ref.namespace}/${ref.name} is not among the Secrets labelled ${CREDENTIALS_LABEL}=true that the controller reads, and whether it exists could not be asked: ${describeApiError(error)}`, transient: true };
+    }
+  }
+
   /**
    * The target (endpoint, ids) and the record. A druid-operator record takes the endpoint found
    * now; once something was applied, a fallback endpoint never moves it (keepRecordedEndpoint).
    */
-  private resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Step<Resolved> {
+  private async resolve(ingestion: DruidIngestion, desired: DesiredIngestion): Promise<Step<Omit<Resolved, "specSecrets">>> {
     const { settings } = this.deps;
     const endpoint = resolveEndpoint(ingestion, this.deps.routerServices.list(ingestion.metadata.namespace), settings.defaultDruidUrl);
     if (!endpoint.ok) return endpoint;
@@ -456,7 +518,13 @@ export class Reconciler {
     const record = found.value;
     const kept = keepRecordedEndpoint(endpoint.value, record);
     if (!kept.ok) return kept;
-    const credentials = resolveCredentials(ingestion, this.deps.secrets, settings.allowCrossNamespaceSecrets);
+    // Where requests go is an administrator's decision: refused before the Secret is even read.
+    const allowance = this.deps.allowEndpoint?.(endpoint.value.url, ingestion.metadata.namespace);
+    if (allowance && !allowance.ok) {
+      const what = endpoint.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : endpoint.value.source === "RouterService" ? `the router Service of Druid cluster ${ingestion.spec.druidCluster ?? ""}` : "DRUID_DEFAULT_URL";
+      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message}` } };
+    }
+    const credentials = await this.credentialsOf(ingestion, this.deps.secrets);
     if (!credentials.ok) return credentials;
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
     if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
@@ -480,7 +548,7 @@ export class Reconciler {
    * Druid's view of the target. What no record names yet is read fresh (its own call, not the
    * shared list): a create or a takeover is never decided on a reading up to a resync old.
    */
-  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target): Promise<Observed> {
+  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs): Promise<Observed> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -497,7 +565,8 @@ export class Reconciler {
       if (taskId && finishedTask(status, taskId)) {
         observed.task = { id: taskId, statusCode: status.taskStatus as string, runnerStatusCode: "NONE", errorMsg: undefined };
       } else if (taskId) {
-        observed.task = await client.taskStatus(taskId);
+        // A failed task's message may quote its spec: the values its references carried are cleaned out first.
+        observed.task = await client.taskStatus(taskId, [...specSecrets.values.values()]);
       }
     }
     const ds = desired.dataSource;
@@ -528,14 +597,14 @@ export class Reconciler {
       log.info("nothing recorded in Druid; removing the finalizer");
       return this.removeFinalizer(log, ingestion);
     }
-    const credentials = resolveCredentials(ingestion, { get: (ns, name) => this.deps.secrets.get(ns, name) ?? this.deps.deletedSecrets?.get(ns, name) }, this.deps.settings.allowCrossNamespaceSecrets);
+    const credentials = await this.credentialsForDeletion(ingestion);
     if (!credentials.ok) return this.blockDeletion(log, facts, credentials.failure);
     const groups = await this.removals(ingestion, desired, credentials.value);
     if (!groups.ok) return this.blockDeletion(log, facts, groups.failure);
 
     const outcome = emptyOutcome();
     for (const { endpoint, actions } of groups.value) {
-      const client = this.deps.druidClient({ baseUrl: endpoint, credentials: credentials.value });
+      const client = this.client(ingestion, endpoint, credentials.value);
       const part = await executePlan(actions, { client, snapshots: this.deps.snapshots, fence: this.fence, druidVersion: "", ignored: [] });
       outcome.executed.push(...part.executed);
       if (part.failed) {
@@ -590,7 +659,7 @@ export class Reconciler {
     const pendingIsRecorded = record !== undefined && pending !== undefined && sameEndpoint(pending.druidEndpoint, record.druidEndpoint) && pending.supervisorId === record.supervisorId && pending.taskId === record.taskId;
     if (pending && !pendingIsRecorded) {
       // A create whose answer was lost: what Druid stored after it was recorded is this resource's.
-      const found = await this.pendingEvidence(this.deps.druidClient({ baseUrl: pending.druidEndpoint, credentials }), pending);
+      const found = await this.pendingEvidence(this.client(ingestion, pending.druidEndpoint, credentials), pending);
       if (!found.ok) return found;
       add(pending.druidEndpoint, found.value.map((a) => ({ ...a, cause: "Deleted" }) as DruidAction));
     }

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DruidIngestion, DruidIngestionSpec } from "../api/druid-ingestion.ts";
-import { dataSourceOf, RenderError, renderIngestion, supervisorSubmission, type DesiredSupervisor } from "./render.ts";
+import { dataSourceOf, RenderError, renderIngestion, secretRefKeysOf, supervisorSubmission, withResolvedSecrets, type DesiredSupervisor } from "./render.ts";
+import type { ResolvedSecretRefs } from "./secret-refs.ts";
 
 function ing(spec: Partial<DruidIngestionSpec>): DruidIngestion {
   return {
@@ -57,4 +58,55 @@ test("compaction gets the dataSource added; rules pass through", () => {
   const d = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: inner }, compaction: { skipOffsetFromLatest: "PT1H" }, rules: [{ type: "dropForever" }] } }));
   assert.deepEqual(d.compaction?.config, { skipOffsetFromLatest: "PT1H", dataSource: "ds" });
   assert.deepEqual(d.rules?.rules, [{ type: "dropForever" }]);
+});
+
+// --- Secret references ---------------------------------------------------------------------------
+
+const jaasRef = { secretKeyRef: { name: "kafka-sasl", key: "jaas" } };
+const saslInner = { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", consumerProperties: { "bootstrap.servers": "k:9092", "sasl.jaas.config": jaasRef } } };
+
+test("a spec without references keeps exactly the hash it had before references existed", () => {
+  // Literal, computed before this feature: a changed hash would restart every supervisor on upgrade.
+  const d = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", consumerProperties: { "bootstrap.servers": "k:9092", "sasl.mechanism": "PLAIN" } } } } } }));
+  assert.equal(d.specHash, "84e028a9a4271b6e6a518105a4b7eafeabd30425b781704d4561d669850f8c94");
+  assert.deepEqual(d.secretRefs, []);
+  assert.equal(withResolvedSecrets(d, { values: new Map(), versions: [] }).specHash, d.specHash);
+});
+
+test("references stay references in the rendered body and canonical text, from nativeSpec or the JSON string", () => {
+  const native = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: saslInner } } }));
+  const text = renderIngestion(ing({ ingestion: { type: "kafka", spec: JSON.stringify({ type: "kafka", spec: saslInner }) } }));
+  assert.equal(native.specHash, text.specHash);
+  assert.match(native.canonical, /"sasl.jaas.config":\{"secretKeyRef":\{"key":"jaas","name":"kafka-sasl"\}\}/);
+  assert.deepEqual(native.secretRefs, [{ path: 'spec.ioConfig.consumerProperties["sasl.jaas.config"]', pointer: "/spec/ioConfig/consumerProperties/sasl.jaas.config", name: "kafka-sasl", key: "jaas" }]);
+});
+
+test("a supervisor's hash takes the referenced Secrets' versions in; a task's does not (a rotation never starts a run)", () => {
+  const resolved: ResolvedSecretRefs = { values: new Map([["kafka-sasl/jaas", "v"]]), versions: ["kafka-sasl:uid-1:7"] };
+  const supervisor = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: saslInner } } }));
+  const folded = withResolvedSecrets(supervisor, resolved);
+  assert.notEqual(folded.specHash, supervisor.specHash);
+  assert.equal(folded.canonical, supervisor.canonical, "the shown spec keeps the reference");
+  const task = renderIngestion(ing({ ingestion: { type: "native-batch", nativeSpec: { type: "index_parallel", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { inputSource: { type: "s3", properties: { secretAccessKey: jaasRef } } } } } } }));
+  assert.equal(withResolvedSecrets(task, resolved), task);
+});
+
+const refErrors: Array<[string, Partial<DruidIngestionSpec>, RegExp]> = [
+  ["a malformed reference names its path", { ingestion: { type: "kafka", nativeSpec: { spec: { ...inner, ioConfig: { consumerProperties: { "sasl.jaas.config": { secretKeyRef: { name: "s" } } } } } } } }, /invalid secretKeyRef at spec\.ioConfig\.consumerProperties\["sasl\.jaas\.config"\]: key must be a non-empty string/],
+  ["a reference with another key", { ingestion: { type: "kafka", spec: JSON.stringify({ spec: { ...inner, x: { secretKeyRef: { name: "s", key: "k" }, default: "v" } } }) } }, /at spec\.x: the object has other keys/],
+  ["the whole spec a reference", { ingestion: { type: "native-batch", nativeSpec: jaasRef } }, /must be a JSON object, not a secretKeyRef/],
+  ["a reference in compaction", { ingestion: { type: "kafka", nativeSpec: { spec: inner }, compaction: { tuningConfig: { x: jaasRef } } } }, /spec\.ingestion\.compaction has a secretKeyRef \(at tuningConfig\.x\)/],
+  ["a reference in rules", { ingestion: { type: "kafka", nativeSpec: { spec: inner }, rules: [{ type: "loadForever", tieredReplicants: jaasRef }] } }, /spec\.ingestion\.rules has a secretKeyRef \(at \[0\]\.tieredReplicants\)/],
+];
+for (const [name, spec, message] of refErrors) {
+  test(`render error: ${name}`, () => {
+    assert.throws(() => renderIngestion(ing(spec)), (e: unknown) => e instanceof RenderError && message.test(e.message) && e.reason === "InvalidSpec");
+  });
+}
+
+test("secretRefKeysOf: the Secrets the spec references, in the resource's namespace, once each; none when it does not render", () => {
+  const twice = { spec: { ...saslInner, tuningConfig: { x: [jaasRef, { secretKeyRef: { name: "other", key: "k" } }] } } };
+  assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", nativeSpec: twice } })), ["ns/kafka-sasl", "ns/other"]);
+  assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", spec: "{broken" } })), []);
+  assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", nativeSpec: { spec: inner } } })), []);
 });

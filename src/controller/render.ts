@@ -1,7 +1,10 @@
 // Turns a DruidIngestion's spec into exactly what will be sent to Druid, plus the hashes the
-// controller compares to decide whether anything must change. Pure: no I/O.
+// controller compares to decide whether anything must change. Pure: no I/O. References to Secret
+// keys (secret-refs.ts) stay references here: this is what the ConfigMap and status show; their
+// values are put in only when the body is sent.
 import type { DruidIngestion, JsonObject, JsonValue } from "../api/druid-ingestion.ts";
 import { canonicalJson, contentHash, sha256Hex } from "./canonical-json.ts";
+import { firstSecretRefPath, MalformedSecretRef, SECRET_KEY_REF, secretRefsOf, specHashWithSecrets, type ResolvedSecretRefs, type SecretKeyRef } from "./secret-refs.ts";
 
 /** Ingestion types that run as a one-shot Druid task rather than a supervisor. */
 export const TASK_TYPES: ReadonlySet<string> = new Set(["native-batch", "index-hadoop", "sql"]);
@@ -18,10 +21,13 @@ export interface DesiredRules {
 
 interface DesiredCommon {
   type: string;
-  /** The spec as rendered, without `suspended` (spec.suspend and suspendedInBody drive it). */
+  /** The spec as rendered, without `suspended` (spec.suspend and suspendedInBody drive it); Secret references kept. */
   body: JsonObject;
   canonical: string;
+  /** Of `canonical`; for a supervisor with Secret references, also of their values once resolved (withResolvedSecrets). */
   specHash: string;
+  /** The Secret references in `body`, in document order. */
+  secretRefs: readonly SecretKeyRef[];
   dataSource: string | undefined;
   compaction: DesiredCompaction | undefined;
   rules: DesiredRules | undefined;
@@ -108,6 +114,27 @@ function nonEmptyString(value: JsonValue | undefined): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The Secret references of a spec body, checked: a malformed one is a render error naming its path. */
+function secretRefsIn(body: JsonObject): SecretKeyRef[] {
+  let refs: SecretKeyRef[];
+  try {
+    refs = secretRefsOf(body);
+  } catch (error) {
+    if (error instanceof MalformedSecretRef) throw new RenderError(`the ingestion spec has an ${error.message}`);
+    throw error;
+  }
+  if (refs.some((r) => r.pointer === "")) throw new RenderError(`the ingestion spec must be a JSON object, not a ${SECRET_KEY_REF}: references stand for values inside it`);
+  return refs;
+}
+
+/** Compaction configs and rules are sent as written: a reference there is refused, not sent. */
+function refuseSecretRefs(value: JsonValue, where: string): void {
+  const path = firstSecretRefPath(value);
+  if (path !== undefined) {
+    throw new RenderError(`${where} has a ${SECRET_KEY_REF} (at ${path}): references to Secrets are supported only in the supervisor/task spec (spec.ingestion.nativeSpec or spec.ingestion.spec)`);
+  }
+}
+
 export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
   const type = ingestion.spec.ingestion.type;
   const userBody = ingestionSpecBody(ingestion);
@@ -116,12 +143,13 @@ export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
   const body: JsonObject = kind === "supervisor" && userBody["type"] === undefined ? { ...userBody, type } : userBody;
   // `suspended` is driven by spec.suspend, never by the spec body: it is not part of the hash.
   const { suspended: _ignored, ...hashed } = body;
+  const secretRefs = secretRefsIn(hashed);
   const canonical = canonicalJson(hashed);
   const specHash = sha256Hex(canonical);
   const dataSource = dataSourceOf(body);
   const compaction = renderCompaction(ingestion, dataSource);
   const rules = renderRules(ingestion, dataSource);
-  const common = { type, body: hashed, canonical, specHash, dataSource, compaction, rules };
+  const common = { type, body: hashed, canonical, specHash, secretRefs, dataSource, compaction, rules };
 
   if (kind === "task") {
     const { namespace, name, uid } = ingestion.metadata;
@@ -145,6 +173,7 @@ export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
 function renderCompaction(ingestion: DruidIngestion, dataSource: string | undefined): DesiredCompaction | undefined {
   const compaction = ingestion.spec.ingestion.compaction;
   if (compaction === undefined) return undefined;
+  refuseSecretRefs(compaction, "spec.ingestion.compaction");
   if (!dataSource) throw new RenderError("compaction is set but the spec has no dataSchema.dataSource to compact");
   const config: JsonObject = { ...compaction, dataSource };
   return { config, hash: contentHash(config) };
@@ -153,8 +182,30 @@ function renderCompaction(ingestion: DruidIngestion, dataSource: string | undefi
 function renderRules(ingestion: DruidIngestion, dataSource: string | undefined): DesiredRules | undefined {
   const rules = ingestion.spec.ingestion.rules;
   if (rules === undefined) return undefined;
+  refuseSecretRefs(rules, "spec.ingestion.rules");
   if (!dataSource) throw new RenderError("rules are set but the spec has no dataSchema.dataSource to apply them to");
   return { rules, hash: contentHash(rules) };
+}
+
+/**
+ * The desired spec with the referenced Secrets' versions folded into a supervisor's spec hash, so
+ * a rotated value updates the supervisor once (and an untouched Secret never). A task keeps its
+ * hash: it is a one-shot run, and its id derives from the hash; a rotated value is used by its
+ * next run (a spec change or a new resetNonce), it does not start one.
+ */
+export function withResolvedSecrets(desired: DesiredIngestion, resolved: ResolvedSecretRefs): DesiredIngestion {
+  if (desired.kind !== "supervisor" || resolved.versions.length === 0) return desired;
+  return { ...desired, specHash: specHashWithSecrets(desired.specHash, resolved.versions) };
+}
+
+/** "namespace/name" of every Secret the spec references, for re-triggering (none when it does not render). */
+export function secretRefKeysOf(ingestion: DruidIngestion): string[] {
+  try {
+    const names = secretRefsOf(ingestionSpecBody(ingestion)).map((r) => `${ingestion.metadata.namespace}/${r.name}`);
+    return [...new Set(names)];
+  } catch {
+    return [];
+  }
 }
 
 /** The body actually POSTed for a supervisor: the rendered spec with the desired suspended flag. */

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createDruidDispatcher, DruidClient, type DruidRequestObservation } from "./client.ts";
+import { MAX_ECHOED_CHARS } from "./error-text.ts";
 import { DruidError } from "./errors.ts";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -29,7 +30,7 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void };
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined };
 
 function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
@@ -43,6 +44,7 @@ function client(url: string, opts: ClientOpts = {}): DruidClient {
       ...(opts.maxListBytes ? { maxListResponseBytes: opts.maxListBytes } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.beforeWrite ? { beforeWrite: opts.beforeWrite } : {}),
+      ...(opts.refuseEndpoint ? { refuseEndpoint: opts.refuseEndpoint } : {}),
       ...(opts.observe ? { observe: opts.observe } : {}),
     },
   );
@@ -94,14 +96,84 @@ test("a 400 is not retried and carries Druid's own message (both body shapes)", 
 });
 
 test("401 says to check the Secret and never echoes the password", async () => {
-  const druid = await serve((_req, _b, res) => res.writeHead(401, { "content-type": "text/html" }).end("<html><body><h2>HTTP ERROR 401 User authentication failed.</h2></body></html>"));
+  // What Druid 33 answers a wrong password: Jetty's HTML page, described rather than quoted.
+  const page = "<html><body><h2>HTTP ERROR 401 User authentication failed.</h2></body></html>";
+  const druid = await serve((_req, _b, res) => res.writeHead(401, { "content-type": "text/html;charset=iso-8859-1" }).end(page));
   try {
     await assert.rejects(client(druid.url, { password: "hunter2" }).listSupervisors(), (e: unknown) => {
       assert.ok(e instanceof DruidError && e.reason === "DruidUnauthorized");
-      assert.match(e.message, /HTTP 401: HTTP ERROR 401 User authentication failed\. \(check the username and password in the auth Secret\)/);
+      assert.match(e.message, new RegExp(`HTTP 401 with a ${page.length}-byte text/html reply that is not a Druid error reply \\(check the username and password in the auth Secret\\)$`));
       assert.doesNotMatch(e.message, /hunter2|aHVudGVyMg/);
       return true;
     });
+  } finally {
+    await druid.close();
+  }
+});
+
+test("a server that is not Druid: its replies are described, never quoted, whatever the status", async () => {
+  const secret = "AKIAFAKE-wJalrXUtnFEMI-hunter3";
+  const page = `<html><head><title>Metadata</title></head><body><pre>AccessKeyId: ${secret}</pre></body></html>`;
+  const druid = await serve((req, _b, res) => {
+    if (req.url === "/status") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+    if (req.url?.endsWith("?full")) return json(res, 200, { Code: "Success", SecretAccessKey: secret, Token: secret });
+    if (req.url?.endsWith("/suspend")) return res.writeHead(400, { "content-type": "text/html" }).end(`<p>is already suspended ${secret}</p>`);
+    if (req.url?.includes("/rules/")) return json(res, 400, { message: secret, detail: { password: secret } });
+    res.writeHead(502, { "content-type": "text/html" }).end(page);
+  });
+  const failure = async (call: Promise<unknown>): Promise<DruidError> => {
+    try {
+      await call;
+    } catch (e) {
+      assert.ok(e instanceof DruidError);
+      assert.ok(!e.message.includes(secret) && !e.message.includes("AKIAFAKE") && !/Metadata|AccessKeyId/.test(e.message), e.message);
+      assert.equal(e.druidMessage, undefined);
+      return e;
+    }
+    assert.fail("expected a DruidError");
+  };
+  try {
+    const c = client(druid.url, { retries: 0 });
+    const gateway = await failure(c.resetSupervisor("wiki"));
+    assert.equal(gateway.message, `POST /druid/indexer/v1/supervisor/wiki/reset: HTTP 502 with a ${page.length}-byte text/html reply that is not a Druid error reply`);
+    const otherJson = await failure(c.getRules("wiki"));
+    assert.match(otherJson.message, /^GET \/druid\/coordinator\/v1\/rules\/wiki: HTTP 400 with a \d+-byte application\/json reply that is not a Druid error reply$/);
+    const html = await failure(c.version());
+    assert.equal(html.reason, "DruidBadResponse");
+    assert.equal(html.message, `GET /status: unexpected response: a ${page.length}-byte text/html reply that is not JSON`);
+    const shape = await failure(c.listSupervisors());
+    assert.equal(shape.reason, "DruidBadResponse");
+    assert.equal(shape.message, "GET /druid/indexer/v1/supervisor?full: unexpected response: supervisor list: expected a JSON array, got an object with keys Code, SecretAccessKey, Token");
+    const notAlready = await failure(c.suspendSupervisor("wiki"));
+    assert.equal(notAlready.reason, "DruidRejected", "only Druid's own reply says the supervisor is already suspended");
+  } finally {
+    await druid.close();
+  }
+});
+
+test("Druid's own error text is echoed bounded, one line, without the request's credentials", async () => {
+  const long = `${"spec problem; ".repeat(60)}the end`;
+  const druid = await serve((req, _b, res) => {
+    if (req.url?.includes("/task/")) return json(res, 200, { task: "t", status: { id: "t", statusCode: "FAILED", errorMsg: "as admin:hunter2 via Authorization: Basic YWRtaW46aHVudGVyMg==" } });
+    if (req.url?.endsWith("/reset")) return json(res, 500, { error: "druidException", errorCode: "internal", errorMessage: long });
+    json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: "auth failed for admin with password hunter2 at <b>http://admin:hunter2@druid:8088</b>\nnext line" });
+  });
+  try {
+    const c = client(druid.url, { password: "hunter2", retries: 0 });
+    await assert.rejects(c.submitSupervisor({}, false), (e: unknown) => {
+      assert.ok(e instanceof DruidError);
+      assert.equal(e.message, "POST /druid/indexer/v1/supervisor: HTTP 400: auth failed for [redacted] with password [redacted] at http://***@druid:8088 next line");
+      assert.equal(e.druidMessage, "auth failed for [redacted] with password [redacted] at http://***@druid:8088 next line");
+      return true;
+    });
+    await assert.rejects(c.resetSupervisor("wiki"), (e: unknown) => {
+      assert.ok(e instanceof DruidError && e.druidMessage !== undefined);
+      assert.equal(Array.from(e.druidMessage).length, MAX_ECHOED_CHARS);
+      assert.match(e.druidMessage, /^spec problem; .*….* the end$/);
+      return true;
+    });
+    const task = await c.taskStatus("t");
+    assert.equal(task?.errorMsg, "as [redacted] via Authorization: [redacted]");
   } finally {
     await druid.close();
   }
@@ -270,6 +342,57 @@ test("https: trusted with the CA bundle, refused without it", async () => {
     await assert.rejects(client(url, { retries: 0 }).version(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && /certificate/i.test(e.message));
   } finally {
     await new Promise((r) => server.close(r));
+  }
+});
+
+test("an endpoint that is not allowed gets no request at all", async () => {
+  const druid = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
+  try {
+    const refused = client(druid.url, { password: "s3cret", refuseEndpoint: () => "not on the list" });
+    await assert.rejects(refused.submitSupervisor({ type: "kafka" }, true), (e: DruidError) => e.reason === "EndpointNotAllowed" && e.notSent && /not on the list/.test(e.message));
+    await assert.rejects(refused.version(), (e: DruidError) => e.reason === "EndpointNotAllowed");
+    assert.equal(druid.requests.length, 0);
+  } finally {
+    await druid.close();
+  }
+});
+
+test("a non-leader Overlord's redirect: followed to an allowed origin without credentials, refused to any other before anything is sent", async () => {
+  const leader = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
+  const follower = await serve((req, _body, res) => res.writeHead(307, { location: `${leader.url}${req.url}` }).end());
+  const sameOrigin = await serve((req, _body, res) => (req.url?.startsWith("/moved") ? json(res, 200, { id: "wiki" }) : res.writeHead(307, { location: `/moved${req.url}` }).end()));
+  try {
+    const asked: Array<string | undefined> = [];
+    const allowing = client(follower.url, { password: "s3cret", refuseEndpoint: (url) => void asked.push(url) });
+    assert.equal(await allowing.submitSupervisor({ type: "kafka" }, true), "wiki");
+    assert.deepEqual(asked, [undefined, leader.url], "the base URL, then the redirect's origin");
+    assert.equal(leader.requests.length, 1);
+    assert.equal(leader.requests[0]?.method, "POST", "307 keeps the method");
+    assert.equal(leader.requests[0]?.body, follower.requests[0]?.body, "and the body");
+    assert.equal(leader.requests[0]?.auth, undefined, "no credentials to another origin");
+
+    const refusing = client(follower.url, { password: "s3cret", refuseEndpoint: (url) => (url === undefined ? undefined : `${url} is not allowed`) });
+    await assert.rejects(refusing.submitSupervisor({ type: "kafka" }, true), (e: DruidError) => e.reason === "EndpointNotAllowed" && /redirected \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+, not followed/.test(e.message));
+    assert.equal(leader.requests.length, 1, "nothing more reached the other origin");
+
+    // Not a leader redirect (the path changes): not followed, wherever it leads.
+    await assert.rejects(client(sameOrigin.url, { password: "s3cret", refuseEndpoint: () => undefined }).submitSupervisor({ type: "kafka" }, true), (e: DruidError) => e.reason === "DruidBadResponse" && /to another path; not followed/.test(e.message));
+    assert.equal(sameOrigin.requests.length, 1);
+  } finally {
+    await Promise.all([leader.close(), follower.close(), sameOrigin.close()]);
+  }
+});
+
+test("a spec's secret values are cleaned out of Druid's error text before it is reshaped (joined lines, the middle cut)", async () => {
+  const value = 'PlainLoginModule required\n  username="fred" password="Tr0ub4dor  &3xyz";';
+  const echo = `${"x".repeat(180)} Cannot construct consumer with sasl.jaas.config value ${value} ${"y".repeat(150)}`;
+  const druid = await serve((_req, _body, res) => json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: echo }));
+  try {
+    const error = await client(druid.url, { password: "s3cret" }).submitSupervisor({ type: "kafka" }, true, [value]).then(() => undefined, (e: DruidError) => e);
+    assert.ok(error instanceof DruidError && error.reason === "DruidRejected");
+    assert.doesNotMatch(`${error.message} ${error.druidMessage}`, /Tr0ub|4dor|fred/);
+  } finally {
+    await druid.close();
   }
 });
 

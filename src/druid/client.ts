@@ -3,7 +3,7 @@
 // metrics group by endpoint, not by supervisor id.
 import pRetry from "p-retry";
 import { RETRY_MAX_DELAY_MS, RETRY_MIN_DELAY_MS } from "./retry-policy.ts";
-import { Agent, interceptors, request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
@@ -21,6 +21,8 @@ import {
   type LiveTask,
   type SupervisorState,
 } from "./decode.ts";
+import { describeReply, sanitizeErrorText, type ReplyMeta } from "./error-text.ts";
+import { dialUrl } from "./endpoint.ts";
 import { DruidError, druidErrorText, reasonForStatus, transportError } from "./errors.ts";
 
 export interface DruidCredentials {
@@ -32,6 +34,11 @@ export interface DruidTarget {
   /** Base URL without trailing slash, e.g. http://druid-tiny-cluster-routers.druid:8088 */
   baseUrl: string;
   credentials: DruidCredentials | undefined;
+  /**
+   * The namespace of the resources this client acts for: a router Service is an allowed
+   * endpoint only for resources of its own namespace.
+   */
+  namespace?: string;
 }
 
 export interface DruidRequestObservation {
@@ -51,6 +58,13 @@ export interface DruidClientOptions {
   maxListResponseBytes?: () => number;
   /** Aborts every call in flight (leadership lost, shutdown). */
   signal?: AbortSignal;
+  /**
+   * Asked before every request: a message when this endpoint may not be called (no longer
+   * allowed), so nothing, credentials included, is sent. Checked per request, not once, so a
+   * tightened allow-list or a removed router Service takes effect on clients already made.
+   * Asked with the URL of another origin a redirect leads to: followed only when allowed.
+   */
+  refuseEndpoint?: (url?: string) => string | undefined;
   /** Asked before every attempt of a write, retries included; throws to refuse (the write fence). */
   beforeWrite?: (what: string) => void;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
@@ -65,16 +79,14 @@ export interface DruidDispatcherOptions {
   ca?: string;
 }
 
-/** One keep-alive connection pool per origin, following the Overlord's leader redirects. */
+/** One keep-alive connection pool per origin. Redirects are followed by the client itself (allowed origins only). */
 export function createDruidDispatcher(opts: DruidDispatcherOptions): Dispatcher {
   const agent = new Agent({
     connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) },
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
   });
-  // A non-leader Overlord answers 307 to the leader. undici strips Authorization on a
-  // cross-origin redirect, so pointing at the Router (which proxies) is the recommended setup.
-  return agent.compose(interceptors.redirect({ maxRedirections: 3 }));
+  return agent;
 }
 
 type CallOptions = {
@@ -85,13 +97,22 @@ type CallOptions = {
   idempotent: boolean;
   /** Statuses returned to the caller instead of thrown. */
   allow?: readonly number[];
+  /** Values the body carries that Druid's error text must not show (a spec's Secret references). */
+  secrets?: readonly string[];
 };
 
-interface CallResult {
+interface CallResult extends ReplyMeta {
   status: number;
+  /** The parsed body; NOT_JSON when it is not JSON, undefined when empty. */
   json: unknown;
   text: string;
 }
+
+const NOT_JSON: unique symbol = Symbol("not JSON");
+
+/** Redirects that keep the method and body (a non-leader Overlord answers 307). */
+const REDIRECTS: ReadonlySet<number> = new Set([307, 308]);
+const MAX_REDIRECTS = 3;
 
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
 const TASK = "/druid/indexer/v1/task";
@@ -102,38 +123,44 @@ export class DruidClient {
   readonly target: DruidTarget;
   private readonly options: DruidClientOptions;
   private readonly authorization: string | undefined;
+  /** Where requests really go: the base URL with a Service name in full (druid/endpoint.ts dialUrl). */
+  private readonly dialBase: string;
+  /** Every form of this client's credentials, redacted wherever a reply echoes one. */
+  private readonly credentialForms: readonly string[];
 
   constructor(target: DruidTarget, options: DruidClientOptions) {
     this.target = { ...target, baseUrl: target.baseUrl.replace(/\/+$/, "") };
+    this.dialBase = dialUrl(this.target.baseUrl);
     this.options = options;
-    this.authorization = target.credentials
-      ? `Basic ${Buffer.from(`${target.credentials.username}:${target.credentials.password}`, "utf8").toString("base64")}`
-      : undefined;
+    const { username, password } = target.credentials ?? { username: "", password: "" };
+    const token = target.credentials ? Buffer.from(`${username}:${password}`, "utf8").toString("base64") : "";
+    this.authorization = target.credentials ? `Basic ${token}` : undefined;
+    this.credentialForms = target.credentials ? [username, password, `${username}:${password}`, token, encodeURIComponent(password)] : [];
   }
 
   async version(): Promise<string> {
     const r = await this.call("GET", "/status", "/status", { idempotent: true });
-    return this.decode("GET /status", () => decodeVersion(r.json));
+    return this.decode("GET /status", r, decodeVersion);
   }
 
   /** One call for every supervisor of the cluster, with state and stored spec. */
   async listSupervisors(): Promise<LiveSupervisor[]> {
     const r = await this.call("GET", `${SUPERVISOR}?full`, `${SUPERVISOR}?full`, { idempotent: true, list: true });
-    return this.decode(`GET ${SUPERVISOR}?full`, () => decodeSupervisorList(r.json));
+    return this.decode(`GET ${SUPERVISOR}?full`, r, decodeSupervisorList);
   }
 
   /** The stored spec of one supervisor, or undefined when Druid has none. */
   async getSupervisor(id: string): Promise<JsonObject | undefined> {
     const r = await this.call("GET", `${SUPERVISOR}/{id}`, `${SUPERVISOR}/${enc(id)}`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${SUPERVISOR}/${id}`, () => asJsonObject(r.json, "supervisor spec"));
+    return this.decode(`GET ${SUPERVISOR}/${id}`, r, (json) => asJsonObject(json, "supervisor spec"));
   }
 
   /** The state part of one supervisor's status report, or undefined when Druid has none. */
   async supervisorState(id: string): Promise<SupervisorState | undefined> {
     const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${SUPERVISOR}/${id}/status`, () => decodeSupervisorState(r.json));
+    return this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorState);
   }
 
   /**
@@ -155,14 +182,14 @@ export class DruidClient {
   async supervisorSpecVersion(id: string): Promise<string | undefined> {
     const r = await this.call("GET", `${SUPERVISOR}/{id}/history`, `${SUPERVISOR}/${enc(id)}/history`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${SUPERVISOR}/${id}/history`, () => decodeNewestVersion(r.json));
+    return this.decode(`GET ${SUPERVISOR}/${id}/history`, r, decodeNewestVersion);
   }
 
-  /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. */
-  async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean): Promise<string> {
+  /** Create or update; Druid 33+ skips the restart when the stored spec is unchanged. `secrets`: values in the spec Druid's error text must not show. */
+  async submitSupervisor(spec: JsonObject, skipRestartIfUnmodified: boolean, secrets: readonly string[] = []): Promise<string> {
     const query = skipRestartIfUnmodified ? "?skipRestartIfUnmodified=true" : "";
-    const r = await this.call("POST", SUPERVISOR, `${SUPERVISOR}${query}`, { body: spec, idempotent: true });
-    return this.decode(`POST ${SUPERVISOR}`, () => decodeSubmittedId(r.json));
+    const r = await this.call("POST", SUPERVISOR, `${SUPERVISOR}${query}`, { body: spec, idempotent: true, secrets });
+    return this.decode(`POST ${SUPERVISOR}`, r, decodeSubmittedId);
   }
 
   /** Suspending an already suspended supervisor is success, not an error. */
@@ -188,21 +215,25 @@ export class DruidClient {
   }
 
   /** Tasks with a client-chosen id are at-most-once: a duplicate id is refused by Druid. */
-  async submitTask(spec: JsonObject): Promise<string> {
-    const r = await this.call("POST", TASK, TASK, { body: spec, idempotent: true });
-    return this.decode(`POST ${TASK}`, () => decodeSubmittedId(r.json));
+  async submitTask(spec: JsonObject, secrets: readonly string[] = []): Promise<string> {
+    const r = await this.call("POST", TASK, TASK, { body: spec, idempotent: true, secrets });
+    return this.decode(`POST ${TASK}`, r, decodeSubmittedId);
   }
 
   /** Safe to repeat when the body names its sqlQueryId (the controller always does): a duplicate is refused. */
-  async submitSqlTask(body: JsonObject): Promise<string> {
-    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: true });
-    return this.decode("POST /druid/v2/sql/task", () => decodeSubmittedId(r.json));
+  async submitSqlTask(body: JsonObject, secrets: readonly string[] = []): Promise<string> {
+    const r = await this.call("POST", "/druid/v2/sql/task", "/druid/v2/sql/task", { body, idempotent: true, secrets });
+    return this.decode("POST /druid/v2/sql/task", r, decodeSubmittedId);
   }
 
-  async taskStatus(id: string): Promise<LiveTask | undefined> {
+  /** `secrets`: values the task's spec carried, which its error message must not show. */
+  async taskStatus(id: string, secrets: readonly string[] = []): Promise<LiveTask | undefined> {
     const r = await this.call("GET", `${TASK}/{id}/status`, `${TASK}/${enc(id)}/status`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${TASK}/${id}/status`, () => decodeTaskStatus(r.json));
+    const task = this.decode(`GET ${TASK}/${id}/status`, r, decodeTaskStatus);
+    // Druid's words about the failure end up in the Ready condition.
+    if (task?.errorMsg !== undefined) task.errorMsg = sanitizeErrorText(task.errorMsg, [...this.credentialForms, ...secrets]);
+    return task;
   }
 
   async shutdownTask(id: string): Promise<void> {
@@ -211,13 +242,13 @@ export class DruidClient {
 
   async listCompactionConfigs(): Promise<Map<string, JsonObject>> {
     const r = await this.call("GET", COMPACTION, COMPACTION, { idempotent: true, list: true });
-    return this.decode(`GET ${COMPACTION}`, () => decodeCompactionConfigs(r.json));
+    return this.decode(`GET ${COMPACTION}`, r, decodeCompactionConfigs);
   }
 
   async getCompactionConfig(dataSource: string): Promise<JsonObject | undefined> {
     const r = await this.call("GET", `${COMPACTION}/{dataSource}`, `${COMPACTION}/${enc(dataSource)}`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${COMPACTION}/${dataSource}`, () => asJsonObject(r.json, "compaction config"));
+    return this.decode(`GET ${COMPACTION}/${dataSource}`, r, (json) => asJsonObject(json, "compaction config"));
   }
 
   async submitCompactionConfig(config: JsonObject): Promise<void> {
@@ -232,12 +263,12 @@ export class DruidClient {
 
   async listRules(): Promise<Map<string, JsonObject[]>> {
     const r = await this.call("GET", RULES, RULES, { idempotent: true, list: true });
-    return this.decode(`GET ${RULES}`, () => decodeRules(r.json));
+    return this.decode(`GET ${RULES}`, r, decodeRules);
   }
 
   async getRules(dataSource: string): Promise<JsonObject[]> {
     const r = await this.call("GET", `${RULES}/{dataSource}`, `${RULES}/${enc(dataSource)}`, { idempotent: true });
-    return this.decode(`GET ${RULES}/${dataSource}`, () => decodeRuleList(r.json));
+    return this.decode(`GET ${RULES}/${dataSource}`, r, decodeRuleList);
   }
 
   /** Replaces all rules of the datasource; an empty list clears them. */
@@ -247,15 +278,64 @@ export class DruidClient {
 
   private acceptAlready(r: CallResult, action: string, id: string, already: RegExp): void {
     if (r.status === 400) {
-      const text = druidErrorText(r.text) ?? "";
-      if (already.test(text)) return;
-      throw new DruidError("DruidRejected", `POST ${SUPERVISOR}/${id}/${action}: 400: ${text}`, { statusCode: 400, druidMessage: text });
+      if (already.test(druidErrorText(r.text, this.credentialForms) ?? "")) return;
+      throw this.httpError(`POST ${SUPERVISOR}/${id}/${action}`, r);
     }
   }
 
-  private decode<T>(what: string, fn: () => T): T {
+  /** A refusal: Druid's own error text when the reply is a Druid error, else what the reply was. */
+  private httpError(what: string, r: Omit<CallResult, "json">, secrets: readonly string[] = []): DruidError {
+    const reason = reasonForStatus(r.status);
+    const hint = reason === "DruidUnauthorized" ? " (check the username and password in the auth Secret)" : "";
+    const druidMessage = druidErrorText(r.text, [...this.credentialForms, ...secrets]);
+    const detail = druidMessage !== undefined ? `: ${druidMessage}` : r.text.trim() === "" ? "" : ` with ${describeReply(r)} that is not a Druid error reply`;
+    return new DruidError(reason, `${what}: HTTP ${r.status}${detail}${hint}`, {
+      statusCode: r.status,
+      ...(druidMessage === undefined ? {} : { druidMessage }),
+    });
+  }
+
+  /**
+   * The request, following a non-leader Overlord's redirect to the leader (307/308: same method,
+   * body, path and query on another origin) at most MAX_REDIRECTS times. The other origin must be
+   * allowed (asked with its base URL) and gets no credentials. Any other redirect is not followed.
+   */
+  private async follow(url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined; dispatcher: Dispatcher; signal: AbortSignal }, what: string): Promise<Dispatcher.ResponseData> {
+    const base = new URL(this.dialBase);
+    let current = new URL(url);
+    for (let hop = 0; ; hop++) {
+      const sameOrigin = current.origin === base.origin;
+      const { authorization: _dropped, ...anonymous } = init.headers;
+      const response = await request(current.href, { ...init, headers: sameOrigin ? init.headers : anonymous });
+      const location = response.headers["location"];
+      if (!REDIRECTS.has(response.statusCode)) return response;
+      await response.body.dump();
+      const refuse = (why: string): DruidError => new DruidError("DruidBadResponse", `${what}: redirected (HTTP ${response.statusCode}) ${why}; not followed`, { notSent: true });
+      if (typeof location !== "string") throw refuse("without a Location");
+      if (hop >= MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} times`);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw refuse("to an unreadable Location");
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") throw refuse(`to a ${next.protocol} URL`);
+      // A leader redirect changes the origin only; anything else is not an Overlord's.
+      if (next.pathname !== current.pathname || next.search !== current.search) throw refuse("to another path");
+      if (next.origin !== base.origin) {
+        const nextBase = `${next.origin}${base.pathname.replace(/\/+$/, "")}`;
+        const refusal = this.options.refuseEndpoint?.(nextBase);
+        if (refusal !== undefined) throw new DruidError("EndpointNotAllowed", `${what}: redirected (HTTP ${response.statusCode}) to ${next.origin}, not followed: ${refusal}`, { notSent: true });
+      }
+      current = next;
+    }
+  }
+
+  /** A 2xx body as the API documents it, or DruidBadResponse describing (never quoting) what came instead. */
+  private decode<T>(what: string, r: CallResult, fn: (json: unknown) => T): T {
+    if (r.json === NOT_JSON) throw new DruidError("DruidBadResponse", `${what}: unexpected response: ${describeReply(r)} that is not JSON`);
     try {
-      return fn();
+      return fn(r.json);
     } catch (e) {
       if (e instanceof DecodeError) throw new DruidError("DruidBadResponse", `${what}: unexpected response: ${e.message}`);
       throw e;
@@ -303,6 +383,8 @@ export class DruidClient {
   }
 
   private async once(method: string, route: string, path: string, what: string, opts: CallOptions, attempt: number): Promise<CallResult> {
+    const refusal = this.options.refuseEndpoint?.();
+    if (refusal !== undefined) throw new DruidError("EndpointNotAllowed", `${what}: not sent: ${refusal}`, { notSent: true });
     if (method !== "GET" && this.options.beforeWrite) {
       try {
         this.options.beforeWrite(what);
@@ -326,33 +408,25 @@ export class DruidClient {
     const signal = this.options.signal ? AbortSignal.any([deadline, this.options.signal]) : deadline;
     if (signal.aborted) throw abortError(what, signal, deadline, this.options.requestTimeoutMs, signal.reason, true);
     let status: number;
-    let text: string;
+    let reply: { text: string; bytes: number };
+    let contentType: string | undefined;
     try {
-      const response = await request(`${this.target.baseUrl}${path}`, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        dispatcher: this.options.dispatcher,
-        signal,
-      });
+      const response = await this.follow(`${this.dialBase}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.options.dispatcher, signal }, what);
       status = response.statusCode;
-      text = await readBounded(response.body, response.headers["content-length"], limit, what);
+      const type = response.headers["content-type"];
+      contentType = Array.isArray(type) ? type[0] : type;
+      reply = await readBounded(response.body, response.headers["content-length"], limit, what);
     } catch (e) {
       const error = e instanceof DruidError ? e : signal.aborted ? abortError(what, signal, deadline, this.options.requestTimeoutMs, e) : transportError(what, e);
       observe(error.reason === "DruidTimeout" ? "timeout" : error.reason === "DruidResponseTooLarge" ? "too_large" : "error");
       throw error;
     }
     observe(String(status));
+    const result = { status, text: reply.text, bytes: reply.bytes, contentType };
     if ((status >= 200 && status < 300) || opts.allow?.includes(status)) {
-      return { status, text, json: parseJson(text) };
+      return { ...result, json: parseJson(reply.text) };
     }
-    const druidMessage = druidErrorText(text);
-    const reason = reasonForStatus(status);
-    const hint = reason === "DruidUnauthorized" ? " (check the username and password in the auth Secret)" : "";
-    throw new DruidError(reason, `${what}: HTTP ${status}${druidMessage ? `: ${druidMessage}` : ""}${hint}`, {
-      statusCode: status,
-      ...(druidMessage === undefined ? {} : { druidMessage }),
-    });
+    throw this.httpError(what, result, opts.secrets);
   }
 }
 
@@ -360,7 +434,7 @@ export class DruidClient {
  * The body as text, refused once it passes `limit` bytes (announced or received): a huge or
  * endless answer never fills memory.
  */
-async function readBounded(body: Dispatcher.ResponseData["body"], contentLength: string | string[] | undefined, limit: number, what: string): Promise<string> {
+async function readBounded(body: Dispatcher.ResponseData["body"], contentLength: string | string[] | undefined, limit: number, what: string): Promise<{ text: string; bytes: number }> {
   const tooLarge = (size: string): DruidError =>
     new DruidError("DruidResponseTooLarge", `${what}: the response is larger than ${limit} bytes (${size}); not read. If this Druid really has that much to say, raise DRUID_MAX_RESPONSE_SIZE`);
   const announced = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
@@ -378,7 +452,7 @@ async function readBounded(body: Dispatcher.ResponseData["body"], contentLength:
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString("utf8");
+  return { text: Buffer.concat(chunks, size).toString("utf8"), bytes: size };
 }
 
 /** An aborted call: the total deadline passed, or the fence closed (leadership lost, shutdown). */
@@ -399,6 +473,6 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return text;
+    return NOT_JSON;
   }
 }

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DecodeError, decodeSupervisorList, decodeTaskStatus, decodeSubmittedId, decodeCompactionConfigs } from "./decode.ts";
-import { druidErrorText, reasonForStatus } from "./errors.ts";
+import { asJsonObject, DecodeError, decodeCompactionConfigs, decodeNewestVersion, decodeRuleList, decodeRules, decodeSubmittedId, decodeSupervisorList, decodeSupervisorState, decodeTaskStatus, decodeVersion } from "./decode.ts";
 
 test("supervisor list: the stored spec's suspended flag wins over the list's", () => {
   // Shape seen from Druid 33 right after POST /suspend.
@@ -11,7 +10,7 @@ test("supervisor list: the stored spec's suspended flag wins over the list's", (
   assert.equal(t?.suspended, true);
   assert.equal(t?.spec, undefined);
   assert.throws(() => decodeSupervisorList({}), DecodeError);
-  assert.throws(() => decodeSupervisorList([{ state: "RUNNING" }]), /no string id/);
+  assert.throws(() => decodeSupervisorList([{ state: "RUNNING" }]), /^DecodeError: supervisor list entry 0: expected an object with a string id, got an object with key state$/);
 });
 
 test("task status, submit ids, compaction list", () => {
@@ -24,10 +23,28 @@ test("task status, submit ids, compaction list", () => {
   assert.deepEqual([...decodeCompactionConfigs({ compactionConfigs: [{ dataSource: "d", taskPriority: 25 }] }).keys()], ["d"]);
 });
 
-test("both Druid error body shapes and plain text", () => {
-  assert.equal(druidErrorText('{"error":"[x] does not exist"}'), "[x] does not exist");
-  assert.equal(druidErrorText('{"error":"druidException","errorCode":"invalidInput","persona":"USER","category":"INVALID_INPUT","errorMessage":"bad spec"}'), "bad spec");
-  assert.equal(druidErrorText("<html><body><h2>HTTP ERROR 401 Unauthorized</h2></body></html>"), "HTTP ERROR 401 Unauthorized");
-  assert.equal(druidErrorText(""), undefined);
-  assert.deepEqual([401, 403, 404, 400, 415, 502, 503, 504, 500].map(reasonForStatus), ["DruidUnauthorized", "DruidForbidden", "DruidNotFound", "DruidRejected", "DruidRejected", "DruidUnavailable", "DruidUnavailable", "DruidUnavailable", "DruidServerError"]);
+test("a body of the wrong shape is described, never quoted (it may be any server's reply)", () => {
+  const secret = "hunter2-AKIA-fake";
+  const wrong: Array<[string, () => unknown, RegExp]> = [
+    ["supervisor list", () => decodeSupervisorList({ password: secret }), /^supervisor list: expected a JSON array, got an object with key password$/],
+    ["supervisor list entry", () => decodeSupervisorList([{ id: 7, note: secret }]), /^supervisor list entry 0: expected an object with a string id, got an object with keys id, note$/],
+    ["version", () => decodeVersion({ Code: "Success", SecretAccessKey: secret }), /^\/status: expected an object with a string version, got an object with keys Code, SecretAccessKey$/],
+    ["compaction", () => decodeCompactionConfigs({ compactionConfigs: secret }), /^compactionConfigs: expected a JSON array, got a string$/],
+    ["rules", () => decodeRules([secret]), /^rules: expected a JSON object, got an array of 1 item$/],
+    ["rule list", () => decodeRuleList(secret), /^rules: expected a JSON array, got a string$/],
+    ["task status", () => decodeTaskStatus({ status: secret }), /^task status.status: expected a JSON object, got a string$/],
+    ["task status fields", () => decodeTaskStatus({ status: { token: secret } }), /^task status.status: expected an object with a string id and statusCode, got an object with key token$/],
+    ["supervisor status", () => decodeSupervisorState({ payload: secret }), /^supervisor status: expected an object with a payload object, got an object with key payload$/],
+    ["submitted id", () => decodeSubmittedId({ error: secret }), /^the response: expected an object with a string id, task or taskId, got an object with key error$/],
+    ["object", () => asJsonObject([secret], "supervisor spec"), /^supervisor spec: expected a JSON object, got an array of 1 item$/],
+    ["history", () => decodeNewestVersion([{ spec: secret }]), /^supervisor history entry 0: expected an object with a string version, got an object with key spec$/],
+  ];
+  for (const [name, decode, message] of wrong) {
+    assert.throws(decode, (e: unknown) => {
+      assert.ok(e instanceof DecodeError, name);
+      assert.match(e.message, message, name);
+      assert.ok(!e.message.includes(secret), name);
+      return true;
+    });
+  }
 });

@@ -1,7 +1,15 @@
 // Decoders for Druid responses: the one place where Druid's JSON becomes typed values.
+// A DecodeError says what was expected and the shape of what came, never a value from the body:
+// its message reaches conditions and Events, and the body may be any server's (see error-text.ts).
 import type { JsonObject } from "../api/druid-ingestion.ts";
+import { describeJson } from "./error-text.ts";
 
-export class DecodeError extends Error {}
+export class DecodeError extends Error {
+  constructor(what: string, expected: string, got: unknown) {
+    super(`${what}: expected ${expected}, got ${describeJson(got)}`);
+    this.name = "DecodeError";
+  }
+}
 
 export interface LiveSupervisor {
   id: string;
@@ -41,9 +49,9 @@ const optBool = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v
 
 /** `GET /druid/indexer/v1/supervisor?full` (and `?state=true`, which lacks `spec`). */
 export function decodeSupervisorList(body: unknown): LiveSupervisor[] {
-  if (!Array.isArray(body)) throw new DecodeError("supervisor list is not a JSON array");
-  return body.map((entry, i) => {
-    if (!isObject(entry) || typeof entry["id"] !== "string") throw new DecodeError(`supervisor list entry ${i} has no string id`);
+  if (!Array.isArray(body)) throw new DecodeError("supervisor list", "a JSON array", body);
+  return body.map((entry: unknown, i) => {
+    if (!isObject(entry) || typeof entry["id"] !== "string") throw new DecodeError(`supervisor list entry ${i}`, "an object with a string id", entry);
     const spec = isObject(entry["spec"]) ? (entry["spec"] as JsonObject) : undefined;
     const state = optString(entry["state"]);
     // The list's own `suspended` is not reliable (Druid 33 reports false right after a
@@ -56,14 +64,14 @@ export function decodeSupervisorList(body: unknown): LiveSupervisor[] {
 /** `GET /status`. */
 export function decodeVersion(body: unknown): string {
   if (isObject(body) && typeof body["version"] === "string") return body["version"];
-  throw new DecodeError("/status has no version");
+  throw new DecodeError("/status", "an object with a string version", body);
 }
 
 /** `GET /druid/coordinator/v1/config/compaction`: per-datasource configs keyed by datasource. */
 export function decodeCompactionConfigs(body: unknown): Map<string, JsonObject> {
-  if (!isObject(body)) throw new DecodeError("compaction config is not a JSON object");
+  if (!isObject(body)) throw new DecodeError("compaction config", "a JSON object", body);
   const configs = body["compactionConfigs"] ?? [];
-  if (!Array.isArray(configs)) throw new DecodeError("compactionConfigs is not an array");
+  if (!Array.isArray(configs)) throw new DecodeError("compactionConfigs", "a JSON array", configs);
   const byDataSource = new Map<string, JsonObject>();
   for (const c of configs) {
     if (isObject(c) && typeof c["dataSource"] === "string") byDataSource.set(c["dataSource"], c as JsonObject);
@@ -73,7 +81,7 @@ export function decodeCompactionConfigs(body: unknown): Map<string, JsonObject> 
 
 /** `GET /druid/coordinator/v1/rules`: rules keyed by datasource (plus `_default`). */
 export function decodeRules(body: unknown): Map<string, JsonObject[]> {
-  if (!isObject(body)) throw new DecodeError("rules are not a JSON object");
+  if (!isObject(body)) throw new DecodeError("rules", "a JSON object", body);
   const rules = new Map<string, JsonObject[]>();
   for (const [ds, list] of Object.entries(body)) {
     if (Array.isArray(list)) rules.set(ds, list.filter(isObject) as JsonObject[]);
@@ -84,19 +92,19 @@ export function decodeRules(body: unknown): Map<string, JsonObject[]> {
 /** `GET /druid/coordinator/v1/rules/{dataSource}`: the datasource's own rules ([] when none). */
 export function decodeRuleList(body: unknown): JsonObject[] {
   if (body === undefined) return [];
-  if (!Array.isArray(body)) throw new DecodeError("rules are not a JSON array");
+  if (!Array.isArray(body)) throw new DecodeError("rules", "a JSON array", body);
   return body.filter(isObject) as JsonObject[];
 }
 
 /** `GET /druid/indexer/v1/task/{id}/status`; 200 with `status: null` means unknown. */
 export function decodeTaskStatus(body: unknown): LiveTask | undefined {
-  if (!isObject(body)) throw new DecodeError("task status is not a JSON object");
+  if (!isObject(body)) throw new DecodeError("task status", "a JSON object", body);
   const status = body["status"];
   if (status === null || status === undefined) return undefined;
-  if (!isObject(status)) throw new DecodeError("task status.status is not an object");
+  if (!isObject(status)) throw new DecodeError("task status.status", "a JSON object", status);
   const id = optString(status["id"]) ?? optString(body["task"]);
   const statusCode = optString(status["statusCode"]) ?? optString(status["status"]);
-  if (!id || !statusCode) throw new DecodeError("task status lacks id or statusCode");
+  if (!id || !statusCode) throw new DecodeError("task status.status", "an object with a string id and statusCode", status);
   const task: LiveTask = { id, statusCode, runnerStatusCode: optString(status["runnerStatusCode"]), errorMsg: optString(status["errorMsg"]) };
   const createdTime = optString(status["createdTime"]);
   if (createdTime) task.createdTime = createdTime;
@@ -105,7 +113,7 @@ export function decodeTaskStatus(body: unknown): LiveTask | undefined {
 
 /** `GET /druid/indexer/v1/supervisor/{id}/status`: `{"id", "generationTime", "payload": {state, ...}}`. */
 export function decodeSupervisorState(body: unknown): SupervisorState {
-  if (!isObject(body) || !isObject(body["payload"])) throw new DecodeError("supervisor status has no payload object");
+  if (!isObject(body) || !isObject(body["payload"])) throw new DecodeError("supervisor status", "an object with a payload object", body);
   const p = body["payload"];
   return { state: optString(p["state"]), detailedState: optString(p["detailedState"]), healthy: optBool(p["healthy"]), suspended: optBool(p["suspended"]) };
 }
@@ -118,20 +126,20 @@ export function decodeSubmittedId(body: unknown): string {
       if (typeof v === "string" && v !== "") return v;
     }
   }
-  throw new DecodeError("the response names no id");
+  throw new DecodeError("the response", "an object with a string id, task or taskId", body);
 }
 
 export function asJsonObject(body: unknown, what: string): JsonObject {
-  if (!isObject(body)) throw new DecodeError(`${what} is not a JSON object`);
+  if (!isObject(body)) throw new DecodeError(what, "a JSON object", body);
   return body as JsonObject;
 }
 
 
 /** `GET /druid/indexer/v1/supervisor/{id}/history`: newest first, `[{"spec": ..., "version": "<time>"}]`. */
 export function decodeNewestVersion(body: unknown): string | undefined {
-  if (!Array.isArray(body)) throw new DecodeError("supervisor history is not a JSON array");
+  if (!Array.isArray(body)) throw new DecodeError("supervisor history", "a JSON array", body);
   const newest: unknown = body[0];
   if (newest === undefined) return undefined;
-  if (!isObject(newest) || typeof newest["version"] !== "string") throw new DecodeError("supervisor history entry has no version");
+  if (!isObject(newest) || typeof newest["version"] !== "string") throw new DecodeError("supervisor history entry 0", "an object with a string version", newest);
   return newest["version"];
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EndpointError, normalizeEndpoint, sameEndpoint } from "./endpoint.ts";
+import { dialUrl, EndpointError, normalizeEndpoint, sameEndpoint } from "./endpoint.ts";
 
 test("one router, many spellings, one endpoint", () => {
   const rows: Array<[string, string]> = [
@@ -37,4 +37,12 @@ test("credentials, queries, fragments and other schemes are refused, without ech
 test("sameEndpoint compares normalized forms", () => {
   assert.ok(sameEndpoint("http://r.ns.svc.cluster.local:8088/", "http://R.ns.svc:8088"));
   assert.ok(!sameEndpoint("http://r.ns.svc:8088", "https://r.ns.svc:8088"));
+});
+
+test("requests go to a Service's full name, never the short form the DNS search path could capture", () => {
+  assert.equal(dialUrl("http://router.team.svc:8088", "cluster.local"), "http://router.team.svc.cluster.local:8088");
+  assert.equal(dialUrl("https://router.team.svc/druid", "corp.example."), "https://router.team.svc.corp.example/druid");
+  assert.equal(dialUrl("http://druid.example.com:8888", "cluster.local"), "http://druid.example.com:8888");
+  assert.equal(dialUrl("http://127.0.0.1:8888", "cluster.local"), "http://127.0.0.1:8888");
+  assert.equal(dialUrl("http://router.team.svc.cluster.local:8088", "cluster.local"), "http://router.team.svc.cluster.local:8088");
 });

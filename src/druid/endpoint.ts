@@ -59,3 +59,21 @@ function redact(url: URL): string {
   copy.password = "";
   return copy.href;
 }
+
+/**
+ * The URL requests are sent to: an in-cluster Service name in its full form
+ * `<svc>.<ns>.svc.<domain>`. The short `.svc` form is for recording and comparing only: resolved
+ * through the pod's DNS search path, `router.team.svc` is first tried as
+ * `router.team.svc.svc.<domain>`, a name anyone who may create a namespace called `svc` controls.
+ */
+export function dialUrl(baseUrl: string, domain: string = clusterDomain): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return baseUrl;
+  }
+  if (!url.hostname.endsWith(".svc")) return baseUrl;
+  url.hostname = `${url.hostname}.${domain.replace(/^\.|\.$/g, "").toLowerCase()}`;
+  return url.href.replace(/\/+$/, "");
+}

@@ -1,11 +1,13 @@
 // Errors from talking to Druid, as values with a machine reason and a human message.
-// The message carries Druid's own error text (both body shapes Druid uses) and never credentials.
+// The message carries Druid's own error text, sanitized, and never credentials or a non-Druid reply.
+import { sanitizeErrorText } from "./error-text.ts";
 
 export type DruidErrorReason =
   | "DruidUnreachable" // connection refused/reset, DNS failure, TLS failure
   | "DruidTimeout" // no complete answer within the request deadline
   | "DruidResponseTooLarge" // the body passed the size cap
   | "DruidCallAborted" // abandoned by this replica: leadership lost or shutting down
+  | "EndpointNotAllowed" // not sent: the URL is not an allowed Druid endpoint (ALLOWED_DRUID_ENDPOINTS)
   | "DruidUnavailable" // 502/503/504: not leader yet, proxy cannot reach the Overlord
   | "DruidUnauthorized" // 401: wrong or missing credentials
   | "DruidForbidden" // 403: the user lacks a permission
@@ -48,24 +50,27 @@ export function reasonForStatus(status: number): DruidErrorReason {
 }
 
 /**
- * Druid answers errors as `{"error": "..."}` (legacy) or as a DruidException
- * `{"error":"druidException","errorCode":...,"errorMessage":"..."}`; some proxies send text/HTML.
+ * The text of a Druid error reply, made safe to show (see error-text.ts), or undefined when the
+ * body is not one: Druid answers `{"error": "..."}` (legacy), a DruidException
+ * `{"error":"druidException","errorCode":...,"errorMessage":"..."}`, a QueryException
+ * `{"error":"Unauthorized request","errorMessage":null,...}`, or for a denied permission
+ * `{"Access-Check-Result":"..."}`. Everything else (Jetty's HTML pages, a text/plain 404, a
+ * proxy's page, another service's JSON) is for the caller to describe, never to quote.
  */
-export function druidErrorText(body: string): string | undefined {
-  const trimmed = body.trim();
-  if (trimmed === "") return undefined;
+export function druidErrorText(body: string, credentials: readonly string[] = []): string | undefined {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      const record = parsed as Record<string, unknown>;
-      const text = record["errorMessage"] ?? record["error"] ?? record["message"];
-      if (typeof text === "string" && text !== "") return text;
-    }
+    parsed = JSON.parse(body);
   } catch {
-    // not JSON: fall through to the raw text
+    return undefined;
   }
-  const oneLine = trimmed.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
-  return oneLine.length > 500 ? `${oneLine.slice(0, 500)}…` : oneLine;
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+  const reply = parsed as Record<string, unknown>;
+  const text = [reply["errorMessage"], reply["error"]].find((v): v is string => typeof v === "string" && v.trim() !== "");
+  const access = reply["Access-Check-Result"];
+  const raw = text ?? (typeof access === "string" && access.trim() !== "" ? `Access-Check-Result: ${access}` : undefined);
+  const safe = raw === undefined ? "" : sanitizeErrorText(raw, credentials);
+  return safe === "" ? undefined : safe;
 }
 
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
@@ -74,7 +79,8 @@ const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEO
 /** Maps a transport failure (undici/Node error) to a DruidError. */
 export function transportError(what: string, error: unknown): DruidError {
   const code = errorCode(error);
-  const detail = error instanceof Error ? error.message : String(error);
+  // Node's words, not the peer's; bounded all the same (a certificate's altnames can be many).
+  const detail = sanitizeErrorText(error instanceof Error ? error.message : String(error));
   const notSent = code !== undefined && NOT_SENT_CODES.has(code);
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return new DruidError("DruidTimeout", `${what}: timed out (${code}): ${detail}`, { notSent, cause: error });

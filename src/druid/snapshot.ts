@@ -6,6 +6,7 @@
 //   taken as fresh for that item (writes are bracketed by `write`, not noted up front);
 // - an item that is stale while the list is not (written since, or asked fresher) is read on
 //   its own, so one resource's write never makes the whole cluster's list be fetched again.
+import { createHash } from "node:crypto";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import type { DruidClient } from "./client.ts";
 import type { LiveSupervisor } from "./decode.ts";
@@ -40,9 +41,14 @@ export interface SnapshotOptions {
   onFetch?: (part: SnapshotPart, scope: "list" | "item") => void;
 }
 
-/** Identifies a cluster as seen by one Druid user (Druid filters lists by permission). */
+/**
+ * Identifies a cluster as seen by one Druid login (Druid filters lists by permission). The
+ * password is part of it: a resource with a wrong one must not read what another's right one got.
+ */
 export function clusterKey(client: DruidClient): string {
-  return `${client.target.baseUrl}\u0000${client.target.credentials?.username ?? ""}`;
+  const credentials = client.target.credentials;
+  const login = credentials ? `${credentials.username}\u0000${createHash("sha256").update(credentials.password).digest("hex")}` : "";
+  return `${client.target.baseUrl}\u0000${login}`;
 }
 
 export class DruidSnapshots {

@@ -151,8 +151,35 @@ export class KubeApi {
     return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector }) : this.core.listConfigMapForAllNamespaces({ labelSelector });
   }
 
-  listSecrets(namespace: string | undefined): Promise<KubernetesListObject<V1Secret>> {
-    return namespace ? this.core.listNamespacedSecret({ namespace }) : this.core.listSecretForAllNamespaces();
+  listSecrets(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Secret>> {
+    return namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector });
+  }
+
+  /**
+   * Whether a Secret exists, without receiving anything it holds: the API server answers as a
+   * Table without the object (no data, no annotations, which may hold a copy of the data), so
+   * a user can be told why a Secret is not used.
+   */
+  async secretExists(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.core.readNamespacedSecret({ namespace, name }, {
+        middleware: [
+          {
+            pre: (context: RequestContext) => {
+              context.setHeaderParam("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io");
+              context.setQueryParam("includeObject", "None");
+              return new Observable(Promise.resolve(context));
+            },
+            post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+          },
+        ],
+        middlewareMergeStrategy: "append",
+      });
+      return true;
+    } catch (error) {
+      if (isApiStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   listServices(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Service>> {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadAll } from "js-yaml";
-import { FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
@@ -249,7 +249,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     assert.ok(!everything.includes(Buffer.from(`${env.druidUser}:not-the-password`).toString("base64")), "nor its basic-auth form");
     assert.equal(await druid.supervisor(ds), undefined);
     // Fixing the Secret re-triggers the resource without any edit to it.
-    await kube.core.replaceNamespacedSecret({ namespace: ns, name: "druid-auth", body: { metadata: { name: "druid-auth" }, stringData: { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword } } });
+    await kube.core.replaceNamespacedSecret({ namespace: ns, name: "druid-auth", body: { metadata: { name: "druid-auth", labels: { [CREDENTIALS_LABEL]: "true" } }, stringData: { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword } } });
     await waitForStatus(ns, "ing", "synced after the fix", synced);
   });
 

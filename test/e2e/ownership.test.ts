@@ -375,7 +375,7 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
     await assertGone(newDs);
   });
 
-  test("router Service briefly missing with DRUID_DEFAULT_URL set: no fallback, no Druid call; deletion uses the recorded router", async (t) => {
+  test("router Service briefly missing with DRUID_DEFAULT_URL set: no fallback, no Druid call; deletion waits for the router, then uses it", async (t) => {
     if (!(await routerNamesResolve(t))) return;
     await freshRouterNamespace(kube, env);
     // This test's own controller, watching only druid-routers, with a logged default endpoint
@@ -418,8 +418,18 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
     assert.equal(still?.status?.applied?.druidEndpoint, routerUrl(ROUTERS.a));
     assert.equal(applied.status?.applied?.endpointSource, "RouterService");
 
-    // Deleting the resource terminates the supervisor on the recorded router-a URL (it still resolves).
+    // Deleting the resource: nothing is sent to the recorded router URL while no router Service
+    // stands behind it (the name could be anyone's by then: in a cluster it does not even
+    // resolve, here /etc/hosts keeps it resolving); the finalizer waits and says so.
     await kube.deleteIngestion(ROUTER_NS, "fallback");
+    const waiting = await waitForStatus(ROUTER_NS, "fallback", "deletion waits: EndpointNotAllowed", (i) => reasonOf(i) === "EndpointNotAllowed", 60_000, own);
+    assert.match(condition(waiting, "Synced")?.message ?? "", /not an allowed Druid endpoint.*deletionPolicy: Orphan/s);
+    assert.ok(await druid.supervisor(ds), "not terminated through an unverified URL");
+    // The router Service back: the deletion completes through it.
+    await kube.core.createNamespacedService({
+      namespace: ROUTER_NS,
+      body: { metadata: { name: ROUTERS.a.name, labels: { druid_cr: ROUTERS.a.cluster, component: "router" } }, spec: { ports: [{ port: Number(new URL(env.druidUrl).port), targetPort: Number(new URL(env.druidUrl).port), protocol: "TCP" }] } },
+    });
     await waitForGone(ROUTER_NS, "fallback");
     await assertGone(ds, "terminated on deletion");
     assert.deepEqual(fallback.requests(), [], `deletion did not use the default endpoint:\n${fallback.describeRequests()}`);

@@ -2,17 +2,30 @@
 // status merge patches and finalizer JSON patches with resourceVersion preconditions (as the API
 // server does), and a Druid that keeps supervisors, tasks, compaction configs and rules. Both
 // append to one call log, so tests can assert the order of writes across the two systems.
-import { ApiException, type KubernetesObject, type V1ConfigMap } from "@kubernetes/client-node";
+import { ApiException, type KubernetesObject, type V1ConfigMap, type V1Secret } from "@kubernetes/client-node";
+import { Writable } from "node:stream";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
 import type { LiveSupervisor, LiveTask, SupervisorState } from "../../src/druid/decode.ts";
+import { sanitizeErrorText } from "../../src/druid/error-text.ts";
 import { DruidError } from "../../src/druid/errors.ts";
 import type { JsonPatchOp } from "../../src/kube/api.ts";
 import type { EventRecord } from "../../src/kube/events.ts";
 
 export function silentLogger(): winston.Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+/** A logger that keeps every line (JSON, debug and up) in `lines`: tests assert what is never logged. */
+export function capturingLogger(lines: string[]): winston.Logger {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  return winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
 }
 
 export type CallLog = string[];
@@ -40,10 +53,18 @@ export class FakeKube {
   /** Set to make the next calls of that kind fail with this HTTP status. */
   failFinalizerWith: number | undefined;
   failConfigMapWith: number | undefined;
+  /** The Secrets the API server has (all of them, opted in or not), for metadata reads. */
+  secrets: () => V1Secret[] = () => [];
 
   constructor(log: CallLog) {
     this.log = log;
   }
+
+  async secretExists(namespace: string, name: string): Promise<boolean> {
+    this.log.push(`kube:secretExists ${namespace}/${name}`);
+    return this.secrets().some((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
+  }
+
 
   put(object: DruidIngestion): DruidIngestion {
     const stored = structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(++this.rv) } });
@@ -153,6 +174,8 @@ export class FakeDruid {
   readonly failNext = new Map<string, DruidError>();
   /** Make one write fail once with this error after Druid acted (a lost response). */
   readonly failAfterActing = new Map<string, DruidError>();
+  /** The secret values the last supervisor submission was given (for cleaning Druid's error text). */
+  submittedSecrets: string[] = [];
   /** Druid's task clock, for createdTime. */
   now = (): string => new Date().toISOString();
 
@@ -161,13 +184,19 @@ export class FakeDruid {
     this.down = down;
   }
 
-  private call(endpoint: string, what: string): void {
+  /** `secrets`: as the real client, Druid's text in a failure is cleaned of them (error-text.ts). */
+  private call(endpoint: string, what: string, secrets: readonly string[] = []): void {
     this.log.push(`druid:${what} @${endpoint}`);
     if (this.down.has(endpoint)) throw new DruidError("DruidUnreachable", `${what}: cannot reach Druid (ECONNREFUSED)`, { notSent: true });
     const failure = this.failNext.get(what);
     if (failure) {
       this.failNext.delete(what);
-      throw failure;
+      if (secrets.length === 0) throw failure;
+      throw new DruidError(failure.reason, sanitizeErrorText(failure.message, secrets), {
+        notSent: failure.notSent,
+        ...(failure.statusCode === undefined ? {} : { statusCode: failure.statusCode }),
+        ...(failure.druidMessage === undefined ? {} : { druidMessage: sanitizeErrorText(failure.druidMessage, secrets) }),
+      });
     }
   }
 
@@ -197,9 +226,10 @@ export class FakeDruid {
       async supervisorWithState(id: string) { druid.call(e, `GET /supervisor/${id}+status`); return druid.live(id); },
       async getSupervisor(id: string) { druid.call(e, `GET /supervisor/${id}`); return druid.live(id)?.spec; },
       async supervisorState(id: string): Promise<SupervisorState | undefined> { druid.call(e, `GET /supervisor/${id}/status`); const l = druid.live(id); return l && { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended }; },
-      async submitSupervisor(spec: JsonObject) {
+      async submitSupervisor(spec: JsonObject, _skip?: boolean, secrets: readonly string[] = []) {
+        druid.submittedSecrets = [...secrets];
         const id = (typeof spec["id"] === "string" ? spec["id"] : ((spec["spec"] as JsonObject)["dataSchema"] as JsonObject)["dataSource"]) as string;
-        druid.call(e, `POST /supervisor ${id}`);
+        druid.call(e, `POST /supervisor ${id}`, secrets);
         druid.supervisors.set(id, { spec: structuredClone({ ...spec, filledInByDruid: true }), state: "PENDING" });
         // History versions are Druid's store times: unique, and on Druid's clock.
         druid.versions.set(id, new Date(Date.parse(druid.now()) + ++specVersions).toISOString());
@@ -211,9 +241,9 @@ export class FakeDruid {
       async resumeSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/resume`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: false }; },
       async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); druid.afterActing(`POST /supervisor/${id}/reset`); },
       async terminateSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/terminate`); return druid.supervisors.delete(id); },
-      async submitTask(spec: JsonObject) {
+      async submitTask(spec: JsonObject, secrets: readonly string[] = []) {
         const id = spec["id"] as string;
-        druid.call(e, `POST /task ${id}`);
+        druid.call(e, `POST /task ${id}`, secrets);
         if (druid.tasks.has(id)) throw new DruidError("DruidRejected", `POST /task: HTTP 400: Task[${id}] already exists`, { statusCode: 400, druidMessage: `Task[${id}] already exists` });
         druid.tasks.set(id, { id, statusCode: "RUNNING", runnerStatusCode: "RUNNING", errorMsg: undefined, createdTime: druid.now(), payload: spec });
         return id;
@@ -224,7 +254,13 @@ export class FakeDruid {
         druid.tasks.set(id, { id, statusCode: "RUNNING", runnerStatusCode: "RUNNING", errorMsg: undefined, createdTime: druid.now(), payload: body });
         return id;
       },
-      async taskStatus(id: string) { druid.call(e, `GET /task/${id}/status`); const t = druid.tasks.get(id); if (!t) return undefined; const { payload: _p, ...status } = t; return status; },
+      async taskStatus(id: string, secrets: readonly string[] = []) {
+        druid.call(e, `GET /task/${id}/status`);
+        const t = druid.tasks.get(id);
+        if (!t) return undefined;
+        const { payload: _p, ...status } = t;
+        return status.errorMsg === undefined ? status : { ...status, errorMsg: sanitizeErrorText(status.errorMsg, secrets) };
+      },
       async shutdownTask(id: string) { druid.call(e, `POST /task/${id}/shutdown`); const t = druid.tasks.get(id); if (t) t.statusCode = "FAILED"; },
       async listCompactionConfigs() { druid.call(e, "GET /compaction"); return new Map(druid.compaction); },
       async getCompactionConfig(ds: string) { druid.call(e, `GET /compaction/${ds}`); return druid.compaction.get(ds); },

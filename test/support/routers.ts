@@ -24,8 +24,8 @@ export function routerUrl(env: StackEnv, router: Router): string {
 
 /** Skips the test (returns false) unless both router names resolve to loopback. */
 export async function routerNamesResolve(t: TestContext): Promise<boolean> {
-  for (const router of Object.values(ROUTERS)) {
-    const host = `${router.name}.${ROUTER_NS}.svc`;
+  // The short name is what status records, the full one what the controller dials.
+  for (const host of Object.values(ROUTERS).flatMap((r) => [`${r.name}.${ROUTER_NS}.svc`, `${r.name}.${ROUTER_NS}.svc.cluster.local`])) {
     try {
       const { address } = await lookup(host);
       if (address !== "127.0.0.1") {

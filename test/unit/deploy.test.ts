@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadAll } from "js-yaml";
+import { CREDENTIALS_LABEL, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
+import { createValidator } from "../../src/api/schema.ts";
 import { configWarnings, loadConfig, parseBindAddress, parseDuration, SETTINGS } from "../../src/config.ts";
+import { renderIngestion } from "../../src/controller/render.ts";
 import { REPO_ROOT } from "../support/stack.ts";
 
 // YAML documents are checked field by field; `any` keeps the assertions readable.
@@ -120,6 +123,7 @@ test("base Deployment: hardened pod, probes and ports from the controller's defa
   assert.equal(pod["serviceAccountName"], SA.name);
   assert.equal(pod["securityContext"]["runAsNonRoot"], true);
   assert.deepEqual(pod["securityContext"]["seccompProfile"], { type: "RuntimeDefault" });
+  assert.deepEqual(pod["dnsConfig"], { options: [{ name: "ndots", value: "1" }] }, "dotted names are not resolved through the search path first");
   assert.ok(pod["terminationGracePeriodSeconds"] > shutdownSeconds + 5, `grace ${pod["terminationGracePeriodSeconds"]}s vs SHUTDOWN_TIMEOUT ${shutdownSeconds}s`);
   assert.equal(pod["containers"].length, 1);
   checkContainerSecurity(pod["containers"][0], "base");
@@ -183,4 +187,17 @@ test("sidecar overlay: ports free in druid-operator's pod, non-root, short shutd
   const svc = one(`${dir}/metrics-service.yaml`, "Service");
   assert.deepEqual(svc["spec"]["selector"], { "control-plane": "controller-manager" }, "druid-operator's pod label in both its kustomize and Helm installs");
   assert.equal(svc["spec"]["ports"][0]["targetPort"], metricsPort);
+});
+
+test("Secret-reference example: the Secret opts in, the resource validates and renders with the reference, not the value", () => {
+  const file = "deploy/examples/kafka-ingestion-sasl-secret.yaml";
+  const secret = one(file, "Secret");
+  const raw = one(file, "DruidIngestion");
+  assert.equal(secret["metadata"]["labels"][CREDENTIALS_LABEL], "true");
+  const parsed = createValidator().parse({ ...raw, metadata: { ...raw["metadata"], namespace: "team", uid: "u", generation: 1, resourceVersion: "1" } });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error.message);
+  const desired = renderIngestion(parsed.value as DruidIngestion);
+  assert.deepEqual(desired.secretRefs.map((r) => [r.path, r.name, r.key]), [['spec.ioConfig.consumerProperties["sasl.jaas.config"]', secret["metadata"]["name"], "sasl.jaas.config"]]);
+  assert.ok(Object.keys(secret["stringData"]).includes("sasl.jaas.config"));
+  assert.ok(!desired.canonical.includes("change-me"), "the rendered spec has no value");
 });
