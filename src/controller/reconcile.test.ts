@@ -1056,13 +1056,19 @@ test("a spec without Secret references keeps its plain hash in status and Config
   assert.equal(w.status("orders").driftIgnorePaths, undefined);
 });
 
-test("rotating a referenced value updates the supervisor exactly once; an untouched Secret (a cache resync) never", async () => {
+/** "orders" running, with its SASL login referenced from a Secret holding `password`. */
+async function runningWithKafkaSecret(password: string): Promise<World> {
   const w = new World();
-  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
+  withKafkaSecret(w, kafkaSecret(password));
   w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
   await w.settle("orders");
   w.druid.supervisors.get("orders")!.state = "RUNNING";
   await w.settle("orders");
+  return w;
+}
+
+test("rotating a referenced value updates the supervisor exactly once; an untouched Secret (a cache resync) never", async () => {
+  const w = await runningWithKafkaSecret("s3cr3t-one");
   const first = w.status("orders");
   assert.equal(druidPosts(w).length, 1);
 
@@ -1106,12 +1112,7 @@ test("a referenced Secret that is not usable stops before Druid with the reason,
 });
 
 test("a value edited in Druid by hand (or a reference sent unresolved by someone else) is corrected, once", async () => {
-  const w = new World();
-  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
-  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: saslKafka("orders") } }));
-  await w.settle("orders");
-  w.druid.supervisors.get("orders")!.state = "RUNNING";
-  await w.settle("orders");
+  const w = await runningWithKafkaSecret("s3cr3t-one");
   const stored = w.druid.supervisors.get("orders")!.spec as { spec: { ioConfig: { consumerProperties: Record<string, unknown> } } };
   stored.spec.ioConfig.consumerProperties["sasl.jaas.config"] = { secretKeyRef: { name: "kafka-sasl", key: "jaas" } };
   w.now = new Date(w.now.getTime() + 61_000); // the next resync's reading
