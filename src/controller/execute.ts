@@ -107,13 +107,13 @@ async function executeAction(action: DruidAction, context: ExecutionContext, out
       return;
     }
     case "suspendSupervisor":
-      return snapshots.write(client, "supervisors", action.supervisorId, () => client.suspendSupervisor(action.supervisorId));
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.suspendSupervisor(action.supervisorId, secretValues(context)));
     case "resumeSupervisor":
-      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resumeSupervisor(action.supervisorId));
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resumeSupervisor(action.supervisorId, secretValues(context)));
     case "resetSupervisor":
-      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetSupervisor(action.supervisorId));
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetSupervisor(action.supervisorId, secretValues(context)));
     case "terminateSupervisor":
-      await snapshots.write(client, "supervisors", action.supervisorId, () => client.terminateSupervisor(action.supervisorId));
+      await snapshots.write(client, "supervisors", action.supervisorId, () => client.terminateSupervisor(action.supervisorId, secretValues(context)));
       return;
     case "submitTask":
       outcome.submittedTaskId = await submitTask(action, context);

@@ -151,12 +151,19 @@ export function keepDruidOwnedValues(submission: JsonObject, desired: DesiredSup
   return copy;
 }
 
-/** Druid's copy holds another value where the spec references a Secret key (edited in Druid, or an unresolved reference sent by someone else). */
+/**
+ * Druid's copy holds another value where the spec references a Secret key: the value was rotated,
+ * edited in Druid, or sent unresolved by another tool. Only a string Druid holds is compared (at
+ * the reference's place or its top-level twin): a property Druid dropped or converted cannot be
+ * compared, and resending would change nothing.
+ */
 export function secretValuesDiffer(live: JsonObject, desired: DesiredIngestion, values: ReadonlyMap<string, string> | undefined): boolean {
   if (!values) return false;
   return desired.secretRefs.some((ref) => {
     const wanted = values.get(`${ref.name}/${ref.key}`);
-    return wanted !== undefined && valueAt(live, ref.pointer) !== wanted;
+    if (wanted === undefined) return false;
+    const held = [ref.pointer, ref.pointer.replace(/^\/spec(?=\/)/, "")].map((p) => valueAt(live, p)).find((v) => typeof v === "string" || (v !== undefined && v !== null && typeof v === "object" && "secretKeyRef" in v));
+    return held !== undefined && held !== wanted;
   });
 }
 
@@ -183,8 +190,8 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const baseline = sameIgnoredPaths(status.driftIgnorePaths, ignored) ? status.druidSpecHash : undefined;
   const liveHash = live?.spec ? liveSupervisorSpecHash(live.spec, ignored) : live ? baseline : undefined;
   const hashed = decideApply(desired.specHash, applied.hash, baseline, liveHash);
-  // The places of Secret references are out of the hash of Druid's copy: compared by value here.
-  const decision = hashed === "none" && live?.spec && secretValuesDiffer(live.spec, desired, input.secretValues) ? "DriftCorrected" : hashed;
+  // The places of Secret references are out of every hash: compared by value here (a rotation).
+  const decision = hashed === "none" && live?.spec && secretValuesDiffer(live.spec, desired, input.secretValues) ? "Updated" : hashed;
   const actions: DruidAction[] = [];
   // At most once per nonce: one whose reset may already have happened is not sent again.
   const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);

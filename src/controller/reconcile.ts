@@ -27,7 +27,7 @@ import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, 
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
-import { renderIngestion, RenderError, withResolvedSecrets, type DesiredIngestion } from "./render.ts";
+import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
@@ -222,7 +222,6 @@ export class Reconciler {
     // Only a submission needs the values: Observe never submits, so it never reads them.
     const specSecrets: Step<ResolvedSecretRefs> = managementPolicyOf(ingestion) === "Observe" ? { ok: true, value: NO_SECRET_REFS } : await this.specSecretsOf(ingestion, desired);
     if (!specSecrets.ok) return this.stop(log, facts, specSecrets.failure);
-    desired = withResolvedSecrets(desired, specSecrets.value);
     facts.desired = desired;
 
     // One reconcile per supervisor at a time, from the claim check to the status write, so two
@@ -565,8 +564,13 @@ export class Reconciler {
       if (taskId && finishedTask(status, taskId)) {
         observed.task = { id: taskId, statusCode: status.taskStatus as string, runnerStatusCode: "NONE", errorMsg: undefined };
       } else if (taskId) {
-        // A failed task's message may quote its spec: the values its references carried are cleaned out first.
-        observed.task = await client.taskStatus(taskId, [...specSecrets.values.values()]);
+        // A failed task's message may quote its spec: the values its references carried are cleaned
+        // out first; when they are not known (Observe reads none), the message is not shown at all.
+        const values = [...specSecrets.values.values()];
+        observed.task = await client.taskStatus(taskId, values);
+        if (observed.task?.errorMsg && desired.secretRefs.length > 0 && values.length === 0) {
+          observed.task = { ...observed.task, errorMsg: "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)" };
+        }
       }
     }
     const ds = desired.dataSource;

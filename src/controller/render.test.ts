@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DruidIngestion, DruidIngestionSpec } from "../api/druid-ingestion.ts";
-import { dataSourceOf, RenderError, renderIngestion, secretRefKeysOf, supervisorSubmission, withResolvedSecrets, type DesiredSupervisor } from "./render.ts";
-import type { ResolvedSecretRefs } from "./secret-refs.ts";
+import { dataSourceOf, RenderError, renderIngestion, secretRefKeysOf, supervisorSubmission, type DesiredSupervisor } from "./render.ts";
 
 function ing(spec: Partial<DruidIngestionSpec>): DruidIngestion {
   return {
@@ -70,7 +69,6 @@ test("a spec without references keeps exactly the hash it had before references 
   const d = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", consumerProperties: { "bootstrap.servers": "k:9092", "sasl.mechanism": "PLAIN" } } } } } }));
   assert.equal(d.specHash, "84e028a9a4271b6e6a518105a4b7eafeabd30425b781704d4561d669850f8c94");
   assert.deepEqual(d.secretRefs, []);
-  assert.equal(withResolvedSecrets(d, { values: new Map(), versions: [] }).specHash, d.specHash);
 });
 
 test("references stay references in the rendered body and canonical text, from nativeSpec or the JSON string", () => {
@@ -81,15 +79,6 @@ test("references stay references in the rendered body and canonical text, from n
   assert.deepEqual(native.secretRefs, [{ path: 'spec.ioConfig.consumerProperties["sasl.jaas.config"]', pointer: "/spec/ioConfig/consumerProperties/sasl.jaas.config", name: "kafka-sasl", key: "jaas" }]);
 });
 
-test("a supervisor's hash takes the referenced Secrets' versions in; a task's does not (a rotation never starts a run)", () => {
-  const resolved: ResolvedSecretRefs = { values: new Map([["kafka-sasl/jaas", "v"]]), versions: ["kafka-sasl:uid-1:7"] };
-  const supervisor = renderIngestion(ing({ ingestion: { type: "kafka", nativeSpec: { spec: saslInner } } }));
-  const folded = withResolvedSecrets(supervisor, resolved);
-  assert.notEqual(folded.specHash, supervisor.specHash);
-  assert.equal(folded.canonical, supervisor.canonical, "the shown spec keeps the reference");
-  const task = renderIngestion(ing({ ingestion: { type: "native-batch", nativeSpec: { type: "index_parallel", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { inputSource: { type: "s3", properties: { secretAccessKey: jaasRef } } } } } } }));
-  assert.equal(withResolvedSecrets(task, resolved), task);
-});
 
 const refErrors: Array<[string, Partial<DruidIngestionSpec>, RegExp]> = [
   ["a malformed reference names its path", { ingestion: { type: "kafka", nativeSpec: { spec: { ...inner, ioConfig: { consumerProperties: { "sasl.jaas.config": { secretKeyRef: { name: "s" } } } } } } } }, /invalid secretKeyRef at spec\.ioConfig\.consumerProperties\["sasl\.jaas\.config"\]: key must be a non-empty string/],

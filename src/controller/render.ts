@@ -4,7 +4,7 @@
 // values are put in only when the body is sent.
 import type { DruidIngestion, JsonObject, JsonValue } from "../api/druid-ingestion.ts";
 import { canonicalJson, contentHash, sha256Hex } from "./canonical-json.ts";
-import { firstSecretRefPath, MalformedSecretRef, SECRET_KEY_REF, secretRefsOf, specHashWithSecrets, type ResolvedSecretRefs, type SecretKeyRef } from "./secret-refs.ts";
+import { firstSecretRefPath, MalformedSecretRef, SECRET_KEY_REF, secretRefsOf, type SecretKeyRef } from "./secret-refs.ts";
 
 /** Ingestion types that run as a one-shot Druid task rather than a supervisor. */
 export const TASK_TYPES: ReadonlySet<string> = new Set(["native-batch", "index-hadoop", "sql"]);
@@ -24,7 +24,7 @@ interface DesiredCommon {
   /** The spec as rendered, without `suspended` (spec.suspend and suspendedInBody drive it); Secret references kept. */
   body: JsonObject;
   canonical: string;
-  /** Of `canonical`; for a supervisor with Secret references, also of their values once resolved (withResolvedSecrets). */
+  /** Of `canonical` (Secret references as references: nothing derived from a value). */
   specHash: string;
   /** The Secret references in `body`, in document order. */
   secretRefs: readonly SecretKeyRef[];
@@ -187,16 +187,6 @@ function renderRules(ingestion: DruidIngestion, dataSource: string | undefined):
   return { rules, hash: contentHash(rules) };
 }
 
-/**
- * The desired spec with the referenced Secrets' versions folded into a supervisor's spec hash, so
- * a rotated value updates the supervisor once (and an untouched Secret never). A task keeps its
- * hash: it is a one-shot run, and its id derives from the hash; a rotated value is used by its
- * next run (a spec change or a new resetNonce), it does not start one.
- */
-export function withResolvedSecrets(desired: DesiredIngestion, resolved: ResolvedSecretRefs): DesiredIngestion {
-  if (desired.kind !== "supervisor" || resolved.versions.length === 0) return desired;
-  return { ...desired, specHash: specHashWithSecrets(desired.specHash, resolved.versions) };
-}
 
 /** "namespace/name" of every Secret the spec references, for re-triggering (none when it does not render). */
 export function secretRefKeysOf(ingestion: DruidIngestion): string[] {

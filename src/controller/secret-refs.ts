@@ -2,14 +2,13 @@
 // {"secretKeyRef": {"name": "<Secret in the resource's namespace>", "key": "<key>"}} stands for
 // that key's value, as a JSON string. The reference is what is stored and shown (ConfigMap,
 // status); the value lives in memory only, in the body POSTed to Druid. Pure: the caller passes
-// the Secrets it may read (opted-in ones). Invariants: a spec without references hashes exactly as
-// before; no hash covers a value (status and the ConfigMap annotation name the referenced
-// Secrets' uid and resourceVersion instead, so rotating a value is a changed spec, and nothing in
-// them can be used to test guesses of the value); a key is referenced only when its Secret says
+// the Secrets it may read (opted-in ones). Invariants: no hash, and nothing else stored, is derived
+// from a value (the spec hash is the hash of the spec with its references, so a spec without them
+// hashes as before); a rotated value is found by comparing Druid's copy with it in memory
+// (plan.ts secretValuesDiffer); a key is referenced only when its Secret says
 // so (REFERENCEABLE_KEYS_ANNOTATION): whoever may edit a DruidIngestion can make Druid send a
 // referenced value anywhere, so opting a Secret in for Druid logins does not expose its keys.
 import type { JsonObject, JsonValue } from "../api/druid-ingestion.ts";
-import { sha256Hex } from "./canonical-json.ts";
 import type { V1Secret } from "@kubernetes/client-node";
 import { isOptedIn, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Failure } from "./model.ts";
@@ -30,7 +29,20 @@ export const MAX_SUBSTITUTED_BYTES = 1024 * 1024;
  * Places where a value would become a name Druid shows everywhere (the console, the API, metrics)
  * or that decides what the spec is: never a reference.
  */
-const IDENTITY_POINTERS: ReadonlySet<string> = new Set(["/id", "/type", "/spec/dataSchema/dataSource", "/dataSchema/dataSource", "/context/sqlQueryId", "/spec/type", "/spec/ioConfig/type"]);
+const NAME_KEYS: ReadonlySet<string> = new Set(["id", "type", "dataSource", "groupId", "query", "queryId", "sqlQueryId", "topic", "topicPattern", "stream"]);
+/** Parts of a spec whose values become columns, rows or names Druid shows everywhere. */
+const SHOWN_SECTIONS: ReadonlySet<string> = new Set(["context", "dataSchema", "dimensionsSpec", "metricsSpec", "transformSpec", "timestampSpec", "granularitySpec"]);
+
+/** Where a value would become a name, a column, a row or the spec's kind: never a reference. */
+function shownPlace(segments: readonly Segment[]): boolean {
+  const keys = segments.filter((s): s is string => typeof s === "string");
+  const last = keys.at(-1);
+  if (last !== undefined && NAME_KEYS.has(last) && typeof segments.at(-1) === "string") return true;
+  if (keys.some((k) => SHOWN_SECTIONS.has(k))) return true;
+  // Inline input data becomes rows.
+  const data = keys.lastIndexOf("data");
+  return data > 0 && keys[data - 1] === "inputSource";
+}
 
 /** One reference, where it is in the spec body. */
 export interface SecretKeyRef {
@@ -99,7 +111,7 @@ export function secretRefsOf(body: JsonValue): SecretKeyRef[] {
   const refs: SecretKeyRef[] = [];
   candidates(body, [], (object, segments) => {
     const ref = parseRef(object, segments);
-    if (IDENTITY_POINTERS.has(ref.pointer)) throw new MalformedSecretRef(`${SECRET_KEY_REF} at ${ref.path}: a name or a type cannot come from a Secret (Druid would show the value as an id)`);
+    if (shownPlace(segments)) throw new MalformedSecretRef(`${SECRET_KEY_REF} at ${ref.path}: a name, a type, a column or inline data cannot come from a Secret (Druid would show the value in its console, API and metrics)`);
     refs.push(ref);
   });
   if (refs.length > MAX_SECRET_REFS) throw new MalformedSecretRef(`${SECRET_KEY_REF}: ${refs.length} references, more than ${MAX_SECRET_REFS}`);
@@ -119,15 +131,13 @@ function refId(name: string, key: string): string {
   return `${name}/${key}`;
 }
 
-/** The values the spec references, in memory only, and the versions of their Secrets for the spec hash. */
+/** The values the spec references, in memory only. */
 export interface ResolvedSecretRefs {
   /** Value by "name/key". */
   values: ReadonlyMap<string, string>;
-  /** One "name:uid:resourceVersion" line per referenced Secret, sorted: a rotated value is a new version. */
-  versions: readonly string[];
 }
 
-export const NO_SECRET_REFS: ResolvedSecretRefs = { values: new Map(), versions: [] };
+export const NO_SECRET_REFS: ResolvedSecretRefs = { values: new Map() };
 
 export type SecretRefResolution = { ok: true; value: ResolvedSecretRefs } | { ok: false; failure: Failure } | { ok: false; unusable: SecretRef; keys: string[] };
 
@@ -149,7 +159,6 @@ export function resolveSecretRefs(refs: readonly SecretKeyRef[], namespace: stri
   const bySecret = new Map<string, SecretKeyRef[]>();
   for (const ref of refs) bySecret.set(ref.name, [...(bySecret.get(ref.name) ?? []), ref]);
   const values = new Map<string, string>();
-  const versions: string[] = [];
   let substituted = 0;
   for (const name of [...bySecret.keys()].sort()) {
     const uses = bySecret.get(name) as SecretKeyRef[];
@@ -180,9 +189,8 @@ export function resolveSecretRefs(refs: readonly SecretKeyRef[], namespace: stri
       }
       values.set(refId(name, use.key), value);
     }
-    versions.push(`${name}:${secret.metadata?.uid ?? ""}:${secret.metadata?.resourceVersion ?? ""}`);
   }
-  return { ok: true, value: { values, versions } };
+  return { ok: true, value: { values } };
 }
 
 /** A key's value as text: undefined when absent, null when it is not valid UTF-8. */
@@ -196,13 +204,6 @@ function secretText(secret: V1Secret, key: string): string | undefined | null {
   }
 }
 
-/**
- * The spec hash with the referenced Secrets' versions folded in, so a rotated value is a changed
- * spec. A spec without references keeps its hash exactly (no resubmission on upgrade).
- */
-export function specHashWithSecrets(specHash: string, versions: readonly string[]): string {
-  return versions.length === 0 ? specHash : sha256Hex([specHash, ...versions].join("\n"));
-}
 
 /**
  * The body with every reference replaced by its value: what is POSTed, and nothing else. A

@@ -193,24 +193,24 @@ export class DruidClient {
   }
 
   /** Suspending an already suspended supervisor is success, not an error. */
-  async suspendSupervisor(id: string): Promise<void> {
-    const r = await this.call("POST", `${SUPERVISOR}/{id}/suspend`, `${SUPERVISOR}/${enc(id)}/suspend`, { idempotent: true, allow: [400] });
-    this.acceptAlready(r, "suspend", id, /already suspended/i);
+  async suspendSupervisor(id: string, secrets: readonly string[] = []): Promise<void> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/suspend`, `${SUPERVISOR}/${enc(id)}/suspend`, { idempotent: true, allow: [400], secrets });
+    this.acceptAlready(r, "suspend", id, /already suspended/i, secrets);
   }
 
-  async resumeSupervisor(id: string): Promise<void> {
-    const r = await this.call("POST", `${SUPERVISOR}/{id}/resume`, `${SUPERVISOR}/${enc(id)}/resume`, { idempotent: true, allow: [400] });
-    this.acceptAlready(r, "resume", id, /already running/i);
+  async resumeSupervisor(id: string, secrets: readonly string[] = []): Promise<void> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/resume`, `${SUPERVISOR}/${enc(id)}/resume`, { idempotent: true, allow: [400], secrets });
+    this.acceptAlready(r, "resume", id, /already running/i, secrets);
   }
 
   /** Not idempotent: repeated only when the first attempt certainly did not reach Druid. */
-  async resetSupervisor(id: string): Promise<void> {
-    await this.call("POST", `${SUPERVISOR}/{id}/reset`, `${SUPERVISOR}/${enc(id)}/reset`, { idempotent: false });
+  async resetSupervisor(id: string, secrets: readonly string[] = []): Promise<void> {
+    await this.call("POST", `${SUPERVISOR}/{id}/reset`, `${SUPERVISOR}/${enc(id)}/reset`, { idempotent: false, secrets });
   }
 
   /** Returns false when Druid had no such supervisor (already gone). */
-  async terminateSupervisor(id: string): Promise<boolean> {
-    const r = await this.call("POST", `${SUPERVISOR}/{id}/terminate`, `${SUPERVISOR}/${enc(id)}/terminate`, { idempotent: true, allow: [404] });
+  async terminateSupervisor(id: string, secrets: readonly string[] = []): Promise<boolean> {
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/terminate`, `${SUPERVISOR}/${enc(id)}/terminate`, { idempotent: true, allow: [404], secrets });
     return r.status !== 404;
   }
 
@@ -276,10 +276,10 @@ export class DruidClient {
     await this.call("POST", `${RULES}/{dataSource}`, `${RULES}/${enc(dataSource)}`, { body: rules, idempotent: true });
   }
 
-  private acceptAlready(r: CallResult, action: string, id: string, already: RegExp): void {
+  private acceptAlready(r: CallResult, action: string, id: string, already: RegExp, secrets: readonly string[]): void {
     if (r.status === 400) {
       if (already.test(druidErrorText(r.text, this.credentialForms) ?? "")) return;
-      throw this.httpError(`POST ${SUPERVISOR}/${id}/${action}`, r);
+      throw this.httpError(`POST ${SUPERVISOR}/${id}/${action}`, r, secrets);
     }
   }
 

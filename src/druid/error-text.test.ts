@@ -128,3 +128,16 @@ test("sanitizeErrorText: a secret cut off by whoever echoed it (Druid at 100 cha
   assert.equal(sanitizeErrorText(`bad value ${value.slice(0, 30)}...`, [value]), "bad value [redacted]...");
   assert.equal(sanitizeErrorText(`bad value ${value.slice(0, 9)}`, [value]), `bad value ${value.slice(0, 9)}`, "nine characters say nothing");
 });
+
+test("sanitizeErrorText: a cut-off short value is redacted at the end; a shared start in a class name is not", () => {
+  assert.equal(sanitizeErrorText("login failed for pw hunter2xyz", ["hunter2xyz!"]), "login failed for pw [redacted]");
+  const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p-0123456789";';
+  assert.equal(sanitizeErrorText("org.apache.kafka.common.KafkaException: Failed to construct kafka consumer", [jaas]), "org.apache.kafka.common.KafkaException: Failed to construct kafka consumer");
+});
+
+test("sanitizeErrorText: a megabyte of a secret's repeated start is cleaned (the quadratic version blocked the event loop for minutes)", () => {
+  const reply = "aaaaaaaaaa ".repeat(100_000) + "aaaaaaaaa";
+  const out = sanitizeErrorText(reply, ["aaaaaaaaaab"]);
+  assert.ok(Array.from(out).length <= MAX_ECHOED_CHARS);
+  assert.doesNotMatch(out, /a{10}/);
+});

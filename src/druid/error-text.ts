@@ -42,7 +42,10 @@ const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}/g;
  */
 export function sanitizeErrorText(text: string, secrets: readonly string[] = []): string {
   const forms = secretForms(secrets);
-  let out = redactSecrets(text, forms);
+  // Whole secrets first, on all of it (linear); then the rest works on a bounded text: a reply can
+  // be up to DRUID_MAX_RESPONSE_SIZE, and only a few hundred characters are ever shown.
+  let out = capped(redactWhole(text, forms));
+  out = redactSecrets(out, forms);
   out = out.replace(FORMAT_CHARS, "").replace(INVISIBLE, " ");
   out = redactSecrets(out, forms);
   // Credential patterns before markup goes ("password -> x" loses its ">"), and again after.
@@ -85,7 +88,7 @@ function looksLikeKey(run: string): boolean {
   return words.length < 2;
 }
 
-function redactSecrets(text: string, forms: readonly string[]): string {
+function redactWhole(text: string, forms: readonly string[]): string {
   let out = text;
   for (const credential of forms) {
     if (credential.length >= SUBSTRING_SECRET_MIN_CHARS) {
@@ -94,24 +97,52 @@ function redactSecrets(text: string, forms: readonly string[]): string {
       out = out.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(credential)}(?![A-Za-z0-9_])`, "g"), REDACTED);
     }
   }
-  return redactCutOff(out, forms);
+  return out;
 }
 
-/** A secret cut off by whoever echoed it (its first PREFIX_CHARS characters or more, then the text goes on differently). */
+function redactSecrets(text: string, forms: readonly string[]): string {
+  return redactCutOff(redactWhole(text, forms), forms);
+}
+
+/** The most of a reply the steps after the first look at: its start and its end, joined by an ellipsis. */
+const SCANNED_CHARS = 16_384;
+
+function capped(text: string): string {
+  if (text.length <= SCANNED_CHARS) return text;
+  return `${text.slice(0, SCANNED_CHARS / 2)}…${text.slice(text.length - SCANNED_CHARS / 2)}`;
+}
+
+// A secret cut off by whoever echoed it (Druid shortens a task's message to 100 characters,
+// Jackson an echoed token to 256): the start of a value, where the text ends or goes on with an
+// ellipsis or a quote, of at least MIN_CUT_CHARS characters and of half the value or
+// PREFIX_CHARS; anywhere, a start of at least PREFIX_CHARS and half the value. A shorter shared
+// start ("org.apache.kafka.common." of a JAAS line, in a class name) is left alone.
+const MIN_CUT_CHARS = 4;
 const PREFIX_CHARS = 10;
 
 function redactCutOff(text: string, forms: readonly string[]): string {
   let out = text;
   for (const form of forms) {
-    if (form.length <= PREFIX_CHARS) continue;
-    const head = form.slice(0, PREFIX_CHARS);
+    if (form.length <= MIN_CUT_CHARS) continue;
+    const head = form.slice(0, MIN_CUT_CHARS);
+    const half = Math.ceil(form.length / 2);
+    const pieces: string[] = [];
+    let kept = 0;
     let from = out.indexOf(head);
+    // One pass: every examined match is skipped whole, so the work is linear in the text.
     while (from !== -1) {
-      let end = from + PREFIX_CHARS;
+      let end = from + MIN_CUT_CHARS;
       while (end < out.length && end - from < form.length && out[end] === form[end - from]) end++;
-      out = `${out.slice(0, from)}${REDACTED}${out.slice(end)}`;
-      from = out.indexOf(head, from + REDACTED.length);
+      const length = end - from;
+      const next = out.slice(end, end + 3);
+      const cutHere = end === out.length || next.startsWith("...") || next.startsWith("…") || /^["'\\]/.test(next);
+      if ((cutHere && length >= Math.min(PREFIX_CHARS, half)) || length >= Math.max(PREFIX_CHARS, half)) {
+        pieces.push(out.slice(kept, from), REDACTED);
+        kept = end;
+      }
+      from = out.indexOf(head, end);
     }
+    if (kept > 0) out = pieces.join("") + out.slice(kept);
   }
   return out;
 }
