@@ -1163,13 +1163,19 @@ test("deletion never needs the spec's Secret references: an unusable one does no
   assert.equal(w.kube.get(NS, "orders"), undefined, "finalizer removed");
 });
 
-test("a task gets the value in its payload; a rotated value does not start a new run", async () => {
+/** A native-batch "batch" whose S3 key is referenced from a Secret, submitted. */
+async function batchWithKafkaSecret(): Promise<{ w: World; task: unknown }> {
   const w = new World();
   withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
   const batch: JsonObject = { type: "index_parallel", spec: { dataSchema: { dataSource: "batch" }, ioConfig: { type: "index_parallel", inputSource: { type: "s3", properties: { secretAccessKey: { secretKeyRef: { name: "kafka-sasl", key: "jaas" } } } } } } };
   w.create(resource("batch", { ingestion: { type: "native-batch", nativeSpec: batch } }));
   await w.settle("batch");
   const [task] = [...w.druid.tasks.values()];
+  return { w, task };
+}
+
+test("a task gets the value in its payload; a rotated value does not start a new run", async () => {
+  const { w, task } = await batchWithKafkaSecret();
   const payload = task?.payload as { spec: { ioConfig: { inputSource: { properties: { secretAccessKey: string } } } } };
   assert.equal(payload.spec.ioConfig.inputSource.properties.secretAccessKey, jaas("s3cr3t-one"));
   assert.equal(w.status("batch").specHash, sha256Hex(renderIngestion(w.get("batch")).canonical), "a task's hash is its spec's");
@@ -1204,12 +1210,7 @@ test("deleting after the Secret went in a namespace teardown uses its last copy;
 });
 
 test("under Observe (no Secret values read) a task's message that may quote them is not shown", async () => {
-  const w = new World();
-  withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
-  const batch: JsonObject = { type: "index_parallel", spec: { dataSchema: { dataSource: "batch" }, ioConfig: { type: "index_parallel", inputSource: { type: "s3", properties: { secretAccessKey: { secretKeyRef: { name: "kafka-sasl", key: "jaas" } } } } } } };
-  w.create(resource("batch", { ingestion: { type: "native-batch", nativeSpec: batch } }));
-  await w.settle("batch");
-  const [task] = [...w.druid.tasks.values()];
+  const { w, task } = await batchWithKafkaSecret();
   w.patchSpec("batch", { managementPolicy: "Observe" });
   Object.assign(task as object, { statusCode: "FAILED", errorMsg: `S3 refused the key ${jaas("s3cr3t-one")}` });
   w.now = new Date(w.now.getTime() + 61_000);
