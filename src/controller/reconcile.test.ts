@@ -7,6 +7,7 @@ import type { V1Secret, V1Service } from "@kubernetes/client-node";
 import { CREDENTIALS_LABEL, FINALIZER, type DruidIngestion, type DruidIngestionSpec, type DruidIngestionStatus, type JsonObject } from "../api/druid-ingestion.ts";
 import { createValidator } from "../api/schema.ts";
 import type { DruidClient, DruidTarget } from "../druid/client.ts";
+import type { LiveTask } from "../druid/decode.ts";
 import { DruidError } from "../druid/errors.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
 import { capturingLogger, FakeDruid, FakeKube, type CallLog } from "../../test/support/fakes.ts";
@@ -1164,7 +1165,7 @@ test("deletion never needs the spec's Secret references: an unusable one does no
 });
 
 /** A native-batch "batch" whose S3 key is referenced from a Secret, submitted. */
-async function batchWithKafkaSecret(): Promise<{ w: World; task: unknown }> {
+async function batchWithKafkaSecret(): Promise<{ w: World; task: (LiveTask & { payload: JsonObject }) | undefined }> {
   const w = new World();
   withKafkaSecret(w, kafkaSecret("s3cr3t-one"));
   const batch: JsonObject = { type: "index_parallel", spec: { dataSchema: { dataSource: "batch" }, ioConfig: { type: "index_parallel", inputSource: { type: "s3", properties: { secretAccessKey: { secretKeyRef: { name: "kafka-sasl", key: "jaas" } } } } } } };
