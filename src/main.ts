@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     concurrency: config.concurrency,
     backoff: { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs },
     druid: {
-      dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}) }),
+      dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}), beforeConnect: () => fence.check("a new Druid connection") }),
       requestTimeoutMs: config.druidRequestTimeoutMs,
       retries: config.druidRetries,
       maxResponseBytes: config.druidMaxResponseBytes,

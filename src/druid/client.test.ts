@@ -425,3 +425,29 @@ test("a call no attempt of which was sent stays 'not sent'", async () => {
   const error = await client(druid.url, { retries: 2 }).submitSupervisor({ type: "kafka" }, true).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof DruidError && error.notSent, String(error));
 });
+
+test("a connection that comes up after this replica lost the Lease carries nothing (chaos seed 7: paused while connecting, resumed after the takeover)", async () => {
+  const druid = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
+  let leader = true;
+  const fenced = new DruidClient(
+    { baseUrl: druid.url, credentials: { username: "admin", password: "pw" } },
+    {
+      dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, beforeConnect: () => { if (!leader) throw new Error("this replica does not hold the leader Lease"); } }),
+      requestTimeoutMs: 2000,
+      retries: 2,
+      retryMinTimeoutMs: 5,
+      maxResponseBytes: 1024 * 1024,
+    },
+  );
+  try {
+    leader = false; // the write was decided while leading; the socket connects after the step-down
+    const error = await fenced.submitSupervisor({ type: "kafka" }, true).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof DruidError && error.reason === "DruidCallAborted" && error.notSent, String(error));
+    assert.match(error.message, /does not hold the leader Lease/);
+    assert.equal(druid.requests.length, 0, "no byte of the request reached Druid");
+    leader = true;
+    assert.equal(await fenced.submitSupervisor({ type: "kafka" }, true), "wiki");
+  } finally {
+    await druid.close();
+  }
+});

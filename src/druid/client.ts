@@ -3,7 +3,7 @@
 // metrics group by endpoint, not by supervisor id.
 import pRetry from "p-retry";
 import { RETRY_MAX_DELAY_MS, RETRY_MIN_DELAY_MS } from "./retry-policy.ts";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, buildConnector, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
@@ -77,16 +77,32 @@ export interface DruidDispatcherOptions {
   connectTimeoutMs: number;
   /** PEM CA bundle for https endpoints; the system roots are used when absent. */
   ca?: string;
+  /**
+   * Asked once a new connection is up, before any request is written on it; throws to refuse
+   * (the write fence). A process paused while connecting (SIGSTOP, a long GC) and resumed after
+   * it lost the Lease would otherwise write a request it started while it still held it.
+   */
+  beforeConnect?: () => void;
 }
+
+/** Marks a connection the fence refused: nothing was written on it. */
+export class ConnectionRefusedByFence extends Error {}
 
 /** One keep-alive connection pool per origin. Redirects are followed by the client itself (allowed origins only). */
 export function createDruidDispatcher(opts: DruidDispatcherOptions): Dispatcher {
-  const agent = new Agent({
-    connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) },
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 120_000,
-  });
-  return agent;
+  const base = buildConnector({ timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) });
+  const connect: buildConnector.connector = (options, callback) =>
+    base(options, (error, socket) => {
+      if (error || !socket) return callback(error ?? new Error("no socket"), null);
+      try {
+        opts.beforeConnect?.();
+      } catch (refusal) {
+        socket.destroy();
+        return callback(new ConnectionRefusedByFence((refusal as Error).message, { cause: refusal }), null);
+      }
+      callback(null, socket);
+    });
+  return new Agent({ connect, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
 }
 
 type CallOptions = {
@@ -417,7 +433,8 @@ export class DruidClient {
       contentType = Array.isArray(type) ? type[0] : type;
       reply = await readBounded(response.body, response.headers["content-length"], limit, what);
     } catch (e) {
-      const error = e instanceof DruidError ? e : signal.aborted ? abortError(what, signal, deadline, this.options.requestTimeoutMs, e) : transportError(what, e);
+      const refused = causeOf(e, ConnectionRefusedByFence);
+      const error = e instanceof DruidError ? e : refused ? new DruidError("DruidCallAborted", `${what}: not sent: ${refused.message}`, { notSent: true, cause: e }) : signal.aborted ? abortError(what, signal, deadline, this.options.requestTimeoutMs, e) : transportError(what, e);
       observe(error.reason === "DruidTimeout" ? "timeout" : error.reason === "DruidResponseTooLarge" ? "too_large" : "error");
       throw error;
     }
@@ -456,6 +473,16 @@ async function readBounded(body: Dispatcher.ResponseData["body"], contentLength:
 }
 
 /** An aborted call: the total deadline passed, or the fence closed (leadership lost, shutdown). */
+/** The first error of that class in the cause chain. */
+function causeOf<T extends Error>(error: unknown, type: new (...args: never[]) => T): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof type) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 function abortError(what: string, signal: AbortSignal, deadline: AbortSignal, timeoutMs: number, cause: unknown, notSent = false): DruidError {
   if (deadline.aborted) {
     return new DruidError("DruidTimeout", `${what}: no complete answer within ${timeoutMs / 1000}s (DRUID_REQUEST_TIMEOUT covers connecting, the headers and the whole body)`, { cause, notSent });
