@@ -188,6 +188,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     for (const n of list) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63) throw new Error(`"${n}" is not a namespace name`);
     return list;
   });
+  const clusterDomain =
+    read("clusterDomain", (t) => {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
+      return t;
+    }) ?? "cluster.local";
   const config = {
     watchNamespaces: namespaces && namespaces.length > 0 ? namespaces : undefined,
     resyncMs: read("resync", parseDuration) ?? 60_000,
@@ -196,12 +201,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
     backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
     defaultDruidUrl: read("defaultDruidUrl", parseUrl),
-    allowedDruidEndpoints: [] as AllowedEndpoint[] | "any",
+    // Patterns are spelled like recorded endpoints, whose short Service form depends on the domain.
+    allowedDruidEndpoints: read("allowedDruidEndpoints", (t) => parseAllowedEndpoints(t, clusterDomain)) ?? ([] as AllowedEndpoint[]),
     routerDiscovery: read("routerDiscovery", parseBool) ?? true,
-    clusterDomain: read("clusterDomain", (t) => {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
-      return t;
-    }) ?? "cluster.local",
+    clusterDomain,
     druidCaFile: read("druidCaFile", text),
     druidConnectTimeoutMs: read("druidConnectTimeout", parseDuration) ?? 5000,
     druidRequestTimeoutMs: read("druidRequestTimeout", parseDuration) ?? 10_000,
@@ -220,8 +223,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     identity: read("identity", text) ?? `${hostname()}_${process.pid}`,
     shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 45_000,
   };
-  // Patterns are spelled like recorded endpoints, whose short Service form depends on the domain.
-  config.allowedDruidEndpoints = read("allowedDruidEndpoints", (t) => parseAllowedEndpoints(t, config.clusterDomain)) ?? [];
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {

@@ -1,14 +1,12 @@
 // Which Druid URLs the controller may send requests (and credentials) to: an administrator's
 // decision, never a namespace user's. Allowed are the controller's default URL, the router
-// Services it discovers (as cached now, or lately), and what ALLOWED_DRUID_ENDPOINTS lists.
+// Services of the resource's own namespace (as cached now), and what ALLOWED_DRUID_ENDPOINTS lists.
 // Pure: the caller passes the Service lookup.
 import type { V1Service } from "@kubernetes/client-node";
 import { normalizeEndpoint, normalizeOrKeep } from "../druid/endpoint.ts";
 
 /** One entry of ALLOWED_DRUID_ENDPOINTS. */
 export interface AllowedEndpoint {
-  /** As written, for messages. */
-  text: string;
   scheme: "http:" | "https:";
   /** Exact host, or the suffix after `*.` (any one or more labels before it). */
   host: string;
@@ -51,7 +49,6 @@ function parseEntry(text: string, domain: string | undefined): AllowedEndpoint {
   }
   const url = new URL(normalized);
   return {
-    text,
     scheme: url.protocol as "http:" | "https:",
     host: wildcard ? url.hostname.slice(2) : url.hostname,
     wildcard,
@@ -92,7 +89,11 @@ function within(path: string, prefix: string): boolean {
 
 export function matchesAllowed(url: string, pattern: AllowedEndpoint): boolean {
   const parsed = requestUrl(url);
-  if (!parsed || parsed.protocol !== pattern.scheme) return false;
+  return parsed !== undefined && matchesParsed(parsed, pattern);
+}
+
+function matchesParsed(parsed: URL, pattern: AllowedEndpoint): boolean {
+  if (parsed.protocol !== pattern.scheme) return false;
   const host = parsed.hostname;
   if (pattern.wildcard ? !host.endsWith(`.${pattern.host}`) : host !== pattern.host) return false;
   if (pattern.port !== "*" && parsed.port !== pattern.port) return false;
@@ -140,7 +141,7 @@ export function allowEndpoint(url: string, input: EndpointPolicyInput): Allowanc
   if (!parsed) return { ok: false, message: `${shown} is not an allowed Druid endpoint: its path has encoded, ';', '\\' or dot segments, which are never allowed. ${HOW_TO_ALLOW}` };
   const base = input.defaultUrl === undefined ? undefined : requestUrl(input.defaultUrl);
   if (base && base.origin === parsed.origin && within(parsed.pathname, base.pathname.replace(/\/+$/, ""))) return { ok: true, via: "Default" };
-  if (input.allowed.some((p) => matchesAllowed(url, p))) return { ok: true, via: "AllowList" };
+  if (input.allowed.some((p) => matchesParsed(parsed, p))) return { ok: true, via: "AllowList" };
   const router = routerServiceOf(parsed.origin);
   if (router && input.discovery) {
     const service = router.namespace === input.namespace ? input.routerService(router.namespace, router.name) : undefined;

@@ -44,7 +44,8 @@ export class EventRouter {
   private readonly noted = new Map<string, { replaced: Set<string>; at: number }>();
   /** Secrets deleted lately, as last seen, kept only while a resource that used them may need them. */
   private readonly deletedSecrets = new Map<string, { secret: V1Secret; at: number }>();
-
+  /** Every index kept from DruidIngestion events and our own writes. */
+  private readonly indexes = [this.claims, this.secretUsers, this.authUsers, this.serviceUsers];
 
   constructor(sink: KeySink, now: () => number = Date.now) {
     this.sink = sink;
@@ -64,11 +65,10 @@ export class EventRouter {
     const { namespace, name } = object.metadata ?? {};
     if (!namespace || !name) return;
     const key = objectKey(namespace, name);
-    const indexes = [this.claims, this.secretUsers, this.authUsers, this.serviceUsers];
     if (event === "delete") {
       this.fingerprints.delete(key);
       this.noted.delete(key);
-      for (const index of indexes) index.remove(key);
+      for (const index of this.indexes) index.remove(key);
       this.sink.forget(key);
       return;
     }
@@ -79,7 +79,7 @@ export class EventRouter {
     const version = object.metadata?.resourceVersion;
     const behindOurWrite = noted !== undefined && version !== undefined && noted.replaced.has(version) && this.now() - noted.at < NOTED_WRITE_TTL_MS;
     if (noted && !behindOurWrite) this.noted.delete(key);
-    if (isIndexable(candidate) && !behindOurWrite) for (const index of indexes) index.update(candidate);
+    if (isIndexable(candidate) && !behindOurWrite) for (const index of this.indexes) index.update(candidate);
     const m = object.metadata ?? {};
     // Our own status patches change resourceVersion only: not a reason to reconcile again.
     const fingerprint = JSON.stringify([m.uid, m.generation, m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
@@ -91,7 +91,7 @@ export class EventRouter {
   /** Our own write, as the API server stored it: the indexes learn of it before the watch delivers it. */
   indexWritten(object: unknown, replacedVersion: string): void {
     if (!isIndexable(object)) return;
-    for (const index of [this.claims, this.secretUsers, this.authUsers, this.serviceUsers]) index.update(object);
+    for (const index of this.indexes) index.update(object);
     const key = objectKey(object.metadata.namespace, object.metadata.name);
     const noted = this.noted.get(key);
     if (noted) {

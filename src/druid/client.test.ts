@@ -30,13 +30,13 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined };
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined; beforeConnect?: () => void };
 
 function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
     { baseUrl: url, credentials: opts.password === undefined ? undefined : { username: "admin", password: opts.password } },
     {
-      dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, ...(opts.ca ? { ca: opts.ca } : {}) }),
+      dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.beforeConnect ? { beforeConnect: opts.beforeConnect } : {}) }),
       requestTimeoutMs: opts.timeoutMs ?? 2000,
       retries: opts.retries ?? 2,
       retryMinTimeoutMs: 5,
@@ -429,16 +429,7 @@ test("a call no attempt of which was sent stays 'not sent'", async () => {
 test("a connection that comes up after this replica lost the Lease carries nothing (chaos seed 7: paused while connecting, resumed after the takeover)", async () => {
   const druid = await serve((_req, _body, res) => json(res, 200, { id: "wiki" }));
   let leader = true;
-  const fenced = new DruidClient(
-    { baseUrl: druid.url, credentials: { username: "admin", password: "pw" } },
-    {
-      dispatcher: createDruidDispatcher({ connectTimeoutMs: 1000, beforeConnect: () => { if (!leader) throw new Error("this replica does not hold the leader Lease"); } }),
-      requestTimeoutMs: 2000,
-      retries: 2,
-      retryMinTimeoutMs: 5,
-      maxResponseBytes: 1024 * 1024,
-    },
-  );
+  const fenced = client(druid.url, { password: "pw", beforeConnect: () => { if (!leader) throw new Error("this replica does not hold the leader Lease"); } });
   try {
     leader = false; // the write was decided while leading; the socket connects after the step-down
     const error = await fenced.submitSupervisor({ type: "kafka" }, true).then(() => undefined, (e: unknown) => e);

@@ -44,8 +44,7 @@ export function sanitizeErrorText(text: string, secrets: readonly string[] = [])
   const forms = secretForms(secrets);
   // Whole secrets first, on all of it (linear); then the rest works on a bounded text: a reply can
   // be up to DRUID_MAX_RESPONSE_SIZE, and only a few hundred characters are ever shown.
-  let out = capped(redactWhole(text, forms));
-  out = redactSecrets(out, forms);
+  let out = redactCutOff(capped(redactWhole(text, forms)), forms);
   out = out.replace(FORMAT_CHARS, "").replace(INVISIBLE, " ");
   out = redactSecrets(out, forms);
   // Credential patterns before markup goes ("password -> x" loses its ">"), and again after.
