@@ -118,7 +118,7 @@ export interface SecretLookup {
 }
 
 /** A key's value as text (`data` is base64; `stringData` only in objects not yet stored). */
-export function secretValue(secret: V1Secret, key: string): string | undefined {
+function secretValue(secret: V1Secret, key: string): string | undefined {
   const b64 = secret.data?.[key];
   if (b64 !== undefined) return Buffer.from(b64, "base64").toString("utf8");
   return secret.stringData?.[key];

@@ -65,7 +65,7 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 }
 
 /** spec.ioConfig.consumerProperties["sasl.jaas.config"], items[0]; "the spec itself" for the root. */
-export function displayPath(segments: readonly Segment[]): string {
+function displayPath(segments: readonly Segment[]): string {
   if (segments.length === 0) return "the spec itself";
   let out = "";
   for (const s of segments) {
@@ -142,7 +142,7 @@ export const NO_SECRET_REFS: ResolvedSecretRefs = { values: new Map() };
 export type SecretRefResolution = { ok: true; value: ResolvedSecretRefs } | { ok: false; failure: Failure } | { ok: false; unusable: SecretRef; keys: string[] };
 
 /** The keys a Secret lets specs reference (REFERENCEABLE_KEYS_ANNOTATION). */
-export function referenceableKeys(secret: V1Secret): Set<string> {
+function referenceableKeys(secret: V1Secret): Set<string> {
   const listed = secret.metadata?.annotations?.[REFERENCEABLE_KEYS_ANNOTATION] ?? "";
   return new Set(listed.split(",").map((k) => k.trim()).filter((k) => k !== ""));
 }
