@@ -6,7 +6,7 @@ import { parseOptions, UsageError } from "../../tools/chaos/options.ts";
 import { Prng } from "../../tools/chaos/prng.ts";
 import { describeDruidBody, resetRequests, supervisorIdOfPath, supervisorView } from "../../tools/chaos/observe.ts";
 import { apiserverAddress, kubeconfigVia } from "../../tools/chaos/rig.ts";
-import { holdersAround, writesByNonHolder } from "../../tools/chaos/leadership.ts";
+import { holderChanges, holdersAround, writesByNonHolder } from "../../tools/chaos/leadership.ts";
 import { chooseOperation, keyOf, ResetAllowance, type Naming, type PooledResource } from "../../tools/chaos/workload.ts";
 
 test("the PRNG is reproducible from its seed, forks are independent streams, ranges hold", () => {
@@ -164,4 +164,26 @@ test("one writer: Druid writes by a replica that did not hold the Lease around t
   assert.deepEqual([...holdersAround(changes, 5000, 1000)], ["a"]);
   const log = [write("a", 5000), write("a", 9800), write("a", 12_000), write("b", 12_000), write("a", 13_000, "GET"), { ...write("a", 14_000), forwarded: false }];
   assert.deepEqual(writesByNonHolder(log, changes).map((e) => [e.client, e.at]), [["a", 12_000]]);
+});
+
+test("one writer: a takeover the sampler saw late (API server restarting) takes effect at the Lease's acquireTime", () => {
+  // seed 7, 45 minutes: b held the Lease and was frozen; a took it over at 5479 as the API server
+  // went down for a restart; the sampler saw it only at 8287.
+  const journal = [
+    { at: 1000, kind: "leader", holder: "b", transitions: 42, acquiredAt: 990 },
+    { at: 8287, kind: "leader", holder: "a", transitions: 43, acquiredAt: 5479 },
+    // A stamp later than the sighting is not believed.
+    { at: 20_000, kind: "leader", holder: "b", transitions: 44, acquiredAt: 25_000 },
+  ];
+  const changes = holderChanges(journal);
+  assert.deepEqual(changes, [
+    { at: 990, holder: "b" },
+    { at: 5479, holder: "a" },
+    { at: 20_000, holder: "b" },
+  ]);
+  const write = (client: string, at: number) => ({ method: "POST", path: "/druid/indexer/v1/supervisor", at, client, forwarded: true });
+  const log = [write("a", 5523), write("a", 6244), write("b", 7000), write("b", 6400)];
+  assert.deepEqual(writesByNonHolder(log, changes).map((e) => [e.client, e.at]), [["b", 7000]], "the new holder's writes are its own; the old holder is no longer credited a second past the handover");
+  // Without acquireTime (older journals) the sighting dates the change.
+  assert.deepEqual(holderChanges([{ at: 8287, kind: "leader", holder: "a" }]), [{ at: 8287, holder: "a" }]);
 });

@@ -1,7 +1,11 @@
 // The Lease holder over time (from the journal's `leader` events) and the Druid writes made by a
 // replica that did not hold the Lease: the design's "one writer" rule. The holder is sampled a
 // few times per second, so a write counts as the holder's when that replica held the Lease at any
-// moment within `toleranceMs` of it.
+// moment within `toleranceMs` of it. A change of holder takes effect when the Lease says it was
+// acquired (its acquireTime, stamped by the acquiring replica on this machine's clock), not when
+// the sampler saw it: while the API server restarts, the sampler is blind for seconds, and a
+// takeover in that time would otherwise be dated late (crediting the old holder, which stops
+// being credited at the real handover, and blaming the new one).
 import type { ProxiedRequest } from "../druid-proxy.ts";
 import type { JournalEvent } from "./journal.ts";
 
@@ -11,7 +15,15 @@ export interface HolderChange {
 }
 
 export function holderChanges(journal: readonly JournalEvent[]): HolderChange[] {
-  return journal.filter((e) => e.kind === "leader").map((e) => ({ at: e.at, holder: String(e["holder"]) }));
+  return journal
+    .filter((e) => e.kind === "leader")
+    .map((e) => {
+      const acquired = e["acquiredAt"];
+      // A stamp after the sighting cannot be right: the sighting's time is used then.
+      const at = typeof acquired === "number" && acquired <= e.at ? acquired : e.at;
+      return { at, holder: String(e["holder"]) };
+    })
+    .sort((a, b) => a.at - b.at);
 }
 
 /** Every holder in effect at some moment of [at - toleranceMs, at + toleranceMs]. */

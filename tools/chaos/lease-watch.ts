@@ -7,6 +7,8 @@ import type { Journal } from "./journal.ts";
 export interface LeaseReading {
   holder: string;
   renewedAt: number | undefined;
+  /** When the holder took the Lease (its acquireTime), as the acquiring replica stamped it. */
+  acquiredAt: number | undefined;
   transitions: number;
   readAt: number;
 }
@@ -42,10 +44,11 @@ export class LeaseWatch {
       const reading: LeaseReading = {
         holder: spec.holderIdentity ?? "",
         renewedAt: spec.renewTime ? new Date(spec.renewTime).getTime() : undefined,
+        acquiredAt: spec.acquireTime ? new Date(spec.acquireTime).getTime() : undefined,
         transitions: spec.leaseTransitions ?? 0,
         readAt: Date.now(),
       };
-      if (this.last?.holder !== reading.holder) this.journal.record("leader", { holder: reading.holder, transitions: reading.transitions });
+      if (this.last?.holder !== reading.holder) this.journal.record("leader", { holder: reading.holder, transitions: reading.transitions, ...(reading.acquiredAt === undefined ? {} : { acquiredAt: reading.acquiredAt }) });
       this.last = reading;
       return reading;
     } catch {
