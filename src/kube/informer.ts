@@ -1,9 +1,11 @@
 // A list+watch cache that never stops silently. client-node's informer re-watches on a clean
-// end, relists on 410 and reconnects after its 30 s inactivity timeout, but on any other error
-// it emits `error` and stops for good. This wrapper restarts it with capped backoff, reports
-// every transition, and restarts it when nothing (not even a reconnect) was seen for too long.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+// end, relists on 410 and reconnects after a timeout, but on any other error it emits `error` and
+// stops for good. This wrapper restarts it with capped backoff, reports every transition, and
+// restarts it when nothing (not even a bookmark or a reconnect) was seen for too long. Its watch
+// requests are long ones (LongWatch): an idle informer costs one request per 5 to 10 minutes.
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "winston";
+import { LongWatch, longestWatchMs } from "./long-watch.ts";
 
 export type InformerEvent = "add" | "update" | "delete";
 
@@ -15,8 +17,10 @@ export interface InformerOptions<T extends KubernetesObject> {
   labelSelector?: string;
   logger: Logger;
   onEvent: (event: InformerEvent, object: T) => void;
-  /** Restart when no event and no reconnect was seen for this long. */
+  /** Restart when no event, bookmark or reconnect was seen for this long (default: a minute past the longest watch). */
   watchdogMs?: number;
+  /** The server-side watch timeout is drawn from [this, 2·this) seconds. */
+  minWatchTimeoutSeconds?: number;
   restartBackoffMs?: { base: number; max: number };
   onRestart?: (name: string, cause: string) => void;
 }
@@ -46,7 +50,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   start(): Promise<void> {
     this.stopped = false;
     this.launch();
-    const period = this.options.watchdogMs ?? 5 * 60_000;
+    const period = this.options.watchdogMs ?? longestWatchMs(this.options.minWatchTimeoutSeconds) + 60_000;
     this.watchdog = setInterval(() => {
       if (!this.stopped && Date.now() - this.lastSeen > period) {
         this.restart(`no watch activity for ${Math.round(period / 1000)} s`);
@@ -78,11 +82,12 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
   private launch(previous: readonly T[] = []): void {
     const { kubeConfig, path, list, labelSelector, onEvent, logger, name } = this.options;
-    const listWatch = new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector);
-    this.listWatch = listWatch;
     const seen = (): void => {
       this.lastSeen = Date.now();
     };
+    const watch = new LongWatch(kubeConfig, { onActivity: seen, ...(this.options.minWatchTimeoutSeconds ? { minTimeoutSeconds: this.options.minWatchTimeoutSeconds } : {}) });
+    const listWatch = new ListWatch<T>(path, watch, list, false, labelSelector);
+    this.listWatch = listWatch;
     // Events of a relist arrive before the new cache is the one reads go to; hold them until
     // it is, so a handler that looks the object up finds it.
     const held: Array<[InformerEvent, T]> = [];
