@@ -12,6 +12,7 @@ import type { KubeApi } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
 import type { WriteFence } from "../kube/fence.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
+import { trimForCache } from "../kube/trim.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import { ROUTER_SELECTOR } from "./druid-target.ts";
 import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-policy.ts";
@@ -96,6 +97,7 @@ export class Manager {
         ...(labelSelector ? { labelSelector } : {}),
         logger,
         onEvent,
+        trim: trimForCache,
         onRestart: (name, cause) => metrics.informerRestarted(name, cause),
       }),
     ];

@@ -19,6 +19,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   onEvent: (event: InformerEvent, object: T) => void;
   /** Restart when no event, bookmark or reconnect was seen for this long (default: a minute past the longest watch). */
   watchdogMs?: number;
+  /**
+   * Applied to every object before the cache keeps it (listed or watched), to drop what the
+   * controller never reads; it mutates the object it is given.
+   */
+  trim?: (object: T) => void;
   /** The server-side watch timeout is drawn from [this, 2·this) seconds. */
   minWatchTimeoutSeconds?: number;
   restartBackoffMs?: { base: number; max: number };
@@ -81,11 +86,22 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
   private launch(previous: readonly T[] = []): void {
-    const { kubeConfig, path, list, labelSelector, onEvent, logger, name } = this.options;
+    const { kubeConfig, path, labelSelector, onEvent, logger, name, trim } = this.options;
+    const list = trim
+      ? () =>
+          this.options.list().then((l) => {
+            for (const item of l.items) trim(item);
+            return l;
+          })
+      : this.options.list;
     const seen = (): void => {
       this.lastSeen = Date.now();
     };
-    const watch = new LongWatch(kubeConfig, { onActivity: seen, ...(this.options.minWatchTimeoutSeconds ? { minTimeoutSeconds: this.options.minWatchTimeoutSeconds } : {}) });
+    const onLine = (phase: string, object: unknown): void => {
+      seen();
+      if (trim && object && (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED")) trim(object as T);
+    };
+    const watch = new LongWatch(kubeConfig, { onLine, ...(this.options.minWatchTimeoutSeconds ? { minTimeoutSeconds: this.options.minWatchTimeoutSeconds } : {}) });
     const listWatch = new ListWatch<T>(path, watch, list, false, labelSelector);
     this.listWatch = listWatch;
     // Events of a relist arrive before the new cache is the one reads go to; hold them until

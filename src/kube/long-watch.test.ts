@@ -58,7 +58,7 @@ test("a watch the server ends at its timeout is reported as timed out (client-no
   try {
     const phases: string[] = [];
     let activity = 0;
-    const watch = new LongWatch(kc, { minTimeoutSeconds: 10, random: () => 0, now: () => now, onActivity: () => activity++ });
+    const watch = new LongWatch(kc, { minTimeoutSeconds: 10, random: () => 0, now: () => now, onLine: () => activity++ });
     advance = 9_000; // ran most of its 10 s
     const full = await watchOnce(watch, (p) => phases.push(p));
     assert.equal((full as Error).name, "TimeoutError");

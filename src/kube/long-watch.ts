@@ -6,8 +6,8 @@
 // connection up as dead only once it has been silent longer than the server would keep it open.
 // The API server does not send bookmarks on a fixed beat (measured on 1.36: one after a minute,
 // then none), so silence alone cannot tell a quiet watch from a dead one sooner. Every line
-// received, bookmarks included, is reported as a sign of life. Nothing else of client-node's
-// watch changes.
+// received, bookmarks included, is shown to `onLine` (a sign of life; a chance to trim the object
+// before the cache keeps it). Nothing else of client-node's watch changes.
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
 
 export interface LongWatchOptions {
@@ -15,8 +15,8 @@ export interface LongWatchOptions {
   minTimeoutSeconds?: number;
   /** A connection silent for this long is dead; defaults to the longest server timeout plus 30 s. */
   silenceMs?: number;
-  /** Called on every line the server sends, bookmarks included. */
-  onActivity?: () => void;
+  /** Called on every line the server sends, bookmarks included, before it is passed on (it may trim the object). */
+  onLine?: (phase: string, object: unknown) => void;
   random?: () => number;
   now?: () => number;
 }
@@ -52,10 +52,10 @@ export class LongWatch extends Watch {
   }
 
   override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: WatchCallback, done: (err: unknown) => void): Promise<AbortController> {
-    const onActivity = this.options.onActivity;
-    const noting: WatchCallback = onActivity
+    const onLine = this.options.onLine;
+    const noting: WatchCallback = onLine
       ? (phase, apiObj, watchObj) => {
-          onActivity();
+          onLine(phase, apiObj);
           callback(phase, apiObj, watchObj);
         }
       : callback;
