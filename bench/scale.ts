@@ -29,6 +29,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
     edits: { type: "string", default: "20" },
     druid: { type: "string", default: "auto" },
+    "node-args": { type: "string", default: "" },
     out: { type: "string", default: path.join(REPO_ROOT, "docs/benchmarks") },
   },
 });
@@ -62,6 +63,7 @@ for (const count of sizes) {
       resyncMs: parseDuration(values.resync),
       idlePeriods: Number(values["idle-periods"]),
       edits: Number(values.edits),
+      nodeArgs: values["node-args"].split(" ").filter(Boolean),
       log: print,
     });
     results.push(r);

@@ -26,6 +26,8 @@ export interface SizeInput {
   resyncMs: number;
   idlePeriods: number;
   edits: number;
+  /** Node/V8 flags for the controller process. */
+  nodeArgs: readonly string[];
   log: (line: string) => void;
 }
 
@@ -125,7 +127,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
       DRUID_RETRIES: "2",
       MAX_CONCURRENT_RECONCILES: String(concurrency),
       LOG_LEVEL: "warn",
-    });
+    }, { nodeArgs: input.nodeArgs });
     sampler = new ProcessSampler(controller.pid as number);
     const scrape = async (): Promise<Sample[]> => parseMetrics(await (controller as ControllerProcess).metrics());
 
