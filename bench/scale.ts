@@ -30,6 +30,7 @@ const { values } = parseArgs({
     edits: { type: "string", default: "20" },
     druid: { type: "string", default: "auto" },
     "node-args": { type: "string", default: "" },
+    "heap-snapshot-dir": { type: "string" },
     out: { type: "string", default: path.join(REPO_ROOT, "docs/benchmarks") },
   },
 });
@@ -64,6 +65,7 @@ for (const count of sizes) {
       idlePeriods: Number(values["idle-periods"]),
       edits: Number(values.edits),
       nodeArgs: values["node-args"].split(" ").filter(Boolean),
+      heapSnapshotDir: values["heap-snapshot-dir"],
       log: print,
     });
     results.push(r);

@@ -3,6 +3,8 @@
 // caused, the idle cost over whole resync periods, memory, the latency of one edit among N idle
 // resources, and deletion; and the direct baseline for the same N.
 import { randomBytes } from "node:crypto";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
 import { Watch } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess } from "../../tools/controller.ts";
@@ -12,7 +14,7 @@ import { condition, type Kube } from "../../tools/kube.ts";
 import { waitFor } from "../../tools/wait.ts";
 import { inParallel, runBaseline } from "./baseline.ts";
 import { counterDelta, parseMetrics, total, type Sample } from "./metrics.ts";
-import { ProcessSampler } from "./process-stats.ts";
+import { ProcessSampler, readProcess } from "./process-stats.ts";
 import { kubeWrites, percentile, type SizeResult } from "./results.ts";
 
 export interface SizeInput {
@@ -28,6 +30,8 @@ export interface SizeInput {
   edits: number;
   /** Node/V8 flags for the controller process. */
   nodeArgs: readonly string[];
+  /** Write a heap snapshot of the controller here at the end of the idle period (bench/heap-summary.ts reads it). */
+  heapSnapshotDir?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -127,7 +131,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
       DRUID_RETRIES: "2",
       MAX_CONCURRENT_RECONCILES: String(concurrency),
       LOG_LEVEL: "warn",
-    }, { nodeArgs: input.nodeArgs });
+    }, { nodeArgs: [...input.nodeArgs, ...(input.heapSnapshotDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${input.heapSnapshotDir}`] : [])] });
     sampler = new ProcessSampler(controller.pid as number);
     const scrape = async (): Promise<Sample[]> => parseMetrics(await (controller as ControllerProcess).metrics());
 
@@ -169,6 +173,23 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     const watches = 4; // DruidIngestions, ConfigMaps, Secrets, Services in the one watched namespace
     const watchRequests = total(idleKube, (k) => k.startsWith("watch ") || k.startsWith("list "));
     const idleDruidBytes = counterDelta(idleBefore, idleAfter, "druid_ingestion_druid_response_bytes_total", ["method", "endpoint"]);
+    // Taken before a heap snapshot, which needs memory of its own.
+    const peakRss = readProcess(controller.pid as number).peakRss;
+    if (input.heapSnapshotDir) {
+      const dir = input.heapSnapshotDir;
+      const before = new Set(readdirSync(dir));
+      process.kill(controller.pid as number, "SIGUSR2");
+      const file = await waitFor("heap snapshot written", async () => readdirSync(dir).find((f) => !before.has(f) && f.endsWith(".heapsnapshot")), 300_000, 1000);
+      // Written once its size stops changing.
+      let size = -1;
+      await waitFor("heap snapshot complete", async () => {
+        const now = statSync(path.join(dir, file)).size;
+        const done = now === size && now > 0;
+        size = now;
+        return done;
+      }, 300_000, 2000);
+      log(`  heap snapshot: ${path.join(dir, file)} (node bench/heap-summary.ts <file>)`);
+    }
 
     // --- one edit among N idle resources: apply → the POST reaching Druid
     const latencies: number[] = [];
@@ -225,7 +246,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
         druidBytes: record(idleDruidBytes),
         druidBytesPerResync: total(idleDruidBytes) / resyncs,
       },
-      rss: { peakMiB: sampler.last.peakRss / 1024 ** 2, steadyMiB: steadyRss / 1024 ** 2 },
+      rss: { peakMiB: peakRss / 1024 ** 2, steadyMiB: steadyRss / 1024 ** 2 },
       applyToPostMs: { samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       deleteSeconds,
       leftInDruid,
