@@ -5,6 +5,7 @@
 // requests are long ones (LongWatch): an idle informer costs one request per 5 to 10 minutes.
 import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "winston";
+import { continueTokenOf, type ListPage } from "./api.ts";
 import { LongWatch, longestWatchMs } from "./long-watch.ts";
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -13,7 +14,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** One page of the list (the informer asks for pages of LIST_PAGE_SIZE and joins them). */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   logger: Logger;
   onEvent: (event: InformerEvent, object: T) => void;
@@ -87,13 +89,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
   private launch(previous: readonly T[] = []): void {
     const { kubeConfig, path, labelSelector, onEvent, logger, name, trim } = this.options;
-    const list = trim
-      ? () =>
-          this.options.list().then((l) => {
-            for (const item of l.items) trim(item);
-            return l;
-          })
-      : this.options.list;
+    const list = () => listInPages(this.options.list, trim);
     const seen = (): void => {
       this.lastSeen = Date.now();
     };
@@ -164,6 +160,29 @@ export class ResilientInformer<T extends KubernetesObject> {
     void old?.stop();
     this.lastSeen = Date.now();
     this.launch(previous);
+  }
+}
+
+/** Items per list request, as client-go's pager: thousands of objects never arrive as one response. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * The whole list, one page at a time, each page trimmed before the next is asked for. The API
+ * server serves every page from the first page's snapshot, so the result has one resourceVersion
+ * (the last page's) to watch from; an expired continue token fails the list (410), and the
+ * informer lists again.
+ */
+export async function listInPages<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>, trim?: (object: T) => void, limit = LIST_PAGE_SIZE): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  for (;;) {
+    const page = await list({ limit, ...(continueToken ? { continueToken } : {}) });
+    for (const item of page.items) {
+      trim?.(item);
+      items.push(item);
+    }
+    continueToken = continueTokenOf(page as KubernetesListObject<KubernetesObject>);
+    if (!continueToken) return { ...page, items };
   }
 }
 
