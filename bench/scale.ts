@@ -1,101 +1,98 @@
-// Benchmark: N DruidIngestions on one Druid cluster, against the real local stack (or the
-// cluster/Druid in KUBECONFIG/DRUID_URL). Prints how long N resources take to sync, then, while
-// they are idle for several resync periods, how many Druid list calls, Druid writes and
-// Kubernetes writes the controller makes. The supervisors are created suspended so Druid runs
-// no tasks for them. Figures only; nothing is asserted.
+// Benchmark: the controller at N = 100, 1,000 and 10,000 DruidIngestions (suspended Kafka
+// supervisors, so Druid runs no task), each size against the real local Druid (N ≤ 1,000) or
+// the loopback Overlord double (above; kept honest by test/e2e/overlord-contract.test.ts). Per
+// size it prints convergence (total, p50/p99 per resource), the Kubernetes and Druid traffic
+// during convergence and while idle, CPU per idle resync, RSS (peak and steady), apply→POST for
+// one edit among N idle resources, deletion, and the direct baseline; then each of issue #11's
+// targets as met / not met. Writes the figures (JSON) and a plot (SVG). Figures only: nothing is
+// asserted, and everything it creates is removed at the end.
 //
-//   npm run bench -- --resources 200 --resync 10s --idle-periods 3
+//   npm run bench                                  # 100, 1,000, 10,000
+//   npm run bench -- --sizes 100 --idle-periods 2   # a quick look
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
-import { randomBytes } from "node:crypto";
 import { parseDuration } from "../src/config.ts";
-import type { DruidIngestion } from "../src/api/druid-ingestion.ts";
-import { ControllerProcess, metricValue } from "../tools/controller.ts";
-import { DruidProbe, kafkaSupervisorSpec } from "../tools/druid-probe.ts";
-import { condition, Kube } from "../tools/kube.ts";
-import { ensureStack, stackEnv } from "../tools/stack.ts";
-import { waitFor } from "../tools/wait.ts";
+import { Kube } from "../tools/kube.ts";
+import { OverlordDouble } from "../tools/overlord-double.ts";
+import { ensureStack, REPO_ROOT, stackEnv } from "../tools/stack.ts";
+import { plotSvg } from "./scale/plot.ts";
+import { verdicts, type SizeResult } from "./scale/results.ts";
+import { runSize } from "./scale/run-size.ts";
 
 const { values } = parseArgs({
   options: {
-    resources: { type: "string", default: "100" },
-    resync: { type: "string", default: "10s" },
-    "idle-periods": { type: "string", default: "3" },
+    sizes: { type: "string", default: "100,1000,10000" },
+    resync: { type: "string", default: "60s" },
+    "idle-periods": { type: "string", default: "5" },
     concurrency: { type: "string", default: "4" },
+    edits: { type: "string", default: "20" },
+    druid: { type: "string", default: "auto" },
+    "node-args": { type: "string", default: "" },
+    "heap-snapshot-dir": { type: "string" },
+    out: { type: "string", default: path.join(REPO_ROOT, "docs/benchmarks") },
   },
 });
-const count = Number(values.resources);
-const resyncMs = parseDuration(values.resync);
-const idlePeriods = Number(values["idle-periods"]);
+const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+const mode = values.druid;
+if (!["auto", "real", "double"].includes(mode)) throw new Error(`--druid must be auto, real or double, not ${mode}`);
 
 ensureStack();
 const env = stackEnv();
 const kube = Kube.admin(env);
-const druid = new DruidProbe(env);
 await kube.installCrd();
-const ns = await kube.createNamespace("bench");
-await kube.createSecret(ns, "druid-auth", { OperatorUserName: env.druidUser, OperatorPassword: env.druidPassword });
-const prefix = `bench-${randomBytes(2).toString("hex")}`;
-const print = (label: string, value: string | number): void => void process.stdout.write(`${label.padEnd(52)} ${value}\n`);
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+const row = (label: string, value: string | number): void => print(`  ${label.padEnd(58)} ${value}`);
+const fmt = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k}=${Math.round(v)}`).join(", ") || "none";
 
-const controller = await ControllerProcess.start({
-  KUBECONFIG: env.kubeconfig,
-  DRUID_DEFAULT_URL: env.druidUrl,
-  RESYNC_PERIOD: values.resync,
-  MAX_CONCURRENT_RECONCILES: values.concurrency,
-  LOG_LEVEL: "info",
-});
-
-async function all(): Promise<DruidIngestion[]> {
-  const list = (await kube.custom.listNamespacedCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions", namespace: ns })) as { items: DruidIngestion[] };
-  return list.items;
-}
-
-try {
-  print("resources", count);
-  print("resync period", values.resync);
-  print("controller concurrency", values.concurrency);
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    await kube.createIngestion(ns, {
-      apiVersion: "druid.apache.org/v1alpha1",
-      kind: "DruidIngestion",
-      metadata: { name: `ing-${i}` },
-      spec: { druidCluster: "bench", suspend: true, auth: { type: "basic-auth", secretRef: { name: "druid-auth" } }, ingestion: { type: "kafka", nativeSpec: kafkaSupervisorSpec(`${prefix}-${i}`, env.kafkaBootstrap ?? "127.0.0.1:9") } },
+const realVersion = (await fetch(`${env.druidUrl}/status`, { headers: { authorization: `Basic ${Buffer.from(`${env.druidUser}:${env.druidPassword}`).toString("base64")}` } }).then((r) => r.json())) as { version: string };
+const results: SizeResult[] = [];
+for (const count of sizes) {
+  const useDouble = mode === "double" || (mode === "auto" && count > 1000);
+  const double = useDouble ? await OverlordDouble.start({ credentials: { username: env.druidUser, password: env.druidPassword }, druidVersion: realVersion.version }) : undefined;
+  try {
+    print(`\n== ${count.toLocaleString("en-US")} resources on ${double ? `the Overlord double (${double.url})` : `the real Druid ${realVersion.version} (${env.druidUrl})`}`);
+    const r = await runSize({
+      kube,
+      kubeconfig: env.kubeconfig,
+      count,
+      druid: { kind: double ? "double" : "real", url: double?.url ?? env.druidUrl, username: env.druidUser, password: env.druidPassword, version: realVersion.version },
+      kafkaBootstrap: env.kafkaBootstrap ?? "127.0.0.1:9",
+      concurrency: Number(values.concurrency),
+      resync: values.resync,
+      resyncMs: parseDuration(values.resync),
+      idlePeriods: Number(values["idle-periods"]),
+      edits: Number(values.edits),
+      nodeArgs: values["node-args"].split(" ").filter(Boolean),
+      heapSnapshotDir: values["heap-snapshot-dir"],
+      log: print,
     });
+    results.push(r);
+    const baseline = r.baseline.postSeconds + r.baseline.kubeWritesSeconds;
+    row("convergence (first create → all Synced + SUSPENDED)", `${r.convergeSeconds.toFixed(1)} s = ${(r.convergeSeconds / baseline).toFixed(2)}× baseline (${baseline.toFixed(1)} s: POSTs ${r.baseline.postSeconds.toFixed(1)} s + Kubernetes writes ${r.baseline.kubeWritesSeconds.toFixed(1)} s)`);
+    row("  per resource p50 / p99", `${r.perResourceP50Ms.toFixed(0)} ms / ${r.perResourceP99Ms.toFixed(0)} ms`);
+    row("  Kubernetes requests by verb", fmt(r.converge.kube));
+    row("  Druid requests by endpoint", fmt(r.converge.druidRequests));
+    row("  Druid response bytes by endpoint", fmt(r.converge.druidBytes));
+    row(`idle (${r.idle.seconds.toFixed(0)} s, ${r.idle.resyncs.toFixed(1)} resyncs of ${r.resyncSeconds} s)`, "");
+    row("  CPU per resync; share of a core", `${r.idle.cpuSecondsPerResync.toFixed(3)} s; ${r.idle.cpuPercentOfCore.toFixed(2)} %`);
+    row("  Kubernetes requests by verb", fmt(r.idle.kube));
+    row("  Kubernetes writes", r.idle.kubeWrites);
+    row("  watch/list requests per watch per 5 min", r.idle.watchRequestsPer5MinPerWatch.toFixed(2));
+    row("  Druid requests by endpoint", fmt(r.idle.druidRequests));
+    row("  Druid bytes per resync", `${Math.round(r.idle.druidBytesPerResync).toLocaleString("en-US")} (${(r.idle.druidBytesPerResync / count).toFixed(0)} per resource)`);
+    row("RSS peak / steady", `${r.rss.peakMiB.toFixed(0)} MiB / ${r.rss.steadyMiB.toFixed(0)} MiB`);
+    row(`apply→POST, one edit among ${count} idle (${r.applyToPostMs.samples} edits)`, `p50 ${r.applyToPostMs.p50.toFixed(0)} ms, p99 ${r.applyToPostMs.p99.toFixed(0)} ms`);
+    row("deletion (all terminated in Druid first)", `${r.deleteSeconds.toFixed(1)} s = ${(r.deleteSeconds / r.baseline.deleteSeconds).toFixed(2)}× baseline terminations (${r.baseline.deleteSeconds.toFixed(1)} s); left in Druid: ${r.leftInDruid}`);
+    for (const v of verdicts(r)) row(`target: ${v.target}`, `${v.met ? "met" : "NOT MET"} (${v.measured})`);
+  } finally {
+    await double?.stop();
   }
-  const created = performance.now();
-  print("time to create the resources (API server)", `${((created - started) / 1000).toFixed(1)} s`);
-  await waitFor("all synced", async () => (await all()).filter((i) => condition(i, "Synced")?.status === "True").length === count, 600_000, 1000);
-  const syncedAt = performance.now();
-  print("time from first create to all Synced", `${((syncedAt - started) / 1000).toFixed(1)} s`);
-  print("  per resource", `${((syncedAt - started) / count).toFixed(0)} ms`);
-  await waitFor("all report SUSPENDED", async () => (await all()).every((i) => i.status?.state === "SUSPENDED"), 600_000, 2000);
-  print("time until every status shows SUSPENDED", `${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-  // Idle: measure over whole resync periods.
-  const before = await controller.metrics();
-  const versionsBefore = new Map((await all()).map((i) => [i.metadata.name, i.metadata.resourceVersion]));
-  await new Promise((r) => setTimeout(r, resyncMs * idlePeriods));
-  const after = await controller.metrics();
-  const delta = (name: string, labels: Record<string, string> = {}) => metricValue(after, name, labels) - metricValue(before, name, labels);
-  const changed = (await all()).filter((i) => versionsBefore.get(i.metadata.name) !== i.metadata.resourceVersion).length;
-  print(`idle ${idlePeriods} resync periods: reconciles`, delta("controller_runtime_reconcile_total"));
-  print("idle: Druid supervisor list calls (GET ?full)", delta("druid_ingestion_druid_requests_total", { endpoint: "/druid/indexer/v1/supervisor?full" }));
-  print("idle: Druid list calls per resync period", (delta("druid_ingestion_druid_requests_total", { endpoint: "/druid/indexer/v1/supervisor?full" }) / idlePeriods).toFixed(2));
-  print("idle: Druid POSTs", delta("druid_ingestion_druid_requests_total", { method: "POST" }));
-  print("idle: resources whose object changed (API writes)", changed);
-  const seconds = delta("controller_runtime_reconcile_time_seconds_sum");
-  const n = delta("controller_runtime_reconcile_time_seconds_count");
-  print("idle: mean reconcile time", n > 0 ? `${((seconds / n) * 1000).toFixed(2)} ms` : "n/a");
-  const rss = metricValue(after, "process_resident_memory_bytes");
-  print("controller resident memory", `${(rss / 1024 / 1024).toFixed(0)} MiB`);
-} finally {
-  const cleanup = performance.now();
-  for (const i of await all()) await kube.deleteIngestion(ns, i.metadata.name);
-  await waitFor("all deleted", async () => (await all()).length === 0, 600_000, 1000).catch((e: unknown) => print("cleanup", String(e)));
-  print("time to delete all (terminated in Druid first)", `${((performance.now() - cleanup) / 1000).toFixed(1)} s`);
-  const left = (await druid.call("GET", "/druid/indexer/v1/supervisor")).json as string[];
-  print("supervisors of this run left in Druid", left.filter((id) => id.startsWith(prefix)).length);
-  await controller.stop();
-  await kube.deleteNamespace(ns);
 }
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, Druid ${realVersion.version}`;
+mkdirSync(values.out, { recursive: true });
+writeFileSync(path.join(values.out, "scale-results.json"), `${JSON.stringify({ machine, command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(), at: new Date().toISOString(), results }, null, 2)}\n`);
+if (results.length > 1) writeFileSync(path.join(values.out, "scale.svg"), plotSvg(results, `${machine}; resync ${values.resync}, concurrency ${values.concurrency}`));
+print(`\nwrote ${path.relative(REPO_ROOT, values.out)}/scale-results.json${results.length > 1 ? " and scale.svg" : ""}`);

@@ -15,6 +15,8 @@ export interface Config {
   /** Namespaces to watch; undefined means all. */
   watchNamespaces: string[] | undefined;
   resyncMs: number;
+  /** How often each supervisor's stored spec is read to detect drift (between, only states are listed). */
+  driftCheckMs: number;
   settleMs: number;
   concurrency: number;
   backoffBaseMs: number;
@@ -54,7 +56,8 @@ interface Setting {
 /** Every setting, its env var, flag and default: also the source of the README table. */
 export const SETTINGS = {
   watchNamespaces: { env: "WATCH_NAMESPACE", flag: "watch-namespace", default: "", help: "Namespaces to watch, comma-separated (druid-operator syntax); empty watches all" },
-  resync: { env: "RESYNC_PERIOD", flag: "resync-period", default: "60s", help: "How often each resource is compared with Druid (drift, state); Druid is asked once per cluster per period" },
+  resync: { env: "RESYNC_PERIOD", flag: "resync-period", default: "60s", help: "How often each resource is compared with Druid's state; Druid's supervisor states are listed once per cluster per period (GET /supervisor?state=true)" },
+  driftCheck: { env: "DRIFT_CHECK_PERIOD", flag: "drift-check-period", default: "10m", help: "How often each supervisor's stored spec is read (GET /supervisor/<id>, spread over the period) to find changes made in Druid behind the resource's back; at least RESYNC_PERIOD (the default follows a longer RESYNC_PERIOD)" },
   settle: { env: "SETTLE_DELAY", flag: "settle-delay", default: "3s", help: "After changing Druid, look again this soon to report the resulting state" },
   concurrency: { env: "MAX_CONCURRENT_RECONCILES", flag: "max-concurrent-reconciles", default: "4", help: "Resources reconciled in parallel (one resource is never reconciled twice at once)" },
   backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
@@ -193,9 +196,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(t)) throw new Error(`"${t}" is not a DNS domain`);
       return t;
     }) ?? "cluster.local";
+  const resyncMs = read("resync", parseDuration) ?? 60_000;
   const config = {
     watchNamespaces: namespaces && namespaces.length > 0 ? namespaces : undefined,
-    resyncMs: read("resync", parseDuration) ?? 60_000,
+    resyncMs,
+    driftCheckMs: read("driftCheck", parseDuration) ?? Math.max(600_000, resyncMs),
     settleMs: read("settle", parseDuration) ?? 3000,
     concurrency: read("concurrency", (t) => parseInteger(t, 1)) ?? 4,
     backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
@@ -224,6 +229,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 45_000,
   };
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
+  if (config.driftCheckMs < config.resyncMs) problems.push(`${SETTINGS.driftCheck.env}: must not be below ${SETTINGS.resync.env}`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     problems.push(`leader election needs ${SETTINGS.leaseDuration.env} > ${SETTINGS.renewDeadline.env} > ${SETTINGS.retryPeriod.env}`);

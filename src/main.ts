@@ -14,6 +14,7 @@ import { LeadershipFence } from "./kube/fence.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createLogger } from "./observability/logger.ts";
+import { countKubeRequests } from "./observability/kube-requests.ts";
 import { ControllerMetrics } from "./observability/metrics.ts";
 
 /** After abandoning: how long aborted reconciles get to unwind (a retry delay in progress, the status write). */
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
 
   const api = new KubeApi(kubeConfig);
   const metrics = new ControllerMetrics();
+  if (cluster?.server) countKubeRequests(cluster.server, (r) => metrics.observeKube(r));
   let ca: string | undefined;
   if (config.druidCaFile) {
     try {

@@ -26,17 +26,22 @@ export class ControllerProcess {
   private exited: Promise<number | null> | undefined;
   private readonly env: Record<string, string>;
   private readonly repoRoot: string;
+  private readonly nodeArgs: readonly string[];
 
-  private constructor(port: number, env: Record<string, string>, repoRoot: string) {
+  private constructor(port: number, env: Record<string, string>, repoRoot: string, nodeArgs: readonly string[]) {
     this.port = port;
     this.env = env;
     this.repoRoot = repoRoot;
+    this.nodeArgs = nodeArgs;
   }
 
-  /** Starts the controller (of this checkout unless `repoRoot` names another) and waits until /readyz answers 200. */
-  static async start(env: Record<string, string>, { repoRoot = REPO_ROOT }: { repoRoot?: string } = {}): Promise<ControllerProcess> {
+  /**
+   * Starts the controller (of this checkout unless `repoRoot` names another; with `nodeArgs`
+   * before the script, e.g. V8 flags) and waits until /readyz answers 200.
+   */
+  static async start(env: Record<string, string>, { repoRoot = REPO_ROOT, nodeArgs = [] }: { repoRoot?: string; nodeArgs?: readonly string[] } = {}): Promise<ControllerProcess> {
     const port = await freePort();
-    const controller = new ControllerProcess(port, env, repoRoot);
+    const controller = new ControllerProcess(port, env, repoRoot, nodeArgs);
     controller.launch();
     await waitFor("controller ready", async () => {
       if (controller.child?.exitCode !== null && controller.child?.exitCode !== undefined) throw new Error(`controller exited with ${controller.child.exitCode}: ${controller.tail()}`);
@@ -47,7 +52,7 @@ export class ControllerProcess {
   }
 
   private launch(): void {
-    const child = spawn(process.execPath, [path.join(this.repoRoot, "src/main.ts")], {
+    const child = spawn(process.execPath, [...this.nodeArgs, path.join(this.repoRoot, "src/main.ts")], {
       cwd: this.repoRoot,
       env: {
         PATH: process.env["PATH"] ?? "",

@@ -71,7 +71,7 @@ test("writes are bracketed in the snapshot: the next reading of that supervisor 
   const reading = await snapshots.supervisor(client, "m");
   assert.equal(reading.supervisor?.id, "m");
   assert.ok(log.includes("druid:GET /supervisor/m+status @http://druid:8888"), log.join(" | "));
-  assert.ok(!log.includes("druid:GET /supervisor?full @http://druid:8888"), "not the whole list again");
+  assert.ok(!log.includes("druid:GET /supervisor?state=true @http://druid:8888"), "not the whole list again");
 });
 
 test("a task id Druid already has: this run's earlier attempt is fine, an older task is not", async () => {

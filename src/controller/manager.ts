@@ -8,10 +8,11 @@ import type { DruidIngestionValidator } from "../api/schema.ts";
 import { DruidClient, type DruidTarget } from "../druid/client.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
 import type { Dispatcher } from "undici";
-import type { KubeApi } from "../kube/api.ts";
+import type { KubeApi, ListPage } from "../kube/api.ts";
 import type { EventSink } from "../kube/events.ts";
 import type { WriteFence } from "../kube/fence.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
+import { trimForCache } from "../kube/trim.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import { ROUTER_SELECTOR } from "./druid-target.ts";
 import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-policy.ts";
@@ -86,7 +87,7 @@ export class Manager {
     const { api, kubeConfig, logger, metrics, namespaces } = options;
     this.router = new EventRouter({ add: (key) => this.queue.add(key), forget: (key) => this.queue.forget(key) });
     const router = this.router;
-    const informer = <T extends KubernetesObject>(kind: string, ns: string | undefined, path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, onEvent: (e: InformerEvent, o: T) => void, labelSelector?: string): [string | undefined, ResilientInformer<T>] => [
+    const informer = <T extends KubernetesObject>(kind: string, ns: string | undefined, path: string, list: (page: ListPage) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, onEvent: (e: InformerEvent, o: T) => void, labelSelector?: string): [string | undefined, ResilientInformer<T>] => [
       ns,
       new ResilientInformer<T>({
         name: `${kind}${ns ? `/${ns}` : ""}`,
@@ -96,14 +97,15 @@ export class Manager {
         ...(labelSelector ? { labelSelector } : {}),
         logger,
         onEvent,
+        trim: trimForCache,
         onRestart: (name, cause) => metrics.informerRestarted(name, cause),
       }),
     ];
     const nsPath = (ns: string | undefined) => (ns ? `/namespaces/${ns}` : "");
-    this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, () => api.listIngestions(ns), (e, o) => router.onIngestion(e, o))));
-    this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, () => api.listConfigMaps(ns, CONFIGMAP_SELECTOR), (_e, o) => router.onOwned(o), CONFIGMAP_SELECTOR)));
-    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, () => api.listSecrets(ns, CREDENTIALS_SELECTOR), (e, o) => router.onSecret(e, o), CREDENTIALS_SELECTOR)));
-    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, () => api.listServices(ns, ROUTER_SELECTOR), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
+    this.ingestions = new InformerSet(namespaces.map((ns) => informer<KubernetesObject>("druidingestions", ns, `/apis/${GROUP}/${VERSION}${nsPath(ns)}/${PLURAL}`, (page) => api.listIngestions(ns, page), (e, o) => router.onIngestion(e, o))));
+    this.configMaps = new InformerSet(namespaces.map((ns) => informer<V1ConfigMap>("configmaps", ns, `/api/v1${nsPath(ns)}/configmaps`, (page) => api.listConfigMaps(ns, CONFIGMAP_SELECTOR, page), (_e, o) => router.onOwned(o), CONFIGMAP_SELECTOR)));
+    this.secrets = new InformerSet(namespaces.map((ns) => informer<V1Secret>("secrets", ns, `/api/v1${nsPath(ns)}/secrets`, (page) => api.listSecrets(ns, CREDENTIALS_SELECTOR, page), (e, o) => router.onSecret(e, o), CREDENTIALS_SELECTOR)));
+    this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, (page) => api.listServices(ns, ROUTER_SELECTOR, page), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
 
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part, scope) => metrics.snapshotFetched(part, scope) });
     this.reconciler = new Reconciler({

@@ -214,6 +214,54 @@ test("idle: no write to Kubernetes or Druid, requeue at the resync", async () =>
   assert.equal(requeueOf(result), "60000");
 });
 
+test("idle reconciles read only the cluster's state list; the stored spec is read once per drift-check period, and drift made in Druid is then corrected", async () => {
+  const w = new World({ driftCheckMs: 600_000 });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  // Someone edits the stored spec in Druid's console.
+  const stored = w.druid.supervisors.get("orders")!;
+  stored.spec = { ...stored.spec, editedInConsole: true };
+  const before = w.log.length;
+  await w.reconcile("orders");
+  assert.deepEqual(w.log.slice(before).filter((l) => l.startsWith("druid:") && l !== "druid:GET /supervisor?state=true @http://druid-default:8888"), [], "no spec read while no check is due");
+  // The first check comes within one period (a random phase; 0.5 here), then one per period.
+  w.mono += 300_000;
+  const due = w.log.length;
+  await w.reconcile("orders");
+  const since = w.log.slice(due);
+  assert.ok(since.includes("druid:GET /supervisor/orders @http://druid-default:8888"), since.join(" | "));
+  assert.ok(since.includes("druid:POST /supervisor orders @http://druid-default:8888"), `drift corrected: ${since.join(" | ")}`);
+  assert.equal(w.kube.events.at(-1)?.reason, "DriftCorrected");
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  const quiet = w.log.length;
+  w.mono += 599_000;
+  await w.reconcile("orders");
+  assert.ok(!w.log.slice(quiet).some((l) => l.startsWith("druid:GET /supervisor/orders ")), "the next check is a period after the last read");
+  w.mono += 1_000;
+  const next = w.log.length;
+  await w.reconcile("orders");
+  assert.ok(w.log.slice(next).includes("druid:GET /supervisor/orders @http://druid-default:8888"));
+  assert.equal(w.druidWrites().filter((l) => l.startsWith("druid:POST /supervisor orders")).length, 2, "created, then corrected once");
+});
+
+test("a spec edit reads the stored spec before the update (Druid-owned values are carried over)", async () => {
+  const w = new World({ driftCheckMs: 600_000 });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { extra: 1 }) } });
+  const before = w.log.length;
+  await w.reconcile("orders");
+  const since = w.log.slice(before);
+  const read = since.indexOf("druid:GET /supervisor/orders @http://druid-default:8888");
+  const post = since.indexOf("druid:POST /supervisor orders @http://druid-default:8888");
+  assert.ok(read >= 0 && read < post, since.join(" | "));
+});
+
 test("a supervisor created suspended is reported SUSPENDED once Druid says so, not a resync later (chaos seed 7)", async () => {
   // Ready is True (Suspended, as asked) while Druid still says PENDING: the state must still be
   // read fresh, not taken from a shared list read while it was PENDING.

@@ -18,7 +18,7 @@ import type { EventSink } from "../kube/events.ts";
 import { LeadershipFence, type WriteFence } from "../kube/fence.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
-import { ignoredPaths } from "./drift.ts";
+import { ignoredPaths, sameIgnoredPaths } from "./drift.ts";
 import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type EndpointChoice, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
@@ -31,6 +31,7 @@ import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
+import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 export interface ReconcilerSettings {
@@ -38,6 +39,8 @@ export interface ReconcilerSettings {
   resyncMs: number;
   /** After changing Druid, look again this soon to report the resulting state. */
   settleMs: number;
+  /** How often each supervisor's stored spec is read for drift (default: the longer of 10 minutes and resyncMs). */
+  driftCheckMs?: number;
   allowCrossNamespaceSecrets: boolean;
   defaultDruidUrl: string | undefined;
 }
@@ -131,15 +134,26 @@ export const EXPECTATION_TIMEOUT_MS = 30_000;
 /** Retry interval while waiting for the cache to show our own write (no Druid call is made). */
 export const CACHE_LAG_RETRY_MS = 200;
 
+/**
+ * Paths left out of the hash of Druid's copy: the resource's own, Druid's, and where the spec
+ * references Secret values (a rotated value changes desired.specHash instead, so it is sent once).
+ */
+function ignoredPathsOf(ingestion: DruidIngestion, desired: DesiredIngestion): string[] {
+  return desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
+}
+
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
   private readonly expectations: WriteExpectations;
   private readonly fence: WriteFence;
   /** claimKey → the resource whose reconcile holds that supervisor now. */
   private readonly claimLocks = new Map<string, string>();
+  private readonly driftChecks: DriftSchedule;
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    const { driftCheckMs, resyncMs } = deps.settings;
+    this.driftChecks = new DriftSchedule(driftCheckMs ?? Math.max(600_000, resyncMs), deps.monotonicNow, deps.random);
     this.expectations = new WriteExpectations(EXPECTATION_TIMEOUT_MS, deps.monotonicNow);
     this.fence = deps.fence ?? new LeadershipFence();
   }
@@ -157,6 +171,7 @@ export class Reconciler {
     let raw = this.deps.ingestions.get(name, namespace);
     if (!raw) {
       this.expectations.forget(key);
+      this.driftChecks.forget(key);
       return {};
     }
     const log = this.deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
@@ -257,7 +272,7 @@ export class Reconciler {
     const client = this.client(ingestion, target.druidEndpoint, credentials);
     let observed: Observed;
     try {
-      observed = await this.observe(client, ingestion, desired, record, target, specSecrets);
+      observed = await this.observe(key, client, ingestion, desired, record, target, specSecrets);
     } catch (error) {
       return this.stop(log, facts, failureOf(error));
     }
@@ -282,7 +297,7 @@ export class Reconciler {
     facts.decision = decision;
     // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
     // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
-    const ignored = desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
+    const ignored = ignoredPathsOf(ingestion, desired);
     facts.ignored = ignored;
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
@@ -547,7 +562,7 @@ export class Reconciler {
    * Druid's view of the target. What no record names yet is read fresh (its own call, not the
    * shared list): a create or a takeover is never decided on a reading up to a resync old.
    */
-  private async observe(client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs): Promise<Observed> {
+  private async observe(key: string, client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs): Promise<Observed> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -555,7 +570,17 @@ export class Reconciler {
       // While waiting for a state change, a reading at most one settle delay old.
       const waiting = awaitsStateChange(status);
       const unrecorded = !record || !recordMatches(record, target, status) || !mainRecorded(record, target);
-      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined);
+      // The state list has no specs: this supervisor's stored spec is read only when needed.
+      const withSpec =
+        unrecorded ||
+        needsStoredSpec({
+          driftCheckDue: this.driftChecks.due(key),
+          specChanged: status.specHash !== desired.specHash,
+          baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignoredPathsOf(ingestion, desired)),
+          referencesSecrets: desired.secretRefs.length > 0,
+        });
+      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined, withSpec);
+      if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
     } else {
       observed = { druidVersion: await snapshots.version(client) };

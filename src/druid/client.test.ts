@@ -76,7 +76,7 @@ test("a 503 from a non-leader is retried, then succeeds", async () => {
   let calls = 0;
   const druid = await serve((_req, _body, res) => (++calls < 3 ? res.writeHead(503).end() : json(res, 200, [])));
   try {
-    assert.deepEqual(await client(druid.url).listSupervisors(), []);
+    assert.deepEqual(await client(druid.url).listSupervisorStates(), []);
     assert.equal(calls, 3);
   } finally {
     await druid.close();
@@ -100,7 +100,7 @@ test("401 says to check the Secret and never echoes the password", async () => {
   const page = "<html><body><h2>HTTP ERROR 401 User authentication failed.</h2></body></html>";
   const druid = await serve((_req, _b, res) => res.writeHead(401, { "content-type": "text/html;charset=iso-8859-1" }).end(page));
   try {
-    await assert.rejects(client(druid.url, { password: "hunter2" }).listSupervisors(), (e: unknown) => {
+    await assert.rejects(client(druid.url, { password: "hunter2" }).listSupervisorStates(), (e: unknown) => {
       assert.ok(e instanceof DruidError && e.reason === "DruidUnauthorized");
       assert.match(e.message, new RegExp(`HTTP 401 with a ${page.length}-byte text/html reply that is not a Druid error reply \\(check the username and password in the auth Secret\\)$`));
       assert.doesNotMatch(e.message, /hunter2|aHVudGVyMg/);
@@ -116,7 +116,7 @@ test("a server that is not Druid: its replies are described, never quoted, whate
   const page = `<html><head><title>Metadata</title></head><body><pre>AccessKeyId: ${secret}</pre></body></html>`;
   const druid = await serve((req, _b, res) => {
     if (req.url === "/status") return res.writeHead(200, { "content-type": "text/html" }).end(page);
-    if (req.url?.endsWith("?full")) return json(res, 200, { Code: "Success", SecretAccessKey: secret, Token: secret });
+    if (req.url?.endsWith("?state=true")) return json(res, 200, { Code: "Success", SecretAccessKey: secret, Token: secret });
     if (req.url?.endsWith("/suspend")) return res.writeHead(400, { "content-type": "text/html" }).end(`<p>is already suspended ${secret}</p>`);
     if (req.url?.includes("/rules/")) return json(res, 400, { message: secret, detail: { password: secret } });
     res.writeHead(502, { "content-type": "text/html" }).end(page);
@@ -141,9 +141,9 @@ test("a server that is not Druid: its replies are described, never quoted, whate
     const html = await failure(c.version());
     assert.equal(html.reason, "DruidBadResponse");
     assert.equal(html.message, `GET /status: unexpected response: a ${page.length}-byte text/html reply that is not JSON`);
-    const shape = await failure(c.listSupervisors());
+    const shape = await failure(c.listSupervisorStates());
     assert.equal(shape.reason, "DruidBadResponse");
-    assert.equal(shape.message, "GET /druid/indexer/v1/supervisor?full: unexpected response: supervisor list: expected a JSON array, got an object with keys Code, SecretAccessKey, Token");
+    assert.equal(shape.message, "GET /druid/indexer/v1/supervisor?state=true: unexpected response: supervisor list: expected a JSON array, got an object with keys Code, SecretAccessKey, Token");
     const notAlready = await failure(c.suspendSupervisor("wiki"));
     assert.equal(notAlready.reason, "DruidRejected", "only Druid's own reply says the supervisor is already suspended");
   } finally {
@@ -213,12 +213,12 @@ test("reset is not repeated when the first attempt may have reached Druid", asyn
 
 test("connection refused is transient and retried; a hung Druid times out", async () => {
   const refused = client("http://127.0.0.1:1", { retries: 1 });
-  await assert.rejects(refused.listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && e.transient && e.notSent);
+  await assert.rejects(refused.listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && e.transient && e.notSent);
   const hung = await serve(() => {
     /* never answers */
   });
   try {
-    await assert.rejects(client(hung.url, { timeoutMs: 200, retries: 0 }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && e.transient);
+    await assert.rejects(client(hung.url, { timeoutMs: 200, retries: 0 }).listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && e.transient);
   } finally {
     await hung.close();
   }
@@ -248,7 +248,7 @@ test("a Druid that trickles its answer is cut at the total deadline (headers and
   const seen: DruidRequestObservation[] = [];
   try {
     const started = performance.now();
-    await assert.rejects(client(trickle.url, { timeoutMs: 300, retries: 0, observe: (o) => seen.push(o) }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && /whole body/.test(e.message));
+    await assert.rejects(client(trickle.url, { timeoutMs: 300, retries: 0, observe: (o) => seen.push(o) }).listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTimeout" && /whole body/.test(e.message));
     assert.ok(performance.now() - started < 5_000, "bounded by the deadline");
     assert.deepEqual(seen.map((o) => o.code), ["timeout"]);
   } finally {
@@ -266,13 +266,13 @@ test("a response over the cap is refused, whether announced or streamed; lists g
       res.end('"}');
       return;
     }
-    json(res, 200, req.url?.endsWith("?full") ? [] : { spec: big });
+    json(res, 200, req.url?.endsWith("?state=true") ? [] : { spec: big });
   });
   try {
     const small = client(druid.url, { maxBytes: 64 * 1024, retries: 0 });
     await assert.rejects(small.getSupervisor("wiki"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge" && /DRUID_MAX_RESPONSE_SIZE/.test(e.message));
     await assert.rejects(small.getSupervisor("chunked"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge");
-    assert.deepEqual(await small.listSupervisors(), [], "a small list passes");
+    assert.deepEqual(await small.listSupervisorStates(), [], "a small list passes");
     const sized = client(druid.url, { maxBytes: 64 * 1024, maxListBytes: () => 1024 * 1024, retries: 0 });
     await assert.rejects(sized.getSupervisor("wiki"), (e: unknown) => e instanceof DruidError && e.reason === "DruidResponseTooLarge", "the list cap is for lists only");
   } finally {
@@ -291,7 +291,7 @@ test("aborting (lease lost, shutdown) stops a call in flight and its retries", a
     setTimeout(() => aborter.abort(new Error("this replica lost the leader Lease")), 100);
     await assert.rejects(pending, (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && /leader Lease/.test(e.message));
     assert.equal(calls, 1, "not retried after the abort");
-    await assert.rejects(client(hung.url, { signal: aborter.signal }).listSupervisors(), (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && e.notSent, "nothing new is sent");
+    await assert.rejects(client(hung.url, { signal: aborter.signal }).listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidCallAborted" && e.notSent, "nothing new is sent");
     assert.equal(calls, 1);
   } finally {
     await hung.close();

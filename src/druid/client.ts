@@ -46,6 +46,8 @@ export interface DruidRequestObservation {
   route: string;
   code: string;
   seconds: number;
+  /** Bytes of the response body read, when one was. */
+  bytes?: number;
 }
 
 export interface DruidClientOptions {
@@ -159,10 +161,10 @@ export class DruidClient {
     return this.decode("GET /status", r, decodeVersion);
   }
 
-  /** One call for every supervisor of the cluster, with state and stored spec. */
-  async listSupervisors(): Promise<LiveSupervisor[]> {
-    const r = await this.call("GET", `${SUPERVISOR}?full`, `${SUPERVISOR}?full`, { idempotent: true, list: true });
-    return this.decode(`GET ${SUPERVISOR}?full`, r, decodeSupervisorList);
+  /** One call for every supervisor of the cluster, with state only (no spec: a few hundred bytes each). */
+  async listSupervisorStates(): Promise<LiveSupervisor[]> {
+    const r = await this.call("GET", `${SUPERVISOR}?state=true`, `${SUPERVISOR}?state=true`, { idempotent: true, list: true });
+    return this.decode(`GET ${SUPERVISOR}?state=true`, r, decodeSupervisorList);
   }
 
   /** The stored spec of one supervisor, or undefined when Druid has none. */
@@ -410,8 +412,8 @@ export class DruidClient {
       }
     }
     const started = performance.now();
-    const observe = (code: string): void =>
-      this.options.observe?.({ method, route, code, seconds: (performance.now() - started) / 1000 });
+    const observe = (code: string, bytes?: number): void =>
+      this.options.observe?.({ method, route, code, seconds: (performance.now() - started) / 1000, ...(bytes === undefined ? {} : { bytes }) });
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.authorization) headers["authorization"] = this.authorization;
     let body: string | undefined;
@@ -438,7 +440,7 @@ export class DruidClient {
       observe(error.reason === "DruidTimeout" ? "timeout" : error.reason === "DruidResponseTooLarge" ? "too_large" : "error");
       throw error;
     }
-    observe(String(status));
+    observe(String(status), reply.bytes);
     const result = { status, text: reply.text, bytes: reply.bytes, contentType };
     if ((status >= 200 && status < 300) || opts.allow?.includes(status)) {
       return { ...result, json: parseJson(reply.text) };

@@ -9,6 +9,13 @@ test("supervisor list: the stored spec's suspended flag wins over the list's", (
   const [t] = decodeSupervisorList([{ id: "b", state: "SUSPENDED" }]);
   assert.equal(t?.suspended, true);
   assert.equal(t?.spec, undefined);
+  // A state list (no specs): a SUSPENDED state counts even where the flag says false, and a true flag counts in any state.
+  const [u, v, x] = decodeSupervisorList([
+    { id: "u", state: "SUSPENDED", suspended: false },
+    { id: "v", state: "RUNNING", suspended: true },
+    { id: "x", state: "RUNNING", suspended: false },
+  ]);
+  assert.deepEqual([u?.suspended, v?.suspended, x?.suspended], [true, true, false]);
   assert.throws(() => decodeSupervisorList({}), DecodeError);
   assert.throws(() => decodeSupervisorList([{ state: "RUNNING" }]), /^DecodeError: supervisor list entry 0: expected an object with a string id, got an object with key state$/);
 });

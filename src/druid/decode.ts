@@ -54,9 +54,10 @@ export function decodeSupervisorList(body: unknown): LiveSupervisor[] {
     if (!isObject(entry) || typeof entry["id"] !== "string") throw new DecodeError(`supervisor list entry ${i}`, "an object with a string id", entry);
     const spec = isObject(entry["spec"]) ? (entry["spec"] as JsonObject) : undefined;
     const state = optString(entry["state"]);
-    // The list's own `suspended` is not reliable (Druid 33 reports false right after a
-    // suspend); the stored spec's flag is, so it wins when the list carries specs.
-    const suspended = spec ? spec["suspended"] === true : (optBool(entry["suspended"]) ?? state === "SUSPENDED");
+    // The list's own `suspended` is not reliable (Druid 33 reports false right after a suspend,
+    // and only `?system` fills it in); the stored spec's flag is, so it wins when the list
+    // carries specs. Without one, either sign of suspension counts.
+    const suspended = spec ? spec["suspended"] === true : optBool(entry["suspended"]) === true || state === "SUSPENDED";
     return { id: entry["id"], state, detailedState: optString(entry["detailedState"]), healthy: optBool(entry["healthy"]), suspended, spec };
   });
 }

@@ -8,19 +8,23 @@ const running = (id: string): LiveSupervisor => ({ id, state: "RUNNING", detaile
 
 /** A client whose list answers after `listDelayMs`, from what `druid` holds when the request arrives. */
 function fakeClient(baseUrl: string, user = "admin") {
-  const calls = { list: 0, item: 0 };
+  const calls = { list: 0, item: 0, spec: 0 };
   const druid = new Set<string>(["a"]);
   let fail = false;
   let listDelayMs = 5;
   const client = {
     target: { baseUrl, credentials: { username: user, password: "p" } },
     async version() { return "33.0.0"; },
-    async listSupervisors(): Promise<LiveSupervisor[]> {
+    async listSupervisorStates(): Promise<LiveSupervisor[]> {
       calls.list++;
       const seen = [...druid].map(running); // what Druid holds when the request arrives
       await new Promise((r) => setTimeout(r, listDelayMs));
       if (fail) throw new Error("down");
       return seen;
+    },
+    async getSupervisor(id: string) {
+      calls.spec++;
+      return druid.has(id) ? { type: "kafka", id, suspended: true } : undefined;
     },
     async supervisorWithState(id: string): Promise<LiveSupervisor | undefined> {
       calls.item++;
@@ -130,4 +134,24 @@ test("a failed write still marks the item: Druid may have acted before the error
   now += 10;
   await snapshots.supervisor(f.client, "a");
   assert.equal(f.calls.item, 1);
+});
+
+test("the list has states only; a stored spec is read for the one supervisor that asks for it", async () => {
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => 1000 });
+  const { client, calls, druid } = fakeClient("http://d1");
+  druid.add("b");
+  const plain = await snapshots.supervisor(client, "a");
+  assert.equal(plain.supervisor?.spec, undefined);
+  assert.equal(plain.supervisor?.suspended, false);
+  const withSpec = await snapshots.supervisor(client, "b", undefined, true);
+  assert.deepEqual(withSpec.supervisor?.spec, { type: "kafka", id: "b", suspended: true });
+  assert.equal(withSpec.supervisor?.suspended, true, "the stored spec's flag wins over the list's");
+  assert.equal(withSpec.supervisor?.state, "RUNNING", "the state comes from the list");
+  assert.deepEqual(calls, { list: 1, item: 0, spec: 1 });
+  // Not in the list: gone, and no spec is asked for.
+  assert.equal((await snapshots.supervisor(client, "zzz", undefined, true)).supervisor, undefined);
+  assert.equal(calls.spec, 1);
+  // Terminated between the list and the spec read: gone too.
+  druid.delete("b");
+  assert.equal((await snapshots.supervisor(client, "b", undefined, true)).supervisor, undefined);
 });

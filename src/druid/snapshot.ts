@@ -1,6 +1,9 @@
-// One observation of a Druid cluster, shared by every resource on it: the supervisor list (one
-// `GET /supervisor?full`), and, only when some resource manages them, the compaction configs and
-// the retention rules (one call each). Invariants:
+// One observation of a Druid cluster, shared by every resource on it: the supervisors' states (one
+// `GET /supervisor?state=true`, a few hundred bytes per supervisor), and, only when some resource
+// manages them, the compaction configs and the retention rules (one call each). Stored specs are
+// not listed: a cluster's `?full` list is several KB per supervisor (tens of MB at 10,000), read
+// and parsed whole. A resource that needs its supervisor's stored spec (a drift check, an update,
+// a baseline) reads that one spec (`GET /supervisor/<id>`). Invariants:
 // - a list is reused until it is older than `maxAgeMs`; concurrent readers share one request;
 // - a reading that started before the controller's own write to an item *finished* is never
 //   taken as fresh for that item (writes are bracketed by `write`, not noted up front);
@@ -17,7 +20,7 @@ export interface SupervisorReading {
   supervisor: LiveSupervisor | undefined;
 }
 
-export type SnapshotPart = "supervisors" | "compaction" | "rules";
+export type SnapshotPart = "supervisors" | "specs" | "compaction" | "rules";
 
 interface ListReading<T> {
   startedAt: number;
@@ -68,11 +71,22 @@ export class DruidSnapshots {
 
   /**
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
-   * waiting for a state change); it defaults to the shared list's own age limit.
+   * waiting for a state change); it defaults to the shared list's own age limit. With `withSpec`
+   * the stored spec is read too (one more call, for this supervisor only); without it the
+   * reading has no spec.
    */
-  async supervisor(client: DruidClient, id: string, maxAgeMs?: number): Promise<SupervisorReading> {
+  async supervisor(client: DruidClient, id: string, maxAgeMs?: number, withSpec = false): Promise<SupervisorReading> {
     const fromList = await this.fromList(client, "supervisors", id, maxAgeMs, () => this.fetchSupervisorList(client));
-    if (fromList) return { version: fromList.version, supervisor: fromList.supervisors.get(id) };
+    if (fromList) {
+      const listed = fromList.supervisors.get(id);
+      if (!listed || !withSpec) return { version: fromList.version, supervisor: listed };
+      this.options.onFetch?.("specs", "item");
+      const spec = await client.getSupervisor(id);
+      // Terminated between the list and this read: gone, as a fresh list would say.
+      if (!spec) return { version: fromList.version, supervisor: undefined };
+      // The stored spec's flag is the reliable one for suspension (see decodeSupervisorList).
+      return { version: fromList.version, supervisor: { ...listed, suspended: spec["suspended"] === true, spec } };
+    }
     this.options.onFetch?.("supervisors", "item");
     const [version, supervisor] = await Promise.all([this.version(client), client.supervisorWithState(id)]);
     return { version, supervisor };
@@ -125,7 +139,7 @@ export class DruidSnapshots {
   }
 
   private fetchSupervisorList(client: DruidClient): Promise<SupervisorList> {
-    return Promise.all([client.version(), client.listSupervisors()]).then(([version, list]) => {
+    return Promise.all([client.version(), client.listSupervisorStates()]).then(([version, list]) => {
       this.versions.set(clusterKey(client), { at: this.now(), version });
       return { version, supervisors: new Map(list.map((s) => [s.id, s])) };
     });

@@ -88,6 +88,22 @@ export function describeApiError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** One page of a list: at most `limit` items, from where `continueToken` (the previous page's) left off. */
+export interface ListPage {
+  limit?: number;
+  continueToken?: string;
+}
+
+function pageParams(page: ListPage): { limit?: number; _continue?: string } {
+  return { ...(page.limit ? { limit: page.limit } : {}), ...(page.continueToken ? { _continue: page.continueToken } : {}) };
+}
+
+/** The token for the next page, or undefined on the last one (typed lists spell it `_continue`). */
+export function continueTokenOf(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const metadata = list.metadata as { _continue?: string; continue?: string } | undefined;
+  return metadata?._continue || metadata?.continue || undefined;
+}
+
 export class KubeApi {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
@@ -97,10 +113,11 @@ export class KubeApi {
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
-  listIngestions(namespace: string | undefined): Promise<KubernetesListObject<KubernetesObject>> {
+  listIngestions(namespace: string | undefined, page: ListPage = {}): Promise<KubernetesListObject<KubernetesObject>> {
+    const paging = pageParams(page);
     return namespace
-      ? this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
-      : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL });
+      ? this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, ...paging })
+      : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, ...paging });
   }
 
   /** JSON-Patch on the main resource (finalizers), guarded by `test` ops for optimistic concurrency. */
@@ -147,12 +164,14 @@ export class KubeApi {
     return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name }) as Promise<KubernetesObject>;
   }
 
-  listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1ConfigMap>> {
-    return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector }) : this.core.listConfigMapForAllNamespaces({ labelSelector });
+  listConfigMaps(namespace: string | undefined, labelSelector: string, page: ListPage = {}): Promise<KubernetesListObject<V1ConfigMap>> {
+    const paging = pageParams(page);
+    return namespace ? this.core.listNamespacedConfigMap({ namespace, labelSelector, ...paging }) : this.core.listConfigMapForAllNamespaces({ labelSelector, ...paging });
   }
 
-  listSecrets(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Secret>> {
-    return namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector });
+  listSecrets(namespace: string | undefined, labelSelector: string, page: ListPage = {}): Promise<KubernetesListObject<V1Secret>> {
+    const paging = pageParams(page);
+    return namespace ? this.core.listNamespacedSecret({ namespace, labelSelector, ...paging }) : this.core.listSecretForAllNamespaces({ labelSelector, ...paging });
   }
 
   /**
@@ -182,8 +201,9 @@ export class KubeApi {
     }
   }
 
-  listServices(namespace: string | undefined, labelSelector: string): Promise<KubernetesListObject<V1Service>> {
-    return namespace ? this.core.listNamespacedService({ namespace, labelSelector }) : this.core.listServiceForAllNamespaces({ labelSelector });
+  listServices(namespace: string | undefined, labelSelector: string, page: ListPage = {}): Promise<KubernetesListObject<V1Service>> {
+    const paging = pageParams(page);
+    return namespace ? this.core.listNamespacedService({ namespace, labelSelector, ...paging }) : this.core.listServiceForAllNamespaces({ labelSelector, ...paging });
   }
 
   createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event> {

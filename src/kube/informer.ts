@@ -1,9 +1,12 @@
 // A list+watch cache that never stops silently. client-node's informer re-watches on a clean
-// end, relists on 410 and reconnects after its 30 s inactivity timeout, but on any other error
-// it emits `error` and stops for good. This wrapper restarts it with capped backoff, reports
-// every transition, and restarts it when nothing (not even a reconnect) was seen for too long.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+// end, relists on 410 and reconnects after a timeout, but on any other error it emits `error` and
+// stops for good. This wrapper restarts it with capped backoff, reports every transition, and
+// restarts it when nothing (not even a bookmark or a reconnect) was seen for too long. Its watch
+// requests are long ones (LongWatch): an idle informer costs one request per 5 to 10 minutes.
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "winston";
+import { continueTokenOf, type ListPage } from "./api.ts";
+import { LongWatch, longestWatchMs } from "./long-watch.ts";
 
 export type InformerEvent = "add" | "update" | "delete";
 
@@ -11,12 +14,20 @@ export interface InformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** One page of the list (the informer asks for pages of LIST_PAGE_SIZE and joins them). */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   logger: Logger;
   onEvent: (event: InformerEvent, object: T) => void;
-  /** Restart when no event and no reconnect was seen for this long. */
+  /** Restart when no event, bookmark or reconnect was seen for this long (default: a minute past the longest watch). */
   watchdogMs?: number;
+  /**
+   * Applied to every object before the cache keeps it (listed or watched), to drop what the
+   * controller never reads; it mutates the object it is given.
+   */
+  trim?: (object: T) => void;
+  /** The server-side watch timeout is drawn from [this, 2·this) seconds. */
+  minWatchTimeoutSeconds?: number;
   restartBackoffMs?: { base: number; max: number };
   onRestart?: (name: string, cause: string) => void;
 }
@@ -46,7 +57,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   start(): Promise<void> {
     this.stopped = false;
     this.launch();
-    const period = this.options.watchdogMs ?? 5 * 60_000;
+    const period = this.options.watchdogMs ?? longestWatchMs(this.options.minWatchTimeoutSeconds) + 60_000;
     this.watchdog = setInterval(() => {
       if (!this.stopped && Date.now() - this.lastSeen > period) {
         this.restart(`no watch activity for ${Math.round(period / 1000)} s`);
@@ -77,12 +88,18 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** `previous`: the cache of the informer being replaced, to report what vanished meanwhile. */
   private launch(previous: readonly T[] = []): void {
-    const { kubeConfig, path, list, labelSelector, onEvent, logger, name } = this.options;
-    const listWatch = new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector);
-    this.listWatch = listWatch;
+    const { kubeConfig, path, labelSelector, onEvent, logger, name, trim } = this.options;
+    const list = () => listInPages(this.options.list, trim);
     const seen = (): void => {
       this.lastSeen = Date.now();
     };
+    const onLine = (phase: string, object: unknown): void => {
+      seen();
+      if (trim && object && (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED")) trim(object as T);
+    };
+    const watch = new LongWatch(kubeConfig, { onLine, ...(this.options.minWatchTimeoutSeconds ? { minTimeoutSeconds: this.options.minWatchTimeoutSeconds } : {}) });
+    const listWatch = new ListWatch<T>(path, watch, list, false, labelSelector);
+    this.listWatch = listWatch;
     // Events of a relist arrive before the new cache is the one reads go to; hold them until
     // it is, so a handler that looks the object up finds it.
     const held: Array<[InformerEvent, T]> = [];
@@ -143,6 +160,29 @@ export class ResilientInformer<T extends KubernetesObject> {
     void old?.stop();
     this.lastSeen = Date.now();
     this.launch(previous);
+  }
+}
+
+/** Items per list request, as client-go's pager: thousands of objects never arrive as one response. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * The whole list, one page at a time, each page trimmed before the next is asked for. The API
+ * server serves every page from the first page's snapshot, so the result has one resourceVersion
+ * (the last page's) to watch from; an expired continue token fails the list (410), and the
+ * informer lists again.
+ */
+export async function listInPages<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>, trim?: (object: T) => void, limit = LIST_PAGE_SIZE): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  for (;;) {
+    const page = await list({ limit, ...(continueToken ? { continueToken } : {}) });
+    for (const item of page.items) {
+      trim?.(item);
+      items.push(item);
+    }
+    continueToken = continueTokenOf(page as KubernetesListObject<KubernetesObject>);
+    if (!continueToken) return { ...page, items };
   }
 }
 

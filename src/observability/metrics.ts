@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { QueueMetrics } from "../controller/queue.ts";
 import type { DruidRequestObservation } from "../druid/client.ts";
+import type { KubeRequest } from "./kube-requests.ts";
 
 export const CONTROLLER = "druidingestion";
 
@@ -30,6 +31,8 @@ export class ControllerMetrics {
   private readonly druidItemReads: Counter<"part">;
   private readonly resourcesByState: Gauge<"state">;
   private readonly informerRestarts: Counter<"informer" | "cause">;
+  private readonly druidResponseBytes: Counter<"method" | "endpoint">;
+  private readonly kubeRequests: Counter<"verb" | "resource" | "code">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -51,6 +54,8 @@ export class ControllerMetrics {
     this.druidItemReads = new Counter({ name: "druid_ingestion_druid_item_reads_total", help: "Single-item Druid reads instead of the shared list (an item written since the list was read, or a state awaited), by part", labelNames: ["part"], registers });
     this.resourcesByState = new Gauge({ name: "druid_ingestion_resources", help: "DruidIngestion resources by the Druid state reported in their status", labelNames: ["state"], registers });
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
+    this.druidResponseBytes = new Counter({ name: "druid_ingestion_druid_response_bytes_total", help: "Bytes of Druid response bodies read, by method and endpoint template", labelNames: ["method", "endpoint"], registers });
+    this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
     // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
     // before the first event.
     const queue = { name: CONTROLLER, controller: CONTROLLER };
@@ -91,11 +96,16 @@ export class ControllerMetrics {
   observeDruid(o: DruidRequestObservation): void {
     this.druidRequests.inc({ method: o.method, endpoint: o.route, code: o.code });
     this.druidDuration.observe({ method: o.method, endpoint: o.route }, o.seconds);
+    if (o.bytes !== undefined) this.druidResponseBytes.inc({ method: o.method, endpoint: o.route }, o.bytes);
   }
 
   snapshotFetched(part: string, scope: "list" | "item" = "list"): void {
     if (scope === "list") this.druidSnapshotFetches.inc({ part });
     else this.druidItemReads.inc({ part });
+  }
+
+  observeKube(r: KubeRequest): void {
+    this.kubeRequests.inc(r);
   }
 
   informerRestarted(informer: string, cause: string): void {
