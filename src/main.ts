@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   // Druid writes need the Lease (when elected) and no shutdown under way.
   let elector: LeaderElector | undefined;
   const fence = new LeadershipFence(() => !config.leaderElect || elector?.holdsLease() === true);
+  const events = new EventRecorder(api, logger, config.identity);
   const manager = new Manager({
     kubeConfig,
     api,
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     },
     fence,
     validator: createValidator(),
-    events: new EventRecorder(api, logger, config.identity),
+    events,
     metrics,
     logger,
   });
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
     if (unfinished.length > 0) logger.error("reconciles still running after their Druid calls were aborted; the Lease is not renewed and left to expire", { keys: unfinished });
     await elector?.stop({ release: unfinished.length === 0 });
     metrics.setLeader(config.leaseName, false);
+    // Events still queued get a moment; they are a courtesy, the status is already written.
+    await Promise.race([events.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     logger.info("stopped", { signal });
     // Let winston flush before exiting.

@@ -1,7 +1,9 @@
 // Kubernetes Events for DruidIngestion transitions (core/v1, shown by `kubectl describe`).
 // The same reason+message for the same object within the window bumps `count` on the existing
-// Event instead of creating another, as client-go's recorder does. Failures to record are
-// logged, never fatal: an Event is a courtesy, the status is the contract.
+// Event instead of creating another, as client-go's recorder does. As there, recording does not
+// wait for the API server: events are sent in order by one sender in the background, off the
+// reconcile's path, and dropped (counted in a warning) when more than QUEUE_LIMIT wait. Failures
+// to record are logged, never fatal: an Event is a courtesy, the status is the contract.
 import { randomBytes } from "node:crypto";
 import type { CoreV1Event } from "@kubernetes/client-node";
 import type { Logger } from "winston";
@@ -10,6 +12,8 @@ import { describeApiError, type KubeApi } from "./api.ts";
 
 export const EVENT_SOURCE = "druid-ingestion-controller";
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
+/** Events waiting to be sent beyond this are dropped (client-go's broadcaster buffers 1,000). */
+export const QUEUE_LIMIT = 1000;
 
 /** One Event to record on a DruidIngestion. */
 export interface EventRecord {
@@ -22,11 +26,17 @@ export interface EventSink {
   record(ingestion: DruidIngestion, event: EventRecord): Promise<void>;
 }
 
+type Send = () => Promise<void>;
+
 export class EventRecorder implements EventSink {
   private readonly api: Pick<KubeApi, "createEvent" | "patchEvent">;
   private readonly logger: Logger;
   private readonly instance: string;
+  /** Aggregation keys, oldest use first (a bump moves a key to the end), so pruning stops at the first young one. */
   private readonly recent = new Map<string, { name: string; count: number; at: number }>();
+  private readonly queue: Send[] = [];
+  private sending: Promise<void> | undefined;
+  private dropped = 0;
 
   constructor(api: Pick<KubeApi, "createEvent" | "patchEvent">, logger: Logger, instance: string) {
     this.api = api;
@@ -34,43 +44,68 @@ export class EventRecorder implements EventSink {
     this.instance = instance;
   }
 
+  /** Queues the Event and returns at once; `flush` waits until everything queued was sent. */
   async record(ingestion: DruidIngestion, event: EventRecord): Promise<void> {
     const { namespace, name, uid } = ingestion.metadata;
     const message = event.message.length > 1024 ? `${event.message.slice(0, 1021)}...` : event.message;
     const key = `${uid}\u0000${event.type}\u0000${event.reason}\u0000${message}`;
     const now = new Date();
     this.prune(now.getTime());
-    const seen = this.recent.get(key);
-    try {
-      if (seen) {
-        seen.count++;
-        seen.at = now.getTime();
-        await this.api.patchEvent(namespace, seen.name, { count: seen.count, lastTimestamp: now.toISOString() });
-        return;
-      }
-      const eventName = `${name}.${Date.now().toString(16)}${randomBytes(2).toString("hex")}`;
-      const body: CoreV1Event = {
-        metadata: { name: eventName, namespace },
-        involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion: ingestion.metadata.resourceVersion },
-        reason: event.reason,
-        message,
-        type: event.type,
-        count: 1,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        source: { component: EVENT_SOURCE },
-        reportingComponent: EVENT_SOURCE,
-        reportingInstance: this.instance,
-      };
-      await this.api.createEvent(namespace, body);
-      this.recent.set(key, { name: eventName, count: 1, at: now.getTime() });
-    } catch (error) {
+    if (this.queue.length >= QUEUE_LIMIT) {
+      if (this.dropped++ % 100 === 0) this.logger.warn("too many Events waiting to be sent; dropping", { namespace, name, reason: event.reason, dropped: this.dropped });
+      return;
+    }
+    const failed = (error: unknown): void => {
       this.recent.delete(key);
       this.logger.warn("could not record event", { namespace, name, reason: event.reason, error: describeApiError(error) });
+    };
+    const seen = this.recent.get(key);
+    if (seen) {
+      seen.count++;
+      seen.at = now.getTime();
+      this.recent.delete(key);
+      this.recent.set(key, seen);
+      const count = seen.count;
+      this.enqueue(() => this.api.patchEvent(namespace, seen.name, { count, lastTimestamp: now.toISOString() }).then(() => undefined, failed));
+      return;
     }
+    const eventName = `${name}.${Date.now().toString(16)}${randomBytes(2).toString("hex")}`;
+    const body: CoreV1Event = {
+      metadata: { name: eventName, namespace },
+      involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion: ingestion.metadata.resourceVersion },
+      reason: event.reason,
+      message,
+      type: event.type,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: EVENT_SOURCE },
+      reportingComponent: EVENT_SOURCE,
+      reportingInstance: this.instance,
+    };
+    // Known at once, so a repeat queued behind this create bumps its count.
+    this.recent.set(key, { name: eventName, count: 1, at: now.getTime() });
+    this.enqueue(() => this.api.createEvent(namespace, body).then(() => undefined, failed));
+  }
+
+  /** Resolves once every Event queued so far was sent (or failed). */
+  async flush(): Promise<void> {
+    while (this.sending) await this.sending;
+  }
+
+  private enqueue(send: Send): void {
+    this.queue.push(send);
+    if (this.sending) return;
+    this.sending = (async () => {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) await next();
+      this.sending = undefined;
+    })();
   }
 
   private prune(now: number): void {
-    for (const [key, entry] of this.recent) if (now - entry.at > AGGREGATION_WINDOW_MS) this.recent.delete(key);
+    for (const [key, entry] of this.recent) {
+      if (now - entry.at <= AGGREGATION_WINDOW_MS) return;
+      this.recent.delete(key);
+    }
   }
 }
