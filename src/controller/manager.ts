@@ -19,7 +19,7 @@ import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-
 import { EventRouter } from "./event-router.ts";
 import { WorkQueue } from "./queue.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
-import { CONFIGMAP_SELECTOR } from "./spec-configmap.ts";
+import { CONFIGMAP_SELECTOR, digestConfigMapData } from "./spec-configmap.ts";
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -97,7 +97,10 @@ export class Manager {
         ...(labelSelector ? { labelSelector } : {}),
         logger,
         onEvent,
-        trim: trimForCache,
+        trim: (object: T) => {
+          trimForCache(object);
+          if (kind === "configmaps") digestConfigMapData(object as V1ConfigMap);
+        },
         onRestart: (name, cause) => metrics.informerRestarted(name, cause),
       }),
     ];

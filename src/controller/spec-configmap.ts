@@ -61,14 +61,37 @@ export function desiredConfigMap(ingestion: DruidIngestion, desired: DesiredInge
   };
 }
 
+const DIGEST_PREFIX = "sha256:";
+
+/**
+ * The cache keeps our ConfigMaps with each data value replaced by its digest: the spec is already
+ * in the resource and rendered on every reconcile, so a second copy per resource would only be
+ * compared. A change made to the data by hand still shows (another digest). Mutates the object.
+ */
+export function digestConfigMapData(configMap: V1ConfigMap): void {
+  const data = configMap.data;
+  if (!data) return;
+  for (const [key, value] of Object.entries(data)) data[key] = `${DIGEST_PREFIX}${sha256Hex(value)}`;
+}
+
+/** Stored data (as cached: digests, or as read from the API server: values) equals the desired data. */
+function sameData(stored: Record<string, string> | undefined, desired: Record<string, string> | undefined): boolean {
+  const have = Object.entries(stored ?? {});
+  const want = desired ?? {};
+  if (have.length !== Object.keys(want).length) return false;
+  return have.every(([key, value]) => {
+    const wanted = want[key];
+    if (wanted === undefined) return false;
+    return value === wanted || (value.startsWith(DIGEST_PREFIX) && value === `${DIGEST_PREFIX}${sha256Hex(wanted)}`);
+  });
+}
+
 /** True when the stored ConfigMap already says everything the desired one says. */
 export function configMapUpToDate(current: V1ConfigMap | undefined, desired: V1ConfigMap): boolean {
   if (!current) return false;
-  const same = (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean =>
-    JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b ?? {}).sort());
   const owner = current.metadata?.ownerReferences?.find((r) => r.controller);
   return (
-    same(current.data, desired.data) &&
+    sameData(current.data, desired.data) &&
     current.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === desired.metadata?.annotations?.[SPEC_HASH_ANNOTATION] &&
     Object.entries(desired.metadata?.labels ?? {}).every(([k, v]) => current.metadata?.labels?.[k] === v) &&
     owner?.uid === desired.metadata?.ownerReferences?.[0]?.uid
