@@ -263,17 +263,25 @@ export class Reconciler {
     const selfRecorded = record !== undefined && recordMatches(record, target, status) && mainRecorded(record, target);
     const claimant = target.supervisorId ? betterClaimant(ingestion, selfRecorded, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
 
-    facts.configMap = await this.writeConfigMap(log, ingestion, desired);
+    // The ConfigMap only shows the rendered spec (a failure is reported, never a reason to stop):
+    // it is written while Druid is read, and in place before anything is decided.
+    const configMapWritten = this.writeConfigMap(log, ingestion, desired).then((written) => {
+      facts.configMap = written;
+    });
 
     // An earlier create for another target (the spec changed after a create whose answer was lost).
-    const stale = await this.resolveStalePending(log, key, facts, ingestion, target, desired, credentials);
-    if (stale) return stale;
+    if (status.pendingCreate) {
+      await configMapWritten;
+      const stale = await this.resolveStalePending(log, key, facts, ingestion, target, desired, credentials);
+      if (stale) return stale;
+    }
 
     const client = this.client(ingestion, target.druidEndpoint, credentials);
     let observed: Observed;
     try {
-      observed = await this.observe(key, client, ingestion, desired, record, target, specSecrets);
+      [observed] = await Promise.all([this.observe(key, client, ingestion, desired, record, target, specSecrets), configMapWritten]);
     } catch (error) {
+      await configMapWritten;
       return this.stop(log, facts, failureOf(error));
     }
     facts.observed = observed;
