@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
-import { LongWatch, longestWatchMs } from "./long-watch.ts";
+import { isBodyTimeout, LongWatch, longestWatchMs } from "./long-watch.ts";
 
 /** A loopback "API server" whose watch endpoint the test scripts. */
 async function server(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ kc: KubeConfig; close: () => Promise<void> }> {
@@ -17,7 +17,14 @@ async function server(handle: (req: IncomingMessage, res: ServerResponse) => voi
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
   });
-  return { kc, close: () => new Promise((resolve) => srv.close(() => resolve())) };
+  return {
+    kc,
+    close: () =>
+      new Promise((resolve) => {
+        srv.close(() => resolve());
+        srv.closeAllConnections();
+      }),
+  };
 }
 
 function watchOnce(watch: LongWatch, onLine: (phase: string) => void = () => {}): Promise<unknown> {
@@ -70,6 +77,35 @@ test("a watch the server ends at its timeout is reported as timed out (client-no
   } finally {
     await close();
   }
+});
+
+test("a watch whose body stayed silent past undici's bodyTimeout is reported as timed out (reopened at once, no relist), not as a failure", async () => {
+  // client-node's Watch reports undici's body timeout as fetch does: TypeError("terminated") with
+  // the undici error as its cause. Stubbed here: a real one takes 300 s of silence.
+  const parent = Object.getPrototypeOf(LongWatch.prototype) as { watch: (...args: unknown[]) => Promise<AbortController> };
+  const original = parent.watch;
+  let failure: unknown = new TypeError("terminated", { cause: Object.assign(new Error("Body Timeout Error"), { code: "UND_ERR_BODY_TIMEOUT" }) });
+  parent.watch = async (_path: unknown, _params: unknown, _callback: unknown, done: unknown) => {
+    (done as (err: unknown) => void)(failure);
+    return new AbortController();
+  };
+  try {
+    const kc = new KubeConfig();
+    const timedOut = await watchOnce(new LongWatch(kc));
+    assert.equal((timedOut as Error).name, "TimeoutError");
+    failure = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    const refused = await watchOnce(new LongWatch(kc));
+    assert.equal(refused, failure, "any other failure is passed on as it is");
+  } finally {
+    parent.watch = original;
+  }
+});
+
+test("body timeouts are recognised through fetch's wrapping", () => {
+  const cause = Object.assign(new Error("Body Timeout Error"), { code: "UND_ERR_BODY_TIMEOUT" });
+  assert.equal(isBodyTimeout(new TypeError("terminated", { cause })), true);
+  assert.equal(isBodyTimeout(new TypeError("terminated", { cause: new Error("other") })), false);
+  assert.equal(isBodyTimeout(null), false);
 });
 
 test("the longest watch is twice the minimum timeout", () => {

@@ -5,7 +5,9 @@
 // reopened watch resumes from a recent resourceVersion instead of relisting), and gives a
 // connection up as dead only once it has been silent longer than the server would keep it open.
 // The API server does not send bookmarks on a fixed beat (measured on 1.36: one after a minute,
-// then none), so silence alone cannot tell a quiet watch from a dead one sooner. Every line
+// then none), so silence alone cannot tell a quiet watch from a dead one sooner. undici gives up
+// on a body silent for 300 s: a quiet watch then ends after at most about 6 minutes, and is
+// reopened at once from where it was. (Until the headers arrive, the wait is undici's 300 s too.) Every line
 // received, bookmarks included, is shown to `onLine` (a sign of life; a chance to trim the object
 // before the cache keeps it). Nothing else of client-node's watch changes.
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
@@ -26,6 +28,14 @@ export const DEFAULT_MIN_WATCH_TIMEOUT_SECONDS = 300;
 /** How long a watch may stay open before the server ends it. */
 export function longestWatchMs(minTimeoutSeconds: number = DEFAULT_MIN_WATCH_TIMEOUT_SECONDS): number {
   return 2 * minTimeoutSeconds * 1000;
+}
+
+/** undici's "no byte of the body for bodyTimeout" error (fetch reports it as a TypeError with that cause). */
+export function isBodyTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === "UND_ERR_BODY_TIMEOUT") return true;
+  }
+  return false;
 }
 
 type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
@@ -66,9 +76,12 @@ export class LongWatch extends Watch {
     // would wait for it. A watch that ran its course is reported as timed out instead, which
     // client-node reopens at once from the last resourceVersion. One that ended early keeps the
     // pause, so a server that closes at once cannot make it spin.
+    // undici ends a response body silent for 300 s (its bodyTimeout; the API server sends no
+    // bookmark on a fixed beat, so a quiet watch asked for more than that ends this way): also a
+    // watch that ran its course, reopened at once from where it was, not a failure to relist on.
     const ended = (err: unknown): void => {
       const ranItsCourse = (err === null || err === undefined) && this.now() - opened >= timeoutSeconds * 500;
-      done(ranItsCourse ? new DOMException("the watch reached its server-side timeout", "TimeoutError") : err);
+      done(ranItsCourse || isBodyTimeout(err) ? new DOMException("the watch reached its timeout", "TimeoutError") : err);
     };
     return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, noting, ended);
   }
