@@ -43,7 +43,7 @@ test("phases spread N resources evenly over the period", () => {
 });
 
 test("the stored spec is read only when something needs it", () => {
-  const none = { driftCheckDue: false, specChanged: false, baselineMissing: false, referencesSecrets: false };
+  const none = { driftCheckDue: false, specChanged: false, edited: false, stateChanged: false, baselineMissing: false, referencesSecrets: false };
   assert.equal(needsStoredSpec(none), false);
   for (const key of Object.keys(none) as Array<keyof typeof none>) assert.equal(needsStoredSpec({ ...none, [key]: true }), true, key);
 });

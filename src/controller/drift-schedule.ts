@@ -42,6 +42,10 @@ export interface SpecNeed {
   driftCheckDue: boolean;
   /** The resource's spec differs from the one last applied: an update follows, which keeps Druid-owned values from the stored spec. */
   specChanged: boolean;
+  /** The resource was edited since status was last written (a suspend or resume changes no spec hash). */
+  edited: boolean;
+  /** The list shows another state than status last reported: something happened (a suspend or resume made in Druid, among others). */
+  stateChanged: boolean;
   /** No comparable hash of Druid's copy is recorded yet (none, or another set of ignored paths). */
   baselineMissing: boolean;
   /** The spec references Secret values: a rotation is found by comparing them with Druid's copy. */
@@ -49,5 +53,5 @@ export interface SpecNeed {
 }
 
 export function needsStoredSpec(need: SpecNeed): boolean {
-  return need.driftCheckDue || need.specChanged || need.baselineMissing || need.referencesSecrets;
+  return need.driftCheckDue || need.specChanged || need.edited || need.stateChanged || need.baselineMissing || need.referencesSecrets;
 }

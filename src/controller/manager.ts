@@ -85,7 +85,13 @@ export class Manager {
   constructor(options: ManagerOptions) {
     this.options = options;
     const { api, kubeConfig, logger, metrics, namespaces } = options;
-    this.router = new EventRouter({ add: (key) => this.queue.add(key), forget: (key) => this.queue.forget(key) });
+    this.router = new EventRouter({
+      add: (key) => this.queue.add(key),
+      forget: (key) => {
+        this.queue.forget(key);
+        this.reconciler.forget(key);
+      },
+    });
     const router = this.router;
     const informer = <T extends KubernetesObject>(kind: string, ns: string | undefined, path: string, list: (page: ListPage) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>, onEvent: (e: InformerEvent, o: T) => void, labelSelector?: string): [string | undefined, ResilientInformer<T>] => [
       ns,

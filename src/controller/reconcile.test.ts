@@ -226,25 +226,60 @@ test("idle reconciles read only the cluster's state list; the stored spec is rea
   const before = w.log.length;
   await w.reconcile("orders");
   assert.deepEqual(w.log.slice(before).filter((l) => l.startsWith("druid:") && l !== "druid:GET /supervisor?state=true @http://druid-default:8888"), [], "no spec read while no check is due");
-  // The first check comes within one period (a random phase; 0.5 here), then one per period.
-  w.mono += 300_000;
+  // The supervisor was last read on its own when its state changed (mono 0): the check comes a period later.
+  w.mono += 600_000;
   const due = w.log.length;
   await w.reconcile("orders");
   const since = w.log.slice(due);
-  assert.ok(since.includes("druid:GET /supervisor/orders @http://druid-default:8888"), since.join(" | "));
+  assert.ok(since.includes("druid:GET /supervisor/orders+status @http://druid-default:8888"), since.join(" | "));
   assert.ok(since.includes("druid:POST /supervisor orders @http://druid-default:8888"), `drift corrected: ${since.join(" | ")}`);
   assert.equal(w.kube.events.at(-1)?.reason, "DriftCorrected");
   await w.settle("orders");
   w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders"); // the state changed: read on its own, which counts as a check
   const quiet = w.log.length;
   w.mono += 599_000;
   await w.reconcile("orders");
-  assert.ok(!w.log.slice(quiet).some((l) => l.startsWith("druid:GET /supervisor/orders ")), "the next check is a period after the last read");
+  assert.ok(!w.log.slice(quiet).some((l) => l.startsWith("druid:GET /supervisor/orders+status ")), "the next check is a period after the last read");
   w.mono += 1_000;
   const next = w.log.length;
   await w.reconcile("orders");
-  assert.ok(w.log.slice(next).includes("druid:GET /supervisor/orders @http://druid-default:8888"));
+  assert.ok(w.log.slice(next).includes("druid:GET /supervisor/orders+status @http://druid-default:8888"));
   assert.equal(w.druidWrites().filter((l) => l.startsWith("druid:POST /supervisor orders")).length, 2, "created, then corrected once");
+});
+
+test("suspension is the stored spec's, not the state list's: a supervisor that never ran reports UNHEALTHY_SUPERVISOR while suspended (review of #11)", async () => {
+  const w = new World({ driftCheckMs: 600_000 });
+  w.create(resource("orders", { suspend: true }));
+  await w.settle("orders");
+  const stored = w.druid.supervisors.get("orders")!;
+  stored.reportedState = "UNHEALTHY_SUPERVISOR";
+  await w.settle("orders");
+  // Idle: nothing is sent again and again (the list says suspended=false, state unhealthy).
+  const quiet = w.druidWrites().length;
+  for (let i = 0; i < 3; i++) {
+    w.now = new Date(w.now.getTime() + 60_000);
+    await w.reconcile("orders");
+  }
+  assert.deepEqual(w.druidWrites().slice(quiet), [], "no repeated suspend");
+  // Resuming is acted on in the reconcile that sees the edit, not a drift period later.
+  w.patchSpec("orders", { suspend: false });
+  await w.reconcile("orders");
+  assert.ok(w.druidWrites().slice(quiet).includes("druid:POST /supervisor/orders/resume @http://druid-default:8888"), w.druidWrites().join(" | "));
+});
+
+test("a suspend made in Druid's console is seen at the next resync (the state changed), and undone", async () => {
+  const w = new World({ driftCheckMs: 600_000 });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  const stored = w.druid.supervisors.get("orders")!;
+  stored.spec = { ...stored.spec, suspended: true };
+  const before = w.druidWrites().length;
+  w.now = new Date(w.now.getTime() + 60_000);
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites().slice(before), ["druid:POST /supervisor/orders/resume @http://druid-default:8888"]);
 });
 
 test("a spec edit reads the stored spec before the update (Druid-owned values are carried over)", async () => {
@@ -257,7 +292,7 @@ test("a spec edit reads the stored spec before the update (Druid-owned values ar
   const before = w.log.length;
   await w.reconcile("orders");
   const since = w.log.slice(before);
-  const read = since.indexOf("druid:GET /supervisor/orders @http://druid-default:8888");
+  const read = since.indexOf("druid:GET /supervisor/orders+status @http://druid-default:8888");
   const post = since.indexOf("druid:POST /supervisor orders @http://druid-default:8888");
   assert.ok(read >= 0 && read < post, since.join(" | "));
 });

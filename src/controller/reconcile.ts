@@ -11,6 +11,7 @@ import type { Logger } from "winston";
 import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
+import type { LiveSupervisor } from "../druid/decode.ts";
 import { sameEndpoint } from "../druid/endpoint.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { describeApiError, isApiStatus, mergePatch, type KubeApi } from "../kube/api.ts";
@@ -158,6 +159,12 @@ export class Reconciler {
     this.fence = deps.fence ?? new LeadershipFence();
   }
 
+  /** The resource is gone from the cache: what is kept per resource goes too. */
+  forget(key: string): void {
+    this.expectations.forget(key);
+    this.driftChecks.forget(key);
+  }
+
   async reconcile(key: string): Promise<ProcessResult> {
     const started = performance.now();
     const result = await this.reconcileKey(key);
@@ -170,8 +177,7 @@ export class Reconciler {
     const [namespace, name] = key.split("/") as [string, string];
     let raw = this.deps.ingestions.get(name, namespace);
     if (!raw) {
-      this.expectations.forget(key);
-      this.driftChecks.forget(key);
+      this.forget(key);
       return {};
     }
     const log = this.deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
@@ -578,16 +584,17 @@ export class Reconciler {
       // While waiting for a state change, a reading at most one settle delay old.
       const waiting = awaitsStateChange(status);
       const unrecorded = !record || !recordMatches(record, target, status) || !mainRecorded(record, target);
-      // The state list has no specs: this supervisor's stored spec is read only when needed.
-      const withSpec =
-        unrecorded ||
+      // The state list has no specs: this supervisor is read on its own only when needed.
+      const wantSpec = (listed: LiveSupervisor): boolean =>
         needsStoredSpec({
           driftCheckDue: this.driftChecks.due(key),
           specChanged: status.specHash !== desired.specHash,
+          edited: ingestion.metadata.generation !== status.observedGeneration,
+          stateChanged: listed.state !== status.state,
           baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignoredPathsOf(ingestion, desired)),
           referencesSecrets: desired.secretRefs.length > 0,
         });
-      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined, withSpec);
+      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
     } else {

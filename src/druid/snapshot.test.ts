@@ -8,7 +8,9 @@ const running = (id: string): LiveSupervisor => ({ id, state: "RUNNING", detaile
 
 /** A client whose list answers after `listDelayMs`, from what `druid` holds when the request arrives. */
 function fakeClient(baseUrl: string, user = "admin") {
-  const calls = { list: 0, item: 0, spec: 0 };
+  const calls = { list: 0, item: 0 };
+  /** Ids whose stored spec says suspended (the list never shows it, as Druid 33's ?state=true). */
+  const suspended = new Set<string>();
   const druid = new Set<string>(["a"]);
   let fail = false;
   let listDelayMs = 5;
@@ -22,16 +24,14 @@ function fakeClient(baseUrl: string, user = "admin") {
       if (fail) throw new Error("down");
       return seen;
     },
-    async getSupervisor(id: string) {
-      calls.spec++;
-      return druid.has(id) ? { type: "kafka", id, suspended: true } : undefined;
-    },
     async supervisorWithState(id: string): Promise<LiveSupervisor | undefined> {
       calls.item++;
-      return druid.has(id) ? running(id) : undefined;
+      if (!druid.has(id)) return undefined;
+      const flag = suspended.has(id);
+      return { ...running(id), state: flag ? "UNHEALTHY_SUPERVISOR" : "RUNNING", suspended: flag, spec: { type: "kafka", id, suspended: flag } };
     },
   } as unknown as DruidClient;
-  return { client, calls, druid, setFail: (f: boolean) => { fail = f; }, setListDelay: (ms: number) => { listDelayMs = ms; } };
+  return { client, calls, druid, suspended, setFail: (f: boolean) => { fail = f; }, setListDelay: (ms: number) => { listDelayMs = ms; } };
 }
 
 test("many resources on one cluster share one reading per period", async () => {
@@ -136,22 +136,32 @@ test("a failed write still marks the item: Druid may have acted before the error
   assert.equal(f.calls.item, 1);
 });
 
-test("the list has states only; a stored spec is read for the one supervisor that asks for it", async () => {
-  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => 1000 });
-  const { client, calls, druid } = fakeClient("http://d1");
+test("the list has states only; a supervisor whose spec is wanted is read on its own; its suspension is remembered for spec-less readings", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const { client, calls, druid, suspended } = fakeClient("http://d1");
   druid.add("b");
-  const plain = await snapshots.supervisor(client, "a");
+  suspended.add("b");
+  const plain = await snapshots.supervisor(client, "b");
   assert.equal(plain.supervisor?.spec, undefined);
-  assert.equal(plain.supervisor?.suspended, false);
-  const withSpec = await snapshots.supervisor(client, "b", undefined, true);
+  assert.equal(plain.supervisor?.suspended, false, "the list cannot tell");
+  const asked: string[] = [];
+  const withSpec = await snapshots.supervisor(client, "b", undefined, (listed) => (asked.push(listed.state ?? ""), true));
+  assert.deepEqual(asked, ["RUNNING"], "the decision sees what the list shows");
   assert.deepEqual(withSpec.supervisor?.spec, { type: "kafka", id: "b", suspended: true });
-  assert.equal(withSpec.supervisor?.suspended, true, "the stored spec's flag wins over the list's");
-  assert.equal(withSpec.supervisor?.state, "RUNNING", "the state comes from the list");
-  assert.deepEqual(calls, { list: 1, item: 0, spec: 1 });
-  // Not in the list: gone, and no spec is asked for.
-  assert.equal((await snapshots.supervisor(client, "zzz", undefined, true)).supervisor, undefined);
-  assert.equal(calls.spec, 1);
-  // Terminated between the list and the spec read: gone too.
+  assert.equal(withSpec.supervisor?.suspended, true);
+  assert.equal(withSpec.supervisor?.state, "UNHEALTHY_SUPERVISOR", "state and spec from the same moment");
+  assert.deepEqual(calls, { list: 1, item: 1 });
+  // Later spec-less readings keep the stored flag as last read.
+  assert.equal((await snapshots.supervisor(client, "b")).supervisor?.suspended, true);
+  // Not in the list: gone, and nothing more is read.
+  assert.equal((await snapshots.supervisor(client, "zzz", undefined, () => true)).supervisor, undefined);
+  assert.equal(calls.item, 1);
+  // Terminated: a fresh list forgets the flag, so a recreated b starts from what the list says.
   druid.delete("b");
-  assert.equal((await snapshots.supervisor(client, "b", undefined, true)).supervisor, undefined);
+  now += 60_001;
+  assert.equal((await snapshots.supervisor(client, "b")).supervisor, undefined);
+  druid.add("b");
+  now += 60_001;
+  assert.equal((await snapshots.supervisor(client, "b")).supervisor?.suspended, false);
 });

@@ -59,6 +59,8 @@ export class DruidSnapshots {
   private readonly lists = new Map<string, ListReading<unknown>>();
   private readonly writes = new Map<string, ItemWrites>();
   private readonly versions = new Map<string, { at: number; version: string }>();
+  /** cluster + supervisor id → the stored spec's `suspended`, as last read. */
+  private readonly suspendedFlags = new Map<string, boolean>();
 
   constructor(options: SnapshotOptions) {
     this.options = options;
@@ -71,25 +73,38 @@ export class DruidSnapshots {
 
   /**
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
-   * waiting for a state change); it defaults to the shared list's own age limit. With `withSpec`
-   * the stored spec is read too (one more call, for this supervisor only); without it the
-   * reading has no spec.
+   * waiting for a state change); it defaults to the shared list's own age limit. When
+   * `wantSpec` says so for what the list shows, the supervisor is read on its own instead (its
+   * stored spec and its status report: two small calls, consistent with each other); otherwise
+   * the reading has no spec, and its suspension is the stored spec's flag as last read here.
    */
-  async supervisor(client: DruidClient, id: string, maxAgeMs?: number, withSpec = false): Promise<SupervisorReading> {
+  async supervisor(client: DruidClient, id: string, maxAgeMs?: number, wantSpec: (listed: LiveSupervisor) => boolean = () => false): Promise<SupervisorReading> {
     const fromList = await this.fromList(client, "supervisors", id, maxAgeMs, () => this.fetchSupervisorList(client));
     if (fromList) {
       const listed = fromList.supervisors.get(id);
-      if (!listed || !withSpec) return { version: fromList.version, supervisor: listed };
+      if (!listed) return { version: fromList.version, supervisor: undefined };
+      if (!wantSpec(listed)) {
+        const flag = this.suspendedFlags.get(flagKey(client, id));
+        return { version: fromList.version, supervisor: flag === undefined ? listed : { ...listed, suspended: flag } };
+      }
       this.options.onFetch?.("specs", "item");
-      const spec = await client.getSupervisor(id);
-      // Terminated between the list and this read: gone, as a fresh list would say.
-      if (!spec) return { version: fromList.version, supervisor: undefined };
-      // The stored spec's flag is the reliable one for suspension (see decodeSupervisorList).
-      return { version: fromList.version, supervisor: { ...listed, suspended: spec["suspended"] === true, spec } };
+      return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id)) };
     }
     this.options.onFetch?.("supervisors", "item");
     const [version, supervisor] = await Promise.all([this.version(client), client.supervisorWithState(id)]);
-    return { version, supervisor };
+    return { version, supervisor: this.noteSpec(client, id, supervisor) };
+  }
+
+  /**
+   * Remembers the stored spec's suspended flag: the state list cannot tell (Druid 33 fills its
+   * `suspended` only for `?system`, and a supervisor that never ran reports an unhealthy state,
+   * not SUSPENDED, while suspended).
+   */
+  private noteSpec(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined): LiveSupervisor | undefined {
+    const key = flagKey(client, id);
+    if (supervisor?.spec) this.suspendedFlags.set(key, supervisor.suspended);
+    else if (!supervisor) this.suspendedFlags.delete(key);
+    return supervisor;
   }
 
   /** The datasource's compaction config, undefined when it has none (`maxAgeMs` as for supervisors). */
@@ -141,7 +156,11 @@ export class DruidSnapshots {
   private fetchSupervisorList(client: DruidClient): Promise<SupervisorList> {
     return Promise.all([client.version(), client.listSupervisorStates()]).then(([version, list]) => {
       this.versions.set(clusterKey(client), { at: this.now(), version });
-      return { version, supervisors: new Map(list.map((s) => [s.id, s])) };
+      const supervisors = new Map(list.map((s) => [s.id, s]));
+      // What the cluster no longer has is forgotten.
+      const prefix = flagKey(client, "");
+      for (const key of this.suspendedFlags.keys()) if (key.startsWith(prefix) && !supervisors.has(key.slice(prefix.length))) this.suspendedFlags.delete(key);
+      return { version, supervisors };
     });
   }
 
@@ -183,6 +202,11 @@ export class DruidSnapshots {
       if (key.startsWith(prefix) && writes.inProgress === 0 && now - writes.endedAt > this.options.maxAgeMs) this.writes.delete(key);
     }
   }
+}
+
+/** Suspension is a property of the cluster's supervisor, whoever reads it. */
+function flagKey(client: DruidClient, id: string): string {
+  return `${client.target.baseUrl}\u0000${id}`;
 }
 
 /** Writes are keyed by cluster only: a write by one Druid user changes what every user reads. */

@@ -21,6 +21,7 @@ import {
 import { GROUP, PLURAL, VERSION } from "../api/druid-ingestion.ts";
 
 export const FIELD_MANAGER = "druid-ingestion-controller";
+export const EVENT_TIMEOUT_MS = 10_000;
 
 /** Request options that abort the call when `signal` does (client-node passes it to fetch). */
 export function withSignal(signal: AbortSignal): ConfigurationOptions {
@@ -206,11 +207,12 @@ export class KubeApi {
     return namespace ? this.core.listNamespacedService({ namespace, labelSelector, ...paging }) : this.core.listServiceForAllNamespaces({ labelSelector, ...paging });
   }
 
+  /** Events are a courtesy: a call that hangs is given up after EVENT_TIMEOUT_MS, not waited on. */
   createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event> {
-    return this.core.createNamespacedEvent({ namespace, body: event });
+    return this.core.createNamespacedEvent({ namespace, body: event }, withSignal(AbortSignal.timeout(EVENT_TIMEOUT_MS)));
   }
 
   patchEvent(namespace: string, name: string, patch: Record<string, unknown>): Promise<CoreV1Event> {
-    return this.core.patchNamespacedEvent({ namespace, name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    return this.core.patchNamespacedEvent({ namespace, name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch, withSignal(AbortSignal.timeout(EVENT_TIMEOUT_MS))));
   }
 }

@@ -78,3 +78,20 @@ test("beyond the queue limit events are dropped, with a warning", async () => {
   assert.equal(fake.calls.length, QUEUE_LIMIT + 1);
   assert.ok(lines.some((l) => l.includes("dropping")));
 });
+
+test("one resource gets a burst of 25 Events, then one per 5 minutes; others are not affected", async (t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
+  const fake = api();
+  const recorder = new EventRecorder(fake.client, capturingLogger([]), "me");
+  const noisy = (i: number) => recorder.record(ingestion, { type: "Warning", reason: "DruidUnavailable", message: `attempt ${i}` });
+  for (let i = 0; i < 30; i++) await noisy(i);
+  await recorder.record({ metadata: { ...ingestion.metadata, name: "other", uid: "u2" } } as DruidIngestion, { type: "Normal", reason: "Created", message: "x" });
+  await recorder.flush();
+  assert.equal(fake.calls.filter((c) => c === "create DruidUnavailable").length, 25);
+  assert.equal(fake.calls.filter((c) => c === "create Created").length, 1);
+  t.mock.timers.tick(5 * 60_000);
+  await noisy(100);
+  await noisy(101);
+  await recorder.flush();
+  assert.equal(fake.calls.filter((c) => c === "create DruidUnavailable").length, 26, "one more after 5 minutes");
+});

@@ -14,6 +14,9 @@ export const EVENT_SOURCE = "druid-ingestion-controller";
 const AGGREGATION_WINDOW_MS = 10 * 60_000;
 /** Events waiting to be sent beyond this are dropped (client-go's broadcaster buffers 1,000). */
 export const QUEUE_LIMIT = 1000;
+/** Per object, as client-go's spam filter: a burst of 25 Events, then one per 5 minutes. */
+export const PER_OBJECT_BURST = 25;
+export const PER_OBJECT_REFILL_MS = 5 * 60_000;
 
 /** One Event to record on a DruidIngestion. */
 export interface EventRecord {
@@ -34,6 +37,8 @@ export class EventRecorder implements EventSink {
   private readonly instance: string;
   /** Aggregation keys, oldest use first (a bump moves a key to the end), so pruning stops at the first young one. */
   private readonly recent = new Map<string, { name: string; count: number; at: number }>();
+  /** Per object uid, its Event tokens; least recently used first (an idle entry refills to full and goes). */
+  private readonly budgets = new Map<string, { tokens: number; at: number }>();
   private readonly queue: Send[] = [];
   private sending: Promise<void> | undefined;
   private dropped = 0;
@@ -51,12 +56,18 @@ export class EventRecorder implements EventSink {
     const key = `${uid}\u0000${event.type}\u0000${event.reason}\u0000${message}`;
     const now = new Date();
     this.prune(now.getTime());
+    if (!this.spend(uid ?? `${namespace}/${name}`, now.getTime())) {
+      if (this.dropped++ % 100 === 0) this.logger.warn("too many Events for one resource; dropping (a burst of 25, then one per 5 minutes)", { namespace, name, reason: event.reason, dropped: this.dropped });
+      return;
+    }
     if (this.queue.length >= QUEUE_LIMIT) {
       if (this.dropped++ % 100 === 0) this.logger.warn("too many Events waiting to be sent; dropping", { namespace, name, reason: event.reason, dropped: this.dropped });
       return;
     }
+    let sentAs: string | undefined;
     const failed = (error: unknown): void => {
-      this.recent.delete(key);
+      // Only the entry this call was about: a newer create of the same Event keeps its own.
+      if (this.recent.get(key)?.name === sentAs) this.recent.delete(key);
       this.logger.warn("could not record event", { namespace, name, reason: event.reason, error: describeApiError(error) });
     };
     const seen = this.recent.get(key);
@@ -66,6 +77,7 @@ export class EventRecorder implements EventSink {
       this.recent.delete(key);
       this.recent.set(key, seen);
       const count = seen.count;
+      sentAs = seen.name;
       this.enqueue(() => this.api.patchEvent(namespace, seen.name, { count, lastTimestamp: now.toISOString() }).then(() => undefined, failed));
       return;
     }
@@ -84,6 +96,7 @@ export class EventRecorder implements EventSink {
       reportingInstance: this.instance,
     };
     // Known at once, so a repeat queued behind this create bumps its count.
+    sentAs = eventName;
     this.recent.set(key, { name: eventName, count: 1, at: now.getTime() });
     this.enqueue(() => this.api.createEvent(namespace, body).then(() => undefined, failed));
   }
@@ -102,7 +115,23 @@ export class EventRecorder implements EventSink {
     })();
   }
 
+  /** Takes one of the object's tokens, if it has one. */
+  private spend(object: string, now: number): boolean {
+    const budget = this.budgets.get(object) ?? { tokens: PER_OBJECT_BURST, at: now };
+    this.budgets.delete(object);
+    budget.tokens = Math.min(PER_OBJECT_BURST, budget.tokens + (now - budget.at) / PER_OBJECT_REFILL_MS);
+    budget.at = now;
+    const allowed = budget.tokens >= 1;
+    if (allowed) budget.tokens -= 1;
+    this.budgets.set(object, budget);
+    return allowed;
+  }
+
   private prune(now: number): void {
+    for (const [object, budget] of this.budgets) {
+      if (now - budget.at < PER_OBJECT_BURST * PER_OBJECT_REFILL_MS) break;
+      this.budgets.delete(object);
+    }
     for (const [key, entry] of this.recent) {
       if (now - entry.at <= AGGREGATION_WINDOW_MS) return;
       this.recent.delete(key);

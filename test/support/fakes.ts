@@ -222,7 +222,8 @@ export class FakeDruid {
     return {
       target,
       async version() { druid.call(e, "GET /status"); return druid.version; },
-      async listSupervisorStates() { druid.call(e, "GET /supervisor?state=true"); return [...druid.supervisors.keys()].map((id) => ({ ...(druid.live(id) as LiveSupervisor), spec: undefined })); },
+      // As Druid 33's ?state=true: no spec, and `suspended` always false (only ?system fills it in).
+      async listSupervisorStates() { druid.call(e, "GET /supervisor?state=true"); return [...druid.supervisors.keys()].map((id) => ({ ...(druid.live(id) as LiveSupervisor), spec: undefined, suspended: false })); },
       async supervisorWithState(id: string) { druid.call(e, `GET /supervisor/${id}+status`); return druid.live(id); },
       async getSupervisor(id: string) { druid.call(e, `GET /supervisor/${id}`); return druid.live(id)?.spec; },
       async supervisorState(id: string): Promise<SupervisorState | undefined> { druid.call(e, `GET /supervisor/${id}/status`); const l = druid.live(id); return l && { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended }; },
