@@ -60,7 +60,8 @@ interface Route {
   pattern: RegExp;
   /** The route reads a JSON body: Jersey refuses any other Content-Type with 415. */
   consumesJson: boolean;
-  handle: (params: string[], request: DoubleRequest) => Reply;
+  /** `param` is the path's one placeholder, decoded ("" when it has none). */
+  handle: (param: string, request: DoubleRequest) => Reply;
 }
 
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
@@ -190,7 +191,7 @@ export class OverlordDouble {
     let reply: Reply;
     try {
       if (size > limit) reply = emptyReply(413);
-      else reply = this.authenticate(req, request) ?? (route ? this.handle(route.route, route.params, request) : this.unrouted(url.pathname));
+      else reply = this.authenticate(req, request) ?? (route ? this.handle(route.route, route.param, request) : this.unrouted(url.pathname));
     } catch (e) {
       reply = druidError(500, `overlord double: ${(e as Error).message}`);
     }
@@ -215,9 +216,9 @@ export class OverlordDouble {
     return undefined;
   }
 
-  private handle(route: Route, params: string[], request: DoubleRequest): Reply {
+  private handle(route: Route, param: string, request: DoubleRequest): Reply {
     if (route.consumesJson && !/^application\/json\b/i.test(request.contentType ?? "")) return emptyReply(415);
-    return route.handle(params, request);
+    return route.handle(param, request);
   }
 
   /** A known path asked with another method: Jersey's 405; anything else: 404 with no body. */
@@ -225,15 +226,15 @@ export class OverlordDouble {
     return this.routes.some((r) => r.pattern.test(pathname)) ? emptyReply(405) : emptyReply(404);
   }
 
-  private match(method: string, pathname: string): { route: Route; params: string[] } | undefined {
+  private match(method: string, pathname: string): { route: Route; param: string } | undefined {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.pattern.exec(pathname);
       if (!m) continue;
       try {
-        return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+        return { route, param: decodeURIComponent(m[1] ?? "") };
       } catch {
-        return undefined;
+        return undefined; // a malformed %-escape: no such resource
       }
     }
     return undefined;
@@ -272,22 +273,22 @@ export class OverlordDouble {
         if ("reply" in parsed) return parsed.reply;
         return rejecting(() => json(JSON.stringify({ id: supervisors.submit(parsed.value) })));
       }),
-      route("GET", `${SUPERVISOR}/{id}`, ([sid]) => {
-        const spec = supervisors.specJson(sid as string);
-        return spec === undefined ? unknownSupervisor(sid as string) : json(spec);
+      route("GET", `${SUPERVISOR}/{id}`, (sid) => {
+        const spec = supervisors.specJson(sid);
+        return spec === undefined ? unknownSupervisor(sid) : json(spec);
       }),
-      route("GET", `${SUPERVISOR}/{id}/status`, ([sid]) => {
-        const status = supervisors.statusJson(sid as string);
-        return status === undefined ? unknownSupervisor(sid as string) : json(status);
+      route("GET", `${SUPERVISOR}/{id}/status`, (sid) => {
+        const status = supervisors.statusJson(sid);
+        return status === undefined ? unknownSupervisor(sid) : json(status);
       }),
-      route("GET", `${SUPERVISOR}/{id}/history`, ([sid]) => {
-        const history = supervisors.historyJson(sid as string);
+      route("GET", `${SUPERVISOR}/{id}/history`, (sid) => {
+        const history = supervisors.historyJson(sid);
         return history === undefined ? druidError(404, `No history for [${sid}].`) : json(history);
       }),
-      route("POST", `${SUPERVISOR}/{id}/suspend`, ([sid]) => outcome(sid as string, supervisors.setSuspended(sid as string, true))),
-      route("POST", `${SUPERVISOR}/{id}/resume`, ([sid]) => outcome(sid as string, supervisors.setSuspended(sid as string, false))),
-      route("POST", `${SUPERVISOR}/{id}/reset`, ([sid]) => outcome(sid as string, supervisors.reset(sid as string))),
-      route("POST", `${SUPERVISOR}/{id}/terminate`, ([sid]) => outcome(sid as string, supervisors.terminate(sid as string))),
+      route("POST", `${SUPERVISOR}/{id}/suspend`, (sid) => outcome(sid, supervisors.setSuspended(sid, true))),
+      route("POST", `${SUPERVISOR}/{id}/resume`, (sid) => outcome(sid, supervisors.setSuspended(sid, false))),
+      route("POST", `${SUPERVISOR}/{id}/reset`, (sid) => outcome(sid, supervisors.reset(sid))),
+      route("POST", `${SUPERVISOR}/{id}/terminate`, (sid) => outcome(sid, supervisors.terminate(sid))),
       route("GET", COMPACTION, () => json(this.compaction.listJson())),
       route("POST", COMPACTION, (_, r) => {
         const parsed = readJson(r);
@@ -297,20 +298,20 @@ export class OverlordDouble {
           return json(SUCCESS);
         });
       }),
-      route("GET", `${COMPACTION}/{dataSource}`, ([ds]) => {
-        const config = this.compaction.configJson(ds as string);
+      route("GET", `${COMPACTION}/{dataSource}`, (ds) => {
+        const config = this.compaction.configJson(ds);
         return config === undefined ? druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist") : json(config);
       }),
-      route("DELETE", `${COMPACTION}/{dataSource}`, ([ds]) =>
-        this.compaction.delete(ds as string) ? json(SUCCESS) : druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist"),
+      route("DELETE", `${COMPACTION}/{dataSource}`, (ds) =>
+        this.compaction.delete(ds) ? json(SUCCESS) : druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist"),
       ),
       route("GET", RULES, () => json(this.rules.listJson())),
-      route("GET", `${RULES}/{dataSource}`, ([ds]) => json(this.rules.rulesJson(ds as string))),
-      route("POST", `${RULES}/{dataSource}`, ([ds], r) => {
+      route("GET", `${RULES}/{dataSource}`, (ds) => json(this.rules.rulesJson(ds))),
+      route("POST", `${RULES}/{dataSource}`, (ds, r) => {
         const parsed = readJson(r);
         if ("reply" in parsed) return parsed.reply;
         return rejecting(() => {
-          this.rules.submit(ds as string, parsed.value);
+          this.rules.submit(ds, parsed.value);
           return emptyReply(200);
         });
       }),

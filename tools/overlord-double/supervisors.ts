@@ -10,7 +10,6 @@
 import type { JsonObject, JsonValue } from "../../src/api/druid-ingestion.ts";
 import { BodyRejected } from "./body-rejected.ts";
 
-
 export type SupervisorOutcome = { kind: "done"; json: string } | { kind: "unknown" } | { kind: "already"; state: "suspended" | "running" };
 
 export interface SupervisorStoreOptions {
@@ -19,7 +18,6 @@ export interface SupervisorStoreOptions {
 }
 
 interface Supervisor {
-  id: string;
   /** The stored spec, serialized once: it is the body of GET /supervisor/{id} and part of every list. */
   specJson: string;
   suspended: boolean;
@@ -162,7 +160,6 @@ export class SupervisorStore {
     // Druid 33 fills the entry's own `suspended` only for `?system`: false in these two lists,
     // whatever the state (the stored spec's flag is the reliable one).
     this.supervisors.set(id, {
-      id,
       specJson,
       suspended,
       dataSource: stringAt(dataSchema, "dataSource") ?? id,
@@ -190,7 +187,7 @@ export class SupervisorStore {
     if (!isObject(body)) throw new BodyRejected(`Unexpected token (${Array.isArray(body) ? "END_ARRAY" : "VALUE"}), expected VALUE_STRING: need JSON String that contains type id (for subtype of ${SPEC_CLASS})`);
     const type = body["type"];
     if (type === undefined || type === null) throw new BodyRejected(`Could not resolve subtype of [simple type, class ${SPEC_CLASS}]: missing type id property 'type'`);
-    const specClass = typeof type === "string" ? STREAM_SPEC_CLASSES[type] : undefined;
+    const specClass = typeof type === "string" && Object.hasOwn(STREAM_SPEC_CLASSES, type) ? STREAM_SPEC_CLASSES[type] : undefined;
     if (specClass === undefined) {
       throw new BodyRejected(
         `Please make sure to load all the necessary extensions and jars with type '${String(type)}' on 'druid/overlord' service. Could not resolve type id '${String(type)}' as a subtype of \`${SPEC_CLASS}\` known type ids = [${KNOWN_SPEC_TYPES.join(", ")}]`,
