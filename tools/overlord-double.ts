@@ -1,22 +1,25 @@
 // A loopback Overlord double: an in-memory HTTP server that answers the Druid 33 Overlord and
 // Coordinator endpoints this controller uses (src/druid/client.ts) with Druid's status codes and
-// body shapes, fast at 10,000 supervisors, and counts its traffic by route for benchmarks.
-// test/e2e/overlord-contract.test.ts runs the same cases against it and the real Overlord.
+// bodies, fast at 10,000 supervisors, and counts its traffic by route for benchmarks.
+// test/e2e/overlord-contract.test.ts runs the same cases against it and the real Overlord; the
+// answers reproduced here are the ones read from the stack's Druid 33.0.0.
 //
 //   node tools/overlord-double.ts --port 0 --user u --password p   (prints its URL; SIGTERM stops it)
 //
-// Simplifications (see tools/overlord-double/*.ts for each part): a supervisor is RUNNING or
-// SUSPENDED as soon as it is written (no PENDING phase, never unhealthy, no tasks); specs,
-// compaction configs and rules are stored as submitted (Druid fills in defaults); one user with
-// every permission (no 403); no tasks API, no SQL, no `?system` list, no all-supervisor history,
-// no leader redirects or 503s; no Content-Type check (Druid answers 415 without JSON).
-// Listens on 127.0.0.1 only.
+// Simplifications (each part's file says more): a supervisor is RUNNING or SUSPENDED as soon as
+// it is written (Druid shows PENDING for a few seconds after every write; never unhealthy, no
+// tasks, no restarts); stored specs keep what was submitted (Druid fills in defaults); one user
+// with every permission (no 403); Jetty's error pages without stack traces. Not served: tasks,
+// SQL, `?system`, the all-supervisor history, /health, leader redirects and 503s, Jersey's 406 for
+// an Accept without JSON. Listens on 127.0.0.1 only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CompactionConfigs, RetentionRules } from "./overlord-double/coordinator.ts";
-import { SpecRejected, SupervisorStore, type SupervisorOutcome } from "./overlord-double/supervisors.ts";
+import { renderJettyError } from "./overlord-double/jetty-errors.ts";
+import { BodyRejected } from "./overlord-double/body-rejected.ts";
+import { SupervisorStore, type SupervisorOutcome } from "./overlord-double/supervisors.ts";
 import { TrafficCounter, type TrafficStats } from "./overlord-double/traffic.ts";
 
 export type { RouteTraffic, TrafficStats } from "./overlord-double/traffic.ts";
@@ -38,6 +41,8 @@ interface DoubleRequest {
   method: string;
   pathname: string;
   query: URLSearchParams;
+  contentType: string | undefined;
+  accept: string | undefined;
   body: string;
 }
 
@@ -53,13 +58,18 @@ interface Route {
   /** Path with `{param}` placeholders; also the name the route is counted under. */
   template: string;
   pattern: RegExp;
-  handle: (params: string[], request: DoubleRequest) => Reply;
+  /** The route reads a JSON body: Jersey refuses any other Content-Type with 415. */
+  consumesJson: boolean;
+  /** `param` is the path's one placeholder, decoded ("" when it has none). */
+  handle: (param: string, request: DoubleRequest) => Reply;
 }
 
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
 const COMPACTION = "/druid/coordinator/v1/config/compaction";
 const RULES = "/druid/coordinator/v1/rules";
 const JSON_TYPE = "application/json";
+/** The Coordinator's compaction config writes answer this, not an empty body. */
+const SUCCESS = '{"success":true}';
 
 const json = (body: string, status = 200): Reply => ({ status, body, contentType: JSON_TYPE });
 const emptyReply = (status: number): Reply => ({ status, body: "" });
@@ -74,20 +84,22 @@ const unknownSupervisor = (id: string): Reply => ({ status: 404, body: `Cannot f
 /** No credentials: Druid's authenticator chain answers in JSON. */
 const UNAUTHORIZED_JSON = '{"error":"Unauthorized request","errorMessage":null,"errorClass":null,"host":"localhost"}';
 
-/** Wrong credentials: the basic authenticator fails the request and Jetty answers its error page. */
-function authenticationFailedPage(pathname: string): string {
-  return `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n<title>Error 401 User authentication failed.</title>\n</head>\n<body><h2>HTTP ERROR 401 User authentication failed.</h2>\n<table>\n<tr><th>URI:</th><td>${escapeHtml(pathname)}</td></tr>\n<tr><th>STATUS:</th><td>401</td></tr>\n<tr><th>MESSAGE:</th><td>User authentication failed.</td></tr>\n<tr><th>SERVLET:</th><td>default</td></tr>\n</table>\n\n</body>\n</html>\n`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function parseBody(body: string): { value: unknown } | { error: string } {
+/**
+ * The body a JSON-consuming resource reads, or the reply Druid gives when Jackson cannot read it:
+ * Jetty's 500 page for malformed JSON, and for an empty body the NullPointerException Druid hits
+ * when Jersey hands it no object.
+ */
+function readJson(request: DoubleRequest, nullPointer?: string): { value: unknown } | { reply: Reply } {
+  const fail = (causes: string[]): { reply: Reply } => {
+    const page = renderJettyError({ status: 500, message: causes[0] as string, url: request.pathname, causes }, request.accept);
+    return { reply: { status: 500, body: page.body, contentType: page.contentType } };
+  };
+  if (request.body.trim() === "") return fail([nullPointer === undefined ? "java.lang.NullPointerException" : `java.lang.NullPointerException: ${nullPointer}`]);
   try {
-    return { value: JSON.parse(body) };
+    return { value: JSON.parse(request.body) };
   } catch (e) {
-    return { error: (e as Error).message };
+    const parseError = `com.fasterxml.jackson.core.JsonParseException: ${(e as Error).message}`;
+    return fail([`javax.servlet.ServletException: ${parseError}`, parseError]);
   }
 }
 
@@ -173,13 +185,13 @@ export class OverlordDouble {
     } catch {
       return; // the client went away
     }
-    const request: DoubleRequest = { method, pathname: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString("utf8") };
+    const request: DoubleRequest = { method, pathname: url.pathname, query: url.searchParams, contentType: req.headers["content-type"], accept: req.headers.accept, body: Buffer.concat(chunks).toString("utf8") };
     const route = this.match(method, url.pathname);
     const template = route ? `${method} ${route.route.template}${this.queryTemplate(route.route, request.query)}` : `${method} (no route)`;
     let reply: Reply;
     try {
       if (size > limit) reply = emptyReply(413);
-      else reply = this.authenticate(req, request) ?? (route ? route.route.handle(route.params, request) : this.unrouted(url.pathname));
+      else reply = this.authenticate(req, request) ?? (route ? this.handle(route.route, route.param, request) : this.unrouted(url.pathname));
     } catch (e) {
       reply = druidError(500, `overlord double: ${(e as Error).message}`);
     }
@@ -197,8 +209,16 @@ export class OverlordDouble {
     if (this.authorization === undefined || request.pathname === "/status/health") return undefined;
     const given = req.headers.authorization;
     if (given === undefined) return { status: 401, body: UNAUTHORIZED_JSON, contentType: "application/json;charset=utf-8", headers: { "www-authenticate": "Basic" } };
-    if (given !== this.authorization) return { status: 401, body: authenticationFailedPage(request.pathname), contentType: "text/html;charset=iso-8859-1" };
+    if (given !== this.authorization) {
+      const page = renderJettyError({ status: 401, message: "User authentication failed.", url: request.pathname }, request.accept);
+      return { status: 401, body: page.body, contentType: page.contentType };
+    }
     return undefined;
+  }
+
+  private handle(route: Route, param: string, request: DoubleRequest): Reply {
+    if (route.consumesJson && !/^application\/json\b/i.test(request.contentType ?? "")) return emptyReply(415);
+    return route.handle(param, request);
   }
 
   /** A known path asked with another method: Jersey's 405; anything else: 404 with no body. */
@@ -206,15 +226,15 @@ export class OverlordDouble {
     return this.routes.some((r) => r.pattern.test(pathname)) ? emptyReply(405) : emptyReply(404);
   }
 
-  private match(method: string, pathname: string): { route: Route; params: string[] } | undefined {
+  private match(method: string, pathname: string): { route: Route; param: string } | undefined {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.pattern.exec(pathname);
       if (!m) continue;
       try {
-        return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+        return { route, param: decodeURIComponent(m[1] ?? "") };
       } catch {
-        return undefined;
+        return undefined; // a malformed %-escape: no such resource
       }
     }
     return undefined;
@@ -230,7 +250,9 @@ export class OverlordDouble {
     const id = "([^/]+)";
     const route = (method: string, template: string, handle: Route["handle"]): Route => {
       const pattern = new RegExp(`^${template.replace(/\{[a-zA-Z]+\}/g, id)}$`);
-      return { method, template, pattern, handle };
+      // Every POST here but the supervisor actions reads a JSON body.
+      const consumesJson = method === "POST" && !/\{id\}\//.test(template);
+      return { method, template, pattern, consumesJson, handle };
     };
     const supervisors = this.supervisors;
     const outcome = (supervisorId: string, result: SupervisorOutcome): Reply => {
@@ -245,53 +267,65 @@ export class OverlordDouble {
         const variant = listVariant(r.query);
         return json(variant === "full" ? supervisors.fullListJson() : variant === "state" ? supervisors.stateListJson() : supervisors.idsJson());
       }),
+      // `?skipRestartIfUnmodified=true` changes only whether Druid restarts the supervisor: not modelled.
       route("POST", SUPERVISOR, (_, r) => {
-        const parsed = parseBody(r.body);
-        if ("error" in parsed) return druidError(400, parsed.error);
-        try {
-          return json(JSON.stringify({ id: supervisors.submit(parsed.value, r.query.get("skipRestartIfUnmodified") === "true") }));
-        } catch (e) {
-          if (e instanceof SpecRejected) return druidError(400, e.message);
-          throw e;
-        }
+        const parsed = readJson(r, 'Cannot invoke "org.apache.druid.indexing.overlord.supervisor.SupervisorSpec.getDataSources()" because "spec" is null');
+        if ("reply" in parsed) return parsed.reply;
+        return rejecting(() => json(JSON.stringify({ id: supervisors.submit(parsed.value) })));
       }),
-      route("GET", `${SUPERVISOR}/{id}`, ([sid]) => {
-        const spec = supervisors.specJson(sid as string);
-        return spec === undefined ? unknownSupervisor(sid as string) : json(spec);
+      route("GET", `${SUPERVISOR}/{id}`, (sid) => {
+        const spec = supervisors.specJson(sid);
+        return spec === undefined ? unknownSupervisor(sid) : json(spec);
       }),
-      route("GET", `${SUPERVISOR}/{id}/status`, ([sid]) => {
-        const status = supervisors.statusJson(sid as string);
-        return status === undefined ? unknownSupervisor(sid as string) : json(status);
+      route("GET", `${SUPERVISOR}/{id}/status`, (sid) => {
+        const status = supervisors.statusJson(sid);
+        return status === undefined ? unknownSupervisor(sid) : json(status);
       }),
-      route("GET", `${SUPERVISOR}/{id}/history`, ([sid]) => {
-        const history = supervisors.historyJson(sid as string);
+      route("GET", `${SUPERVISOR}/{id}/history`, (sid) => {
+        const history = supervisors.historyJson(sid);
         return history === undefined ? druidError(404, `No history for [${sid}].`) : json(history);
       }),
-      route("POST", `${SUPERVISOR}/{id}/suspend`, ([sid]) => outcome(sid as string, supervisors.setSuspended(sid as string, true))),
-      route("POST", `${SUPERVISOR}/{id}/resume`, ([sid]) => outcome(sid as string, supervisors.setSuspended(sid as string, false))),
-      route("POST", `${SUPERVISOR}/{id}/reset`, ([sid]) => outcome(sid as string, supervisors.reset(sid as string))),
-      route("POST", `${SUPERVISOR}/{id}/terminate`, ([sid]) => outcome(sid as string, supervisors.terminate(sid as string))),
+      route("POST", `${SUPERVISOR}/{id}/suspend`, (sid) => outcome(sid, supervisors.setSuspended(sid, true))),
+      route("POST", `${SUPERVISOR}/{id}/resume`, (sid) => outcome(sid, supervisors.setSuspended(sid, false))),
+      route("POST", `${SUPERVISOR}/{id}/reset`, (sid) => outcome(sid, supervisors.reset(sid))),
+      route("POST", `${SUPERVISOR}/{id}/terminate`, (sid) => outcome(sid, supervisors.terminate(sid))),
       route("GET", COMPACTION, () => json(this.compaction.listJson())),
       route("POST", COMPACTION, (_, r) => {
-        const parsed = parseBody(r.body);
-        if ("error" in parsed) return druidError(400, parsed.error);
-        return this.compaction.submit(parsed.value) ? emptyReply(200) : druidError(400, "dataSource cannot be null or empty");
+        const parsed = readJson(r);
+        if ("reply" in parsed) return parsed.reply;
+        return rejecting(() => {
+          this.compaction.submit(parsed.value);
+          return json(SUCCESS);
+        });
       }),
-      route("GET", `${COMPACTION}/{dataSource}`, ([ds]) => {
-        const config = this.compaction.configJson(ds as string);
+      route("GET", `${COMPACTION}/{dataSource}`, (ds) => {
+        const config = this.compaction.configJson(ds);
         return config === undefined ? druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist") : json(config);
       }),
-      route("DELETE", `${COMPACTION}/{dataSource}`, ([ds]) =>
-        this.compaction.delete(ds as string) ? emptyReply(200) : druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist"),
+      route("DELETE", `${COMPACTION}/{dataSource}`, (ds) =>
+        this.compaction.delete(ds) ? json(SUCCESS) : druidException(404, "notFound", "NOT_FOUND", "Datasource compaction config does not exist"),
       ),
       route("GET", RULES, () => json(this.rules.listJson())),
-      route("GET", `${RULES}/{dataSource}`, ([ds]) => json(this.rules.rulesJson(ds as string))),
-      route("POST", `${RULES}/{dataSource}`, ([ds], r) => {
-        const parsed = parseBody(r.body);
-        if ("error" in parsed) return druidError(400, parsed.error);
-        return this.rules.submit(ds as string, parsed.value) ? emptyReply(200) : druidError(400, "rules must be a list of rule objects");
+      route("GET", `${RULES}/{dataSource}`, (ds) => json(this.rules.rulesJson(ds))),
+      route("POST", `${RULES}/{dataSource}`, (ds, r) => {
+        const parsed = readJson(r);
+        if ("reply" in parsed) return parsed.reply;
+        return rejecting(() => {
+          this.rules.submit(ds, parsed.value);
+          return emptyReply(200);
+        });
       }),
     ];
+  }
+}
+
+/** Druid's 400 `{"error": ...}` for a body Jackson read but Druid's classes refuse. */
+function rejecting(write: () => Reply): Reply {
+  try {
+    return write();
+  } catch (e) {
+    if (e instanceof BodyRejected) return druidError(400, e.message);
+    throw e;
   }
 }
 

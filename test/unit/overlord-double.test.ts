@@ -1,5 +1,5 @@
 // The Overlord double alone, on 127.0.0.1: its traffic counts, its latency knob, 10,000
-// supervisors, the Druid 34 `id` rule and the command line. Whether it answers as Druid does is
+// supervisors, the Druid 34 `id` rule, the command line, and Jetty's error pages byte for byte. Whether it answers as Druid does is
 // the contract suite's business (test/e2e/overlord-contract.test.ts).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { OverlordDouble, type OverlordDoubleOptions } from "../../tools/overlord-double.ts";
+import { renderJettyError } from "../../tools/overlord-double/jetty-errors.ts";
 
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
 const credentials = { username: "u", password: "p" };
@@ -140,4 +141,33 @@ test("as a command: prints its URL, serves with basic auth, stops on SIGTERM", a
   }
   const [code] = (await once(child, "exit")) as [number | null];
   assert.equal(code, 0);
+});
+
+test("Jetty's 401 page for wrong credentials, byte for byte as the stack's Druid 33 wrote it, in the format the Accept header asks for", () => {
+  const error = { status: 401, message: "User authentication failed.", url: "/druid/indexer/v1/supervisor" };
+  assert.deepEqual(renderJettyError(error, "application/json"), {
+    contentType: "application/json",
+    body: '{\n"servlet":"default",\n"message":"User authentication failed.",\n"url":"/druid/indexer/v1/supervisor",\n"status":"401"\n}',
+  });
+  assert.deepEqual(renderJettyError(error, "text/plain"), {
+    contentType: "text/plain;charset=iso-8859-1",
+    body: "HTTP ERROR 401 User authentication failed.\nURI: /druid/indexer/v1/supervisor\nSTATUS: 401\nMESSAGE: User authentication failed.\nSERVLET: default\n",
+  });
+  const html =
+    '<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n<title>Error 401 User authentication failed.</title>\n</head>\n' +
+    "<body><h2>HTTP ERROR 401 User authentication failed.</h2>\n<table>\n<tr><th>URI:</th><td>/druid/indexer/v1/supervisor</td></tr>\n<tr><th>STATUS:</th><td>401</td></tr>\n" +
+    "<tr><th>MESSAGE:</th><td>User authentication failed.</td></tr>\n<tr><th>SERVLET:</th><td>default</td></tr>\n</table>\n\n</body>\n</html>\n";
+  for (const accept of ["*/*", undefined, "text/html,application/json"]) {
+    assert.deepEqual(renderJettyError(error, accept), { contentType: "text/html;charset=iso-8859-1", body: html }, String(accept));
+  }
+  assert.equal(Buffer.byteLength(html), 444, "the Content-Length Druid sent");
+});
+
+test("Jetty's 500 page for a body Jackson could not parse: its causes in HashMap order, values escaped as XML", () => {
+  const cause = "com.fasterxml.jackson.core.JsonParseException: Unexpected character ('n' (code 110))";
+  const page = renderJettyError({ status: 500, message: `javax.servlet.ServletException: ${cause}`, url: "/druid/indexer/v1/supervisor", causes: [`javax.servlet.ServletException: ${cause}`, cause] }, "application/json");
+  const body = JSON.parse(page.body) as Record<string, string>;
+  assert.deepEqual(Object.keys(body), ["cause1", "servlet", "cause0", "message", "url", "status"]);
+  assert.equal(body["cause1"], "com.fasterxml.jackson.core.JsonParseException: Unexpected character (&apos;n&apos; (code 110))");
+  assert.equal(body["status"], "500");
 });

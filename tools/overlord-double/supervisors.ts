@@ -8,9 +8,7 @@
 // stored as submitted, only rearranged as Druid 33 echoes them); supervisor types other than
 // kafka and kinesis.
 import type { JsonObject, JsonValue } from "../../src/api/druid-ingestion.ts";
-
-/** Why a submitted spec was refused: Druid's words, from its Jackson/validation errors. */
-export class SpecRejected extends Error {}
+import { BodyRejected } from "./body-rejected.ts";
 
 export type SupervisorOutcome = { kind: "done"; json: string } | { kind: "unknown" } | { kind: "already"; state: "suspended" | "running" };
 
@@ -20,7 +18,6 @@ export interface SupervisorStoreOptions {
 }
 
 interface Supervisor {
-  id: string;
   /** The stored spec, serialized once: it is the body of GET /supervisor/{id} and part of every list. */
   specJson: string;
   suspended: boolean;
@@ -37,7 +34,14 @@ interface HistoryEntry {
   version: string;
 }
 
-const STREAM_TYPES: ReadonlySet<string> = new Set(["kafka", "kinesis"]);
+const SPEC_CLASS = "org.apache.druid.indexing.overlord.supervisor.SupervisorSpec";
+/** The supervisor types the double runs, with the Java class Druid names in its refusals. */
+const STREAM_SPEC_CLASSES: Readonly<Record<string, string>> = {
+  kafka: "org.apache.druid.indexing.kafka.supervisor.KafkaSupervisorSpec",
+  kinesis: "org.apache.druid.indexing.kinesis.supervisor.KinesisSupervisorSpec",
+};
+/** As a Druid 33 with both stream extensions lists them (NoopSupervisorSpec is the tombstone). */
+const KNOWN_SPEC_TYPES = ["NoopSupervisorSpec", "autocompact", "kafka", "kinesis", "scheduled_batch"];
 
 export class SupervisorStore {
   private readonly supervisors = new Map<string, Supervisor>();
@@ -55,16 +59,15 @@ export class SupervisorStore {
   }
 
   /**
-   * Create or replace. With `skipRestartIfUnmodified`, a spec equal to the stored one (as
-   * serialized, which is how Druid 33 compares) changes nothing and adds no history.
-   * Throws SpecRejected for a body Druid would refuse.
+   * Create or replace. Druid 33 restarts the supervisor on every POST unless
+   * `skipRestartIfUnmodified` is given and the spec is unchanged, but stores a new version only
+   * when the spec changed (as serialized), whatever the query says; restarts are not modelled
+   * here, so only that rule is. Throws BodyRejected for a body Druid would refuse.
    */
-  submit(body: unknown, skipRestartIfUnmodified: boolean): string {
+  submit(body: unknown): string {
     const { id, spec } = this.storedForm(body);
     const specJson = JSON.stringify(spec);
-    const current = this.supervisors.get(id);
-    if (skipRestartIfUnmodified && current?.specJson === specJson) return id;
-    this.store(id, spec, specJson);
+    if (this.supervisors.get(id)?.specJson !== specJson) this.store(id, spec, specJson);
     return id;
   }
 
@@ -139,9 +142,12 @@ export class SupervisorStore {
     return this.supervisors.has(id) ? { kind: "done", json: JSON.stringify({ id }) } : { kind: "unknown" };
   }
 
-  /** Stops and forgets the supervisor; its history stays (Druid writes a tombstone and keeps the rest). */
+  /** Stops and forgets the supervisor; its history stays, with Druid's tombstone as the newest version. */
   terminate(id: string): SupervisorOutcome {
-    if (!this.supervisors.delete(id)) return { kind: "unknown" };
+    const current = this.supervisors.get(id);
+    if (!current) return { kind: "unknown" };
+    this.supervisors.delete(id);
+    this.appendHistory(id, JSON.stringify({ type: "noop", id: null, dataSources: [current.dataSource], suspended: false, source: "noop" }));
     return { kind: "done", json: JSON.stringify({ id }) };
   }
 
@@ -154,7 +160,6 @@ export class SupervisorStore {
     // Druid 33 fills the entry's own `suspended` only for `?system`: false in these two lists,
     // whatever the state (the stored spec's flag is the reliable one).
     this.supervisors.set(id, {
-      id,
       specJson,
       suspended,
       dataSource: stringAt(dataSchema, "dataSource") ?? id,
@@ -164,6 +169,10 @@ export class SupervisorStore {
       fullEntryJson: `{${stateEntry},"spec":${specJson},"suspended":false}`,
       stateEntryJson: `{${stateEntry},"suspended":false}`,
     });
+    this.appendHistory(id, specJson);
+  }
+
+  private appendHistory(id: string, specJson: string): void {
     const history = this.histories.get(id) ?? [];
     history.push({ specJson, version: this.nextVersion() });
     this.histories.set(id, history);
@@ -172,24 +181,33 @@ export class SupervisorStore {
   /**
    * The spec as Druid 33 stores and echoes it: `spec` holding dataSchema, ioConfig and
    * tuningConfig, the same three again at the top level, then `context` and `suspended`.
+   * Refusals carry the words of Druid's Jackson errors for the same mistakes.
    */
   private storedForm(body: unknown): { id: string; spec: JsonObject } {
-    if (!isObject(body)) throw new SpecRejected("the request body must be a JSON object holding a supervisor spec");
+    if (!isObject(body)) throw new BodyRejected(`Unexpected token (${Array.isArray(body) ? "END_ARRAY" : "VALUE"}), expected VALUE_STRING: need JSON String that contains type id (for subtype of ${SPEC_CLASS})`);
     const type = body["type"];
-    if (typeof type !== "string") throw new SpecRejected("missing type id when trying to resolve subtype of a supervisor spec: the spec has no \"type\"");
-    if (!STREAM_TYPES.has(type)) throw new SpecRejected(`could not resolve type id '${type}' as a subtype of a supervisor spec: known type ids = [${[...STREAM_TYPES].join(", ")}]`);
+    if (type === undefined || type === null) throw new BodyRejected(`Could not resolve subtype of [simple type, class ${SPEC_CLASS}]: missing type id property 'type'`);
+    const specClass = typeof type === "string" && Object.hasOwn(STREAM_SPEC_CLASSES, type) ? STREAM_SPEC_CLASSES[type] : undefined;
+    if (specClass === undefined) {
+      throw new BodyRejected(
+        `Please make sure to load all the necessary extensions and jars with type '${String(type)}' on 'druid/overlord' service. Could not resolve type id '${String(type)}' as a subtype of \`${SPEC_CLASS}\` known type ids = [${KNOWN_SPEC_TYPES.join(", ")}]`,
+      );
+    }
     const inner = isObject(body["spec"]) ? body["spec"] : body;
     const dataSchema = inner["dataSchema"] ?? body["dataSchema"];
     const ioConfig = inner["ioConfig"] ?? body["ioConfig"];
     const tuningConfig = inner["tuningConfig"] ?? body["tuningConfig"];
-    if (!isObject(dataSchema)) throw new SpecRejected("dataSchema is required");
-    const dataSource = dataSchema["dataSource"];
-    if (typeof dataSource !== "string" || dataSource.trim() === "") throw new SpecRejected("dataSource cannot be null or empty. Please provide a dataSource.");
-    if (!isObject(ioConfig)) throw new SpecRejected("ioConfig is required");
+    if (isObject(dataSchema)) {
+      const problem = dataSourceProblem(dataSchema["dataSource"]);
+      if (problem) throw new BodyRejected(`Cannot construct instance of \`org.apache.druid.segment.indexing.DataSchema\`, problem: Invalid value for field [dataSource]: ${problem}`);
+    }
+    if (!isObject(dataSchema)) throw new BodyRejected(`Cannot construct instance of \`${specClass}\`, problem: dataSchema`);
+    if (!isObject(ioConfig)) throw new BodyRejected(`Cannot construct instance of \`${specClass}\`, problem: ioConfig`);
+    const dataSource = dataSchema["dataSource"] as string;
     const explicitId = this.idFromBody && typeof body["id"] === "string" && body["id"] !== "" ? body["id"] : undefined;
     const nested: JsonObject = { dataSchema, ioConfig };
     if (tuningConfig !== undefined) nested["tuningConfig"] = tuningConfig;
-    const spec: JsonObject = { type, spec: nested, dataSchema };
+    const spec: JsonObject = { type: type as string, spec: nested, dataSchema };
     if (tuningConfig !== undefined) spec["tuningConfig"] = tuningConfig;
     spec["ioConfig"] = ioConfig;
     spec["context"] = isObject(body["context"]) ? body["context"] : null;
@@ -202,6 +220,15 @@ export class SupervisorStore {
     this.lastVersionMs = Math.max(Date.now(), this.lastVersionMs + 1);
     return new Date(this.lastVersionMs).toISOString();
   }
+}
+
+/** Druid's IdUtils.validateId for a datasource name, in its words; undefined when valid. */
+function dataSourceProblem(dataSource: JsonValue | undefined): string | undefined {
+  if (typeof dataSource !== "string" || dataSource === "") return "must not be null";
+  if (dataSource.startsWith(".")) return `Value [${dataSource}] cannot start with '.'.`;
+  if (dataSource.includes("/")) return `Value [${dataSource}] cannot contain '/'.`;
+  if (/[^\S ]/.test(dataSource)) return `Value [${dataSource}] contains illegal whitespace characters.  Only space is allowed.`;
+  return undefined;
 }
 
 function stateOf(suspended: boolean): { state: string; detailedState: string } {
@@ -235,7 +262,7 @@ function isoSeconds(duration: string | undefined): number | undefined {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
-export function majorVersion(version: string): number {
+function majorVersion(version: string): number {
   const major = Number.parseInt(version, 10);
   return Number.isFinite(major) ? major : 0;
 }
