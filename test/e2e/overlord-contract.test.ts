@@ -15,6 +15,7 @@ import { request } from "undici";
 import type { JsonObject } from "../../src/api/druid-ingestion.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../../src/druid/client.ts";
 import { DruidError } from "../../src/druid/errors.ts";
+import { decodeSupervisorList } from "../../src/druid/decode.ts";
 import { OverlordDouble } from "../../tools/overlord-double.ts";
 import { kafkaSupervisorSpec } from "../support/druid.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
@@ -189,7 +190,7 @@ for (const name of targets) {
       assert.match(wrongHtml.text, /<tr><th>URI:<\/th><td>\/druid\/indexer\/v1\/supervisor<\/td><\/tr>/);
 
       const badClient = clientFor(target, { username: target.credentials.username, password: "wrong-password" });
-      await assert.rejects(badClient.listSupervisors(), rejectsWith("DruidUnauthorized", 401));
+      await assert.rejects(badClient.listSupervisorStates(), rejectsWith("DruidUnauthorized", 401));
       const anonymous = new DruidClient({ baseUrl: target.url, credentials: undefined }, { dispatcher: createDruidDispatcher({ connectTimeoutMs: 5000 }), requestTimeoutMs: 30_000, retries: 0, maxResponseBytes: 1024 * 1024 });
       await assert.rejects(anonymous.version(), rejectsWith("DruidUnauthorized", 401));
     });
@@ -293,9 +294,9 @@ for (const name of targets) {
       assert.ok(stateEntry, "?state=true lists it");
       assert.deepEqual(stateEntry, { id, state: "SUSPENDED", detailedState: "SUSPENDED", healthy: true, suspended: false });
 
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       assert.ok(listed);
-      assert.equal(listed.suspended, true, "the decoder takes the stored spec's flag");
+      assert.equal(listed.suspended, true, "the decoder counts a SUSPENDED state as suspended, whatever the list's flag says");
       assert.equal(listed.state, "SUSPENDED");
     });
 
@@ -313,10 +314,10 @@ for (const name of targets) {
       assert.deepEqual(ioConfig["consumerProperties"], { "bootstrap.servers": target.kafkaBootstrap });
       assert.equal(ioConfig["taskCount"], 1);
 
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
-      assert.deepEqual(listed?.spec, stored, "GET /supervisor/{id} and ?full carry the same stored spec");
+      const listed = ((await raw(target, "GET", `${SUPERVISOR}?full`)).json as JsonObject[]).find((e) => e["id"] === id);
+      assert.deepEqual(listed?.["spec"], stored, "GET /supervisor/{id} and ?full carry the same stored spec");
       const one = await client.supervisorWithState(id);
-      assert.deepEqual(one, listed, "one supervisor read alone is what the list says of it");
+      assert.deepEqual(one, decodeSupervisorList([listed])[0], "one supervisor read alone is what the ?full list says of it");
 
       const status = await raw(target, "GET", `${SUPERVISOR}/${id}/status`);
       assert.equal(status.status, 200);
@@ -384,7 +385,7 @@ for (const name of targets) {
       assert.deepEqual(withoutFlag(resumed.json), withoutFlag(suspendedSpec), "resume flips the flag and nothing else");
       await awaitState("no longer SUSPENDED", (s) => s !== undefined && s !== "SUSPENDED");
       assert.equal((await client.getSupervisor(id))?.["suspended"], false);
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       assert.equal(listed?.suspended, false);
 
       const running = await raw(target, "POST", `${SUPERVISOR}/${id}/resume`);
@@ -414,7 +415,7 @@ for (const name of targets) {
       assert.equal(await client.getSupervisor(id), undefined);
       assert.equal(await client.supervisorState(id), undefined);
       assert.equal(await client.supervisorWithState(id), undefined);
-      assert.equal((await client.listSupervisors()).some((s) => s.id === id), false);
+      assert.equal((await client.listSupervisorStates()).some((s) => s.id === id), false);
       assert.equal(((await raw(target, "GET", SUPERVISOR)).json as string[]).includes(id), false);
       assert.equal(((await raw(target, "GET", `${SUPERVISOR}?state=true`)).json as JsonObject[]).some((e) => e["id"] === id), false);
 
