@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { request } from "undici";
 import type { JsonObject } from "../../src/api/druid-ingestion.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../../src/druid/client.ts";
+import { decodeSupervisorList } from "../../src/druid/decode.ts";
 import { DruidError } from "../../src/druid/errors.ts";
 import { OverlordDouble } from "../../tools/overlord-double.ts";
 import { kafkaSupervisorSpec } from "../support/druid.ts";
@@ -189,7 +190,7 @@ for (const name of targets) {
       assert.match(wrongHtml.text, /<tr><th>URI:<\/th><td>\/druid\/indexer\/v1\/supervisor<\/td><\/tr>/);
 
       const badClient = clientFor(target, { username: target.credentials.username, password: "wrong-password" });
-      await assert.rejects(badClient.listSupervisors(), rejectsWith("DruidUnauthorized", 401));
+      await assert.rejects(badClient.listSupervisorStates(), rejectsWith("DruidUnauthorized", 401));
       const anonymous = new DruidClient({ baseUrl: target.url, credentials: undefined }, { dispatcher: createDruidDispatcher({ connectTimeoutMs: 5000 }), requestTimeoutMs: 30_000, retries: 0, maxResponseBytes: 1024 * 1024 });
       await assert.rejects(anonymous.version(), rejectsWith("DruidUnauthorized", 401));
     });
@@ -293,10 +294,13 @@ for (const name of targets) {
       assert.ok(stateEntry, "?state=true lists it");
       assert.deepEqual(stateEntry, { id, state: "SUSPENDED", detailedState: "SUSPENDED", healthy: true, suspended: false });
 
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       assert.ok(listed);
-      assert.equal(listed.suspended, true, "the decoder takes the stored spec's flag");
+      assert.equal(listed.suspended, true, "without a spec the decoder goes by the state (the entry's own flag is false)");
       assert.equal(listed.state, "SUSPENDED");
+      assert.equal(listed.spec, undefined);
+      const fromFull = decodeSupervisorList(full.json).find((s) => s.id === id);
+      assert.equal(fromFull?.suspended, true, "with a spec the decoder takes the stored spec's flag");
     });
 
     test("single reads: the stored spec (the list's, twice over), the status report and the history agree", async () => {
@@ -313,10 +317,11 @@ for (const name of targets) {
       assert.deepEqual(ioConfig["consumerProperties"], { "bootstrap.servers": target.kafkaBootstrap });
       assert.equal(ioConfig["taskCount"], 1);
 
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
-      assert.deepEqual(listed?.spec, stored, "GET /supervisor/{id} and ?full carry the same stored spec");
+      const full = (await raw(target, "GET", `${SUPERVISOR}?full`)).json as JsonObject[];
+      assert.deepEqual(full.find((e) => e["id"] === id)?.["spec"], stored, "GET /supervisor/{id} and ?full carry the same stored spec");
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       const one = await client.supervisorWithState(id);
-      assert.deepEqual(one, listed, "one supervisor read alone is what the list says of it");
+      assert.deepEqual(one, { ...listed, spec: stored }, "one supervisor read alone is what the state list says of it, with its stored spec");
 
       const status = await raw(target, "GET", `${SUPERVISOR}/${id}/status`);
       assert.equal(status.status, 200);
@@ -384,7 +389,7 @@ for (const name of targets) {
       assert.deepEqual(withoutFlag(resumed.json), withoutFlag(suspendedSpec), "resume flips the flag and nothing else");
       await awaitState("no longer SUSPENDED", (s) => s !== undefined && s !== "SUSPENDED");
       assert.equal((await client.getSupervisor(id))?.["suspended"], false);
-      const listed = (await client.listSupervisors()).find((s) => s.id === id);
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       assert.equal(listed?.suspended, false);
 
       const running = await raw(target, "POST", `${SUPERVISOR}/${id}/resume`);
@@ -414,7 +419,7 @@ for (const name of targets) {
       assert.equal(await client.getSupervisor(id), undefined);
       assert.equal(await client.supervisorState(id), undefined);
       assert.equal(await client.supervisorWithState(id), undefined);
-      assert.equal((await client.listSupervisors()).some((s) => s.id === id), false);
+      assert.equal((await client.listSupervisorStates()).some((s) => s.id === id), false);
       assert.equal(((await raw(target, "GET", SUPERVISOR)).json as string[]).includes(id), false);
       assert.equal(((await raw(target, "GET", `${SUPERVISOR}?state=true`)).json as JsonObject[]).some((e) => e["id"] === id), false);
 
