@@ -49,7 +49,8 @@ async function openTarget(name: TargetName): Promise<Target> {
   if (name === "real") {
     ensureStack();
     const env = stackEnv();
-    return { url: env.druidUrl, credentials: { username: env.druidUser, password: env.druidPassword }, kafkaBootstrap: env.kafkaBootstrap ?? NO_BROKER, close: async () => {} };
+    if (!env.kafkaBootstrap) throw new Error("the real Overlord's half needs a Kafka broker Druid can reach (see Target.kafkaBootstrap): export KAFKA_BOOTSTRAP with DRUID_URL (the local stack's .stack/env has all three)");
+    return { url: env.druidUrl, credentials: { username: env.druidUser, password: env.druidPassword }, kafkaBootstrap: env.kafkaBootstrap, close: async () => {} };
   }
   const credentials = { username: "admin", password: "double-password" };
   const double = await OverlordDouble.start({ credentials });
