@@ -14,8 +14,8 @@ import { randomBytes } from "node:crypto";
 import { request } from "undici";
 import type { JsonObject } from "../../src/api/druid-ingestion.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../../src/druid/client.ts";
-import { DruidError } from "../../src/druid/errors.ts";
 import { decodeSupervisorList } from "../../src/druid/decode.ts";
+import { DruidError } from "../../src/druid/errors.ts";
 import { OverlordDouble } from "../../tools/overlord-double.ts";
 import { kafkaSupervisorSpec } from "../support/druid.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
@@ -49,7 +49,8 @@ async function openTarget(name: TargetName): Promise<Target> {
   if (name === "real") {
     ensureStack();
     const env = stackEnv();
-    return { url: env.druidUrl, credentials: { username: env.druidUser, password: env.druidPassword }, kafkaBootstrap: env.kafkaBootstrap ?? NO_BROKER, close: async () => {} };
+    if (!env.kafkaBootstrap) throw new Error("the real Overlord's half needs a Kafka broker Druid can reach (see Target.kafkaBootstrap): export KAFKA_BOOTSTRAP with DRUID_URL (the local stack's .stack/env has all three)");
+    return { url: env.druidUrl, credentials: { username: env.druidUser, password: env.druidPassword }, kafkaBootstrap: env.kafkaBootstrap, close: async () => {} };
   }
   const credentials = { username: "admin", password: "double-password" };
   const double = await OverlordDouble.start({ credentials });
@@ -296,8 +297,11 @@ for (const name of targets) {
 
       const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       assert.ok(listed);
-      assert.equal(listed.suspended, true, "the decoder counts a SUSPENDED state as suspended, whatever the list's flag says");
+      assert.equal(listed.suspended, true, "without a spec the decoder goes by the state (the entry's own flag is false)");
       assert.equal(listed.state, "SUSPENDED");
+      assert.equal(listed.spec, undefined);
+      const fromFull = decodeSupervisorList(full.json).find((s) => s.id === id);
+      assert.equal(fromFull?.suspended, true, "with a spec the decoder takes the stored spec's flag");
     });
 
     test("single reads: the stored spec (the list's, twice over), the status report and the history agree", async () => {
@@ -314,10 +318,11 @@ for (const name of targets) {
       assert.deepEqual(ioConfig["consumerProperties"], { "bootstrap.servers": target.kafkaBootstrap });
       assert.equal(ioConfig["taskCount"], 1);
 
-      const listed = ((await raw(target, "GET", `${SUPERVISOR}?full`)).json as JsonObject[]).find((e) => e["id"] === id);
-      assert.deepEqual(listed?.["spec"], stored, "GET /supervisor/{id} and ?full carry the same stored spec");
+      const full = (await raw(target, "GET", `${SUPERVISOR}?full`)).json as JsonObject[];
+      assert.deepEqual(full.find((e) => e["id"] === id)?.["spec"], stored, "GET /supervisor/{id} and ?full carry the same stored spec");
+      const listed = (await client.listSupervisorStates()).find((s) => s.id === id);
       const one = await client.supervisorWithState(id);
-      assert.deepEqual(one, decodeSupervisorList([listed])[0], "one supervisor read alone is what the ?full list says of it");
+      assert.deepEqual(one, { ...listed, spec: stored }, "one supervisor read alone is what the state list says of it, with its stored spec");
 
       const status = await raw(target, "GET", `${SUPERVISOR}/${id}/status`);
       assert.equal(status.status, 200);
