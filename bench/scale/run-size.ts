@@ -175,6 +175,8 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     const idleDruidBytes = counterDelta(idleBefore, idleAfter, "druid_ingestion_druid_response_bytes_total", ["method", "endpoint"]);
     // Taken before a heap snapshot, which needs memory of its own.
     const peakRss = readProcess(controller.pid as number).peakRss;
+    const gauge = (name: string): number => idleAfter.find((m) => m.name === name)?.value ?? Number.NaN;
+    log(`  V8 heap at the end of idle: ${(gauge("nodejs_heap_size_used_bytes") / 1024 ** 2).toFixed(0)} MiB used of ${(gauge("nodejs_heap_size_total_bytes") / 1024 ** 2).toFixed(0)} MiB; external ${(gauge("nodejs_external_memory_bytes") / 1024 ** 2).toFixed(0)} MiB`);
     if (input.heapSnapshotDir) {
       const dir = input.heapSnapshotDir;
       const before = new Set(readdirSync(dir));
