@@ -44,4 +44,6 @@ LABEL org.opencontainers.image.title="druid-ingestion-controller" \
 USER 65532:65532
 # 8383 /metrics, 8384 /healthz and /readyz
 EXPOSE 8383 8384
-CMD ["node", "src/main.ts"]
+# A young generation of 1 MiB and V8's memory-saving mode: at 1,000 resources, peak RSS 261 MiB
+# instead of 603 MiB, steady 241 instead of 387 (docs/BENCHMARKS.md). Same as `npm start`.
+CMD ["node", "--max-semi-space-size=1", "--optimize-for-size", "src/main.ts"]
