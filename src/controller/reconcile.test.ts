@@ -214,12 +214,18 @@ test("idle: no write to Kubernetes or Druid, requeue at the resync", async () =>
   assert.equal(requeueOf(result), "60000");
 });
 
-test("idle reconciles read only the cluster's state list; the stored spec is read once per drift-check period, and drift made in Druid is then corrected", async () => {
+/** A resource "orders" whose supervisor Druid runs, reconciled to idle, with a 10-minute drift check. */
+async function runningOrders(): Promise<World> {
   const w = new World({ driftCheckMs: 600_000 });
   w.create(resource("orders"));
   await w.settle("orders");
   w.druid.supervisors.get("orders")!.state = "RUNNING";
   await w.reconcile("orders");
+  return w;
+}
+
+test("idle reconciles read only the cluster's state list; the stored spec is read once per drift-check period, and drift made in Druid is then corrected", async () => {
+  const w = await runningOrders();
   // Someone edits the stored spec in Druid's console.
   const stored = w.druid.supervisors.get("orders")!;
   stored.spec = { ...stored.spec, editedInConsole: true };
@@ -269,11 +275,7 @@ test("suspension is the stored spec's, not the state list's: a supervisor that n
 });
 
 test("a suspend made in Druid's console is seen at the next resync (the state changed), and undone", async () => {
-  const w = new World({ driftCheckMs: 600_000 });
-  w.create(resource("orders"));
-  await w.settle("orders");
-  w.druid.supervisors.get("orders")!.state = "RUNNING";
-  await w.reconcile("orders");
+  const w = await runningOrders();
   const stored = w.druid.supervisors.get("orders")!;
   stored.spec = { ...stored.spec, suspended: true };
   const before = w.druidWrites().length;
@@ -283,11 +285,7 @@ test("a suspend made in Druid's console is seen at the next resync (the state ch
 });
 
 test("a spec edit reads the stored spec before the update (Druid-owned values are carried over)", async () => {
-  const w = new World({ driftCheckMs: 600_000 });
-  w.create(resource("orders"));
-  await w.settle("orders");
-  w.druid.supervisors.get("orders")!.state = "RUNNING";
-  await w.reconcile("orders");
+  const w = await runningOrders();
   w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { extra: 1 }) } });
   const before = w.log.length;
   await w.reconcile("orders");
