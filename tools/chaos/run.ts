@@ -144,6 +144,8 @@ class ChaosRun {
     });
     const leader = await this.waitForLeader(60_000);
     say(`chaos: namespaces ${this.namespaces.join(", ")}; lease default/${this.leaseName}; leader ${leader ?? "(none yet)"}; Druid via ${this.rig.proxy.url}`);
+    // KUBECONFIG and DRUID_URL both set name an external cluster, which is never restarted.
+    say(`chaos: API-server restarts ${this.stack ? "on (the local stack)" : "OFF: KUBECONFIG and DRUID_URL name an external cluster; unset them to use the local stack"}`);
   }
 
   private async waitForLeader(timeoutMs: number): Promise<string | undefined> {
