@@ -171,9 +171,9 @@ test("one writer: a takeover the sampler saw late (API server restarting) takes 
   // went down for a restart; the sampler saw it only at 8287.
   const journal = [
     { at: 1000, kind: "leader", holder: "b", transitions: 42, acquiredAt: 990 },
-    { at: 8287, kind: "leader", holder: "a", transitions: 43, acquiredAt: 5479 },
+    { at: 8287, kind: "leader", holder: "a", transitions: 43, acquiredAt: 5479, previousSeenAt: 5400 },
     // A stamp later than the sighting is not believed.
-    { at: 20_000, kind: "leader", holder: "b", transitions: 44, acquiredAt: 25_000 },
+    { at: 20_000, kind: "leader", holder: "b", transitions: 44, acquiredAt: 25_000, previousSeenAt: 19_800 },
   ];
   const changes = holderChanges(journal);
   assert.deepEqual(changes, [
@@ -186,4 +186,23 @@ test("one writer: a takeover the sampler saw late (API server restarting) takes 
   assert.deepEqual(writesByNonHolder(log, changes).map((e) => [e.client, e.at]), [["b", 7000]], "the new holder's writes are its own; the old holder is no longer credited a second past the handover");
   // Without acquireTime (older journals) the sighting dates the change.
   assert.deepEqual(holderChanges([{ at: 8287, kind: "leader", holder: "a" }]), [{ at: 8287, holder: "a" }]);
+});
+
+test("one writer: a takeover stamp is believed only after the previous holder was last seen, and the sampler's order is kept (review of fd022dc)", () => {
+  // a's round began (its stamp) before the sampler last saw b holding: a is credited only from then.
+  const changes = holderChanges([
+    { at: 1000, kind: "leader", holder: "b", acquiredAt: 990 },
+    { at: 12_200, kind: "leader", holder: "a", acquiredAt: 5000, previousSeenAt: 11_900 },
+  ]);
+  assert.deepEqual(changes, [{ at: 990, holder: "b" }, { at: 11_900, holder: "a" }]);
+  const write = (client: string, at: number) => ({ method: "POST", path: "/druid/indexer/v1/supervisor", at, client, forwarded: true });
+  assert.deepEqual(writesByNonHolder([write("a", 6000)], changes).map((e) => e.at), [6000], "a candidate writing before the Lease was its own is flagged");
+  // b released (stamped R), a's round began before R: the order seen is kept, a holds after.
+  const released = holderChanges([
+    { at: 1000, kind: "leader", holder: "b", acquiredAt: 990 },
+    { at: 10_000, kind: "leader", holder: "", acquiredAt: 9_000, previousSeenAt: 8_800 },
+    { at: 10_500, kind: "leader", holder: "a", acquiredAt: 8_900, previousSeenAt: 10_000 },
+  ]);
+  assert.deepEqual(released.map((c) => c.holder), ["b", "", "a"]);
+  assert.deepEqual(writesByNonHolder([write("a", 15_000), write("a", 60_000)], released), [], "a's writes after it took over are its own");
 });

@@ -48,7 +48,15 @@ export class LeaseWatch {
         transitions: spec.leaseTransitions ?? 0,
         readAt: Date.now(),
       };
-      if (this.last?.holder !== reading.holder) this.journal.record("leader", { holder: reading.holder, transitions: reading.transitions, ...(reading.acquiredAt === undefined ? {} : { acquiredAt: reading.acquiredAt }) });
+      if (this.last?.holder !== reading.holder) {
+        this.journal.record("leader", {
+          holder: reading.holder,
+          transitions: reading.transitions,
+          ...(reading.acquiredAt === undefined ? {} : { acquiredAt: reading.acquiredAt }),
+          // The last reading that still showed the previous holder: the handover came after it.
+          ...(this.last ? { previousSeenAt: this.last.readAt } : {}),
+        });
+      }
       this.last = reading;
       return reading;
     } catch {
