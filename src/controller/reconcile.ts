@@ -283,9 +283,12 @@ export class Reconciler {
     }
 
     const client = this.client(ingestion, target.druidEndpoint, credentials);
+    // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
+    // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
+    const ignored = ignoredPathsOf(ingestion, desired);
     let observed: Observed;
     try {
-      [observed] = await Promise.all([this.observe(key, client, ingestion, desired, record, target, specSecrets), configMapWritten]);
+      [observed] = await Promise.all([this.observe(key, client, ingestion, desired, record, target, specSecrets, ignored), configMapWritten]);
     } catch (error) {
       await configMapWritten;
       return this.stop(log, facts, failureOf(error));
@@ -309,9 +312,6 @@ export class Reconciler {
     }
     const decision = decideOwnership({ policy, target, record, status, pendingConfirmed, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
-    // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
-    // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
-    const ignored = ignoredPathsOf(ingestion, desired);
     facts.ignored = ignored;
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
@@ -576,7 +576,7 @@ export class Reconciler {
    * Druid's view of the target. What no record names yet is read fresh (its own call, not the
    * shared list): a create or a takeover is never decided on a reading up to a resync old.
    */
-  private async observe(key: string, client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs): Promise<Observed> {
+  private async observe(key: string, client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs, ignored: readonly string[]): Promise<Observed> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -591,7 +591,7 @@ export class Reconciler {
           specChanged: status.specHash !== desired.specHash,
           edited: ingestion.metadata.generation !== status.observedGeneration,
           stateChanged: listed.state !== status.state,
-          baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignoredPathsOf(ingestion, desired)),
+          baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignored),
           referencesSecrets: desired.secretRefs.length > 0,
         });
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);

@@ -3,7 +3,7 @@
 // manages them, the compaction configs and the retention rules (one call each). Stored specs are
 // not listed: a cluster's `?full` list is several KB per supervisor (tens of MB at 10,000), read
 // and parsed whole. A resource that needs its supervisor's stored spec (a drift check, an update,
-// a baseline) reads that one spec (`GET /supervisor/<id>`). Invariants:
+// a baseline) reads that one supervisor (`GET /supervisor/<id>` and its `/status`). Invariants:
 // - a list is reused until it is older than `maxAgeMs`; concurrent readers share one request;
 // - a reading that started before the controller's own write to an item *finished* is never
 //   taken as fresh for that item (writes are bracketed by `write`, not noted up front);
