@@ -489,7 +489,7 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
     await kube.createIngestion(ns, manifest("other", unique("warm-other"), { druidEndpoint: via.url }));
     await waitForStatus(ns, "other", "synced", isSynced);
     via.resetRequests();
-    await waitFor("the controller reads the supervisor list", async () => via.requests({ method: "GET", path: "/druid/indexer/v1/supervisor?full" }).length > 0, 30_000, 50);
+    await waitFor("the controller reads the supervisor list", async () => via.requests({ method: "GET", path: "/druid/indexer/v1/supervisor?state=true" }).length > 0, 30_000, 50);
 
     const ds = unique("late");
     await makeByHand(specWith(ds, (s) => (s.tuningConfig["maxRowsInMemory"] = 5555)));
