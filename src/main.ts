@@ -1,7 +1,6 @@
 // Process wiring: configuration, logging, health and metrics servers, the controller manager,
 // leader election and graceful shutdown. Run with `node src/main.ts` (Node.js 24).
 import { readFileSync } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
 import { createValidator } from "./api/schema.ts";
 import { ConfigError, configWarnings, loadConfig, type Config } from "./config.ts";
 import { Manager } from "./controller/manager.ts";
@@ -12,6 +11,7 @@ import { KubeApi } from "./kube/api.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { LeadershipFence } from "./kube/fence.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
+import { PooledKubeConfig } from "./kube/pooled-kube-config.ts";
 import { startHttpServer } from "./observability/http-server.ts";
 import { createLogger } from "./observability/logger.ts";
 import { countKubeRequests } from "./observability/kube-requests.ts";
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of configWarnings(config)) logger.warn(warning);
   setClusterDomain(config.clusterDomain);
-  const kubeConfig = new KubeConfig();
+  // One keep-alive connection pool for every Kubernetes call (client-node alone opens one per call).
+  const kubeConfig = new PooledKubeConfig();
   kubeConfig.loadFromDefault();
   const cluster = kubeConfig.getCurrentCluster();
   logger.info("starting", {
