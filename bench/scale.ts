@@ -41,7 +41,8 @@ if (!["auto", "real", "double"].includes(mode)) throw new Error(`--druid must be
 
 ensureStack();
 const env = stackEnv();
-const kube = Kube.admin(env);
+// The baseline's minimal client reuses its connections, as the controller does.
+const kube = Kube.admin(env, { pooled: true });
 await kube.installCrd();
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 const row = (label: string, value: string | number): void => print(`  ${label.padEnd(58)} ${value}`);

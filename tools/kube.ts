@@ -14,6 +14,7 @@ import {
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { load as loadYaml } from "js-yaml";
+import { PooledKubeConfig } from "../src/kube/pooled-kube-config.ts";
 import { CREDENTIALS_LABEL, GROUP, PLURAL, VERSION, type DruidIngestion } from "../src/api/druid-ingestion.ts";
 import { REPO_ROOT, type StackEnv } from "./stack.ts";
 import { waitFor } from "./wait.ts";
@@ -33,8 +34,9 @@ export class Kube {
     this.rbac = kc.makeApiClient(RbacAuthorizationV1Api);
   }
 
-  static admin(env: StackEnv): Kube {
-    const kc = new KubeConfig();
+  /** `pooled`: calls share keep-alive connections as the controller's do (client-node alone opens one per call). */
+  static admin(env: StackEnv, options: { pooled?: boolean } = {}): Kube {
+    const kc = options.pooled ? new PooledKubeConfig() : new KubeConfig();
     kc.loadFromFile(env.kubeconfig);
     return new Kube(kc);
   }
