@@ -18,7 +18,7 @@ import { Kube } from "../tools/kube.ts";
 import { OverlordDouble } from "../tools/overlord-double.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../tools/stack.ts";
 import { plotSvg } from "./scale/plot.ts";
-import { verdicts, type SizeResult } from "./scale/results.ts";
+import { baselineSeconds, verdicts, type SizeResult } from "./scale/results.ts";
 import { runSize } from "./scale/run-size.ts";
 
 const { values } = parseArgs({
@@ -72,8 +72,8 @@ for (const count of sizes) {
       log: print,
     });
     results.push(r);
-    const baseline = r.baseline.postSeconds + r.baseline.kubeWritesSeconds;
-    row("convergence (first create → all Synced + SUSPENDED)", `${r.convergeSeconds.toFixed(1)} s = ${(r.convergeSeconds / baseline).toFixed(2)}× baseline (${baseline.toFixed(1)} s: POSTs ${r.baseline.postSeconds.toFixed(1)} s + Kubernetes writes ${r.baseline.kubeWritesSeconds.toFixed(1)} s)`);
+    const baseline = baselineSeconds(r);
+    row("convergence (first create → all Synced + SUSPENDED)", `${r.convergeSeconds.toFixed(1)} s = ${(r.convergeSeconds / baseline).toFixed(2)}× baseline (${baseline.toFixed(1)} s: POSTs until all SUSPENDED ${(r.baseline.settledSeconds ?? r.baseline.postSeconds).toFixed(1)} s (the POSTs alone ${r.baseline.postSeconds.toFixed(1)} s) + Kubernetes writes ${r.baseline.kubeWritesSeconds.toFixed(1)} s)`);
     row("  per resource p50 / p99", `${r.perResourceP50Ms.toFixed(0)} ms / ${r.perResourceP99Ms.toFixed(0)} ms`);
     row("  Kubernetes requests by verb", fmt(r.converge.kube));
     row("  Druid requests by endpoint", fmt(r.converge.druidRequests));

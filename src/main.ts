@@ -1,6 +1,7 @@
 // Process wiring: configuration, logging, health and metrics servers, the controller manager,
 // leader election and graceful shutdown. Run with `node src/main.ts` (Node.js 24).
 import { readFileSync } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
 import { createValidator } from "./api/schema.ts";
 import { ConfigError, configWarnings, loadConfig, type Config } from "./config.ts";
 import { Manager } from "./controller/manager.ts";
@@ -136,7 +137,11 @@ async function main(): Promise<void> {
     return;
   }
   metrics.setLeader(config.leaseName, false);
-  elector = new LeaderElector(kubeConfig, {
+  // The Lease is renewed over a connection of its own per call (client-node's way), not the shared
+  // pool: a renewal never lands on a socket that died silently under another call.
+  const leaseConfig = new KubeConfig();
+  leaseConfig.loadFromDefault();
+  elector = new LeaderElector(leaseConfig, {
     name: config.leaseName,
     namespace: config.leaseNamespace,
     identity: config.identity,

@@ -1,6 +1,7 @@
 // The floor the controller is compared with: the same supervisors POSTed straight to the same
-// Druid, and the Kubernetes writes no controller can avoid (finalizer, ConfigMap, status), each
-// by a minimal client at the controller's concurrency, with nothing else in between. These run in
+// Druid and waited for until Druid reports them all SUSPENDED (the controller's convergence ends
+// there too), and the Kubernetes writes no controller can avoid (finalizer, ConfigMap, status),
+// each by a minimal client at the controller's concurrency, with nothing else in between. These run in
 // a namespace the controller does not watch, with their own supervisor ids.
 import { Agent, request } from "undici";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
@@ -31,6 +32,8 @@ export interface BaselineInput {
 
 export interface BaselineTimes {
   postSeconds: number;
+  /** From the first POST until Druid reports every one of them SUSPENDED (Druid's own speed). */
+  settledSeconds: number;
   kubeWritesSeconds: number;
   deleteSeconds: number;
 }
@@ -46,6 +49,22 @@ async function druidCall(agent: Agent, url: string, authorization: string, path:
   if (r.statusCode >= 300) throw new Error(`POST ${path}: HTTP ${r.statusCode}: ${text.slice(0, 200)}`);
 }
 
+const SETTLE_POLL_MS = 250;
+const SETTLE_LIMIT_MS = 15 * 60_000;
+
+/** Polls Druid's state list until every id reports SUSPENDED (a suspended supervisor starts PENDING). */
+async function untilAllSuspended(url: string, authorization: string, agent: Agent, ids: ReadonlySet<string>): Promise<void> {
+  const deadline = performance.now() + SETTLE_LIMIT_MS;
+  for (;;) {
+    const r = await request(`${url}/druid/indexer/v1/supervisor?state=true`, { dispatcher: agent, headers: { authorization } });
+    const list = (await r.body.json()) as Array<{ id: string; state?: string }>;
+    const suspended = list.filter((s) => ids.has(s.id) && s.state === "SUSPENDED").length;
+    if (suspended === ids.size) return;
+    if (performance.now() > deadline) throw new Error(`baseline: ${ids.size - suspended} of ${ids.size} supervisors not SUSPENDED after ${SETTLE_LIMIT_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+}
+
 export async function runBaseline(input: BaselineInput): Promise<BaselineTimes> {
   const { kube, namespace, count, concurrency } = input;
   const authorization = `Basic ${Buffer.from(`${input.auth.username}:${input.auth.password}`).toString("base64")}`;
@@ -57,6 +76,8 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineTimes> 
     let started = performance.now();
     await inParallel(count, concurrency, (i) => druidCall(agent, input.druidUrl, authorization, "/druid/indexer/v1/supervisor?skipRestartIfUnmodified=true", input.spec(i)));
     const postSeconds = (performance.now() - started) / 1000;
+    await untilAllSuspended(input.druidUrl, authorization, agent, new Set(Array.from({ length: count }, (_, i) => input.supervisorId(i))));
+    const settledSeconds = (performance.now() - started) / 1000;
 
     started = performance.now();
     await inParallel(count, concurrency, async (i) => {
@@ -81,7 +102,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineTimes> 
     await inParallel(count, 16, async (i) => {
       await kube.custom.patchNamespacedCustomObject({ ...custom, name: `ing-${i}`, body: { metadata: { finalizers: null } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)).catch(() => undefined);
     });
-    return { postSeconds, kubeWritesSeconds, deleteSeconds };
+    return { postSeconds, settledSeconds, kubeWritesSeconds, deleteSeconds };
   } finally {
     await agent.close();
   }

@@ -1,6 +1,6 @@
 // An SVG of the benchmark's three curves against N (log scale): convergence time (with the direct
 // baseline), steady RSS, and idle CPU. Plain SVG text, no plotting library.
-import type { SizeResult } from "./results.ts";
+import { baselineSeconds, type SizeResult } from "./results.ts";
 
 interface Series {
   label: string;
@@ -47,7 +47,7 @@ export function plotSvg(results: readonly SizeResult[], caption: string): string
   const panels = [
     panel(0, "Convergence", "seconds", [
       { label: "controller", color: "#1f77b4", points: pts((r) => r.convergeSeconds) },
-      { label: "direct baseline", color: "#999", points: pts((r) => r.baseline.postSeconds + r.baseline.kubeWritesSeconds) },
+      { label: "direct baseline", color: "#999", points: pts((r) => baselineSeconds(r)) },
     ], ns),
     panel(300, "Resident memory", "MiB", [
       { label: "steady", color: "#2ca02c", points: pts((r) => r.rss.steadyMiB) },

@@ -10,7 +10,7 @@ export interface SizeResult {
   convergeSeconds: number;
   perResourceP50Ms: number;
   perResourceP99Ms: number;
-  baseline: { postSeconds: number; kubeWritesSeconds: number; deleteSeconds: number };
+  baseline: { postSeconds: number; settledSeconds?: number; kubeWritesSeconds: number; deleteSeconds: number };
   converge: { kube: Record<string, number>; druidRequests: Record<string, number>; druidBytes: Record<string, number> };
   idle: {
     seconds: number;
@@ -46,8 +46,8 @@ export function kubeWrites(byVerbResource: Record<string, number>): number {
 /** The issue's targets that apply at this size. */
 export function verdicts(r: SizeResult): TargetVerdict[] {
   const out: TargetVerdict[] = [];
-  const baseline = r.baseline.postSeconds + r.baseline.kubeWritesSeconds;
-  out.push({ target: "convergence ≤ 1.2× the direct baseline (POSTs + unavoidable Kubernetes writes)", met: r.convergeSeconds <= 1.2 * baseline, measured: `${r.convergeSeconds.toFixed(1)} s vs ${baseline.toFixed(1)} s (${(r.convergeSeconds / baseline).toFixed(2)}×)` });
+  const baseline = baselineSeconds(r);
+  out.push({ target: "convergence ≤ 1.2× the direct baseline (POSTs until Druid shows SUSPENDED + unavoidable Kubernetes writes)", met: r.convergeSeconds <= 1.2 * baseline, measured: `${r.convergeSeconds.toFixed(1)} s vs ${baseline.toFixed(1)} s (${(r.convergeSeconds / baseline).toFixed(2)}×)` });
   if (r.resources === 1000) {
     out.push({ target: "RSS at 1,000 ≤ 90 MiB steady", met: r.rss.steadyMiB <= 90, measured: `${r.rss.steadyMiB.toFixed(0)} MiB` });
     out.push({ target: "idle at 1,000: CPU ≤ 1 % of a core", met: r.idle.cpuPercentOfCore <= 1, measured: `${r.idle.cpuPercentOfCore.toFixed(2)} %` });
@@ -65,4 +65,9 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** The direct baseline's convergence: Druid's own time to take the POSTs and settle, then the Kubernetes writes. */
+export function baselineSeconds(r: Pick<SizeResult, "baseline">): number {
+  return (r.baseline.settledSeconds ?? r.baseline.postSeconds) + r.baseline.kubeWritesSeconds;
 }

@@ -15,7 +15,7 @@ import { waitFor } from "../../tools/wait.ts";
 import { inParallel, runBaseline } from "./baseline.ts";
 import { counterDelta, parseMetrics, total, type Sample } from "./metrics.ts";
 import { ProcessSampler, readProcess } from "./process-stats.ts";
-import { kubeWrites, percentile, type SizeResult } from "./results.ts";
+import { baselineSeconds, kubeWrites, percentile, type SizeResult } from "./results.ts";
 
 export interface SizeInput {
   kube: Kube;
@@ -117,7 +117,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
       supervisorId: (i) => `${prefix}-base-${i}`,
       resource: (i) => resource(i, `${prefix}-base-${i}`),
     });
-    log(`  baseline: POSTs ${baseline.postSeconds.toFixed(1)} s, Kubernetes writes ${baseline.kubeWritesSeconds.toFixed(1)} s, terminations ${baseline.deleteSeconds.toFixed(1)} s`);
+    log(`  baseline: POSTs ${baseline.postSeconds.toFixed(1)} s, all SUSPENDED in Druid after ${baseline.settledSeconds.toFixed(1)} s, Kubernetes writes ${baseline.kubeWritesSeconds.toFixed(1)} s, terminations ${baseline.deleteSeconds.toFixed(1)} s`);
 
     await kube.createSecret(ns, "druid-auth", { OperatorUserName: druid.username, OperatorPassword: druid.password });
     controller = await ControllerProcess.start({
@@ -155,7 +155,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     const perResource = [...convergedAt].map(([name, at]) => at - (createdAt.get(name) ?? started));
     stopFollowing();
     const m1 = await scrape();
-    log(`  converged in ${convergeSeconds.toFixed(1)} s (baseline ${(baseline.postSeconds + baseline.kubeWritesSeconds).toFixed(1)} s)`);
+    log(`  converged in ${convergeSeconds.toFixed(1)} s (baseline ${baselineSeconds({ baseline }).toFixed(1)} s)`);
 
     // --- idle: whole resync periods, starting once the first resync after creation has passed
     await new Promise((r) => setTimeout(r, Math.min(input.resyncMs * 1.2, 120_000)));

@@ -63,6 +63,7 @@ test("after a write, only that supervisor is read again, alone; others keep the 
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
   const f = fakeClient("http://d1");
   await snapshots.supervisor(f.client, "a");
+  f.calls.item = 0; // that first reading also read a's stored spec, to learn its suspension
   now += 10;
   await snapshots.write(f.client, "supervisors", "b", async () => void f.druid.add("b"));
   now += 10;
@@ -104,6 +105,7 @@ test("a caller waiting for a state change gets a reading at most maxAgeMs old", 
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
   const f = fakeClient("http://d1");
   await snapshots.supervisor(f.client, "a");
+  f.calls.item = 0; // that first reading also read a's stored spec, to learn its suspension
   now += 5_000;
   await snapshots.supervisor(f.client, "a", 10_000);
   assert.equal(f.calls.item, 0, "young enough");
@@ -127,6 +129,7 @@ test("a failed write still marks the item: Druid may have acted before the error
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
   const f = fakeClient("http://d1");
   await snapshots.supervisor(f.client, "a");
+  f.calls.item = 0; // that first reading also read a's stored spec, to learn its suspension
   now += 10;
   await assert.rejects(snapshots.write(f.client, "supervisors", "a", async () => {
     throw new Error("timeout");
@@ -136,32 +139,61 @@ test("a failed write still marks the item: Druid may have acted before the error
   assert.equal(f.calls.item, 1);
 });
 
-test("the list has states only; a supervisor whose spec is wanted is read on its own; its suspension is remembered for spec-less readings", async () => {
+test("the list has states only; a supervisor whose suspension is not known yet, or whose spec is wanted, is read on its own; its suspension is remembered for spec-less readings", async () => {
   let now = 1000;
   const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
   const { client, calls, druid, suspended } = fakeClient("http://d1");
   druid.add("b");
   suspended.add("b");
+  // First reading since start: the list would say "not suspended" (a restarted controller would
+  // then suspend every suspended supervisor again), so the stored spec is read once.
+  const first = await snapshots.supervisor(client, "b");
+  assert.equal(first.supervisor?.suspended, true);
+  assert.deepEqual(calls, { list: 1, item: 1 });
+  // Known now: spec-less readings keep the stored flag as last read, and the list is enough.
   const plain = await snapshots.supervisor(client, "b");
   assert.equal(plain.supervisor?.spec, undefined);
-  assert.equal(plain.supervisor?.suspended, false, "the list cannot tell");
+  assert.equal(plain.supervisor?.suspended, true);
+  assert.deepEqual(calls, { list: 1, item: 1 });
   const asked: string[] = [];
   const withSpec = await snapshots.supervisor(client, "b", undefined, (listed) => (asked.push(listed.state ?? ""), true));
   assert.deepEqual(asked, ["RUNNING"], "the decision sees what the list shows");
   assert.deepEqual(withSpec.supervisor?.spec, { type: "kafka", id: "b", suspended: true });
-  assert.equal(withSpec.supervisor?.suspended, true);
   assert.equal(withSpec.supervisor?.state, "UNHEALTHY_SUPERVISOR", "state and spec from the same moment");
-  assert.deepEqual(calls, { list: 1, item: 1 });
-  // Later spec-less readings keep the stored flag as last read.
-  assert.equal((await snapshots.supervisor(client, "b")).supervisor?.suspended, true);
+  assert.deepEqual(calls, { list: 1, item: 2 });
   // Not in the list: gone, and nothing more is read.
   assert.equal((await snapshots.supervisor(client, "zzz", undefined, () => true)).supervisor, undefined);
-  assert.equal(calls.item, 1);
-  // Terminated: a fresh list forgets the flag, so a recreated b starts from what the list says.
+  assert.equal(calls.item, 2);
+  // Terminated: a fresh list forgets the flag; a recreated b is read again before it is trusted.
   druid.delete("b");
   now += 60_001;
   assert.equal((await snapshots.supervisor(client, "b")).supervisor, undefined);
   druid.add("b");
+  suspended.delete("b");
   now += 60_001;
   assert.equal((await snapshots.supervisor(client, "b")).supervisor?.suspended, false);
+  assert.equal(calls.item, 3);
+});
+
+test("a login whose list Druid filters forgets only its own flags, and invalidating an anonymous client's lists leaves the logins' lists", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const admin = fakeClient("http://d1");
+  const narrow = fakeClient("http://d1", "tenant");
+  admin.druid.add("b");
+  admin.suspended.add("b");
+  assert.equal((await snapshots.supervisor(admin.client, "b")).supervisor?.suspended, true);
+  assert.equal(admin.calls.item, 1);
+  now += 60_001;
+  await snapshots.supervisor(narrow.client, "x"); // the tenant's list does not show b
+  assert.equal((await snapshots.supervisor(admin.client, "b")).supervisor?.suspended, true);
+  assert.equal(admin.calls.item, 1, "the admin's flag for b was kept: no second read");
+
+  const anonymous = fakeClient("http://d1");
+  (anonymous.client as { target: { credentials?: unknown } }).target.credentials = undefined;
+  await snapshots.supervisor(anonymous.client, "a");
+  const listsBefore = admin.calls.list;
+  snapshots.invalidate(anonymous.client);
+  await snapshots.supervisor(admin.client, "a");
+  assert.equal(admin.calls.list, listsBefore, "the admin's list is still fresh");
 });

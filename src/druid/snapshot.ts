@@ -59,7 +59,7 @@ export class DruidSnapshots {
   private readonly lists = new Map<string, ListReading<unknown>>();
   private readonly writes = new Map<string, ItemWrites>();
   private readonly versions = new Map<string, { at: number; version: string }>();
-  /** cluster + supervisor id → the stored spec's `suspended`, as last read. */
+  /** cluster as one login sees it + supervisor id → the stored spec's `suspended`, as last read. */
   private readonly suspendedFlags = new Map<string, boolean>();
 
   constructor(options: SnapshotOptions) {
@@ -75,18 +75,19 @@ export class DruidSnapshots {
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
    * waiting for a state change); it defaults to the shared list's own age limit. When
    * `wantSpec` says so for what the list shows, the supervisor is read on its own instead (its
-   * stored spec and its status report: two small calls, consistent with each other); otherwise
-   * the reading has no spec, and its suspension is the stored spec's flag as last read here.
+   * stored spec and its status report: two small calls, consistent with each other), and so is
+   * one whose stored suspended flag has not been read yet; otherwise the reading has no spec,
+   * and its suspension is the stored spec's flag as last read here.
    */
   async supervisor(client: DruidClient, id: string, maxAgeMs?: number, wantSpec: (listed: LiveSupervisor) => boolean = () => false): Promise<SupervisorReading> {
     const fromList = await this.fromList(client, "supervisors", id, maxAgeMs, () => this.fetchSupervisorList(client));
     if (fromList) {
       const listed = fromList.supervisors.get(id);
       if (!listed) return { version: fromList.version, supervisor: undefined };
-      if (!wantSpec(listed)) {
-        const flag = this.suspendedFlags.get(flagKey(client, id));
-        return { version: fromList.version, supervisor: flag === undefined ? listed : { ...listed, suspended: flag } };
-      }
+      // Unknown suspension (first reading since start, or since the supervisor reappeared) is a
+      // reason to read: the list would say "not suspended", and a suspend would be sent again.
+      const flag = this.suspendedFlags.get(flagKey(client, id));
+      if (flag !== undefined && !wantSpec(listed)) return { version: fromList.version, supervisor: { ...listed, suspended: flag } };
       this.options.onFetch?.("specs", "item");
       return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id)) };
     }
@@ -149,7 +150,9 @@ export class DruidSnapshots {
 
   /** Forget everything about a cluster (e.g. after an error, so the next reader asks again). */
   invalidate(client: DruidClient): void {
-    const prefix = clusterKey(client);
+    // The lists are keyed `${clusterKey}\0${part}`: this login's only (an anonymous client's key is
+    // a prefix of every login's).
+    const prefix = `${clusterKey(client)}\u0000`;
     for (const key of this.lists.keys()) if (key.startsWith(prefix)) this.lists.delete(key);
   }
 
@@ -204,9 +207,12 @@ export class DruidSnapshots {
   }
 }
 
-/** Suspension is a property of the cluster's supervisor, whoever reads it. */
+/**
+ * Per login, as the lists: a fresh list forgets the flags of what it does not show, and a login
+ * whose list Druid filters must not make every other login's supervisors unknown again.
+ */
 function flagKey(client: DruidClient, id: string): string {
-  return `${client.target.baseUrl}\u0000${id}`;
+  return `${clusterKey(client)}\u0000${id}`;
 }
 
 /** Writes are keyed by cluster only: a write by one Druid user changes what every user reads. */

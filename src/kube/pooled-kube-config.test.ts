@@ -38,6 +38,7 @@ interface Seen {
 async function apiServer(): Promise<{ server: Server; url: string; seen: Seen }> {
   const seen: Seen = { connections: 0, requests: [] };
   const server = createServer({ key: file("server.key"), cert: file("server.crt"), ca: file("ca.crt"), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    if (req.url?.includes("hang")) return; // accepted, never answered: a dead path
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     seen.requests.push({ authorization: req.headers.authorization, clientCn: String(peer?.subject?.CN) });
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ apiVersion: "v1", kind: "NamespaceList", metadata: {}, items: [] }));
@@ -74,7 +75,40 @@ test("client-node alone opens a connection per call; PooledKubeConfig reuses one
     assert.ok(seen.requests.every((r) => r.authorization === "Bearer t0ken"), JSON.stringify(seen.requests));
     // undici opens a second connection after the first call (then reuses them); the concurrent pair may need one more.
     assert.ok(seen.connections <= 3, `12 calls, ${seen.connections} connections`);
-    await pooled.close();
+    await pooled.destroy();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("basic auth from the kubeconfig is sent on every call", async () => {
+  const { server, url, seen } = await apiServer();
+  try {
+    const pooled = load(new PooledKubeConfig(), url, { username: "admin", password: "s3cret" });
+    const api = pooled.makeApiClient(CoreV1Api);
+    await api.listNamespace();
+    await api.listNamespace();
+    assert.deepEqual(seen.requests.map((r) => r.authorization), Array(2).fill(`Basic ${Buffer.from("admin:s3cret").toString("base64")}`));
+    await pooled.destroy();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("a call whose answer does not come fails after the headers timeout; the next call gets a working connection", async () => {
+  const { server, url, seen } = await apiServer();
+  try {
+    const pooled = load(new PooledKubeConfig({ headersTimeoutMs: 300 }), url, { token: "t" });
+    const api = pooled.makeApiClient(CoreV1Api);
+    await api.listNamespace();
+    const started = performance.now();
+    await assert.rejects(api.readNamespace({ name: "hang" }), (e: Error) => /timeout/i.test(`${e.message} ${(e.cause as Error | undefined)?.message}`), "the hung call fails");
+    assert.ok(performance.now() - started < 5000);
+    await api.listNamespace();
+    assert.equal(seen.requests.length, 2, "the call after the hung one was answered");
+    await pooled.destroy();
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
@@ -89,7 +123,7 @@ test("a client certificate rewritten on disk is used from the next call on, over
   try {
     writeFileSync(certFile, file("client-a.crt"));
     writeFileSync(keyFile, file("client-a.key"));
-    const pooled = load(new PooledKubeConfig(), url, { certFile, keyFile });
+    const pooled = load(new PooledKubeConfig({ retireAfterMs: 0 }), url, { certFile, keyFile });
     const api = pooled.makeApiClient(CoreV1Api);
     for (let i = 0; i < 5; i++) await api.listNamespace();
     const before = seen.connections;
@@ -99,7 +133,12 @@ test("a client certificate rewritten on disk is used from the next call on, over
     await api.listNamespace();
     assert.deepEqual(seen.requests.map((r) => r.clientCn), [...Array(5).fill("controller-a"), "controller-b"]);
     assert.equal(seen.connections, before + 1, "the new certificate needs a new connection");
-    await pooled.close();
+    // Rotated back: the old pair works again (its Agent was retired meanwhile: retireAfterMs 0).
+    writeFileSync(certFile, file("client-a.crt"));
+    writeFileSync(keyFile, file("client-a.key"));
+    await Promise.all([api.listNamespace(), api.listNamespace()]);
+    assert.deepEqual(seen.requests.slice(-2).map((r) => r.clientCn), ["controller-a", "controller-a"]);
+    await pooled.destroy();
   } finally {
     rmSync(dir, { recursive: true, force: true });
     server.closeAllConnections();
