@@ -23,3 +23,25 @@ test("hash ignores key order and whitespace, changes with content", () => {
   assert.equal(jsonEqual(a, a), true);
   assert.equal(jsonEqual(a, b), false);
 });
+
+test("jsonEqual compares as the JSON texts would: key order ignored, undefined members absent, undefined elements null", () => {
+  const cases: Array<[unknown, unknown, boolean]> = [
+    [{ a: 1, b: [1, { c: "x" }] }, { b: [1, { c: "x" }], a: 1 }, true],
+    [{ a: 1, b: undefined }, { a: 1 }, true],
+    [{ a: 1 }, { a: 1, b: undefined }, true],
+    [{ a: undefined }, {}, true],
+    [{ a: 1, b: undefined }, { a: 1, c: 2 }, false],
+    [{ a: null }, {}, false],
+    [[1, undefined], [1, null], true],
+    [[1, 2], [2, 1], false],
+    [[1], { 0: 1 }, false],
+    [{ a: [] }, { a: {} }, false],
+    ["1", 1, false],
+    [{ conditions: [{ type: "Synced", status: "True", message: undefined }] }, { conditions: [{ status: "True", type: "Synced" }] }, true],
+  ];
+  for (const [a, b, equal] of cases) {
+    assert.equal(jsonEqual(a, b), equal, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.equal(jsonEqual(b, a), equal, "symmetric");
+    assert.equal(jsonEqual(a, b), canonicalJson(JSON.parse(JSON.stringify(a ?? null))) === canonicalJson(JSON.parse(JSON.stringify(b ?? null))), "as the canonical texts");
+  }
+});

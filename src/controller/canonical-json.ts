@@ -21,7 +21,27 @@ export function contentHash(value: JsonValue): string {
   return sha256Hex(canonicalJson(value));
 }
 
-/** Deep equality of JSON values, ignoring key order. */
-export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+/**
+ * Deep equality of JSON values, ignoring key order, as their JSON texts would compare: an object
+ * member whose value is undefined counts as absent, an undefined array element as null. Walks
+ * both values once without building either text (it runs on every status of every reconcile).
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let present = 0;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined) continue;
+    present++;
+    if (!Object.hasOwn(y, key) || !jsonEqual(x[key], y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined) present--;
+  return present === 0;
 }

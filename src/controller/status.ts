@@ -5,6 +5,7 @@
 import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
+import { jsonEqual } from "./canonical-json.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
@@ -467,18 +468,12 @@ function finish(next: DruidIngestionStatus, conditions: Condition[], old: DruidI
   }
   const { lastUpdateTime: _a, ...a } = next;
   const { lastUpdateTime: _b, ...b } = old;
-  next.lastUpdateTime = JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b)) && old.lastUpdateTime ? old.lastUpdateTime : now;
+  next.lastUpdateTime = jsonEqual(a, b) && old.lastUpdateTime ? old.lastUpdateTime : now;
   return next;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-}
-
 export function statusEquals(a: DruidIngestionStatus | undefined, b: DruidIngestionStatus): boolean {
-  return JSON.stringify(sortKeys(a ?? {})) === JSON.stringify(sortKeys(b));
+  return jsonEqual(a ?? {}, b);
 }
 
 /** The status with a pending create recorded (written, with a resourceVersion precondition, before the create). */
