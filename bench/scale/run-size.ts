@@ -113,7 +113,8 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
       auth: { username: druid.username, password: druid.password },
       count,
       concurrency,
-      spec: (i) => kafkaSupervisorSpec(`${prefix}-base-${i}`, input.kafkaBootstrap),
+      // Suspended, as the controller submits the resources (spec.suspend: true).
+      spec: (i) => ({ ...kafkaSupervisorSpec(`${prefix}-base-${i}`, input.kafkaBootstrap), suspended: true }),
       supervisorId: (i) => `${prefix}-base-${i}`,
       resource: (i) => resource(i, `${prefix}-base-${i}`),
     });
