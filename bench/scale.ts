@@ -32,6 +32,8 @@ const { values } = parseArgs({
     // As the image runs it (Dockerfile CMD, npm start); --node-args= for none.
     "node-args": { type: "string", default: "--max-semi-space-size=1 --optimize-for-size" },
     "heap-snapshot-dir": { type: "string" },
+    "controller-log-level": { type: "string" },
+    "controller-log": { type: "string" },
     out: { type: "string", default: path.join(REPO_ROOT, "docs/benchmarks") },
   },
 });
@@ -69,6 +71,8 @@ for (const count of sizes) {
       edits: Number(values.edits),
       nodeArgs: values["node-args"].split(" ").filter(Boolean),
       heapSnapshotDir: values["heap-snapshot-dir"],
+      controllerLogLevel: values["controller-log-level"],
+      controllerLog: values["controller-log"] ? `${values["controller-log"]}.${count}` : undefined,
       log: print,
     });
     results.push(r);

@@ -3,7 +3,7 @@
 // caused, the idle cost over whole resync periods, memory, the latency of one edit among N idle
 // resources, and deletion; and the direct baseline for the same N.
 import { randomBytes } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Watch } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
@@ -30,6 +30,9 @@ export interface SizeInput {
   edits: number;
   /** Node/V8 flags for the controller process. */
   nodeArgs: readonly string[];
+  /** The controller's LOG_LEVEL (default warn), and a file its log lines up to convergence go to. */
+  controllerLogLevel?: string;
+  controllerLog?: string;
   /** Write a heap snapshot of the controller here at the end of the idle period (bench/heap-summary.ts reads it). */
   heapSnapshotDir?: string | undefined;
   log: (line: string) => void;
@@ -131,7 +134,7 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
       RETRY_BACKOFF_MAX: "5m",
       DRUID_RETRIES: "2",
       MAX_CONCURRENT_RECONCILES: String(concurrency),
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: input.controllerLogLevel ?? "warn",
     }, { nodeArgs: [...input.nodeArgs, ...(input.heapSnapshotDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${input.heapSnapshotDir}`] : [])] });
     sampler = new ProcessSampler(controller.pid as number);
     const scrape = async (): Promise<Sample[]> => parseMetrics(await (controller as ControllerProcess).metrics());
@@ -157,6 +160,8 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     stopFollowing();
     const m1 = await scrape();
     log(`  converged in ${convergeSeconds.toFixed(1)} s (baseline ${baselineSeconds({ baseline }).toFixed(1)} s)`);
+    logWarnings(log, controller.entries().filter((e) => e["level"] === "warn" || e["level"] === "error"));
+    if (input.controllerLog) writeFileSync(input.controllerLog, `${controller.tail(20_000)}\n`);
 
     // --- idle: whole resync periods, starting once the first resync after creation has passed
     await new Promise((r) => setTimeout(r, Math.min(input.resyncMs * 1.2, 120_000)));
@@ -260,4 +265,16 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     await proxy.stop();
     for (const n of namespaces) await kube.deleteNamespace(n);
   }
+}
+
+/** What the controller warned about during convergence (it runs at LOG_LEVEL=warn): a slow run says why. */
+function logWarnings(log: (line: string) => void, entries: ReadonlyArray<Record<string, unknown>>): void {
+  const counts = new Map<string, number>();
+  for (const e of entries) {
+    const what = [e["message"], e["reason"], e["action"]].filter((v) => typeof v === "string").join(" · ");
+    counts.set(`${String(e["level"])}: ${what}`, (counts.get(`${String(e["level"])}: ${what}`) ?? 0) + 1);
+  }
+  if (counts.size === 0) return log("  controller warnings during convergence: none");
+  log("  controller warnings during convergence:");
+  for (const [what, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8)) log(`    ${String(n).padStart(6)} × ${what}`);
 }
