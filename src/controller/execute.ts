@@ -82,6 +82,7 @@ export async function executePlan(actions: readonly DruidAction[], context: Exec
 async function readBackSupervisor(id: string, submitted: boolean, context: ExecutionContext, outcome: Outcome): Promise<void> {
   try {
     const after = await context.client.supervisorWithState(id);
+    context.snapshots.remember(context.client, id, after);
     if (!after) return;
     outcome.supervisorAfter = after;
     if (submitted && after.spec) outcome.druidSpecHash = liveSupervisorSpecHash(after.spec, context.ignored);

@@ -110,7 +110,12 @@ test("a caller waiting for a state change gets a reading at most maxAgeMs old", 
   await snapshots.supervisor(f.client, "a", 10_000);
   assert.equal(f.calls.item, 0, "young enough");
   await snapshots.supervisor(f.client, "a", 3_000);
-  assert.deepEqual([f.calls.list, f.calls.item], [1, 1], "too old for this caller: read alone");
+  assert.deepEqual([f.calls.list, f.calls.item], [2, 0], "too old for this caller: the shared list is fetched again (one request for every waiter)");
+  await Promise.all(Array.from({ length: 20 }, () => snapshots.supervisor(f.client, "a", 3_000)));
+  assert.deepEqual([f.calls.list, f.calls.item], [2, 0], "young enough for all of them");
+  now += 1;
+  await snapshots.supervisor(f.client, "a", 0);
+  assert.deepEqual([f.calls.list, f.calls.item], [2, 1], "age 0: read alone");
 });
 
 test("a failed reading is not cached", async () => {

@@ -73,7 +73,8 @@ export class DruidSnapshots {
 
   /**
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
-   * waiting for a state change); it defaults to the shared list's own age limit. When
+   * waiting for a state change: the shared list is fetched again when older; 0: this supervisor
+   * is read alone); it defaults to the shared list's own age limit. When
    * `wantSpec` says so for what the list shows, the supervisor is read on its own instead (its
    * stored spec and its status report: two small calls, consistent with each other), and so is
    * one whose stored suspended flag has not been read yet; otherwise the reading has no spec,
@@ -101,6 +102,11 @@ export class DruidSnapshots {
    * `suspended` only for `?system`, and a supervisor that never ran reports an unhealthy state,
    * not SUSPENDED, while suspended).
    */
+  /** A reading made elsewhere (the read-back after our own write): its suspended flag is kept. */
+  remember(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined): void {
+    this.noteSpec(client, id, supervisor);
+  }
+
   private noteSpec(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined): LiveSupervisor | undefined {
     const key = flagKey(client, id);
     if (supervisor?.spec) this.suspendedFlags.set(key, supervisor.suspended);
@@ -174,8 +180,11 @@ export class DruidSnapshots {
   private async fromList<T>(client: DruidClient, part: SnapshotPart, item: string, itemMaxAgeMs: number | undefined, fetch: () => Promise<T>): Promise<T | undefined> {
     const key = `${clusterKey(client)}\u0000${part}`;
     const now = this.now();
+    // A caller that needs a younger reading (waiting for a state change) refreshes the shared
+    // list: one request for every waiter, not one per supervisor. Age 0 means "read it alone".
+    const maxAge = itemMaxAgeMs !== undefined && itemMaxAgeMs > 0 ? Math.min(itemMaxAgeMs, this.options.maxAgeMs) : this.options.maxAgeMs;
     let reading = this.lists.get(key) as ListReading<T> | undefined;
-    if (!reading || now - reading.startedAt > this.options.maxAgeMs) {
+    if (!reading || now - reading.startedAt > maxAge) {
       reading = { startedAt: now, promise: fetch() };
       this.lists.set(key, reading);
       this.options.onFetch?.(part, "list");
