@@ -23,13 +23,6 @@ export interface RequeueSettings {
   settleMs: number;
 }
 
-/**
- * A supervisor on its way somewhere (PENDING after a write: up to a minute on a busy Druid) is
- * looked at again at most this far apart, so its arrival is reported within this much of Druid.
- */
-export const TRANSITION_POLL_MAX_MS = 10_000;
-export const TRANSITION_FAST_WINDOW_MS = 5 * 60_000;
-
 /** A running task is polled (tasks have no cluster-wide list) at most this far apart. */
 export const TASK_POLL_MAX_MS = 30_000;
 
@@ -47,14 +40,9 @@ export function requeueAfter(ending: Ending, settings: RequeueSettings, random: 
     case "idle": {
       if (ending.task?.statusCode === "RUNNING") return { requeueAfterMs: Math.min(resync, TASK_POLL_MAX_MS) };
       if (ending.supervisor !== undefined && isTransitional(ending.supervisor)) {
-        // Starting or stopping: look again soon, then less and less often (half the time spent so
-        // far); within the first TRANSITION_FAST_WINDOW_MS at least every TRANSITION_POLL_MAX_MS
-        // (these looks are served by the shared list); a supervisor stuck for longer is looked at
-        // less often, up to once per resync.
+        // Starting or stopping: look again soon, then less and less often (half the time spent so far).
         const since = ending.sinceTransitionMs ?? 0;
-        const half = Math.round(since / 2);
-        const next = since <= TRANSITION_FAST_WINDOW_MS ? Math.min(TRANSITION_POLL_MAX_MS, half) : half;
-        return { requeueAfterMs: Math.min(resync, Math.max(settings.settleMs, next)) };
+        return { requeueAfterMs: Math.min(resync, Math.max(settings.settleMs, Math.round(since / 2))) };
       }
       return { requeueAfterMs: resync };
     }

@@ -73,8 +73,7 @@ export class DruidSnapshots {
 
   /**
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
-   * waiting for a state change: the shared list is fetched again when older; 0: this supervisor
-   * is read alone); it defaults to the shared list's own age limit. When
+   * waiting for a state change); it defaults to the shared list's own age limit. When
    * `wantSpec` says so for what the list shows, the supervisor is read on its own instead (its
    * stored spec and its status report: two small calls, consistent with each other), and so is
    * one whose stored suspended flag has not been read yet; otherwise the reading has no spec,
@@ -90,11 +89,13 @@ export class DruidSnapshots {
       const flag = this.suspendedFlags.get(flagKey(client, id));
       if (flag !== undefined && !wantSpec(listed)) return { version: fromList.version, supervisor: { ...listed, suspended: flag } };
       this.options.onFetch?.("specs", "item");
-      return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id)) };
+      const startedAt = this.now();
+      return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id), startedAt) };
     }
     this.options.onFetch?.("supervisors", "item");
+    const startedAt = this.now();
     const [version, supervisor] = await Promise.all([this.version(client), client.supervisorWithState(id)]);
-    return { version, supervisor: this.noteSpec(client, id, supervisor) };
+    return { version, supervisor: this.noteSpec(client, id, supervisor, startedAt) };
   }
 
   /**
@@ -102,16 +103,25 @@ export class DruidSnapshots {
    * `suspended` only for `?system`, and a supervisor that never ran reports an unhealthy state,
    * not SUSPENDED, while suspended).
    */
-  /** A reading made elsewhere (the read-back after our own write): its suspended flag is kept. */
+  private noteSpec(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined, readStartedAt?: number): LiveSupervisor | undefined {
+    const key = flagKey(client, id);
+    // A reading that a write to this supervisor overlapped may show the spec from before it.
+    const writes = this.writes.get(itemKey(client, "supervisors", id));
+    if (readStartedAt !== undefined && writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= readStartedAt)) return supervisor;
+    if (supervisor?.spec) this.suspendedFlags.set(key, supervisor.suspended);
+    else if (!supervisor) this.suspendedFlags.delete(key);
+    return supervisor;
+  }
+
+  /** The read-back after our own write is the trusted reading of the flag. */
   remember(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined): void {
     this.noteSpec(client, id, supervisor);
   }
 
-  private noteSpec(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined): LiveSupervisor | undefined {
-    const key = flagKey(client, id);
-    if (supervisor?.spec) this.suspendedFlags.set(key, supervisor.suspended);
-    else if (!supervisor) this.suspendedFlags.delete(key);
-    return supervisor;
+  private forgetFlags(client: DruidClient, id: string): void {
+    const prefix = `${client.target.baseUrl}\u0000`;
+    const suffix = `\u0000${id}`;
+    for (const key of this.suspendedFlags.keys()) if (key.startsWith(prefix) && key.endsWith(suffix)) this.suspendedFlags.delete(key);
   }
 
   /** The datasource's compaction config, undefined when it has none (`maxAgeMs` as for supervisors). */
@@ -146,11 +156,15 @@ export class DruidSnapshots {
     const writes = this.writes.get(key) ?? { inProgress: 0, endedAt: 0 };
     this.writes.set(key, writes);
     writes.inProgress++;
+    // What the supervisor's stored spec said is not known any more, for any login: the next
+    // reading reads it alone (or the read-back after this write says it).
+    if (part === "supervisors") this.forgetFlags(client, item);
     try {
       return await call();
     } finally {
       writes.inProgress--;
       writes.endedAt = this.now();
+      if (part === "supervisors") this.forgetFlags(client, item);
     }
   }
 
@@ -180,11 +194,8 @@ export class DruidSnapshots {
   private async fromList<T>(client: DruidClient, part: SnapshotPart, item: string, itemMaxAgeMs: number | undefined, fetch: () => Promise<T>): Promise<T | undefined> {
     const key = `${clusterKey(client)}\u0000${part}`;
     const now = this.now();
-    // A caller that needs a younger reading (waiting for a state change) refreshes the shared
-    // list: one request for every waiter, not one per supervisor. Age 0 means "read it alone".
-    const maxAge = itemMaxAgeMs !== undefined && itemMaxAgeMs > 0 ? Math.min(itemMaxAgeMs, this.options.maxAgeMs) : this.options.maxAgeMs;
     let reading = this.lists.get(key) as ListReading<T> | undefined;
-    if (!reading || now - reading.startedAt > maxAge) {
+    if (!reading || now - reading.startedAt > this.options.maxAgeMs) {
       reading = { startedAt: now, promise: fetch() };
       this.lists.set(key, reading);
       this.options.onFetch?.(part, "list");
