@@ -48,6 +48,17 @@ async function apiServer(): Promise<{ server: Server; url: string; seen: Seen }>
   return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
+/** Runs `body` against a fresh API server stand-in, closed afterwards whatever happens. */
+async function withApiServer(body: (url: string, seen: Seen) => Promise<void>): Promise<void> {
+  const { server, url, seen } = await apiServer();
+  try {
+    await body(url, seen);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
 function load<T extends KubeConfig>(kc: T, url: string, user: Record<string, string>): T {
   kc.loadFromOptions({
     clusters: [{ name: "c", server: url, caData: file("ca.crt").toString("base64") }],
@@ -59,8 +70,7 @@ function load<T extends KubeConfig>(kc: T, url: string, user: Record<string, str
 }
 
 test("client-node alone opens a connection per call; PooledKubeConfig reuses one, with the token on every call", async () => {
-  const { server, url, seen } = await apiServer();
-  try {
+  await withApiServer(async (url, seen) => {
     const plain = load(new KubeConfig(), url, { token: "t0ken" }).makeApiClient(CoreV1Api);
     for (let i = 0; i < 10; i++) await plain.listNamespace();
     assert.equal(seen.connections, 10, "the upstream behaviour this works around (if this fails, client-node now pools: see whether the wrapper is still needed)");
@@ -76,30 +86,22 @@ test("client-node alone opens a connection per call; PooledKubeConfig reuses one
     // undici opens a second connection after the first call (then reuses them); the concurrent pair may need one more.
     assert.ok(seen.connections <= 3, `12 calls, ${seen.connections} connections`);
     await pooled.destroy();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  });
 });
 
 test("basic auth from the kubeconfig is sent on every call", async () => {
-  const { server, url, seen } = await apiServer();
-  try {
+  await withApiServer(async (url, seen) => {
     const pooled = load(new PooledKubeConfig(), url, { username: "admin", password: "s3cret" });
     const api = pooled.makeApiClient(CoreV1Api);
     await api.listNamespace();
     await api.listNamespace();
     assert.deepEqual(seen.requests.map((r) => r.authorization), Array(2).fill(`Basic ${Buffer.from("admin:s3cret").toString("base64")}`));
     await pooled.destroy();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  });
 });
 
 test("a call whose answer does not come fails after the headers timeout; the next call gets a working connection", async () => {
-  const { server, url, seen } = await apiServer();
-  try {
+  await withApiServer(async (url, seen) => {
     const pooled = load(new PooledKubeConfig({ headersTimeoutMs: 300 }), url, { token: "t" });
     const api = pooled.makeApiClient(CoreV1Api);
     await api.listNamespace();
@@ -109,41 +111,37 @@ test("a call whose answer does not come fails after the headers timeout; the nex
     await api.listNamespace();
     assert.equal(seen.requests.length, 2, "the call after the hung one was answered");
     await pooled.destroy();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  });
 });
 
 test("a client certificate rewritten on disk is used from the next call on, over a new connection", async () => {
-  const { server, url, seen } = await apiServer();
-  const dir = mkdtempSync(path.join(tmpdir(), "kube-cert-"));
-  const certFile = path.join(dir, "tls.crt");
-  const keyFile = path.join(dir, "tls.key");
-  try {
-    writeFileSync(certFile, file("client-a.crt"));
-    writeFileSync(keyFile, file("client-a.key"));
-    const pooled = load(new PooledKubeConfig({ retireAfterMs: 0 }), url, { certFile, keyFile });
-    const api = pooled.makeApiClient(CoreV1Api);
-    for (let i = 0; i < 5; i++) await api.listNamespace();
-    const before = seen.connections;
-    assert.ok(before <= 2, `5 calls, ${before} connections`);
-    writeFileSync(certFile, file("client-b.crt"));
-    writeFileSync(keyFile, file("client-b.key"));
-    await api.listNamespace();
-    assert.deepEqual(seen.requests.map((r) => r.clientCn), [...Array(5).fill("controller-a"), "controller-b"]);
-    assert.equal(seen.connections, before + 1, "the new certificate needs a new connection");
-    // Rotated back: the old pair works again (its Agent was retired meanwhile: retireAfterMs 0).
-    writeFileSync(certFile, file("client-a.crt"));
-    writeFileSync(keyFile, file("client-a.key"));
-    await Promise.all([api.listNamespace(), api.listNamespace()]);
-    assert.deepEqual(seen.requests.slice(-2).map((r) => r.clientCn), ["controller-a", "controller-a"]);
-    await pooled.destroy();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  await withApiServer(async (url, seen) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kube-cert-"));
+    const certFile = path.join(dir, "tls.crt");
+    const keyFile = path.join(dir, "tls.key");
+    try {
+      writeFileSync(certFile, file("client-a.crt"));
+      writeFileSync(keyFile, file("client-a.key"));
+      const pooled = load(new PooledKubeConfig({ retireAfterMs: 0 }), url, { certFile, keyFile });
+      const api = pooled.makeApiClient(CoreV1Api);
+      for (let i = 0; i < 5; i++) await api.listNamespace();
+      const before = seen.connections;
+      assert.ok(before <= 2, `5 calls, ${before} connections`);
+      writeFileSync(certFile, file("client-b.crt"));
+      writeFileSync(keyFile, file("client-b.key"));
+      await api.listNamespace();
+      assert.deepEqual(seen.requests.map((r) => r.clientCn), [...Array(5).fill("controller-a"), "controller-b"]);
+      assert.equal(seen.connections, before + 1, "the new certificate needs a new connection");
+      // Rotated back: the old pair works again (its Agent was retired meanwhile: retireAfterMs 0).
+      writeFileSync(certFile, file("client-a.crt"));
+      writeFileSync(keyFile, file("client-a.key"));
+      await Promise.all([api.listNamespace(), api.listNamespace()]);
+      assert.deepEqual(seen.requests.slice(-2).map((r) => r.clientCn), ["controller-a", "controller-a"]);
+      await pooled.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 test("identityOf: equal settings give one identity whatever objects hold them; any TLS difference gives another", () => {
