@@ -45,6 +45,9 @@ test("every bad value is reported at once, naming the setting", () => {
   );
   assert.throws(() => loadConfig(["--no-such-flag"], {}), /Known flags/);
   assert.throws(() => loadConfig([], { LEADER_ELECT: "true", RENEW_DEADLINE: "20s" }), /LEASE_DURATION > RENEW_DEADLINE/);
+  // 0 would requeue a supervisor Druid shows PENDING at once, in a loop.
+  assert.throws(() => loadConfig([], { SETTLE_DELAY: "0s" }), /SETTLE_DELAY: must be at least 100ms/);
+  assert.equal(loadConfig([], { SETTLE_DELAY: "100ms" }).settleMs, 100);
 });
 
 test("a SHUTDOWN_TIMEOUT shorter than one Druid call with its retries is warned about, not refused (upgrades keep running)", () => {

@@ -229,6 +229,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     shutdownTimeoutMs: read("shutdownTimeout", parseDuration) ?? 45_000,
   };
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
+  // 0 would requeue a supervisor in transition at once, in a loop, while Druid shows it PENDING.
+  if (config.settleMs < 100) problems.push(`${SETTINGS.settle.env}: must be at least 100ms`);
   if (config.driftCheckMs < config.resyncMs) problems.push(`${SETTINGS.driftCheck.env}: must not be below ${SETTINGS.resync.env}`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
