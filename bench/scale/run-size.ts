@@ -271,8 +271,8 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
 function logWarnings(log: (line: string) => void, entries: ReadonlyArray<Record<string, unknown>>): void {
   const counts = new Map<string, number>();
   for (const e of entries) {
-    const what = [e["message"], e["reason"], e["action"]].filter((v) => typeof v === "string").join(" · ");
-    counts.set(`${String(e["level"])}: ${what}`, (counts.get(`${String(e["level"])}: ${what}`) ?? 0) + 1);
+    const what = `${String(e["level"])}: ${[e["message"], e["reason"], e["action"]].filter((v) => typeof v === "string").join(" · ")}`;
+    counts.set(what, (counts.get(what) ?? 0) + 1);
   }
   if (counts.size === 0) return log("  controller warnings during convergence: none");
   log("  controller warnings during convergence:");

@@ -106,8 +106,7 @@ export class DruidSnapshots {
   private noteSpec(client: DruidClient, id: string, supervisor: LiveSupervisor | undefined, readStartedAt?: number): LiveSupervisor | undefined {
     const key = flagKey(client, id);
     // A reading that a write to this supervisor overlapped may show the spec from before it.
-    const writes = this.writes.get(itemKey(client, "supervisors", id));
-    if (readStartedAt !== undefined && writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= readStartedAt)) return supervisor;
+    if (readStartedAt !== undefined && this.writtenSince(client, "supervisors", id, readStartedAt)) return supervisor;
     if (supervisor?.spec) this.suspendedFlags.set(key, supervisor.suspended);
     else if (!supervisor) this.suspendedFlags.delete(key);
     return supervisor;
@@ -157,14 +156,14 @@ export class DruidSnapshots {
     this.writes.set(key, writes);
     writes.inProgress++;
     // What the supervisor's stored spec said is not known any more, for any login: the next
-    // reading reads it alone (or the read-back after this write says it).
+    // reading reads it alone (or the read-back after this write says it). Readings this write
+    // overlaps do not record it (noteSpec).
     if (part === "supervisors") this.forgetFlags(client, item);
     try {
       return await call();
     } finally {
       writes.inProgress--;
       writes.endedAt = this.now();
-      if (part === "supervisors") this.forgetFlags(client, item);
     }
   }
 
@@ -209,12 +208,17 @@ export class DruidSnapshots {
       );
     }
     const list = await reading.promise;
-    const writes = this.writes.get(itemKey(client, part, item));
-    const writtenSince = writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= reading.startedAt);
+    const writtenSince = this.writtenSince(client, part, item, reading.startedAt);
     // Checked after the wait too: a slow reading may have outlived its age (and the write marks).
     const age = this.now() - reading.startedAt;
     const tooOld = age > this.options.maxAgeMs || (itemMaxAgeMs !== undefined && age > itemMaxAgeMs);
     return writtenSince || tooOld ? undefined : list;
+  }
+
+  /** A write to `item` is under way, or ended at or after `since`: what was read since may predate it. */
+  private writtenSince(client: DruidClient, part: SnapshotPart, item: string, since: number): boolean {
+    const writes = this.writes.get(itemKey(client, part, item));
+    return writes !== undefined && (writes.inProgress > 0 || writes.endedAt >= since);
   }
 
   /** A write mark can go once every reading that started before it is too old to be used anyway. */
