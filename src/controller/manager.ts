@@ -18,6 +18,7 @@ import { ROUTER_SELECTOR } from "./druid-target.ts";
 import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-policy.ts";
 import { EventRouter } from "./event-router.ts";
 import { WorkQueue } from "./queue.ts";
+import { SupervisorStateWatch } from "./state-watch.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
 import { CONFIGMAP_SELECTOR, digestConfigMapData } from "./spec-configmap.ts";
 
@@ -81,6 +82,7 @@ export class Manager {
   private readonly services: InformerSet<V1Service>;
   private readonly clients = new Map<string, DruidClient>();
   private readonly router: EventRouter;
+  private readonly stateWatch: SupervisorStateWatch;
 
   constructor(options: ManagerOptions) {
     this.options = options;
@@ -117,6 +119,13 @@ export class Manager {
     this.services = new InformerSet(namespaces.map((ns) => informer<V1Service>("services", ns, `/api/v1${nsPath(ns)}/services`, (page) => api.listServices(ns, ROUTER_SELECTOR, page), (_e, o) => router.onService(o), ROUTER_SELECTOR)));
 
     const snapshots = new DruidSnapshots({ maxAgeMs: options.settings.resyncMs, onFetch: (part, scope) => metrics.snapshotFetched(part, scope) });
+    this.stateWatch = new SupervisorStateWatch({
+      snapshots,
+      intervalMs: options.settings.settleMs,
+      maxIntervalMs: options.settings.resyncMs,
+      wake: (key) => this.queue.add(key),
+      onPoll: (result, woken) => metrics.statePolled(result, woken),
+    });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,
       claimsOn: (endpoint, supervisorId) => this.router.claimsOn(endpoint, supervisorId),
@@ -129,6 +138,7 @@ export class Manager {
       druidClient: (target) => this.clientFor(target),
       allowEndpoint: (url, namespace) => this.allowEndpoint(url, namespace),
       snapshots,
+      stateWatch: this.stateWatch,
       validator: options.validator,
       settings: options.settings,
       logger,
@@ -161,6 +171,7 @@ export class Manager {
 
   /** Stops taking work and waits for in-flight reconciles, at most `deadlineMs`; returns keys still running. */
   drain(deadlineMs: number): Promise<string[]> {
+    this.stateWatch.stop();
     return this.queue.shutDown(deadlineMs);
   }
 

@@ -16,7 +16,7 @@ import { findCondition } from "./conditions.ts";
 import { claimsOf, type Claim } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
 import { allowEndpoint, parseAllowedEndpoints, type Allowance } from "./endpoint-policy.ts";
-import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
+import { Reconciler, type ReconcilerDeps, type ReconcilerSettings } from "./reconcile.ts";
 import { REFERENCEABLE_KEYS_ANNOTATION } from "./secret-refs.ts";
 import { renderIngestion } from "./render.ts";
 
@@ -58,7 +58,7 @@ class World {
   readFrom: (() => DruidIngestion) | undefined;
   readonly reconciler: Reconciler;
 
-  constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0) {
+  constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0, deps: Partial<ReconcilerDeps> = {}) {
     const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
     this.kube.secrets = () => this.secrets;
     this.reconciler = new Reconciler({
@@ -80,6 +80,7 @@ class World {
       now: () => this.now,
       monotonicNow: () => this.mono,
       random: () => 0.5,
+      ...deps,
     });
   }
 
@@ -293,6 +294,38 @@ test("a spec edit reads the stored spec before the update (Druid-owned values ar
   const read = since.indexOf("druid:GET /supervisor/orders+status @http://druid-default:8888");
   const post = since.indexOf("druid:POST /supervisor orders @http://druid-default:8888");
   assert.ok(read >= 0 && read < post, since.join(" | "));
+});
+
+test("a supervisor on its way somewhere waits on the state poller (a resync as safety net), and stops waiting once it arrived", async () => {
+  const calls: string[] = [];
+  let pollerWorks = true;
+  const stateWatch = {
+    watch: (key: string, _client: DruidClient, supervisorId: string, seen: { state: string | undefined } | undefined) => {
+      calls.push(`watch ${key} ${supervisorId} ${seen?.state}`);
+      return pollerWorks;
+    },
+    unwatch: (key: string) => void calls.push(`unwatch ${key}`),
+  };
+  const w = new World({}, 0, { stateWatch });
+  w.create(resource("orders", { suspend: true }));
+  const created = await w.reconcile("orders"); // finalizer, then create (suspended)
+  assert.equal(requeueOf(created), "3000", "after a write: the settle delay, not the poller");
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.reportedState = "PENDING";
+  w.now = new Date(w.now.getTime() + 3_000);
+  const waiting = await w.reconcile("orders");
+  assert.equal(calls.at(-1), `watch ${NS}/orders orders PENDING`);
+  assert.equal(requeueOf(waiting), "60000", "the poller wakes it; its own look is the resync");
+  pollerWorks = false;
+  w.now = new Date(w.now.getTime() + 20_000);
+  const fallback = await w.reconcile("orders");
+  // The status changed when the PENDING state was reported, 20 s ago: half of that.
+  assert.equal(requeueOf(fallback), "10000", "the poller's list fails: half the time spent so far, as without it");
+  delete orders.reportedState; // Druid's first run: SUSPENDED
+  w.now = new Date(w.now.getTime() + 1_000); // woken by the poller
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").state, "SUSPENDED");
+  assert.equal(calls.at(-1), `unwatch ${NS}/orders`);
 });
 
 test("a supervisor created suspended is reported SUSPENDED once Druid says so, not a resync later (chaos seed 7)", async () => {

@@ -33,7 +33,8 @@ import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
-import { awaitsStateChange, eventsFor, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import type { SupervisorStateWatch } from "./state-watch.ts";
 
 export interface ReconcilerSettings {
   /** How often an idle resource is looked at again (Druid drift, state changes). */
@@ -72,6 +73,8 @@ export interface ReconcilerDeps {
   monotonicNow?: () => number;
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
+  /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
+  stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
   fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -163,6 +166,7 @@ export class Reconciler {
   forget(key: string): void {
     this.expectations.forget(key);
     this.driftChecks.forget(key);
+    this.deps.stateWatch?.unwatch(key);
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -321,7 +325,7 @@ export class Reconciler {
         return this.end(log, facts, { kind: "failed", failure: decision.failure });
       case "observe":
         facts.plan = planFor(record ? "owned" : observed.supervisor ? "adopt" : "create");
-        return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, });
+        return this.end(log, facts, this.idle(key, client, desired, observed));
       case "move": {
         const removal = planRemoval(decision.from, status, { cause: "Moved", keep: target, orphan, taskFinished: this.recordedTaskFinished(ingestion) });
         // The druid-operator keeps a copy of the rules it applied: they go with its datasource.
@@ -377,7 +381,16 @@ export class Reconciler {
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
     if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
-    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, });
+    return this.end(log, facts, this.idle(key, client, desired, observed));
+  }
+
+  /** Nothing to change: a supervisor on its way somewhere is watched until Druid lists it arrived. */
+  private idle(key: string, client: DruidClient, desired: DesiredIngestion, observed: Observed): Ending {
+    const supervisor = observed.supervisor;
+    let watched = false;
+    if (desired.kind === "supervisor" && supervisor !== undefined && isTransitional(supervisor)) watched = this.deps.stateWatch?.watch(key, client, desired.supervisorId, supervisor) ?? false;
+    else this.deps.stateWatch?.unwatch(key);
+    return { kind: "idle", supervisor, task: observed.task, watched };
   }
 
   /**
@@ -828,6 +841,7 @@ export class Reconciler {
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
     if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: this.sinceStatusChanged(status) };
+    else this.deps.stateWatch?.unwatch(objectKey(facts.ingestion.metadata.namespace, facts.ingestion.metadata.name));
     return requeueAfter(ending, this.deps.settings, this.deps.random);
   }
 

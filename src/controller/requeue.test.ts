@@ -18,6 +18,8 @@ test("requeue decision table", () => {
     ["just started pending: settle", { kind: "idle", supervisor: sup("PENDING"), sinceTransitionMs: 1_000 }, "3000"],
     ["pending for 20 s: half of it", { kind: "idle", supervisor: sup("PENDING"), sinceTransitionMs: 20_000 }, "10000"],
     ["pending for long: at most resync", { kind: "idle", supervisor: sup("PENDING"), sinceTransitionMs: 600_000 }, "60000"],
+    ["pending, watched by the state poller: resync as safety net", { kind: "idle", supervisor: sup("PENDING"), sinceTransitionMs: 1_000, watched: true }, "60000"],
+    ["pending, poller failing (not watched): settle", { kind: "idle", supervisor: sup("PENDING"), sinceTransitionMs: 1_000, watched: false }, "3000"],
     ["creating tasks: transitional", { kind: "idle", supervisor: sup("RUNNING", "CREATING_TASKS"), sinceTransitionMs: 0 }, "3000"],
     ["running task: polled", { kind: "idle", task: { id: "t", statusCode: "RUNNING", runnerStatusCode: "RUNNING", errorMsg: undefined } }, String(TASK_POLL_MAX_MS)],
     ["finished task: resync", { kind: "idle", task: { id: "t", statusCode: "SUCCESS", runnerStatusCode: "NONE", errorMsg: undefined } }, "60000"],

@@ -16,7 +16,14 @@ export type Ending =
   /** Druid was changed (or a move removed the old side): report the resulting state soon. */
   | { kind: "changed" }
   /** Nothing to change; Druid's state as read. */
-  | { kind: "idle"; supervisor?: LiveSupervisor | undefined; task?: LiveTask | undefined; sinceTransitionMs?: number };
+  | {
+      kind: "idle";
+      supervisor?: LiveSupervisor | undefined;
+      task?: LiveTask | undefined;
+      sinceTransitionMs?: number;
+      /** The state poller will wake the resource when Druid lists its supervisor elsewhere. */
+      watched?: boolean;
+    };
 
 export interface RequeueSettings {
   resyncMs: number;
@@ -40,6 +47,8 @@ export function requeueAfter(ending: Ending, settings: RequeueSettings, random: 
     case "idle": {
       if (ending.task?.statusCode === "RUNNING") return { requeueAfterMs: Math.min(resync, TASK_POLL_MAX_MS) };
       if (ending.supervisor !== undefined && isTransitional(ending.supervisor)) {
+        // The poller wakes it on a change; its own look is only the safety net.
+        if (ending.watched) return { requeueAfterMs: resync };
         // Starting or stopping: look again soon, then less and less often (half the time spent so far).
         const since = ending.sinceTransitionMs ?? 0;
         return { requeueAfterMs: Math.min(resync, Math.max(settings.settleMs, Math.round(since / 2))) };

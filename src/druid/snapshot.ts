@@ -123,6 +123,22 @@ export class DruidSnapshots {
     for (const key of this.suspendedFlags.keys()) if (key.startsWith(prefix) && key.endsWith(suffix)) this.suspendedFlags.delete(key);
   }
 
+  /**
+   * The cluster's supervisor states (no specs, no stored suspended flag) from a list that started
+   * at or after `notBefore`: an older shared list is replaced, a newer one (in flight or done) is
+   * shared. For the state poller, which keeps one such call at a time.
+   */
+  async supervisorStates(client: DruidClient, notBefore: number): Promise<{ startedAt: number; supervisors: ReadonlyMap<string, LiveSupervisor> }> {
+    const reading = this.listReading(client, "supervisors", notBefore, () => this.fetchSupervisorList(client));
+    const list = await reading.promise;
+    return { startedAt: reading.startedAt, supervisors: list.supervisors };
+  }
+
+  /** The clock of every `startedAt` and `notBefore` here. */
+  clock(): number {
+    return this.now();
+  }
+
   /** The datasource's compaction config, undefined when it has none (`maxAgeMs` as for supervisors). */
   async compaction(client: DruidClient, dataSource: string, maxAgeMs?: number): Promise<JsonObject | undefined> {
     const list = await this.fromList(client, "compaction", dataSource, maxAgeMs, () => client.listCompactionConfigs());
@@ -191,10 +207,21 @@ export class DruidSnapshots {
    * caller reads the item alone). A stale list is fetched again, shared by concurrent readers.
    */
   private async fromList<T>(client: DruidClient, part: SnapshotPart, item: string, itemMaxAgeMs: number | undefined, fetch: () => Promise<T>): Promise<T | undefined> {
+    const reading = this.listReading(client, part, undefined, fetch);
+    const list = await reading.promise;
+    const writtenSince = this.writtenSince(client, part, item, reading.startedAt);
+    // Checked after the wait too: a slow reading may have outlived its age (and the write marks).
+    const age = this.now() - reading.startedAt;
+    const tooOld = age > this.options.maxAgeMs || (itemMaxAgeMs !== undefined && age > itemMaxAgeMs);
+    return writtenSince || tooOld ? undefined : list;
+  }
+
+  /** The shared reading of a list, started again when older than `maxAgeMs` or than `notBefore`. */
+  private listReading<T>(client: DruidClient, part: SnapshotPart, notBefore: number | undefined, fetch: () => Promise<T>): ListReading<T> {
     const key = `${clusterKey(client)}\u0000${part}`;
     const now = this.now();
     let reading = this.lists.get(key) as ListReading<T> | undefined;
-    if (!reading || now - reading.startedAt > this.options.maxAgeMs) {
+    if (!reading || now - reading.startedAt > this.options.maxAgeMs || (notBefore !== undefined && reading.startedAt < notBefore)) {
       reading = { startedAt: now, promise: fetch() };
       this.lists.set(key, reading);
       this.options.onFetch?.(part, "list");
@@ -207,12 +234,7 @@ export class DruidSnapshots {
         },
       );
     }
-    const list = await reading.promise;
-    const writtenSince = this.writtenSince(client, part, item, reading.startedAt);
-    // Checked after the wait too: a slow reading may have outlived its age (and the write marks).
-    const age = this.now() - reading.startedAt;
-    const tooOld = age > this.options.maxAgeMs || (itemMaxAgeMs !== undefined && age > itemMaxAgeMs);
-    return writtenSince || tooOld ? undefined : list;
+    return reading;
   }
 
   /** A write to `item` is under way, or ended at or after `since`: what was read since may predate it. */

@@ -33,6 +33,8 @@ export class ControllerMetrics {
   private readonly informerRestarts: Counter<"informer" | "cause">;
   private readonly druidResponseBytes: Counter<"method" | "endpoint">;
   private readonly kubeRequests: Counter<"verb" | "resource" | "code">;
+  private readonly statePolls: Counter<"result">;
+  private readonly stateWakes: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -56,11 +58,14 @@ export class ControllerMetrics {
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
     this.druidResponseBytes = new Counter({ name: "druid_ingestion_druid_response_bytes_total", help: "Bytes of Druid response bodies read, by method and endpoint template", labelNames: ["method", "endpoint"], registers });
     this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
+    this.statePolls = new Counter({ name: "druid_ingestion_state_polls_total", help: "State lists read because resources wait for their supervisor to change state (PENDING, STOPPING), by result", labelNames: ["result"], registers });
+    this.stateWakes = new Counter({ name: "druid_ingestion_state_poll_wakes_total", help: "Reconciles started by the state poller (a listed state changed, or a failed list handed waiters back)", registers });
     // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
     // before the first event.
     const queue = { name: CONTROLLER, controller: CONTROLLER };
     for (const result of ["success", "error", "requeue", "requeue_after"] as const) this.reconcileTotal.inc({ controller: CONTROLLER, result }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER }, 0);
+    for (const result of ["ok", "error"] as const) this.statePolls.inc({ result }, 0);
     this.adds.inc(queue, 0);
     this.retries.inc(queue, 0);
     this.depth.set(queue, 0);
@@ -97,6 +102,11 @@ export class ControllerMetrics {
     this.druidRequests.inc({ method: o.method, endpoint: o.route, code: o.code });
     this.druidDuration.observe({ method: o.method, endpoint: o.route }, o.seconds);
     if (o.bytes !== undefined) this.druidResponseBytes.inc({ method: o.method, endpoint: o.route }, o.bytes);
+  }
+
+  statePolled(result: "ok" | "error", woken: number): void {
+    this.statePolls.inc({ result });
+    this.stateWakes.inc(woken);
   }
 
   snapshotFetched(part: string, scope: "list" | "item" = "list"): void {
