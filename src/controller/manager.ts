@@ -124,7 +124,8 @@ export class Manager {
       intervalMs: options.settings.settleMs,
       maxIntervalMs: options.settings.resyncMs,
       wake: (key) => this.queue.add(key),
-      onPoll: (result, woken) => metrics.statePolled(result, woken),
+      onPoll: (result, woken, waiting) => metrics.statePolled(result, woken, waiting),
+      onWake: (key, seen, listed) => logger.debug("supervisor state changed in Druid's list", { key, seen, listed }),
     });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,

@@ -321,11 +321,24 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
   const fallback = await w.reconcile("orders");
   // The status changed when the PENDING state was reported, 20 s ago: half of that.
   assert.equal(requeueOf(fallback), "10000", "the poller's list fails: half the time spent so far, as without it");
-  delete orders.reportedState; // Druid's first run: SUSPENDED
+  // Druid 33 shows a supervisor created suspended RUNNING before SUSPENDED: still on its way.
+  pollerWorks = true;
+  orders.reportedState = "RUNNING";
+  w.now = new Date(w.now.getTime() + 1_000); // woken by the poller
+  const suspending = await w.reconcile("orders");
+  assert.equal(calls.at(-1), `watch ${NS}/orders orders RUNNING`);
+  assert.equal(requeueOf(suspending), "60000");
+  delete orders.reportedState; // SUSPENDED
   w.now = new Date(w.now.getTime() + 1_000); // woken by the poller
   await w.reconcile("orders");
   assert.equal(w.status("orders").state, "SUSPENDED");
   assert.equal(calls.at(-1), `unwatch ${NS}/orders`);
+  // A resource deleted while its reconcile ran is not left waiting (its status write finds it gone).
+  orders.reportedState = "PENDING";
+  w.now = new Date(w.now.getTime() + 1_000);
+  w.readFrom = () => { const o = w.kube.get(NS, "orders"); w.kube.objects.delete(`${NS}/orders`); w.readFrom = undefined; return o as DruidIngestion; };
+  await w.reconcile("orders");
+  assert.equal(calls.at(-1), `unwatch ${NS}/orders`, calls.slice(-3).join(" | "));
 });
 
 test("a supervisor created suspended is reported SUSPENDED once Druid says so, not a resync later (chaos seed 7)", async () => {

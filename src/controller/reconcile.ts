@@ -325,7 +325,7 @@ export class Reconciler {
         return this.end(log, facts, { kind: "failed", failure: decision.failure });
       case "observe":
         facts.plan = planFor(record ? "owned" : observed.supervisor ? "adopt" : "create");
-        return this.end(log, facts, this.idle(key, client, desired, observed));
+        return this.idle(log, facts, client, desired, observed);
       case "move": {
         const removal = planRemoval(decision.from, status, { cause: "Moved", keep: target, orphan, taskFinished: this.recordedTaskFinished(ingestion) });
         // The druid-operator keeps a copy of the rules it applied: they go with its datasource.
@@ -381,16 +381,13 @@ export class Reconciler {
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
     if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
-    return this.end(log, facts, this.idle(key, client, desired, observed));
+    return this.idle(log, facts, client, desired, observed);
   }
 
-  /** Nothing to change: a supervisor on its way somewhere is watched until Druid lists it arrived. */
-  private idle(key: string, client: DruidClient, desired: DesiredIngestion, observed: Observed): Ending {
-    const supervisor = observed.supervisor;
-    let watched = false;
-    if (desired.kind === "supervisor" && supervisor !== undefined && isTransitional(supervisor)) watched = this.deps.stateWatch?.watch(key, client, desired.supervisorId, supervisor) ?? false;
-    else this.deps.stateWatch?.unwatch(key);
-    return { kind: "idle", supervisor, task: observed.task, watched };
+  /** Nothing to change; a supervisor on its way somewhere is watched (once the status is written). */
+  private idle(log: Logger, facts: StatusFacts, client: DruidClient, desired: DesiredIngestion, observed: Observed): Promise<ProcessResult> {
+    const watchWith = desired.kind === "supervisor" ? { client, supervisorId: desired.supervisorId } : undefined;
+    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task }, watchWith);
   }
 
   /**
@@ -835,13 +832,21 @@ export class Reconciler {
     return this.end(log, facts, { kind: "failed", failure });
   }
 
-  /** The one way a reconcile ends: report, then the requeue decision. */
-  private async end(log: Logger, facts: StatusFacts, ending: Ending): Promise<ProcessResult> {
+  /**
+   * The one way a reconcile ends: report, then the requeue decision. An idle supervisor on its
+   * way somewhere waits on the state poller, registered only once its status is written (a
+   * resource deleted meanwhile must not be left waiting).
+   */
+  private async end(log: Logger, facts: StatusFacts, ending: Ending, watchWith?: { client: DruidClient; supervisorId: string }): Promise<ProcessResult> {
+    const key = objectKey(facts.ingestion.metadata.namespace, facts.ingestion.metadata.name);
     const { written, status } = await this.report(log, facts);
+    const supervisor = ending.kind === "idle" ? ending.supervisor : undefined;
+    const waits = written.kind !== "conflict" && written.kind !== "gone" && watchWith !== undefined && supervisor !== undefined && isTransitional(supervisor);
+    const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);
+    if (!waits) this.deps.stateWatch?.unwatch(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
-    if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: this.sinceStatusChanged(status) };
-    else this.deps.stateWatch?.unwatch(objectKey(facts.ingestion.metadata.namespace, facts.ingestion.metadata.name));
+    if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: this.sinceStatusChanged(status), watched };
     return requeueAfter(ending, this.deps.settings, this.deps.random);
   }
 

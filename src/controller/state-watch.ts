@@ -1,48 +1,74 @@
 // Wakes the resources whose supervisor is on its way somewhere (PENDING, STOPPING, creating
-// tasks) as soon as Druid's state list shows it arrived, instead of each resource polling on its
-// own. Invariants:
+// tasks, suspending or resuming) as soon as Druid's state list shows it arrived, instead of each
+// resource reading its supervisor on its own. Invariants:
 // - per Druid cluster (as one login sees it), one state list at a time, and only while some
 //   resource waits there; a list is compared only with waiters registered before it started;
-// - a resource is woken once per listed state it has not seen (not twice for the same one while
-//   the list shows it);
-// - when a list fails, the resources that counted on the poller are woken to read on their own
-//   (their usual backoff), and the poller retries with backoff of its own while anyone waits.
+// - lists come less often as the wait grows (a tenth of the shortest wait, between the settle
+//   delay and the resync), and only for enough waiters to cost less than their own reads;
+// - a resource is woken once per listed state it has not seen; one whose own reading disagrees
+//   with the list is told to look on its own (`watch` returns false), as while lists fail;
+// - a failed list hands the resources that counted on the poller back to their own backoff.
 import type { DruidClient } from "../druid/client.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 import { clusterKey, type DruidSnapshots } from "../druid/snapshot.ts";
 
+/** A state list entry is ~100 bytes; one supervisor read on its own (spec + status) ~4 KB. */
+export const LIST_ENTRIES_PER_ITEM_READ = 40;
+
+export interface Timers {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const REAL_TIMERS: Timers = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface StateWatchOptions {
   snapshots: Pick<DruidSnapshots, "supervisorStates" | "clock">;
-  /** Between two lists while anyone waits (the settle delay). */
+  /** The shortest time between two lists (the settle delay). */
   intervalMs: number;
-  /** The longest wait between two lists after failures (the resync). */
+  /** The longest (the resync): past it, waiting resources look on their own anyway. */
   maxIntervalMs: number;
   /** Enqueue the resource's reconcile now. */
   wake(key: string): void;
-  onPoll?: (result: "ok" | "error", woken: number) => void;
+  onPoll?: (result: "ok" | "error", woken: number, waiting: number) => void;
+  onWake?: (key: string, seen: string, listed: string) => void;
+  timers?: Timers;
 }
 
 /** What a waiting resource last saw of its supervisor. */
-export type SeenState = Pick<LiveSupervisor, "state" | "detailedState"> | undefined;
+export type SeenState = Pick<LiveSupervisor, "state" | "detailedState" | "healthy"> | undefined;
 
 interface Waiter {
   supervisorId: string;
   seen: string;
   registeredAt: number;
-  /** Registered while the poller worked: its own requeue is long, so a failed list must wake it. */
+  /** When this wait began (kept while the resource registers again with the same wait). */
+  waitingSince: number;
+  /** Its own requeue is long: a failed list must wake it. */
   reliesOnPoller: boolean;
 }
 
 interface ClusterPoll {
-  client: DruidClient;
+  /** Undefined once nobody waits (kept only to remember failures, without the password). */
+  client: DruidClient | undefined;
   waiters: Map<string, Waiter>;
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   polling: boolean;
   failures: number;
+  failedAt: number;
+  /** When the last list compared started (a newer shared list is reused, not asked again). */
+  lastStartedAt: number;
+  lastElapsedMs: number;
+  /** How many supervisors the last list showed. */
+  listed: number | undefined;
 }
 
 export class SupervisorStateWatch {
   private readonly options: StateWatchOptions;
+  private readonly timers: Timers;
   private readonly clusters = new Map<string, ClusterPoll>();
   /** key → the cluster it waits on (a resource waits on one cluster at a time). */
   private readonly waitingOn = new Map<string, string>();
@@ -52,36 +78,45 @@ export class SupervisorStateWatch {
 
   constructor(options: StateWatchOptions) {
     this.options = options;
+    this.timers = options.timers ?? REAL_TIMERS;
   }
 
   /**
    * The resource waits for its supervisor to leave `seen`. True when the poller will wake it (its
-   * own requeue can be long); false while the cluster's list fails (it should look on its own).
+   * own requeue can be long); false when it should look on its own (lists fail or are slow, too
+   * few wait on a big cluster for a list to pay, or its reading disagrees with the last list).
    */
   watch(key: string, client: DruidClient, supervisorId: string, seen: SeenState): boolean {
     if (this.stopped) return false;
     const cluster = clusterKey(client);
-    const previous = this.waitingOn.get(key);
-    if (previous !== undefined && previous !== cluster) this.clusters.get(previous)?.waiters.delete(key);
+    const previousCluster = this.waitingOn.get(key);
+    if (previousCluster !== undefined && previousCluster !== cluster) this.leave(key, previousCluster);
+    const now = this.options.snapshots.clock();
     let poll = this.clusters.get(cluster);
     if (!poll) {
-      poll = { client, waiters: new Map(), timer: undefined, polling: false, failures: 0 };
+      this.forgetFailedClusters(now);
+      poll = { client, waiters: new Map(), timer: undefined, polling: false, failures: 0, failedAt: 0, lastStartedAt: -Infinity, lastElapsedMs: 0, listed: undefined };
       this.clusters.set(cluster, poll);
     }
     poll.client = client;
-    const reliesOnPoller = poll.failures === 0;
-    poll.waiters.set(key, { supervisorId, seen: describe(seen), registeredAt: this.options.snapshots.clock(), reliesOnPoller });
+    const previous = poll.waiters.get(key);
+    const seenText = describe(seen);
+    const last = this.wokenFor.get(key);
+    const slow = 2 * poll.lastElapsedMs > this.options.maxIntervalMs / 2;
+    // Registered either way: a burst of waiters makes the list pay only once enough have come.
+    poll.waiters.set(key, { supervisorId, seen: seenText, registeredAt: now, waitingSince: previous?.waitingSince ?? now, reliesOnPoller: false });
+    const reliesOnPoller = poll.failures === 0 && !slow && (last === undefined || last === seenText) && listPays(poll);
+    (poll.waiters.get(key) as Waiter).reliesOnPoller = reliesOnPoller;
     this.waitingOn.set(key, cluster);
-    this.schedule(cluster, poll, this.options.intervalMs);
+    this.schedule(cluster, poll);
     return reliesOnPoller;
   }
 
   /** The resource no longer waits (its supervisor arrived, it was deleted, or it moved). */
   unwatch(key: string): void {
     const cluster = this.waitingOn.get(key);
-    this.waitingOn.delete(key);
     this.wokenFor.delete(key);
-    if (cluster !== undefined) this.clusters.get(cluster)?.waiters.delete(key);
+    if (cluster !== undefined) this.leave(key, cluster);
   }
 
   /** How many resources wait, across clusters. */
@@ -89,33 +124,80 @@ export class SupervisorStateWatch {
     return this.waitingOn.size;
   }
 
-  stop(): void {
-    this.stopped = true;
-    for (const poll of this.clusters.values()) clearTimeout(poll.timer);
-    this.clusters.clear();
-    this.waitingOn.clear();
+  /** How many clusters are polled or about to be. */
+  get clusterCount(): number {
+    return this.clusters.size;
   }
 
-  private schedule(cluster: string, poll: ClusterPoll, delayMs: number): void {
-    if (poll.timer !== undefined || poll.polling || this.stopped) return;
-    poll.timer = setTimeout(() => {
+  stop(): void {
+    this.stopped = true;
+    for (const poll of this.clusters.values()) if (poll.timer !== undefined) this.timers.clear(poll.timer);
+    this.clusters.clear();
+    this.waitingOn.clear();
+    this.wokenFor.clear();
+  }
+
+  private leave(key: string, cluster: string): void {
+    this.waitingOn.delete(key);
+    const poll = this.clusters.get(cluster);
+    if (!poll) return;
+    poll.waiters.delete(key);
+    this.dropIfIdle(cluster, poll);
+  }
+
+  /**
+   * A cluster nobody waits on is forgotten (its client holds a password); one whose lists fail is
+   * remembered without its client for a while, so its next waiters look on their own at once.
+   */
+  private dropIfIdle(cluster: string, poll: ClusterPoll): void {
+    if (poll.waiters.size > 0 || poll.polling) return;
+    if (poll.timer !== undefined) this.timers.clear(poll.timer);
+    poll.timer = undefined;
+    poll.client = undefined;
+    if (poll.failures === 0 && this.clusters.get(cluster) === poll) this.clusters.delete(cluster);
+  }
+
+  private forgetFailedClusters(now: number): void {
+    for (const [cluster, poll] of this.clusters) {
+      if (poll.waiters.size === 0 && !poll.polling && now - poll.failedAt > this.options.maxIntervalMs) this.clusters.delete(cluster);
+    }
+  }
+
+  private schedule(cluster: string, poll: ClusterPoll): void {
+    if (poll.timer !== undefined || poll.polling || this.stopped || poll.waiters.size === 0) return;
+    poll.timer = this.timers.set(() => {
       poll.timer = undefined;
       void this.poll(cluster, poll);
-    }, delayMs);
-    poll.timer.unref();
+    }, this.nextDelay(poll));
+  }
+
+  private nextDelay(poll: ClusterPoll): number {
+    const { intervalMs, maxIntervalMs } = this.options;
+    if (poll.failures > 0) return Math.min(maxIntervalMs, intervalMs * 2 ** poll.failures);
+    const now = this.options.snapshots.clock();
+    let shortestWait = Infinity;
+    for (const waiter of poll.waiters.values()) shortestWait = Math.min(shortestWait, now - waiter.waitingSince);
+    // A list slower than the interval is not asked for back to back.
+    return Math.min(maxIntervalMs, Math.max(intervalMs, shortestWait / 10, 2 * poll.lastElapsedMs));
   }
 
   private async poll(cluster: string, poll: ClusterPoll): Promise<void> {
-    if (poll.waiters.size === 0) {
-      if (poll.failures === 0 && this.clusters.get(cluster) === poll) this.clusters.delete(cluster);
-      return;
+    if (this.stopped || poll.waiters.size === 0 || poll.client === undefined) return this.dropIfIdle(cluster, poll);
+    if (!listPays(poll) && ![...poll.waiters.values()].some((w) => w.reliesOnPoller)) {
+      // Too few wait for a whole-cluster list, and they look on their own: not this time.
+      return this.schedule(cluster, poll);
     }
     poll.polling = true;
     const startedAt = this.options.snapshots.clock();
-    let woken = 0;
+    const toWake: Array<{ key: string; seen: string; listed: string }> = [];
+    let ok = false;
     try {
-      const list = await this.options.snapshots.supervisorStates(poll.client, startedAt);
+      // A list another reader started since the last one compared is as good as a new one.
+      const list = await this.options.snapshots.supervisorStates(poll.client, poll.lastStartedAt + 1);
+      ok = true;
       poll.failures = 0;
+      poll.lastStartedAt = list.startedAt;
+      poll.listed = list.supervisors.size;
       for (const [key, waiter] of poll.waiters) {
         if (waiter.registeredAt > list.startedAt) continue;
         const listed = describe(list.supervisors.get(waiter.supervisorId));
@@ -123,40 +205,48 @@ export class SupervisorStateWatch {
         // Once the list has moved on from what it last woke the resource for, that may wake it again.
         if (last !== undefined && listed !== last) this.wokenFor.delete(key);
         if (listed === waiter.seen || listed === last) continue;
-        poll.waiters.delete(key);
-        this.waitingOn.delete(key);
         this.wokenFor.set(key, listed);
-        woken++;
-        this.options.wake(key);
+        toWake.push({ key, seen: waiter.seen, listed });
       }
-      this.options.onPoll?.("ok", woken);
     } catch {
       poll.failures++;
+      poll.failedAt = this.options.snapshots.clock();
       // Those with a long requeue look on their own now; they register again as not relying.
-      for (const [key, waiter] of poll.waiters) {
-        if (!waiter.reliesOnPoller) continue;
-        poll.waiters.delete(key);
-        this.waitingOn.delete(key);
-        woken++;
-        this.options.wake(key);
-      }
-      this.options.onPoll?.("error", woken);
+      for (const [key, waiter] of poll.waiters) if (waiter.reliesOnPoller) toWake.push({ key, seen: waiter.seen, listed: "unknown (the list failed)" });
     } finally {
       poll.polling = false;
+      poll.lastElapsedMs = this.options.snapshots.clock() - startedAt;
     }
-    if (this.stopped) return;
-    if (poll.waiters.size === 0) {
-      // A failing cluster is remembered (its next waiters look on their own) until a list works.
-      if (poll.failures === 0 && this.clusters.get(cluster) === poll) this.clusters.delete(cluster);
-      return;
+    for (const { key } of toWake) {
+      poll.waiters.delete(key);
+      this.waitingOn.delete(key);
     }
-    const elapsed = this.options.snapshots.clock() - startedAt;
-    // A list slower than the interval is not asked for back to back.
-    const delay = poll.failures > 0 ? Math.min(this.options.maxIntervalMs, this.options.intervalMs * 2 ** poll.failures) : Math.max(this.options.intervalMs, 2 * elapsed);
-    this.schedule(cluster, poll, delay);
+    if (!this.stopped) {
+      for (const woken of toWake) {
+        guarded(() => this.options.onWake?.(woken.key, woken.seen, woken.listed));
+        guarded(() => this.options.wake(woken.key));
+      }
+      guarded(() => this.options.onPoll?.(ok ? "ok" : "error", toWake.length, this.waitingOn.size));
+    }
+    if (poll.waiters.size === 0) return this.dropIfIdle(cluster, poll);
+    this.schedule(cluster, poll);
+  }
+}
+
+/** A list of the whole cluster costs less than the waiters' own reads (always, before the first list). */
+function listPays(poll: ClusterPoll): boolean {
+  return poll.listed === undefined || poll.waiters.size * LIST_ENTRIES_PER_ITEM_READ >= poll.listed;
+}
+
+/** A callback's failure must not stop the poller nor escape as an unhandled rejection. */
+function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch {
+    // the callbacks are the queue and metrics: nothing to do about their failure here
   }
 }
 
 function describe(seen: SeenState): string {
-  return seen === undefined ? "absent" : `${seen.state ?? "?"}/${seen.detailedState ?? "?"}`;
+  return seen === undefined ? "absent" : `${seen.state ?? "?"}/${seen.detailedState ?? "?"}${seen.healthy === false ? "/unhealthy" : ""}`;
 }

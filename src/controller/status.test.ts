@@ -6,7 +6,7 @@ import { findCondition } from "./conditions.ts";
 import type { DruidAction, Outcome } from "./model.ts";
 import type { OwnershipDecision, Target } from "./ownership.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
-import { awaitsStateChange, eventsFor, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, isTransitional, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 
 const spec: JsonObject = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m" } } };
 const T0 = "2026-01-01T00:00:00Z";
@@ -331,6 +331,30 @@ test("a status awaiting a state change is read fresh: by Ready, or by a transiti
     ["suspended as asked and SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: ready("Suspended", "True") }, false],
     ["running, creating tasks", { state: "RUNNING", detailedState: "CREATING_TASKS", conditions: ready("Running", "True") }, true],
     ["unhealthy (a stable state: resync)", { state: "UNHEALTHY_SUPERVISOR", conditions: ready("Unhealthy") }, false],
+    // Druid 33: created suspended, a supervisor goes PENDING, RUNNING (CONNECTING_TO_STREAM), SUSPENDED.
+    ["stored suspended, Druid still RUNNING", { state: "RUNNING", detailedState: "CONNECTING_TO_STREAM", conditions: [...ready("Suspended", "True"), suspendedCondition("True")] }, true],
+    ["resumed, Druid still SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: [...ready("Running", "True"), suspendedCondition("False")] }, true],
+    ["stored suspended and SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: [...ready("Suspended", "True"), suspendedCondition("True")] }, false],
+    ["running, not suspended", { state: "RUNNING", detailedState: "RUNNING", conditions: [...ready("Running", "True"), suspendedCondition("False")] }, false],
   ];
   for (const [name, status, expected] of table) assert.equal(awaitsStateChange(status), expected, name);
+});
+
+const suspendedCondition = (status: "True" | "False") => ({ type: "Suspended", status, reason: status === "True" ? "Suspended" : "Running", message: "", lastTransitionTime: T0 });
+
+test("transitional supervisor states, with and without the stored suspended flag", () => {
+  const table: Array<[string, Parameters<typeof isTransitional>[0], boolean]> = [
+    ["absent", undefined, true],
+    ["no state", { state: undefined, detailedState: undefined }, true],
+    ["PENDING", { state: "PENDING", detailedState: "PENDING" }, true],
+    ["STOPPING", { state: "STOPPING", detailedState: "STOPPING" }, true],
+    ["creating tasks", { state: "RUNNING", detailedState: "CREATING_TASKS" }, true],
+    ["running", { state: "RUNNING", detailedState: "RUNNING" }, false],
+    ["running, flag unknown", { state: "RUNNING", detailedState: "CONNECTING_TO_STREAM" }, false],
+    ["running while stored suspended: suspending", { state: "RUNNING", detailedState: "CONNECTING_TO_STREAM", suspended: true }, true],
+    ["suspended while stored running: resuming", { state: "SUSPENDED", detailedState: "SUSPENDED", suspended: false }, true],
+    ["suspended, stored suspended", { state: "SUSPENDED", detailedState: "SUSPENDED", suspended: true }, false],
+    ["unhealthy while stored suspended (never ran: stable)", { state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", suspended: true }, false],
+  ];
+  for (const [name, live, expected] of table) assert.equal(isTransitional(live), expected, name);
 });

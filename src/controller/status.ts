@@ -69,9 +69,15 @@ function readyForTask(task: LiveTask | undefined): ConditionUpdate {
   return { type: READY, status: "False", reason: "TaskRunning", message: `the task is running${runner}` };
 }
 
-/** True for the states a supervisor passes through on its way somewhere (worth looking again soon). */
-export function isTransitional(live: Pick<LiveSupervisor, "state" | "detailedState"> | undefined): boolean {
-  return live === undefined || live.state === undefined || live.state === "PENDING" || live.state === "STOPPING" || live.detailedState === "CREATING_TASKS";
+/**
+ * True for the states a supervisor passes through on its way somewhere (worth looking again soon).
+ * With its stored flag known: Druid 33 shows a supervisor created suspended as PENDING, then
+ * RUNNING (CONNECTING_TO_STREAM), and only then SUSPENDED; and a resumed one SUSPENDED a moment.
+ */
+export function isTransitional(live: (Pick<LiveSupervisor, "state" | "detailedState"> & { suspended?: boolean }) | undefined): boolean {
+  if (live === undefined || live.state === undefined) return true;
+  if (live.state === "PENDING" || live.state === "STOPPING" || live.detailedState === "CREATING_TASKS") return true;
+  return (live.suspended === true && live.state === "RUNNING") || (live.suspended === false && live.state === "SUSPENDED");
 }
 
 /**
@@ -82,7 +88,9 @@ export function isTransitional(live: Pick<LiveSupervisor, "state" | "detailedSta
 export function awaitsStateChange(status: DruidIngestionStatus): boolean {
   const ready = findCondition(status.conditions, READY)?.reason;
   if (ready === "Pending" || ready === "Stopping" || ready === "Applying") return true;
-  return status.state !== undefined && isTransitional({ state: status.state, detailedState: status.detailedState });
+  if (status.state === undefined) return false;
+  const suspended = findCondition(status.conditions, SUSPENDED)?.status;
+  return isTransitional({ state: status.state, detailedState: status.detailedState, ...(suspended === "True" ? { suspended: true } : suspended === "False" ? { suspended: false } : {}) });
 }
 
 function describeSynced(desired: DesiredIngestion, record: AppliedRecord | undefined, origin: string | undefined): string {

@@ -221,3 +221,37 @@ test("our own write to a supervisor forgets its suspended flag for every login; 
   assert.equal((await snapshots.supervisor(admin.client, "b")).supervisor?.suspended, false);
   assert.equal(admin.calls.item, items[0], "served from the list with the remembered flag");
 });
+
+test("the state poller's list: shared when newer than asked, never evicting or failing other readers", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const f = fakeClient("http://d1");
+  await snapshots.supervisor(f.client, "a"); // the shared list, started at 1000
+  assert.equal(f.calls.list, 1);
+  now = 2000;
+  const shared = await snapshots.supervisorStates(f.client, 1000);
+  assert.deepEqual([shared.startedAt, f.calls.list], [1000, 1], "a list that started at or after notBefore is reused");
+  // A poll whose list fails: the shared list stays, and readers meanwhile are not failed by it.
+  f.setFail(true);
+  now = 4000;
+  const poll = snapshots.supervisorStates(f.client, 1001);
+  const reader = snapshots.supervisor(f.client, "a");
+  await assert.rejects(poll, /down/);
+  const read = await reader;
+  assert.equal(read.supervisor?.id, "a", "the reader used the shared list");
+  assert.equal(f.calls.list, 2, "only the poll asked Druid");
+  // A poll that works becomes the shared list: later readers see its news.
+  f.setFail(false);
+  f.druid.add("b");
+  now = 7000;
+  const fresh = await snapshots.supervisorStates(f.client, 4001);
+  assert.equal(fresh.startedAt, 7000);
+  assert.ok(fresh.supervisors.has("b"));
+  now = 8000;
+  f.suspended.add("b");
+  await snapshots.supervisor(f.client, "b"); // unknown flag: read alone once
+  const listsBefore = f.calls.list;
+  const fromShared = await snapshots.supervisor(f.client, "b", 3_000);
+  assert.equal(fromShared.supervisor?.id, "b");
+  assert.equal(f.calls.list, listsBefore, "served from the poll's list (1 s old, within the 3 s asked)");
+});

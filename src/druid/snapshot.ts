@@ -125,13 +125,26 @@ export class DruidSnapshots {
 
   /**
    * The cluster's supervisor states (no specs, no stored suspended flag) from a list that started
-   * at or after `notBefore`: an older shared list is replaced, a newer one (in flight or done) is
-   * shared. For the state poller, which keeps one such call at a time.
+   * at or after `notBefore`: a shared one (in flight or done) when there is one, else a list of
+   * its own, which becomes the shared one only once it succeeded. For the state poller: a failed
+   * or slow poll never takes away the list other readers use, nor fails them.
    */
   async supervisorStates(client: DruidClient, notBefore: number): Promise<{ startedAt: number; supervisors: ReadonlyMap<string, LiveSupervisor> }> {
-    const reading = this.listReading(client, "supervisors", notBefore, () => this.fetchSupervisorList(client));
-    const list = await reading.promise;
-    return { startedAt: reading.startedAt, supervisors: list.supervisors };
+    const key = listKey(client, "supervisors");
+    const shared = this.lists.get(key) as ListReading<SupervisorList> | undefined;
+    if (shared && shared.startedAt >= notBefore) {
+      const list = await shared.promise;
+      return { startedAt: shared.startedAt, supervisors: list.supervisors };
+    }
+    const startedAt = this.now();
+    this.options.onFetch?.("supervisors", "list");
+    const list = await this.fetchSupervisorList(client);
+    const current = this.lists.get(key);
+    if (!current || current.startedAt < startedAt) {
+      this.lists.set(key, { startedAt, promise: Promise.resolve(list) });
+      this.pruneWrites(client, "supervisors");
+    }
+    return { startedAt, supervisors: list.supervisors };
   }
 
   /** The clock of every `startedAt` and `notBefore` here. */
@@ -207,7 +220,7 @@ export class DruidSnapshots {
    * caller reads the item alone). A stale list is fetched again, shared by concurrent readers.
    */
   private async fromList<T>(client: DruidClient, part: SnapshotPart, item: string, itemMaxAgeMs: number | undefined, fetch: () => Promise<T>): Promise<T | undefined> {
-    const reading = this.listReading(client, part, undefined, fetch);
+    const reading = this.listReading(client, part, fetch);
     const list = await reading.promise;
     const writtenSince = this.writtenSince(client, part, item, reading.startedAt);
     // Checked after the wait too: a slow reading may have outlived its age (and the write marks).
@@ -216,12 +229,13 @@ export class DruidSnapshots {
     return writtenSince || tooOld ? undefined : list;
   }
 
-  /** The shared reading of a list, started again when older than `maxAgeMs` or than `notBefore`. */
-  private listReading<T>(client: DruidClient, part: SnapshotPart, notBefore: number | undefined, fetch: () => Promise<T>): ListReading<T> {
-    const key = `${clusterKey(client)}\u0000${part}`;
+  /** The shared reading of a list, started again when older than `maxAgeMs`. */
+  private listReading<T>(client: DruidClient, part: SnapshotPart, fetch: () => Promise<T>): ListReading<T> {
+    const key = listKey(client, part);
     const now = this.now();
     let reading = this.lists.get(key) as ListReading<T> | undefined;
-    if (!reading || now - reading.startedAt > this.options.maxAgeMs || (notBefore !== undefined && reading.startedAt < notBefore)) {
+    if (!reading || now - reading.startedAt > this.options.maxAgeMs) {
+      this.pruneLists(now);
       reading = { startedAt: now, promise: fetch() };
       this.lists.set(key, reading);
       this.options.onFetch?.(part, "list");
@@ -235,6 +249,15 @@ export class DruidSnapshots {
       );
     }
     return reading;
+  }
+
+  /**
+   * Lists no reader would use any more go (a login whose password changed, a Druid no resource
+   * names now): the map must not grow with every password a namespace's Secret ever held.
+   */
+  private pruneLists(now: number): void {
+    for (const [key, reading] of this.lists) if (now - reading.startedAt > 2 * this.options.maxAgeMs) this.lists.delete(key);
+    for (const [key, known] of this.versions) if (now - known.at > 2 * this.options.maxAgeMs) this.versions.delete(key);
   }
 
   /** A write to `item` is under way, or ended at or after `since`: what was read since may predate it. */
@@ -259,6 +282,10 @@ export class DruidSnapshots {
  */
 function flagKey(client: DruidClient, id: string): string {
   return `${clusterKey(client)}\u0000${id}`;
+}
+
+function listKey(client: DruidClient, part: SnapshotPart): string {
+  return `${clusterKey(client)}\u0000${part}`;
 }
 
 /** Writes are keyed by cluster only: a write by one Druid user changes what every user reads. */

@@ -35,6 +35,7 @@ export class ControllerMetrics {
   private readonly kubeRequests: Counter<"verb" | "resource" | "code">;
   private readonly statePolls: Counter<"result">;
   private readonly stateWakes: Counter;
+  private readonly stateWaiting: Gauge;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -58,8 +59,9 @@ export class ControllerMetrics {
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
     this.druidResponseBytes = new Counter({ name: "druid_ingestion_druid_response_bytes_total", help: "Bytes of Druid response bodies read, by method and endpoint template", labelNames: ["method", "endpoint"], registers });
     this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
-    this.statePolls = new Counter({ name: "druid_ingestion_state_polls_total", help: "State lists read because resources wait for their supervisor to change state (PENDING, STOPPING), by result", labelNames: ["result"], registers });
+    this.statePolls = new Counter({ name: "druid_ingestion_state_polls_total", help: "State lists read because resources wait for their supervisor to change state (PENDING, STOPPING, creating tasks, suspending, resuming), by result", labelNames: ["result"], registers });
     this.stateWakes = new Counter({ name: "druid_ingestion_state_poll_wakes_total", help: "Reconciles started by the state poller (a listed state changed, or a failed list handed waiters back)", registers });
+    this.stateWaiting = new Gauge({ name: "druid_ingestion_state_poll_waiting", help: "Resources waiting on the state poller after its last list", registers });
     // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
     // before the first event.
     const queue = { name: CONTROLLER, controller: CONTROLLER };
@@ -104,9 +106,10 @@ export class ControllerMetrics {
     if (o.bytes !== undefined) this.druidResponseBytes.inc({ method: o.method, endpoint: o.route }, o.bytes);
   }
 
-  statePolled(result: "ok" | "error", woken: number): void {
+  statePolled(result: "ok" | "error", woken: number, waiting: number): void {
     this.statePolls.inc({ result });
     this.stateWakes.inc(woken);
+    this.stateWaiting.set(waiting);
   }
 
   snapshotFetched(part: string, scope: "list" | "item" = "list"): void {
