@@ -305,6 +305,7 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
       return pollerWorks;
     },
     unwatch: (key: string) => void calls.push(`unwatch ${key}`),
+    reliesOnPoller: () => false,
   };
   const w = new World({}, 0, { stateWatch });
   w.create(resource("orders", { suspend: true }));

@@ -74,7 +74,7 @@ export interface ReconcilerDeps {
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
   /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
-  stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch">;
+  stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
   fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -604,7 +604,10 @@ export class Reconciler {
           baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignored),
           referencesSecrets: desired.secretRefs.length > 0,
         });
-      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : waiting ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
+      // One the state poller watches is woken when the list shows a change: the shared list, which
+      // the poller keeps fresh, is recent enough for it.
+      const fresh = waiting && !(this.deps.stateWatch?.reliesOnPoller(key) ?? false);
+      const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : fresh ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
     } else {

@@ -75,6 +75,12 @@ function world(options: { intervalMs?: number; maxIntervalMs?: number; listMs?: 
   return { watch, states, calls, woken, polls, advance, timers, setFail: (f: boolean) => { fail = f; }, now: () => now };
 }
 
+/** Advances the fake clock a second at a time until `condition` holds (at most 10 minutes). */
+async function until(w: ReturnType<typeof world>, condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !condition(); i++) await w.advance(1_000);
+  assert.ok(condition(), "condition not reached in 10 minutes of fake time");
+}
+
 test("wakes only the resources whose listed state changed, one list at a time for all of them", async () => {
   const w = world({ listMs: 500 });
   const client = clientOf("http://d1");
@@ -173,7 +179,7 @@ test("a supervisor that disappears wakes its resource; the detailed state counts
   assert.deepEqual(w.woken, ["ns/b", "ns/a"]);
 });
 
-test("a failed list hands back those that relied on the poller; the poller backs off until lists work", async () => {
+test("a failed list wakes nobody; the poller backs off, new waiters look on their own, and lists that work again wake as before", async () => {
   const w = world();
   const client = clientOf("http://d1");
   w.states.set("a", "PENDING");
@@ -181,21 +187,48 @@ test("a failed list hands back those that relied on the poller; the poller backs
   w.setFail(true);
   assert.equal(w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING")), true, "no list failed yet");
   await w.advance(3_000);
-  assert.deepEqual(w.woken, ["ns/a"], "woken to look on its own");
-  assert.deepEqual(w.polls[0], ["error", 1, 0]);
-  // Back on its own backoff it registers again: told to look on its own while lists fail.
-  assert.equal(w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING")), false, "lists fail: look on your own");
-  assert.equal(w.watch.watch("ns/b", client, "b", supervisor("b", "PENDING")), false);
+  assert.deepEqual(w.polls[0], ["error", 0, 1]);
+  assert.deepEqual(w.woken, [], "no herd at a failing Druid: a keeps its resync as safety net");
+  assert.equal(w.watch.watch("ns/b", client, "b", supervisor("b", "PENDING")), false, "lists fail: look on your own");
   const listsBefore = w.calls.lists;
   await w.advance(40_000);
-  // 6, 12, 24 s after the failures: at most 3 lists in 40 s, and nobody is woken by them.
+  // 6, 12, 24 s after the failures: at most 3 lists in 40 s.
   assert.ok(w.calls.lists - listsBefore <= 3, `${w.calls.lists - listsBefore} lists while failing`);
-  assert.deepEqual(w.woken, ["ns/a"]);
   w.setFail(false);
+  w.states.set("a", "SUSPENDED");
   w.states.set("b", "SUSPENDED");
   await w.advance(60_000);
-  assert.deepEqual(w.woken, ["ns/a", "ns/b"], "once lists work, changes wake as before");
-  assert.equal(w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING")), true, "and the poller is relied on again");
+  assert.deepEqual(w.woken.sort(), ["ns/a", "ns/b"], "once lists work, changes wake as before");
+  assert.equal(w.watch.watch("ns/a", client, "a", supervisor("a", "SUSPENDED")), true, "and the poller is relied on again");
+});
+
+test("a new waiter is not held up by the slow timer of a long wait", async () => {
+  const w = world();
+  const client = clientOf("http://d1");
+  w.states.set("old", "RUNNING");
+  w.states.set("new", "PENDING");
+  w.watch.watch("ns/old", client, "old", supervisor("old", "RUNNING", "CREATING_TASKS"));
+  await w.advance(900_000); // 15 minutes: its lists are a resync apart now
+  w.watch.watch("ns/new", client, "new", supervisor("new", "PENDING"));
+  const at = w.now();
+  w.states.set("new", "SUSPENDED");
+  await until(w, () => w.woken.includes("ns/new"));
+  assert.ok(w.now() - at <= 3_000, `woken ${w.now() - at} ms after registering`);
+});
+
+test("the size of a big cluster is remembered between waits: a lone waiter reads on its own", async () => {
+  const w = world();
+  const client = clientOf("http://d1");
+  for (let i = 0; i < 10 * LIST_ENTRIES_PER_ITEM_READ; i++) w.states.set(`s${i}`, "RUNNING");
+  w.states.set("s0", "PENDING");
+  assert.equal(w.watch.watch("ns/r0", client, "s0", supervisor("s0", "PENDING")), true, "the size is not known yet");
+  await w.advance(3_000);
+  w.watch.unwatch("ns/r0");
+  assert.equal(w.watch.clusterCount, 0);
+  const lists = w.calls.lists;
+  assert.equal(w.watch.watch("ns/r1", client, "s1", supervisor("s1", "PENDING")), false, "a later lone wait: its own reads cost less");
+  await w.advance(60_000);
+  assert.equal(w.calls.lists, lists, "and no list is made for it");
 });
 
 test("a few waiters on a big cluster read on their own: a list of everything would cost more", async () => {
@@ -226,7 +259,7 @@ test("the poller shares a list another reader started since its last one", async
   w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING"));
   await w.advance(3_000);
   await w.advance(3_000);
-  assert.deepEqual(w.calls.notBefore, [-Infinity + 1, 3_001], "each poll asks for a list newer than the one it compared");
+  assert.deepEqual(w.calls.notBefore, [1, 3_001], "each poll asks for a list newer than the one it compared (the first: than the first waiter)");
 });
 
 test("a resource waits on one cluster at a time; stop ends everything", async () => {

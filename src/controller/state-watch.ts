@@ -7,7 +7,8 @@
 //   delay and the resync), and only for enough waiters to cost less than their own reads;
 // - a resource is woken once per listed state it has not seen; one whose own reading disagrees
 //   with the list is told to look on its own (`watch` returns false), as while lists fail;
-// - a failed list hands the resources that counted on the poller back to their own backoff.
+// - a failed list wakes nobody (a struggling Druid gets no herd): the poller retries with
+//   backoff, the resync is the waiters' safety net, and new waiters look on their own meanwhile.
 import type { DruidClient } from "../druid/client.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 import { clusterKey, type DruidSnapshots } from "../druid/snapshot.ts";
@@ -47,7 +48,7 @@ interface Waiter {
   registeredAt: number;
   /** When this wait began (kept while the resource registers again with the same wait). */
   waitingSince: number;
-  /** Its own requeue is long: a failed list must wake it. */
+  /** Told to count on the poller (its own requeue is the resync). */
   reliesOnPoller: boolean;
 }
 
@@ -56,6 +57,8 @@ interface ClusterPoll {
   client: DruidClient | undefined;
   waiters: Map<string, Waiter>;
   timer: unknown;
+  /** When the pending timer fires (a new waiter may bring it forward). */
+  timerDue: number;
   polling: boolean;
   failures: number;
   failedAt: number;
@@ -74,6 +77,8 @@ export class SupervisorStateWatch {
   private readonly waitingOn = new Map<string, string>();
   /** key → the listed state it was last woken for. */
   private readonly wokenFor = new Map<string, string>();
+  /** cluster → how many supervisors its last list showed, kept after its waiters are gone. */
+  private readonly sizes = new Map<string, { listed: number; at: number }>();
   private stopped = false;
 
   constructor(options: StateWatchOptions) {
@@ -94,8 +99,9 @@ export class SupervisorStateWatch {
     const now = this.options.snapshots.clock();
     let poll = this.clusters.get(cluster);
     if (!poll) {
-      this.forgetFailedClusters(now);
-      poll = { client, waiters: new Map(), timer: undefined, polling: false, failures: 0, failedAt: 0, lastStartedAt: -Infinity, lastElapsedMs: 0, listed: undefined };
+      this.forgetIdleClusters(now);
+      // A list older than the first waiter tells nothing about it: the first poll asks for a newer one.
+      poll = { client, waiters: new Map(), timer: undefined, timerDue: 0, polling: false, failures: 0, failedAt: 0, lastStartedAt: now, lastElapsedMs: 0, listed: this.sizes.get(cluster)?.listed };
       this.clusters.set(cluster, poll);
     }
     poll.client = client;
@@ -108,8 +114,19 @@ export class SupervisorStateWatch {
     const reliesOnPoller = poll.failures === 0 && !slow && (last === undefined || last === seenText) && listPays(poll);
     (poll.waiters.get(key) as Waiter).reliesOnPoller = reliesOnPoller;
     this.waitingOn.set(key, cluster);
+    // A timer set for long waiters must not hold up a new one.
+    if (poll.timer !== undefined && poll.timerDue > now + this.nextDelay(poll)) {
+      this.timers.clear(poll.timer);
+      poll.timer = undefined;
+    }
     this.schedule(cluster, poll);
     return reliesOnPoller;
+  }
+
+  /** The resource waits on the poller and counts on it (its reading may be as old as a poll). */
+  reliesOnPoller(key: string): boolean {
+    const cluster = this.waitingOn.get(key);
+    return cluster !== undefined && this.clusters.get(cluster)?.waiters.get(key)?.reliesOnPoller === true;
   }
 
   /** The resource no longer waits (its supervisor arrived, it was deleted, or it moved). */
@@ -157,18 +174,22 @@ export class SupervisorStateWatch {
     if (poll.failures === 0 && this.clusters.get(cluster) === poll) this.clusters.delete(cluster);
   }
 
-  private forgetFailedClusters(now: number): void {
+  private forgetIdleClusters(now: number): void {
     for (const [cluster, poll] of this.clusters) {
       if (poll.waiters.size === 0 && !poll.polling && now - poll.failedAt > this.options.maxIntervalMs) this.clusters.delete(cluster);
     }
+    // Sizes are numbers, but keyed by login: they go when no list has refreshed them for long.
+    for (const [cluster, size] of this.sizes) if (now - size.at > 10 * this.options.maxIntervalMs) this.sizes.delete(cluster);
   }
 
   private schedule(cluster: string, poll: ClusterPoll): void {
     if (poll.timer !== undefined || poll.polling || this.stopped || poll.waiters.size === 0) return;
+    const delay = this.nextDelay(poll);
+    poll.timerDue = this.options.snapshots.clock() + delay;
     poll.timer = this.timers.set(() => {
       poll.timer = undefined;
       void this.poll(cluster, poll);
-    }, this.nextDelay(poll));
+    }, delay);
   }
 
   private nextDelay(poll: ClusterPoll): number {
@@ -198,6 +219,7 @@ export class SupervisorStateWatch {
       poll.failures = 0;
       poll.lastStartedAt = list.startedAt;
       poll.listed = list.supervisors.size;
+      this.sizes.set(cluster, { listed: list.supervisors.size, at: startedAt });
       for (const [key, waiter] of poll.waiters) {
         if (waiter.registeredAt > list.startedAt) continue;
         const listed = describe(list.supervisors.get(waiter.supervisorId));
@@ -209,10 +231,10 @@ export class SupervisorStateWatch {
         toWake.push({ key, seen: waiter.seen, listed });
       }
     } catch {
+      // Nobody is woken: a herd of single reads would hit a Druid that is failing lists already.
+      // Waiters keep their resync; those registering from now on look on their own.
       poll.failures++;
       poll.failedAt = this.options.snapshots.clock();
-      // Those with a long requeue look on their own now; they register again as not relying.
-      for (const [key, waiter] of poll.waiters) if (waiter.reliesOnPoller) toWake.push({ key, seen: waiter.seen, listed: "unknown (the list failed)" });
     } finally {
       poll.polling = false;
       poll.lastElapsedMs = this.options.snapshots.clock() - startedAt;

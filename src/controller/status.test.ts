@@ -331,11 +331,9 @@ test("a status awaiting a state change is read fresh: by Ready, or by a transiti
     ["suspended as asked and SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: ready("Suspended", "True") }, false],
     ["running, creating tasks", { state: "RUNNING", detailedState: "CREATING_TASKS", conditions: ready("Running", "True") }, true],
     ["unhealthy (a stable state: resync)", { state: "UNHEALTHY_SUPERVISOR", conditions: ready("Unhealthy") }, false],
-    // Druid 33: created suspended, a supervisor goes PENDING, RUNNING (CONNECTING_TO_STREAM), SUSPENDED.
-    ["stored suspended, Druid still RUNNING", { state: "RUNNING", detailedState: "CONNECTING_TO_STREAM", conditions: [...ready("Suspended", "True"), suspendedCondition("True")] }, true],
-    ["resumed, Druid still SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: [...ready("Running", "True"), suspendedCondition("False")] }, true],
-    ["stored suspended and SUSPENDED", { state: "SUSPENDED", detailedState: "SUSPENDED", conditions: [...ready("Suspended", "True"), suspendedCondition("True")] }, false],
-    ["running, not suspended", { state: "RUNNING", detailedState: "RUNNING", conditions: [...ready("Running", "True"), suspendedCondition("False")] }, false],
+    // Suspending (Druid 33 shows RUNNING before SUSPENDED) is left to the state poller: the
+    // Suspended condition is not kept for Observe, and a stale one would mean single reads for ever.
+    ["stored suspended, Druid still RUNNING (the poller's)", { state: "RUNNING", detailedState: "CONNECTING_TO_STREAM", conditions: [...ready("Suspended", "True"), suspendedCondition("True")] }, false],
   ];
   for (const [name, status, expected] of table) assert.equal(awaitsStateChange(status), expected, name);
 });

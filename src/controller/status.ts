@@ -88,9 +88,10 @@ export function isTransitional(live: (Pick<LiveSupervisor, "state" | "detailedSt
 export function awaitsStateChange(status: DruidIngestionStatus): boolean {
   const ready = findCondition(status.conditions, READY)?.reason;
   if (ready === "Pending" || ready === "Stopping" || ready === "Applying") return true;
-  if (status.state === undefined) return false;
-  const suspended = findCondition(status.conditions, SUSPENDED)?.status;
-  return isTransitional({ state: status.state, detailedState: status.detailedState, ...(suspended === "True" ? { suspended: true } : suspended === "False" ? { suspended: false } : {}) });
+  // Suspending and resuming are left out: the Suspended condition is not written for every
+  // policy (Observe), and a stale one would make every reconcile read alone for ever. The state
+  // poller, which sees them from the reading itself, wakes those resources instead.
+  return status.state !== undefined && isTransitional({ state: status.state, detailedState: status.detailedState });
 }
 
 function describeSynced(desired: DesiredIngestion, record: AppliedRecord | undefined, origin: string | undefined): string {

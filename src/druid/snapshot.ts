@@ -205,12 +205,17 @@ export class DruidSnapshots {
   }
 
   private fetchSupervisorList(client: DruidClient): Promise<SupervisorList> {
+    const startedAt = this.now();
     return Promise.all([client.version(), client.listSupervisorStates()]).then(([version, list]) => {
       this.versions.set(clusterKey(client), { at: this.now(), version });
       const supervisors = new Map(list.map((s) => [s.id, s]));
-      // What the cluster no longer has is forgotten.
+      // What the cluster no longer has is forgotten (not what was written since the list started:
+      // a create's read-back noted its flag, and the list may predate the create).
       const prefix = flagKey(client, "");
-      for (const key of this.suspendedFlags.keys()) if (key.startsWith(prefix) && !supervisors.has(key.slice(prefix.length))) this.suspendedFlags.delete(key);
+      for (const key of this.suspendedFlags.keys()) {
+        const id = key.slice(prefix.length);
+        if (key.startsWith(prefix) && !supervisors.has(id) && !this.writtenSince(client, "supervisors", id, startedAt)) this.suspendedFlags.delete(key);
+      }
       return { version, supervisors };
     });
   }
