@@ -306,6 +306,7 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
     },
     unwatch: (key: string) => void calls.push(`unwatch ${key}`),
     reliesOnPoller: () => false,
+    watching: () => false,
   };
   const w = new World({}, 0, { stateWatch });
   w.create(resource("orders", { suspend: true }));
@@ -340,6 +341,31 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
   w.readFrom = () => { const o = w.kube.get(NS, "orders"); w.kube.objects.delete(`${NS}/orders`); w.readFrom = undefined; return o as DruidIngestion; };
   await w.reconcile("orders");
   assert.equal(calls.at(-1), `unwatch ${NS}/orders`, calls.slice(-3).join(" | "));
+});
+
+test("a resource the state poller serves reads the shared list; one it watches without serving reads alone", async () => {
+  let relies = true;
+  const stateWatch = { watch: () => relies, unwatch: () => {}, reliesOnPoller: () => relies, watching: () => true };
+  const w = new World({}, 60_000, { stateWatch });
+  w.create(resource("orders", { suspend: true }));
+  w.create(resource("clicks"));
+  await w.settle("clicks");
+  await w.reconcile("orders"); // created suspended
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.reportedState = "RUNNING"; // Druid 33: suspending
+  w.now = new Date(w.now.getTime() + 3_001);
+  await w.reconcile("orders"); // reads it alone (written since the shared list), watched
+  w.now = new Date(w.now.getTime() + 61_000);
+  await w.reconcile("clicks"); // the shared list, read again (the poller's, in production)
+  w.now = new Date(w.now.getTime() + 5_000);
+  const before = w.log.length;
+  await w.reconcile("orders"); // its resync: the list is 5 s old
+  const single = (from: number) => w.log.slice(from).filter((l) => l.startsWith("druid:GET /supervisor/orders+status")).length;
+  assert.equal(single(before), 0, `served by the poller: the shared list will do (${w.log.slice(before).join(" | ")})`);
+  relies = false; // lists fail, or too few wait on a big cluster
+  const next = w.log.length;
+  await w.reconcile("orders");
+  assert.equal(single(next), 1, "watched but not served: it reads its supervisor fresh");
 });
 
 test("a supervisor created suspended is reported SUSPENDED once Druid says so, not a resync later (chaos seed 7)", async () => {

@@ -74,7 +74,7 @@ export interface ReconcilerDeps {
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
   /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
-  stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller">;
+  stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller" | "watching">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
   fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -606,7 +606,9 @@ export class Reconciler {
         });
       // One the state poller watches is woken when the list shows a change: the shared list, which
       // the poller keeps fresh, is recent enough for it.
-      const fresh = waiting && !(this.deps.stateWatch?.reliesOnPoller(key) ?? false);
+      // The watch also knows suspending and resuming (from the reading, stored flag included).
+      const watch = this.deps.stateWatch;
+      const fresh = (waiting || (watch?.watching(key) ?? false)) && !(watch?.reliesOnPoller(key, client) ?? false);
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : fresh ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };

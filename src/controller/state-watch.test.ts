@@ -202,6 +202,33 @@ test("a failed list wakes nobody; the poller backs off, new waiters look on thei
   assert.equal(w.watch.watch("ns/a", client, "a", supervisor("a", "SUSPENDED")), true, "and the poller is relied on again");
 });
 
+test("after a failed list nobody is told its shared reading is fresh enough", async () => {
+  const w = world();
+  const client = clientOf("http://d1");
+  w.states.set("a", "PENDING");
+  w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING"));
+  assert.equal(w.watch.reliesOnPoller("ns/a", client), true);
+  assert.equal(w.watch.reliesOnPoller("ns/a", clientOf("http://d1", "rotated")), false, "another login's list is not the one the poller keeps fresh");
+  w.setFail(true);
+  await w.advance(3_000);
+  assert.equal(w.watch.reliesOnPoller("ns/a", client), false, "its next reconcile reads fresh");
+  assert.equal(w.watch.watching("ns/a"), true, "it still waits, and is woken once lists work");
+});
+
+test("registering again with the same state keeps the lists already in flight for it", async () => {
+  const w = world({ listMs: 2_000 });
+  const client = clientOf("http://d1");
+  w.states.set("a", "PENDING");
+  w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING"));
+  await w.advance(3_000); // a list starts at 3 s
+  w.states.set("a", "SUSPENDED"); // (the list in flight still shows PENDING)
+  await w.advance(6_500); // the next list starts at 9 s (ends at 5 s, then twice its 2 s), showing SUSPENDED
+  assert.equal(w.calls.inFlight, 1);
+  w.watch.watch("ns/a", client, "a", supervisor("a", "PENDING")); // its resync, read before the change
+  await w.advance(1_500); // that list ends
+  assert.deepEqual(w.woken, ["ns/a"], "the list in flight when it registered again wakes it");
+});
+
 test("a new waiter is not held up by the slow timer of a long wait", async () => {
   const w = world();
   const client = clientOf("http://d1");

@@ -110,7 +110,9 @@ export class SupervisorStateWatch {
     const last = this.wokenFor.get(key);
     const slow = 2 * poll.lastElapsedMs > this.options.maxIntervalMs / 2;
     // Registered either way: a burst of waiters makes the list pay only once enough have come.
-    poll.waiters.set(key, { supervisorId, seen: seenText, registeredAt: now, waitingSince: previous?.waitingSince ?? now, reliesOnPoller: false });
+    // Seen the same again (its resync): lists in flight since its first registration still count.
+    const registeredAt = previous && previous.seen === seenText ? previous.registeredAt : now;
+    poll.waiters.set(key, { supervisorId, seen: seenText, registeredAt, waitingSince: previous?.waitingSince ?? now, reliesOnPoller: false });
     const reliesOnPoller = poll.failures === 0 && !slow && (last === undefined || last === seenText) && listPays(poll);
     (poll.waiters.get(key) as Waiter).reliesOnPoller = reliesOnPoller;
     this.waitingOn.set(key, cluster);
@@ -123,10 +125,20 @@ export class SupervisorStateWatch {
     return reliesOnPoller;
   }
 
-  /** The resource waits on the poller and counts on it (its reading may be as old as a poll). */
-  reliesOnPoller(key: string): boolean {
+  /**
+   * The resource waits on the poller of this client's cluster and may count on it: its reading may
+   * be as old as a poll (the shared list, which the poller keeps fresh while its lists work).
+   */
+  reliesOnPoller(key: string, client: DruidClient): boolean {
     const cluster = this.waitingOn.get(key);
-    return cluster !== undefined && this.clusters.get(cluster)?.waiters.get(key)?.reliesOnPoller === true;
+    if (cluster === undefined || cluster !== clusterKey(client)) return false;
+    const poll = this.clusters.get(cluster);
+    return poll !== undefined && poll.failures === 0 && poll.waiters.get(key)?.reliesOnPoller === true;
+  }
+
+  /** The resource waits on the poller (relying on it or not): its supervisor is on its way somewhere. */
+  watching(key: string): boolean {
+    return this.waitingOn.has(key);
   }
 
   /** The resource no longer waits (its supervisor arrived, it was deleted, or it moved). */
