@@ -58,7 +58,7 @@ export const SETTINGS = {
   watchNamespaces: { env: "WATCH_NAMESPACE", flag: "watch-namespace", default: "", help: "Namespaces to watch, comma-separated (druid-operator syntax); empty watches all" },
   resync: { env: "RESYNC_PERIOD", flag: "resync-period", default: "60s", help: "How often each resource is compared with Druid's state; Druid's supervisor states are listed once per cluster per period (GET /supervisor?state=true)" },
   driftCheck: { env: "DRIFT_CHECK_PERIOD", flag: "drift-check-period", default: "10m", help: "How often each supervisor's stored spec is read (GET /supervisor/<id>, spread over the period) to find changes made in Druid behind the resource's back; at least RESYNC_PERIOD (the default follows a longer RESYNC_PERIOD)" },
-  settle: { env: "SETTLE_DELAY", flag: "settle-delay", default: "3s", help: "After changing Druid, look again this soon to report the resulting state" },
+  settle: { env: "SETTLE_DELAY", flag: "settle-delay", default: "3s", help: "After changing Druid, look again this soon to report the resulting state; also the state poller's shortest interval while supervisors change state" },
   concurrency: { env: "MAX_CONCURRENT_RECONCILES", flag: "max-concurrent-reconciles", default: "4", help: "Resources reconciled in parallel (one resource is never reconciled twice at once)" },
   backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
   backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },

@@ -311,7 +311,7 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
   const w = new World({}, 0, { stateWatch });
   w.create(resource("orders", { suspend: true }));
   const created = await w.reconcile("orders"); // finalizer, then create (suspended)
-  assert.equal(requeueOf(created), "3000", "after a write: the settle delay, not the poller");
+  assert.equal(requeueOf(created), "60000", "the read-back after the create shows it SUSPENDED already: nothing to wait for");
   const orders = w.druid.supervisors.get("orders")!;
   orders.reportedState = "PENDING";
   w.now = new Date(w.now.getTime() + 3_000);
@@ -341,6 +341,34 @@ test("a supervisor on its way somewhere waits on the state poller (a resync as s
   w.readFrom = () => { const o = w.kube.get(NS, "orders"); w.kube.objects.delete(`${NS}/orders`); w.readFrom = undefined; return o as DruidIngestion; };
   await w.reconcile("orders");
   assert.equal(calls.at(-1), `unwatch ${NS}/orders`, calls.slice(-3).join(" | "));
+});
+
+test("a create whose read-back shows PENDING is watched from the create on; an update still looks again after the settle delay", async () => {
+  const calls: string[] = [];
+  const stateWatch = {
+    watch: (key: string, _client: DruidClient, _id: string, seen: { state: string | undefined } | undefined) => {
+      calls.push(`watch ${key} ${seen?.state}`);
+      return true;
+    },
+    unwatch: (key: string) => void calls.push(`unwatch ${key}`),
+    reliesOnPoller: () => false,
+    watching: () => false,
+  };
+  const w = new World({}, 0, { stateWatch });
+  w.create(resource("orders"));
+  const created = await w.reconcile("orders");
+  assert.deepEqual(calls, [`watch ${NS}/orders PENDING`], "no second look of its own: the poller wakes it");
+  assert.equal(requeueOf(created), "60000");
+  assert.equal(w.status("orders").state, "PENDING");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.now = new Date(w.now.getTime() + 1_000); // woken
+  await w.reconcile("orders");
+  assert.equal(calls.at(-1), `unwatch ${NS}/orders`);
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { tuningConfig: { type: "kafka", maxRowsInMemory: 1234 } }) } } as never);
+  w.now = new Date(w.now.getTime() + 1_000);
+  const updated = await w.reconcile("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders")), w.druidWrites().join(" | "));
+  assert.equal(requeueOf(updated), "3000", "an update may restart tasks: one look after the settle delay");
 });
 
 test("a resource the state poller serves reads the shared list; one it watches without serving reads alone", async () => {

@@ -117,6 +117,11 @@ function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: End
   return { ok: true, value: resolveRecord(lookup, { druidEndpoint: endpoint.url, endpointSource: endpoint.source }) };
 }
 
+/** Actions whose only consequence to watch is the supervisor's state (an update may restart tasks). */
+function startsOrStops(action: DruidAction): boolean {
+  return (action.kind === "submitSupervisor" && (action.cause === "Created" || action.cause === "Recreated")) || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor";
+}
+
 /** Druid stored the supervisor's newest spec after `since` (the evidence that a pending create made it). */
 async function supervisorStoredSince(client: DruidClient, supervisorId: string, since: string): Promise<boolean> {
   const version = await client.supervisorSpecVersion(supervisorId);
@@ -379,7 +384,13 @@ export class Reconciler {
     facts.outcome = outcome;
     if (outcome.failed) return this.end(log, facts, { kind: "failed", failure: outcome.failed.failure });
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
-    if (outcome.executed.length > 0) return this.end(log, facts, { kind: "changed" });
+    if (outcome.executed.length > 0) {
+      // A create, suspend or resume whose read-back says where the supervisor is: the state poller
+      // (or, unserved, the usual backoff from the settle delay) takes it from there, without a
+      // second look of its own a settle delay later.
+      if (outcome.supervisorAfter && desired.kind === "supervisor" && outcome.executed.every(startsOrStops)) return this.idle(log, facts, client, desired, { ...observed, supervisor: outcome.supervisorAfter });
+      return this.end(log, facts, { kind: "changed" });
+    }
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
     return this.idle(log, facts, client, desired, observed);
   }
