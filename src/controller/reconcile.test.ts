@@ -357,7 +357,7 @@ test("a create whose read-back shows PENDING is watched from the create on; an u
   const w = new World({}, 0, { stateWatch });
   w.create(resource("orders"));
   const created = await w.reconcile("orders");
-  assert.deepEqual(calls, [`watch ${NS}/orders PENDING`], "no second look of its own: the poller wakes it");
+  assert.deepEqual(calls, [`unwatch ${NS}/orders`, `watch ${NS}/orders PENDING`], "a new wait from the create on, no second look of its own: the poller wakes it");
   assert.equal(requeueOf(created), "60000");
   assert.equal(w.status("orders").state, "PENDING");
   w.druid.supervisors.get("orders")!.state = "RUNNING";
@@ -369,6 +369,17 @@ test("a create whose read-back shows PENDING is watched from the create on; an u
   const updated = await w.reconcile("orders");
   assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor orders")), w.druidWrites().join(" | "));
   assert.equal(requeueOf(updated), "3000", "an update may restart tasks: one look after the settle delay");
+  // A suspend that Druid 33 still reports RUNNING (stored suspended): a new wait, handed to the poller.
+  w.now = new Date(w.now.getTime() + 3_000);
+  await w.reconcile("orders");
+  w.druid.supervisors.get("orders")!.reportedState = "RUNNING";
+  w.patchSpec("orders", { suspend: true });
+  w.now = new Date(w.now.getTime() + 1_000);
+  calls.length = 0;
+  const suspending = await w.reconcile("orders");
+  assert.ok(w.druidWrites().some((l) => l.startsWith("druid:POST /supervisor/orders/suspend")), w.druidWrites().join(" | "));
+  assert.deepEqual(calls, [`unwatch ${NS}/orders`, `watch ${NS}/orders RUNNING`], "the wait starts at the write: unwatched first");
+  assert.equal(requeueOf(suspending), "60000");
 });
 
 test("a resource the state poller serves reads the shared list; one it watches without serving reads alone", async () => {

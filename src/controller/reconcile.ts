@@ -388,7 +388,7 @@ export class Reconciler {
       // A create, suspend or resume whose read-back says where the supervisor is: the state poller
       // (or, unserved, the usual backoff from the settle delay) takes it from there, without a
       // second look of its own a settle delay later.
-      if (outcome.supervisorAfter && desired.kind === "supervisor" && outcome.executed.every(startsOrStops)) return this.idle(log, facts, client, desired, { ...observed, supervisor: outcome.supervisorAfter });
+      if (outcome.supervisorAfter && desired.kind === "supervisor" && outcome.executed.every(startsOrStops)) return this.idle(log, facts, client, desired, { ...observed, supervisor: outcome.supervisorAfter }, true);
       return this.end(log, facts, { kind: "changed" });
     }
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
@@ -396,9 +396,10 @@ export class Reconciler {
   }
 
   /** Nothing to change; a supervisor on its way somewhere is watched (once the status is written). */
-  private idle(log: Logger, facts: StatusFacts, client: DruidClient, desired: DesiredIngestion, observed: Observed): Promise<ProcessResult> {
-    const watchWith = desired.kind === "supervisor" ? { client, supervisorId: desired.supervisorId } : undefined;
-    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task }, watchWith);
+  private idle(log: Logger, facts: StatusFacts, client: DruidClient, desired: DesiredIngestion, observed: Observed, afterWrite = false): Promise<ProcessResult> {
+    const watchWith = desired.kind === "supervisor" ? { client, supervisorId: desired.supervisorId, newWait: afterWrite } : undefined;
+    // Right after our own write the wait starts now, whatever the status said before.
+    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, ...(afterWrite ? { sinceTransitionMs: 0 } : {}) }, watchWith);
   }
 
   /**
@@ -853,16 +854,17 @@ export class Reconciler {
    * way somewhere waits on the state poller, registered only once its status is written (a
    * resource deleted meanwhile must not be left waiting).
    */
-  private async end(log: Logger, facts: StatusFacts, ending: Ending, watchWith?: { client: DruidClient; supervisorId: string }): Promise<ProcessResult> {
+  private async end(log: Logger, facts: StatusFacts, ending: Ending, watchWith?: { client: DruidClient; supervisorId: string; newWait?: boolean }): Promise<ProcessResult> {
     const key = objectKey(facts.ingestion.metadata.namespace, facts.ingestion.metadata.name);
     const { written, status } = await this.report(log, facts);
     const supervisor = ending.kind === "idle" ? ending.supervisor : undefined;
     const waits = written.kind !== "conflict" && written.kind !== "gone" && watchWith !== undefined && supervisor !== undefined && isTransitional(supervisor);
+    // A wait that our own write starts owes nothing to an earlier one (its age, its lists).
+    if (!waits || watchWith?.newWait) this.deps.stateWatch?.unwatch(key);
     const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);
-    if (!waits) this.deps.stateWatch?.unwatch(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
-    if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: this.sinceStatusChanged(status), watched };
+    if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: ending.sinceTransitionMs ?? this.sinceStatusChanged(status), watched };
     return requeueAfter(ending, this.deps.settings, this.deps.random);
   }
 
