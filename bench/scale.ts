@@ -84,6 +84,7 @@ for (const count of sizes) {
     row("  Druid response bytes by endpoint", fmt(r.converge.druidBytes));
     row(`idle (${r.idle.seconds.toFixed(0)} s, ${r.idle.resyncs.toFixed(1)} resyncs of ${r.resyncSeconds} s)`, "");
     row("  CPU per resync; share of a core", `${r.idle.cpuSecondsPerResync.toFixed(3)} s; ${r.idle.cpuPercentOfCore.toFixed(2)} %`);
+    if (r.idle.reconciles !== undefined) row("  reconciles; ended at the idle shortcut", `${r.idle.reconciles}; ${r.idle.idleShortcuts ?? 0}`);
     row("  Kubernetes requests by verb", fmt(r.idle.kube));
     row("  Kubernetes writes", r.idle.kubeWrites);
     row("  watch/list requests per watch per 5 min", r.idle.watchRequestsPer5MinPerWatch.toFixed(2));

@@ -17,6 +17,9 @@ export interface SizeResult {
     resyncs: number;
     cpuSecondsPerResync: number;
     cpuPercentOfCore: number;
+    /** Reconciles in the idle window, and how many of them ended at the idle shortcut (absent in older results). */
+    reconciles?: number;
+    idleShortcuts?: number;
     kube: Record<string, number>;
     kubeWrites: number;
     watchRequestsPer5MinPerWatch: number;

@@ -246,6 +246,8 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
         resyncs,
         cpuSecondsPerResync: cpuIdle / resyncs,
         cpuPercentOfCore: (100 * cpuIdle) / idleSeconds,
+        reconciles: total(counterDelta(idleBefore, idleAfter, "controller_runtime_reconcile_total", [])),
+        idleShortcuts: total(counterDelta(idleBefore, idleAfter, "druid_ingestion_idle_shortcuts_total", [])),
         kube: record(idleKube),
         kubeWrites: kubeWrites(record(idleKube)),
         watchRequestsPer5MinPerWatch: watchRequests / watches / (idleSeconds / 300),

@@ -144,6 +144,7 @@ export class Manager {
       settings: options.settings,
       logger,
       observeResult: (result, seconds) => metrics.observeReconcile(result, seconds),
+      onIdleShortcut: () => metrics.idleShortcut(),
       noteWritten: (ingestion, replaced) => router.indexWritten(ingestion, replaced),
       fence: options.fence,
     });

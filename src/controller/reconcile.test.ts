@@ -1412,3 +1412,99 @@ test("under Observe (no Secret values read) a task's message that may quote them
   assert.match(findCondition(w.status("batch").conditions, "Ready")?.message ?? "", /message is not shown/);
   assert.doesNotMatch(everythingShown(w, "batch"), /s3cr3t/);
 });
+
+test("a resync that finds nothing changed since the last idle reconcile reads only Druid's list; any change takes the whole path (#11)", async () => {
+  let shortcuts = 0;
+  const w = new World({ driftCheckMs: 600_000 }, 0, { onIdleShortcut: () => shortcuts++ });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders"); // the state changed: status written, no memo
+  await w.reconcile("orders"); // idle, nothing written: the memo
+  assert.equal(shortcuts, 0);
+  /** One resync; whether it took the shortcut, and what it sent anywhere but Druid's state list. */
+  const resync = async (): Promise<{ shortcut: boolean; calls: string[] }> => {
+    const [count, before] = [shortcuts, w.log.length];
+    w.now = new Date(w.now.getTime() + 60_000);
+    const result = await w.reconcile("orders");
+    assert.ok(!("error" in result), `no error: ${w.logLines.slice(-3).join(" | ")}`);
+    return { shortcut: shortcuts > count, calls: w.log.slice(before).filter((l) => l !== `druid:GET /supervisor?state=true @${DEFAULT}` && l !== `druid:GET /status @${DEFAULT}`) };
+  };
+  const quiet = await resync();
+  assert.deepEqual(quiet, { shortcut: true, calls: [] });
+  assert.equal((await resync()).shortcut, true, "and again");
+
+  // Each change below is seen by the first resync after it; the one after that is quiet again.
+  const changes: Array<[string, () => void, (calls: string[]) => void]> = [
+    ["a spec edit", () => w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders", { extra: 1 }) } }), (calls) => assert.ok(calls.includes(`druid:POST /supervisor orders @${DEFAULT}`), calls.join(" | "))],
+    ["a rotated Secret", () => { w.secrets = [{ ...authSecret, metadata: { ...authSecret.metadata, resourceVersion: "7" } }]; }, () => {}],
+    ["a router Service in the namespace", () => { w.services = [{ metadata: { name: "router", namespace: NS, resourceVersion: "3" } }]; }, () => {}],
+    ["the spec ConfigMap deleted by hand", () => { w.kube.configMaps.delete(`${NS}/orders-druid-spec`); }, () => assert.ok(w.kube.configMaps.has(`${NS}/orders-druid-spec`), "recreated")],
+    ["a state change in Druid's list", () => { w.druid.supervisors.get("orders")!.state = "UNHEALTHY_TASKS"; }, () => assert.equal(w.status("orders").state, "UNHEALTHY_TASKS")],
+    ["a suspend in Druid's console", () => { const s = w.druid.supervisors.get("orders")!; s.state = "RUNNING"; s.spec = { ...s.spec, suspended: true }; }, (calls) => assert.ok(calls.includes(`druid:POST /supervisor/orders/resume @${DEFAULT}`), calls.join(" | "))],
+    ["a drift check due", () => { w.mono += 600_000; }, (calls) => assert.ok(calls.includes(`druid:GET /supervisor/orders+status @${DEFAULT}`), calls.join(" | "))],
+  ];
+  for (const [what, change, check] of changes) {
+    change();
+    let seen = await resync();
+    assert.equal(seen.shortcut, false, what);
+    check(seen.calls);
+    // Settle whatever the change started (a write is looked at again), until a quiet resync.
+    for (let i = 0; i < 5 && !seen.shortcut; i++) {
+      if (w.druid.supervisors.get("orders")!.state !== "UNHEALTHY_TASKS") w.druid.supervisors.get("orders")!.state = "RUNNING";
+      seen = await resync();
+    }
+    assert.equal(seen.shortcut, true, `quiet again after ${what}`);
+  }
+
+  // Druid unreachable: the whole path runs and says so.
+  w.down.add(DEFAULT);
+  const [count] = [shortcuts];
+  w.now = new Date(w.now.getTime() + 60_000);
+  const down = await w.reconcile("orders");
+  assert.equal(shortcuts, count);
+  assert.equal(requeueOf(down), "error");
+  assert.equal(cond(w.status("orders"), "Ready"), "Unknown/DruidUnreachable");
+});
+
+test("a resync still sees an older resource that comes to record the same supervisor, and stands down (#11)", async () => {
+  let shortcuts = 0;
+  const w = new World({}, 0, { onIdleShortcut: () => shortcuts++ });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  assert.equal(shortcuts, 1);
+  // An older resource restored from a backup, status included, records the same supervisor.
+  const elder = resource("elder", {}, "orders");
+  w.create({ ...elder, metadata: { ...elder.metadata, creationTimestamp: "2025-01-01T00:00:00Z" }, status: { ...w.status("orders"), conditions: [] } });
+  await w.reconcile("orders");
+  assert.equal(shortcuts, 1, "the claims changed");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/SupervisorConflict");
+});
+
+test("a compaction config or rules changed in Druid by hand are still corrected at the next resync (#11)", async () => {
+  let shortcuts = 0;
+  const w = new World({}, 0, { onIdleShortcut: () => shortcuts++ });
+  const resync = async () => {
+    w.now = new Date(w.now.getTime() + 60_000);
+    await w.reconcile("orders");
+  };
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: kafka("orders"), compaction: { skipOffsetFromLatest: "PT1H" }, rules: [{ type: "loadForever" }] } }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  for (let i = 0; i < 3; i++) await resync();
+  assert.equal(shortcuts, 1);
+  w.druid.compaction.set("orders", { dataSource: "orders", skipOffsetFromLatest: "P1D" });
+  const before = w.druidWrites().length;
+  await resync();
+  assert.deepEqual(w.druidWrites().slice(before), [`druid:POST /compaction orders @${DEFAULT}`]);
+  for (let i = 0; i < 3; i++) await resync();
+  w.druid.rules.set("orders", [{ type: "dropForever" }]);
+  const quiet = w.druidWrites().length;
+  await resync();
+  assert.deepEqual(w.druidWrites().slice(quiet), [`druid:POST /rules/orders @${DEFAULT}`]);
+  assert.equal(shortcuts, 3, "the quiet resyncs between the changes took the shortcut");
+});

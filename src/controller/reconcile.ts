@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type PendingCreate } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type JsonObject, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
@@ -31,10 +31,11 @@ import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
-import { configMapIsOurs, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
+import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
+import { claimsSignature, dependencySignature, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
 
 export interface ReconcilerSettings {
   /** How often an idle resource is looked at again (Druid drift, state changes). */
@@ -73,6 +74,8 @@ export interface ReconcilerDeps {
   monotonicNow?: () => number;
   random?: () => number;
   observeResult?: (result: ReconcileResult, seconds: number) => void;
+  /** A resync that found nothing changed since the last idle reconcile and skipped the rest (idle-shortcut.ts). */
+  onIdleShortcut?: () => void;
   /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
   stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller" | "watching">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
@@ -82,6 +85,13 @@ export interface ReconcilerDeps {
 }
 
 type Step<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+/** Druid's view, and how its datasource parts were read (from the shared lists, or fresh). */
+interface Observation {
+  observed: Observed;
+  compaction?: ListedPart<JsonObject | undefined> | "fresh";
+  rules?: ListedPart<JsonObject[]> | "fresh";
+}
 
 /** Where this reconcile acts, with what, and what the resource already holds there. */
 interface Resolved {
@@ -158,6 +168,8 @@ export class Reconciler {
   /** claimKey → the resource whose reconcile holds that supervisor now. */
   private readonly claimLocks = new Map<string, string>();
   private readonly driftChecks: DriftSchedule;
+  /** key → what its last idle reconcile depended on (idle-shortcut.ts). */
+  private readonly idleMemos = new Map<string, IdleMemo>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -171,6 +183,7 @@ export class Reconciler {
   forget(key: string): void {
     this.expectations.forget(key);
     this.driftChecks.forget(key);
+    this.idleMemos.delete(key);
     this.deps.stateWatch?.unwatch(key);
   }
 
@@ -193,6 +206,16 @@ export class Reconciler {
     // The cache has not yet seen our own last write: acting on it would repeat that write.
     const freshness = this.expectations.check(key, raw.metadata?.resourceVersion);
     if (freshness === "wait") return { requeueAfterMs: CACHE_LAG_RETRY_MS };
+    // What this reconcile reads from the caches, as of now: a change after this line is seen by the next one.
+    const dependencies = freshness === "fresh" ? this.dependenciesOf(raw) : undefined;
+    const memo = this.idleMemos.get(key);
+    if (memo) {
+      if (dependencies !== undefined && (await this.unchangedSinceMemo(key, raw, dependencies, memo))) {
+        this.deps.onIdleShortcut?.();
+        return requeueAfter({ kind: "idle", supervisor: memo.supervisor }, this.deps.settings, this.deps.random);
+      }
+      this.idleMemos.delete(key);
+    }
     if (freshness === "readThrough") {
       log.warn("the cache has not shown our own write for too long; reading the resource from the API server");
       try {
@@ -213,7 +236,7 @@ export class Reconciler {
       const ingestion = parsed.value;
       if (isPaused(ingestion)) return await this.end(log, { ingestion, now: this.nowIso(), paused: true }, { kind: "waitForEdit" });
       if (ingestion.metadata.deletionTimestamp) return await this.finalize(log, ingestion);
-      return await this.sync(log, key, ingestion);
+      return await this.sync(log, key, ingestion, dependencies);
     } catch (error) {
       log.error("reconcile failed", { error: describeApiError(error) });
       return { error };
@@ -226,7 +249,37 @@ export class Reconciler {
 
   // --- create / update / move / suspend / resume / reset ------------------------------------------
 
-  private async sync(log: Logger, key: string, cached: DruidIngestion): Promise<ProcessResult> {
+  /** The versions of what a reconcile of this object reads from the caches (idle-shortcut.ts). */
+  private dependenciesOf(raw: KubernetesObject): string {
+    return dependencySignature(raw, configMapNameFor(raw.metadata?.name ?? ""), {
+      secretVersion: (namespace, name) => this.deps.secrets.get(namespace, name)?.metadata?.resourceVersion,
+      configMapVersion: (namespace, name) => this.deps.configMaps.get(name, namespace)?.metadata?.resourceVersion,
+      routerServices: (namespace) => this.deps.routerServices.list(namespace),
+    });
+  }
+
+  /**
+   * The resource, its dependencies, the claims on its supervisor and Druid's listing are as its
+   * last idle reconcile saw them, and no drift check is due: that reconcile's end holds again.
+   * Any doubt (a failed read included) answers no, and the whole reconcile runs.
+   */
+  private async unchangedSinceMemo(key: string, raw: KubernetesObject, dependencies: string, memo: IdleMemo): Promise<boolean> {
+    if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key)) return false;
+    const claims = claimsSignature(this.deps.claimsOn(memo.druidEndpoint, memo.supervisorId));
+    if (`${dependencies}\n${claims}` !== memo.dependencies) return false;
+    const snapshots = this.deps.snapshots;
+    try {
+      const reading = await snapshots.supervisor(memo.client, memo.supervisorId, undefined, () => false);
+      if (reading.version !== memo.druidVersion || !sameListing(reading.supervisor, memo.supervisor)) return false;
+      if (memo.compaction && !samePart(await snapshots.compaction(memo.client, memo.compaction.dataSource), memo.compaction)) return false;
+      if (memo.rules && !samePart(await snapshots.rules(memo.client, memo.rules.dataSource), memo.rules)) return false;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async sync(log: Logger, key: string, cached: DruidIngestion, dependencies?: string): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
 
     const finalizer = await this.ensureFinalizer(log, cached);
@@ -264,19 +317,20 @@ export class Reconciler {
       this.claimLocks.set(lock, key);
     }
     try {
-      return await this.syncTarget(log, key, facts, ingestion, desired, { ...resolved.value, specSecrets: specSecrets.value });
+      return await this.syncTarget(log, key, facts, ingestion, desired, { ...resolved.value, specSecrets: specSecrets.value }, dependencies);
     } finally {
       if (lock !== undefined && this.claimLocks.get(lock) === key) this.claimLocks.delete(lock);
     }
   }
 
-  private async syncTarget(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved): Promise<ProcessResult> {
+  private async syncTarget(log: Logger, key: string, facts: StatusFacts, ingestion: DruidIngestion, desired: DesiredIngestion, resolved: Resolved, dependencies?: string): Promise<ProcessResult> {
     const { target, record, credentials, specSecrets } = resolved;
     const status = ingestion.status ?? {};
     const policy = managementPolicyOf(ingestion);
     const orphan = deletionPolicyOf(ingestion) === "Orphan";
     const selfRecorded = record !== undefined && recordMatches(record, target, status) && mainRecorded(record, target);
-    const claimant = target.supervisorId ? betterClaimant(ingestion, selfRecorded, this.deps.claimsOn(target.druidEndpoint, target.supervisorId)) : undefined;
+    const claims = target.supervisorId ? this.deps.claimsOn(target.druidEndpoint, target.supervisorId) : [];
+    const claimant = target.supervisorId ? betterClaimant(ingestion, selfRecorded, claims) : undefined;
 
     // The ConfigMap only shows the rendered spec (a failure is reported, never a reason to stop):
     // it is written while Druid is read, and in place before anything is decided.
@@ -295,13 +349,14 @@ export class Reconciler {
     // Druid's copy holds the referenced values: left out of its hash (status), like the resource's
     // own ignored paths. A rotated value changes desired.specHash instead, so it is sent once.
     const ignored = ignoredPathsOf(ingestion, desired);
-    let observed: Observed;
+    let observation: Observation;
     try {
-      [observed] = await Promise.all([this.observe(key, client, ingestion, desired, record, target, specSecrets, ignored), configMapWritten]);
+      [observation] = await Promise.all([this.observe(key, client, ingestion, desired, record, target, specSecrets, ignored), configMapWritten]);
     } catch (error) {
       await configMapWritten;
       return this.stop(log, facts, failureOf(error));
     }
+    const { observed } = observation;
     facts.observed = observed;
     facts.druidVersion = observed.druidVersion;
 
@@ -392,14 +447,29 @@ export class Reconciler {
       return this.end(log, facts, { kind: "changed" });
     }
     if (partStandDown) return this.end(log, facts, { kind: "failed", failure: partStandDown });
-    return this.idle(log, facts, client, desired, observed);
+    // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
+    // spec is read every resync): the next resync may skip all this if nothing changes.
+    const memo: IdleMemo | undefined =
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !status.pendingReset && !facts.configMap?.failure && observation.compaction !== "fresh" && observation.rules !== "fresh"
+        ? {
+            dependencies: `${dependencies}\n${claimsSignature(claims)}`,
+            client,
+            druidEndpoint: target.druidEndpoint,
+            supervisorId: desired.supervisorId,
+            druidVersion: observed.druidVersion,
+            supervisor: observed.supervisor,
+            ...(observation.compaction ? { compaction: observation.compaction } : {}),
+            ...(observation.rules ? { rules: observation.rules } : {}),
+          }
+        : undefined;
+    return this.idle(log, facts, client, desired, observed, false, memo);
   }
 
   /** Nothing to change; a supervisor on its way somewhere is watched (once the status is written). */
-  private idle(log: Logger, facts: StatusFacts, client: DruidClient, desired: DesiredIngestion, observed: Observed, afterWrite = false): Promise<ProcessResult> {
+  private idle(log: Logger, facts: StatusFacts, client: DruidClient, desired: DesiredIngestion, observed: Observed, afterWrite = false, memo?: IdleMemo): Promise<ProcessResult> {
     const watchWith = desired.kind === "supervisor" ? { client, supervisorId: desired.supervisorId, newWait: afterWrite } : undefined;
     // Right after our own write the wait starts now, whatever the status said before.
-    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, ...(afterWrite ? { sinceTransitionMs: 0 } : {}) }, watchWith);
+    return this.end(log, facts, { kind: "idle", supervisor: observed.supervisor, task: observed.task, ...(afterWrite ? { sinceTransitionMs: 0 } : {}) }, watchWith, memo);
   }
 
   /**
@@ -598,7 +668,7 @@ export class Reconciler {
    * Druid's view of the target. What no record names yet is read fresh (its own call, not the
    * shared list): a create or a takeover is never decided on a reading up to a resync old.
    */
-  private async observe(key: string, client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs, ignored: readonly string[]): Promise<Observed> {
+  private async observe(key: string, client: DruidClient, ingestion: DruidIngestion, desired: DesiredIngestion, record: AppliedRecord | undefined, target: Target, specSecrets: ResolvedSecretRefs, ignored: readonly string[]): Promise<Observation> {
     const status = ingestion.status ?? {};
     const snapshots = this.deps.snapshots;
     let observed: Observed;
@@ -642,9 +712,18 @@ export class Reconciler {
     }
     const ds = desired.dataSource;
     const partsOurs = record?.dataSource === ds;
-    if (ds && (desired.compaction || status.compactionHash)) observed.compaction = await snapshots.compaction(client, ds, partsOurs && status.compactionHash ? undefined : 0);
-    if (ds && (desired.rules || status.rulesHash)) observed.rules = await snapshots.rules(client, ds, partsOurs && status.rulesHash ? undefined : 0);
-    return observed;
+    const observation: Observation = { observed };
+    if (ds && (desired.compaction || status.compactionHash)) {
+      const listed = partsOurs && status.compactionHash !== undefined;
+      observed.compaction = await snapshots.compaction(client, ds, listed ? undefined : 0);
+      observation.compaction = listed ? { dataSource: ds, value: observed.compaction } : "fresh";
+    }
+    if (ds && (desired.rules || status.rulesHash)) {
+      const listed = partsOurs && status.rulesHash !== undefined;
+      observed.rules = await snapshots.rules(client, ds, listed ? undefined : 0);
+      observation.rules = listed ? { dataSource: ds, value: observed.rules } : "fresh";
+    }
+    return observation;
   }
 
   // --- deletion ---------------------------------------------------------------------------------
@@ -854,11 +933,13 @@ export class Reconciler {
    * way somewhere waits on the state poller, registered only once its status is written (a
    * resource deleted meanwhile must not be left waiting).
    */
-  private async end(log: Logger, facts: StatusFacts, ending: Ending, watchWith?: { client: DruidClient; supervisorId: string; newWait?: boolean }): Promise<ProcessResult> {
+  private async end(log: Logger, facts: StatusFacts, ending: Ending, watchWith?: { client: DruidClient; supervisorId: string; newWait?: boolean }, memo?: IdleMemo): Promise<ProcessResult> {
     const key = objectKey(facts.ingestion.metadata.namespace, facts.ingestion.metadata.name);
     const { written, status } = await this.report(log, facts);
     const supervisor = ending.kind === "idle" ? ending.supervisor : undefined;
     const waits = written.kind !== "conflict" && written.kind !== "gone" && watchWith !== undefined && supervisor !== undefined && isTransitional(supervisor);
+    // Only an end that wrote nothing and awaits nothing holds again while nothing changes.
+    if (memo && written.kind === "unchanged" && !waits && this.deps.ingestions.get(facts.ingestion.metadata.name, facts.ingestion.metadata.namespace) !== undefined) this.idleMemos.set(key, memo);
     // A wait that our own write starts owes nothing to an earlier one (its age, its lists).
     if (!waits || watchWith?.newWait) this.deps.stateWatch?.unwatch(key);
     const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);

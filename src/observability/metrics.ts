@@ -36,6 +36,7 @@ export class ControllerMetrics {
   private readonly statePolls: Counter<"result">;
   private readonly stateWakes: Counter;
   private readonly stateWaiting: Gauge;
+  private readonly idleShortcuts: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -61,6 +62,7 @@ export class ControllerMetrics {
     this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
     this.statePolls = new Counter({ name: "druid_ingestion_state_polls_total", help: "State lists read because resources wait for their supervisor to change state (PENDING, STOPPING, creating tasks, suspending, resuming), by result", labelNames: ["result"], registers });
     this.stateWakes = new Counter({ name: "druid_ingestion_state_poll_wakes_total", help: "Reconciles started by the state poller (a listed state changed, or a failed list handed waiters back)", registers });
+    this.idleShortcuts = new Counter({ name: "druid_ingestion_idle_shortcuts_total", help: "Reconciles that found the resource, its Secret, ConfigMap, router Services, claims and Druid's listing as at its last idle reconcile, and ended there (the rest skipped)", registers });
     this.stateWaiting = new Gauge({ name: "druid_ingestion_state_poll_waiting", help: "Resources waiting on the state poller after its last list", registers });
     // Series exist from the start (at 0), as controller-runtime's do, so rate() and alerts work
     // before the first event.
@@ -110,6 +112,10 @@ export class ControllerMetrics {
     this.statePolls.inc({ result });
     this.stateWakes.inc(woken);
     this.stateWaiting.set(waiting);
+  }
+
+  idleShortcut(): void {
+    this.idleShortcuts.inc();
   }
 
   snapshotFetched(part: string, scope: "list" | "item" = "list"): void {
