@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubernetesObject, V1Service } from "@kubernetes/client-node";
 import type { LiveSupervisor } from "../druid/decode.ts";
-import { claimsSignature, dependencySignature, sameListing, samePart, type DependencyLookups } from "./idle-shortcut.ts";
+import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type DependencyLookups } from "./idle-shortcut.ts";
 import type { Claim } from "./ownership.ts";
 
 const base = { metadata: { name: "orders", namespace: "team", resourceVersion: "10" }, spec: { auth: { secretRef: { name: "auth" } } } } as KubernetesObject;
@@ -32,6 +32,13 @@ test("the dependency signature changes with each thing a reconcile reads from th
   ];
   for (const [what, signature] of cases) assert.notEqual(signature, reference, what);
   assert.equal(new Set(cases.map(([, s]) => s)).size, cases.length, "each change gives its own signature");
+  // What another resource or namespace holds is not this one's dependency.
+  const elsewhere: DependencyLookups = {
+    secretVersion: (ns, name) => (ns === "team" && name === "other-auth" ? "99" : lookups().secretVersion(ns, name)),
+    configMapVersion: (ns, name) => (name === "clicks-druid-spec" ? "99" : lookups().configMapVersion(ns, name)),
+    routerServices: (ns) => (ns === "elsewhere" ? [{ metadata: { name: "router", resourceVersion: "99" } }] : lookups().routerServices(ns)),
+  };
+  assert.equal(sig(base, elsewhere), reference, "another Secret, another resource's ConfigMap, another namespace's Service");
   // A malformed object (not yet validated) gives a signature, never an exception.
   assert.equal(typeof sig({ metadata: {}, spec: { auth: { secretRef: { name: 42 } } } } as KubernetesObject), "string");
 });
@@ -59,6 +66,7 @@ test("a listing is the same when state, detailed state, health, suspension and i
   for (const change of [{ id: "t" }, { state: "SUSPENDED" }, { detailedState: "CONNECTING_TO_STREAM" }, { healthy: false }, { suspended: true }] as Array<Partial<LiveSupervisor>>) {
     assert.equal(sameListing({ ...then, ...change }, then), false, JSON.stringify(change));
   }
+  assert.deepEqual(listingOf({ ...then, spec: { big: "x".repeat(1000) } }), then, "a memo keeps no stored spec");
   assert.equal(samePart({ a: [1, 2] }, { dataSource: "d", value: { a: [1, 2] } }), true);
   assert.equal(samePart({ a: [2, 1] }, { dataSource: "d", value: { a: [1, 2] } }), false);
   assert.equal(samePart(undefined, { dataSource: "d", value: { a: 1 } }), false, "a config removed");

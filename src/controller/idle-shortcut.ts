@@ -27,7 +27,7 @@ export interface IdleMemo {
   druidEndpoint: string;
   supervisorId: string;
   druidVersion: string;
-  /** Druid's listing as that reconcile saw it. */
+  /** Druid's listing as that reconcile saw it, without the stored spec (listingOf). */
   supervisor: LiveSupervisor;
   compaction?: ListedPart<JsonObject | undefined>;
   rules?: ListedPart<JsonObject[]>;
@@ -70,6 +70,12 @@ export function claimsSignature(claims: Iterable<Claim>): string {
   const parts: string[] = [];
   for (const c of claims) parts.push(`${c.key}|${c.createdAt}|${c.recorded ? 1 : 0}|${c.deleting ? 1 : 0}`);
   return parts.sort().join(",");
+}
+
+/** What a memo keeps of a reading: the listing, never the stored spec (10,000 specs are ~50 MiB of heap). */
+export function listingOf(supervisor: LiveSupervisor): LiveSupervisor {
+  const { id, state, detailedState, healthy, suspended } = supervisor;
+  return { id, state, detailedState, healthy, suspended, spec: undefined };
 }
 
 /** Druid lists the supervisor as the memo's reconcile saw it (the spec is not part of a listing). */

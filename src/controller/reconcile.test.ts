@@ -57,11 +57,13 @@ class World {
   /** Set to serve reconciles a stale copy instead of the store's current object. */
   readFrom: (() => DruidIngestion) | undefined;
   readonly reconciler: Reconciler;
+  /** What the reconciler was built with: another Reconciler on the same world (no memory of its own). */
+  readonly deps: ReconcilerDeps;
 
   constructor(settings: Partial<ReconcilerSettings> = {}, snapshotMaxAgeMs = 0, deps: Partial<ReconcilerDeps> = {}) {
     const lookup = (list: () => V1Secret[]) => ({ get: (ns: string, name: string) => list().find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
     this.kube.secrets = () => this.secrets;
-    this.reconciler = new Reconciler({
+    this.deps = {
       ingestions: { get: (name, namespace) => (this.readFrom?.() ?? this.kube.get(namespace, name)) as never },
       claimsOn: (endpoint, id) => this.claimsOn(endpoint, id),
       // The informer caches only the ConfigMaps labelled as the controller's.
@@ -81,7 +83,8 @@ class World {
       monotonicNow: () => this.mono,
       random: () => 0.5,
       ...deps,
-    });
+    };
+    this.reconciler = new Reconciler(this.deps);
   }
 
   /** The administrator's allow-list (everything unless a test says otherwise). */
@@ -1422,13 +1425,27 @@ test("a resync that finds nothing changed since the last idle reconcile reads on
   await w.reconcile("orders"); // the state changed: status written, no memo
   await w.reconcile("orders"); // idle, nothing written: the memo
   assert.equal(shortcuts, 0);
-  /** One resync; whether it took the shortcut, and what it sent anywhere but Druid's state list. */
+  const listOnly = (l: string) => l !== `druid:GET /supervisor?state=true @${DEFAULT}` && l !== `druid:GET /status @${DEFAULT}`;
+  /**
+   * One resync; whether it took the shortcut, and what it sent anywhere but Druid's state list.
+   * After a shortcut, a reconciler without memos (the whole path) must come to the same end:
+   * the same requeue, and nothing written anywhere.
+   */
   const resync = async (): Promise<{ shortcut: boolean; calls: string[] }> => {
     const [count, before] = [shortcuts, w.log.length];
     w.now = new Date(w.now.getTime() + 60_000);
     const result = await w.reconcile("orders");
     assert.ok(!("error" in result), `no error: ${w.logLines.slice(-3).join(" | ")}`);
-    return { shortcut: shortcuts > count, calls: w.log.slice(before).filter((l) => l !== `druid:GET /supervisor?state=true @${DEFAULT}` && l !== `druid:GET /status @${DEFAULT}`) };
+    const seen = { shortcut: shortcuts > count, calls: w.log.slice(before).filter(listOnly) };
+    if (seen.shortcut) {
+      const [rv, events, from] = [w.get("orders").metadata.resourceVersion, w.kube.events.length, w.log.length];
+      const whole = await new Reconciler({ ...w.deps, onIdleShortcut: () => assert.fail("a new reconciler has no memo") }).reconcile(`${NS}/orders`);
+      assert.deepEqual(whole, result, "the whole path ends the same way");
+      assert.deepEqual(w.log.slice(from).filter((l) => !l.startsWith("druid:GET") && !l.startsWith("kube:get")), [], "and writes nothing");
+      assert.equal(w.get("orders").metadata.resourceVersion, rv);
+      assert.equal(w.kube.events.length, events);
+    }
+    return seen;
   };
   const quiet = await resync();
   assert.deepEqual(quiet, { shortcut: true, calls: [] });
@@ -1443,6 +1460,19 @@ test("a resync that finds nothing changed since the last idle reconcile reads on
     ["a state change in Druid's list", () => { w.druid.supervisors.get("orders")!.state = "UNHEALTHY_TASKS"; }, () => assert.equal(w.status("orders").state, "UNHEALTHY_TASKS")],
     ["a suspend in Druid's console", () => { const s = w.druid.supervisors.get("orders")!; s.state = "RUNNING"; s.spec = { ...s.spec, suspended: true }; }, (calls) => assert.ok(calls.includes(`druid:POST /supervisor/orders/resume @${DEFAULT}`), calls.join(" | "))],
     ["a drift check due", () => { w.mono += 600_000; }, (calls) => assert.ok(calls.includes(`druid:GET /supervisor/orders+status @${DEFAULT}`), calls.join(" | "))],
+    ["a Druid upgrade (the same states listed)", () => { w.druid.version = "34.0.0"; }, () => assert.equal(w.status("orders").druidVersion, "34.0.0")],
+    [
+      "a ConfigMap that could not be written",
+      () => {
+        w.kube.failConfigMapWith = 403;
+        w.kube.configMaps.delete(`${NS}/orders-druid-spec`);
+      },
+      () => {
+        assert.equal(cond(w.status("orders"), "ConfigMapSynced"), "False/ConfigMapApplyFailed");
+        w.kube.failConfigMapWith = undefined; // the next resync writes it: a failed write is no end to keep
+      },
+    ],
+    ["the suspended flag forgotten (a list that left the supervisor out), with drift in the stored spec", () => { w.deps.snapshots.remember(w.druid.client({ baseUrl: DEFAULT, credentials: { username: "admin", password: "pw" } }) as never, "orders", undefined); const s = w.druid.supervisors.get("orders")!; s.spec = { ...s.spec, editedInConsole: true }; }, (calls) => assert.ok(calls.includes(`druid:POST /supervisor orders @${DEFAULT}`), calls.join(" | "))],
   ];
   for (const [what, change, check] of changes) {
     change();

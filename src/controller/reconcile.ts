@@ -35,7 +35,7 @@ import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, d
 import { agreesWithStoredFlag, DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
-import { claimsSignature, dependencySignature, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
+import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
 
 export interface ReconcilerSettings {
   /** How often an idle resource is looked at again (Druid drift, state changes). */
@@ -269,8 +269,9 @@ export class Reconciler {
     if (`${dependencies}\n${claims}` !== memo.dependencies) return false;
     const snapshots = this.deps.snapshots;
     try {
-      const reading = await snapshots.supervisor(memo.client, memo.supervisorId, undefined, () => false);
-      if (reading.version !== memo.druidVersion || !sameListing(reading.supervisor, memo.supervisor)) return false;
+      // Anything that takes a read of its own (an unknown suspended flag) is for the whole path.
+      const reading = await snapshots.listedSupervisor(memo.client, memo.supervisorId);
+      if (!reading || reading.version !== memo.druidVersion || !sameListing(reading.supervisor, memo.supervisor)) return false;
       if (memo.compaction && !samePart(await snapshots.compaction(memo.client, memo.compaction.dataSource), memo.compaction)) return false;
       if (memo.rules && !samePart(await snapshots.rules(memo.client, memo.rules.dataSource), memo.rules)) return false;
       return true;
@@ -457,7 +458,7 @@ export class Reconciler {
             druidEndpoint: target.druidEndpoint,
             supervisorId: desired.supervisorId,
             druidVersion: observed.druidVersion,
-            supervisor: observed.supervisor,
+            supervisor: listingOf(observed.supervisor),
             ...(observation.compaction ? { compaction: observation.compaction } : {}),
             ...(observation.rules ? { rules: observation.rules } : {}),
           }

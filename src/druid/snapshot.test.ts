@@ -255,3 +255,17 @@ test("the state poller's list: shared when newer than asked, never evicting or f
   assert.equal(fromShared.supervisor?.id, "b");
   assert.equal(f.calls.list, listsBefore, "served from the poll's list (1 s old, within the 3 s asked)");
 });
+
+test("listedSupervisor answers from the list with the stored flag, and never reads a supervisor alone", async () => {
+  let now = 1000;
+  const snapshots = new DruidSnapshots({ maxAgeMs: 60_000, now: () => now });
+  const { client, calls, suspended } = fakeClient("http://d1");
+  assert.equal(await snapshots.listedSupervisor(client, "a"), undefined, "the flag is not known yet: that takes a read of its own");
+  assert.deepEqual(await snapshots.listedSupervisor(client, "gone"), { version: "33.0.0", supervisor: undefined }, "not listed: gone");
+  suspended.add("a");
+  await snapshots.supervisor(client, "a", undefined, () => true); // read alone: the flag is known
+  now += 1;
+  assert.deepEqual(await snapshots.listedSupervisor(client, "a"), { version: "33.0.0", supervisor: { ...running("a"), suspended: true } });
+  assert.equal(calls.item, 1, "only the read asked for");
+  assert.equal(calls.list, 1);
+});

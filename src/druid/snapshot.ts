@@ -102,6 +102,20 @@ export class DruidSnapshots {
   }
 
   /**
+   * The supervisor as the shared list shows it, with its stored suspended flag as last read; or
+   * undefined when that takes a read of its own (the flag is not known, or the supervisor was
+   * written since the list was read). Never reads a single supervisor.
+   */
+  async listedSupervisor(client: DruidClient, id: string): Promise<SupervisorReading | undefined> {
+    const fromList = await this.fromList(client, "supervisors", id, undefined, () => this.fetchSupervisorList(client));
+    if (!fromList) return undefined;
+    const listed = fromList.supervisors.get(id);
+    if (!listed) return { version: fromList.version, supervisor: undefined };
+    const flag = this.suspendedFlags.get(flagKey(client, id));
+    return flag === undefined ? undefined : { version: fromList.version, supervisor: { ...listed, suspended: flag } };
+  }
+
+  /**
    * Remembers the stored spec's suspended flag: the state list cannot tell (Druid 33 fills its
    * `suspended` only for `?system`, and a supervisor that never ran reports an unhealthy state,
    * not SUSPENDED, while suspended).

@@ -104,12 +104,37 @@ fi
 wait_until "zookeeper on 127.0.0.1:$STACK_ZK_PORT" 60 "$ZK_PID" zk_ok
 
 # ---- Kafka (KRaft, combined broker+controller) ---------------------------------------------
+# Right after a stack on the same ports was stopped, sockets of its broker may hold the listener
+# port for up to a minute: Kafka then exits with "Address already in use". It is started again
+# every 5 s until it binds, at most 120 s; any other exit is an error at once.
+kafka_java=("$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-Dlog4j2.configurationFile=$CONF_OUT/log4j2-kafka.xml"
+  -cp "$KAFKA_HOME/lib/*")
+kafka_log_mark=0
+start_kafka() {
+  kafka_log_mark="$(stat -c %s "$LOGS/kafka.log" 2>/dev/null || echo 0)"
+  start_bg kafka "$LOGS/kafka.log" "$KAFKA_PID" "${kafka_java[@]}" -Xms64m -Xmx384m \
+    kafka.Kafka "$CONF_OUT/kafka-server.properties"
+}
+await_kafka() {
+  local deadline=$((SECONDS + 120))
+  until kafka_ok; do
+    if ! pid_alive "$KAFKA_PID"; then
+      if (( SECONDS < deadline )) && tail -c +"$((kafka_log_mark + 1))" "$LOGS/kafka.log" | grep -q 'Address already in use'; then
+        log "kafka could not bind 127.0.0.1:$STACK_KAFKA_PORT yet (sockets of a broker stopped just before); starting it again in 5 s"
+        sleep 5
+        start_kafka
+        continue
+      fi
+      die "kafka on 127.0.0.1:$STACK_KAFKA_PORT: the process exited while waiting (see $LOGS/kafka.log)"
+    fi
+    (( SECONDS < deadline )) || die "kafka on 127.0.0.1:$STACK_KAFKA_PORT: not ready after 120s (see $LOGS/kafka.log)"
+    sleep 1
+  done
+}
 if [ "$STACK_KAFKA" = 1 ]; then
   if pid_alive "$KAFKA_PID"; then
     log "kafka already running (pid $(cat "$KAFKA_PID"))"
   else
-    kafka_java=("$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-Dlog4j2.configurationFile=$CONF_OUT/log4j2-kafka.xml"
-      -cp "$KAFKA_HOME/lib/*")
     if [ ! -f "$STATE/kafka/meta.properties" ]; then
       cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
       log "formatting kafka storage (cluster id $cluster_id)"
@@ -117,8 +142,7 @@ if [ "$STACK_KAFKA" = 1 ]; then
         -c "$CONF_OUT/kafka-server.properties" >>"$LOGS/kafka.log" 2>&1 \
         || die "kafka storage format failed (see $LOGS/kafka.log)"
     fi
-    start_bg kafka "$LOGS/kafka.log" "$KAFKA_PID" "${kafka_java[@]}" -Xms64m -Xmx384m \
-      kafka.Kafka "$CONF_OUT/kafka-server.properties"
+    start_kafka
   fi
 fi
 
@@ -146,7 +170,7 @@ start_druid druid "$DRUID_PID" coordinator-overlord "$STACK_DRUID_HEAP" coordina
 start_druid middlemanager "$MM_PID" middleManager 128m middleManager
 
 if [ "$STACK_KAFKA" = 1 ]; then
-  wait_until "kafka on 127.0.0.1:$STACK_KAFKA_PORT" 90 "$KAFKA_PID" kafka_ok
+  await_kafka
 fi
 wait_until "druid /status/health" "$STACK_UP_TIMEOUT" "$DRUID_PID" druid_health_ok
 wait_until "overlord leadership" "$STACK_UP_TIMEOUT" "$DRUID_PID" overlord_leader
