@@ -20,6 +20,7 @@ import { ensureStack, REPO_ROOT, stackEnv } from "../tools/stack.ts";
 import { plotSvg } from "./scale/plot.ts";
 import { baselineSeconds, verdicts, type SizeResult } from "./scale/results.ts";
 import { runSize } from "./scale/run-size.ts";
+import { deleteKafkaTopics } from "../tools/kafka-topics.ts";
 
 const { values } = parseArgs({
   options: {
@@ -64,6 +65,7 @@ for (const count of sizes) {
       count,
       druid: { kind: double ? "double" : "real", url: double?.url ?? env.druidUrl, username: env.druidUser, password: env.druidPassword, version: realVersion.version },
       kafkaBootstrap: env.kafkaBootstrap ?? "127.0.0.1:9",
+      ...(env.local && env.kafkaBootstrap ? { removeTopics: deleteKafkaTopics } : {}),
       concurrency: Number(values.concurrency),
       resync: values.resync,
       resyncMs: parseDuration(values.resync),

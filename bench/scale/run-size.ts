@@ -23,6 +23,8 @@ export interface SizeInput {
   count: number;
   druid: { kind: "real" | "double"; url: string; username: string; password: string; version: string };
   kafkaBootstrap: string;
+  /** Delete the run's Kafka topics at the end (the local stack's broker: Druid auto-created them). */
+  removeTopics?: (pattern: string) => Promise<void>;
   concurrency: number;
   resync: string;
   resyncMs: number;
@@ -266,6 +268,14 @@ export async function runSize(input: SizeInput): Promise<SizeResult> {
     await controller?.stop();
     await proxy.stop();
     for (const n of namespaces) await kube.deleteNamespace(n);
+    // Druid's supervisors auto-created one topic each (the baseline's too): left behind, a few
+    // runs make the local broker run out of heap at its next start.
+    if (druid.kind === "real" && input.removeTopics) {
+      await input.removeTopics(`${prefix}-.*`).then(
+        () => log(`  deleted the run's Kafka topics (${prefix}-*)`),
+        (error: unknown) => log(`  could not delete the run's Kafka topics ${prefix}-*: ${(error as Error).message}`),
+      );
+    }
   }
 }
 

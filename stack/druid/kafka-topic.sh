@@ -3,6 +3,7 @@
 #   kafka-topic.sh <topic> [partitions]        create
 #   kafka-topic.sh --list                      list topics
 #   kafka-topic.sh --produce <topic>           send stdin lines as records (one per line)
+#   kafka-topic.sh --delete-matching <regex>   delete the topics whose name matches (none is fine)
 # The broker also auto-creates topics (1 partition) on first produce/metadata request.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
@@ -15,11 +16,15 @@ kjava=("$JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 bs="127.0.0.1:$STACK_KAFKA_PORT"
 
 case "${1:-}" in
-  ""|-h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+  ""|-h|--help) sed -n '2,7p' "$0"; exit 0 ;;
   --list) exec "${kjava[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --list ;;
   --produce)
     [ -n "${2:-}" ] || die "usage: $0 --produce <topic>"
     exec "${kjava[@]}" org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$bs" --topic "$2" ;;
+  --delete-matching)
+    [ -n "${2:-}" ] || die "usage: $0 --delete-matching <regex>"
+    exec "${kjava[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --delete \
+      --if-exists --topic "$2" ;;
   *)
     exec "${kjava[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create \
       --if-not-exists --topic "$1" --partitions "${2:-1}" --replication-factor 1 ;;

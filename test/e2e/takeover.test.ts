@@ -4,8 +4,6 @@
 // controller, watching only its own namespace(s), so its metrics count only its own calls.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess, metricValue } from "../support/controller.ts";
 import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
@@ -14,8 +12,9 @@ import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerNamesReso
 import { CREATE_FAIL, CREATE_SUCCESS, createAsDruidOperator, GO_FINALIZER, goJson, type GoOperatorResult } from "../support/druid-operator.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
-import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { ensureStack, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
+import { kafkaTopicScript } from "../../tools/kafka-topics.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -98,20 +97,6 @@ async function waitForStatus(ns: string, name: string, what: string, ok: (i: Dru
 
 const druidRequests = async (c: ControllerProcess, labels: Record<string, string>): Promise<number> => metricValue(await c.metrics(), "druid_ingestion_druid_requests_total", labels);
 
-function kafkaTopicScript(args: string[], input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [path.join(REPO_ROOT, "stack/druid/kafka-topic.sh"), ...args], { stdio: ["pipe", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`kafka-topic.sh ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
-    });
-    child.stdin.end(input ?? "");
-  });
-}
 
 describe("taking over from the druid-operator, and Druid's own writes", { timeout: 900_000 }, () => {
   test("switching from the druid-operator: five resources recorded without a POST, the suspended one stays suspended, the task keeps Druid's id; deletion removes all of it", async (t) => {
