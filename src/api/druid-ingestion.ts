@@ -133,6 +133,13 @@ export interface PendingReset {
   since: string;
 }
 
+/** One of a supervisor's recent errors as status shows it. */
+export interface RecentError {
+  timestamp?: string;
+  exceptionClass?: string;
+  message: string;
+}
+
 export interface DruidIngestionStatus {
   observedGeneration?: number;
   applied?: AppliedRecord;
@@ -161,6 +168,8 @@ export interface DruidIngestionStatus {
   state?: string;
   detailedState?: string;
   healthy?: boolean;
+  /** While Druid reports the supervisor unhealthy: its newest errors (at most 3), cleaned of credentials. */
+  recentErrors?: RecentError[];
   taskStatus?: string;
   lastResetNonce?: string;
   conditions?: Condition[];

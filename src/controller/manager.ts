@@ -13,7 +13,7 @@ import type { EventSink } from "../kube/events.ts";
 import type { WriteFence } from "../kube/fence.ts";
 import { ResilientInformer, type InformerEvent } from "../kube/informer.ts";
 import { trimForCache } from "../kube/trim.ts";
-import type { ControllerMetrics } from "../observability/metrics.ts";
+import type { ControllerMetrics, SupervisorHealthSample } from "../observability/metrics.ts";
 import { ROUTER_SELECTOR } from "./druid-target.ts";
 import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-policy.ts";
 import { EventRouter } from "./event-router.ts";
@@ -196,7 +196,15 @@ export class Manager {
     return counts;
   }
 
-  /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
+  /** Each supervisor's health as its resource's status reports it (known ones only), for the health gauge. */
+  *supervisorHealth(): Iterable<SupervisorHealthSample> {
+    for (const o of this.ingestions.all()) {
+      const { metadata, status } = o as DruidIngestion;
+      if (status?.supervisorId && typeof status.healthy === "boolean") yield { namespace: metadata.namespace, name: metadata.name, supervisor: status.supervisorId, healthy: status.healthy };
+    }
+  }
+
+    /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
   private allowEndpoint(url: string, namespace: string | undefined): Allowance {
     return allowEndpoint(url, {
       allowed: this.options.druid.allowedEndpoints,

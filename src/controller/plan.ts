@@ -4,7 +4,7 @@
 // Druid's observed state, and against what status records this resource applied.
 import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
 import { supportsExplicitSupervisorId } from "../druid/capabilities.ts";
-import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
+import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
@@ -17,6 +17,8 @@ export interface Observed {
   druidVersion: string;
   /** Undefined when Druid lists no supervisor with that id. */
   supervisor?: LiveSupervisor | undefined;
+  /** The supervisor's health report (recent errors), read when Druid lists it unhealthy anew. */
+  health?: SupervisorHealth | undefined;
   /** The recorded task as Druid reports it; undefined when none is recorded or Druid forgot it. */
   task?: LiveTask | undefined;
   /** The datasource's compaction config, undefined when none (only asked when it matters). */

@@ -1576,3 +1576,58 @@ test("a watched supervisor woken for a step it is known to take is not read alon
   assert.equal(await woken(undefined), 2, "SUSPENDED under a running flag is read (then the resume's read-back)");
   assert.deepEqual(w.druidWrites().slice(writes), [`druid:POST /supervisor/orders/resume @${DEFAULT}`], "and undone");
 });
+
+test("a supervisor Druid lists unhealthy: Healthy False with Druid's newest error, once as a Warning Event; recovery is an Event too (#12)", async () => {
+  const w = await runningOrders();
+  assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");
+  const healthReads = () => w.log.filter((l) => l.startsWith("druid:GET /supervisor/orders/status (health)")).length;
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.state = "UNHEALTHY_SUPERVISOR";
+  orders.unhealthy = {
+    detailedState: "UNABLE_TO_CONNECT_TO_STREAM",
+    errors: [
+      { timestamp: "2026-01-01T00:01:00.000Z", exceptionClass: "org.apache.kafka.common.errors.TimeoutException", message: "older" },
+      { timestamp: "2026-01-01T00:02:00.000Z", exceptionClass: "org.apache.kafka.common.errors.TimeoutException", message: "Timeout expired while fetching topic metadata (password=pw)" },
+    ],
+  };
+  const resync = async () => {
+    w.now = new Date(w.now.getTime() + 60_000);
+    await w.reconcile("orders");
+  };
+  await resync();
+  const status = w.status("orders");
+  const healthy = findCondition(status.conditions, "Healthy");
+  assert.equal(`${healthy?.status}/${healthy?.reason}`, "False/UnableToConnectToStream");
+  assert.match(healthy?.message ?? "", /UNHEALTHY_SUPERVISOR \(UNABLE_TO_CONNECT_TO_STREAM\).*TimeoutException: Timeout expired while fetching topic metadata/);
+  assert.doesNotMatch(JSON.stringify(status), /password=pw/, "the login's password never reaches status");
+  assert.equal(status.recentErrors?.length, 2);
+  assert.equal(status.recentErrors?.[0]?.timestamp, "2026-01-01T00:02:00.000Z", "newest first");
+  const warnings = () => w.kube.events.filter((e) => e.reason === "UnableToConnectToStream");
+  assert.equal(warnings().length, 1);
+  assert.equal(warnings()[0]?.type, "Warning");
+  assert.equal(healthReads(), 1);
+  // Still unhealthy, same state: no second read, no second Event.
+  await resync();
+  await resync();
+  assert.equal(healthReads(), 1);
+  assert.equal(warnings().length, 1);
+  // Recovered.
+  delete orders.unhealthy;
+  orders.state = "RUNNING";
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");
+  assert.equal(w.status("orders").recentErrors, undefined);
+  assert.equal(w.kube.events.at(-1)?.reason, "Healthy");
+  assert.equal(healthReads(), 1);
+});
+
+test("Healthy follows the supervisor only: a task has none, and a supervisor not listed yet is Unknown (#12)", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.reconcile("orders"); // finalizer + create: read back PENDING, healthy
+  assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");
+  const batch = { type: "index_parallel", spec: { dataSchema: { dataSource: "b" } } };
+  w.create(resource("load", { ingestion: { type: "native-batch", nativeSpec: batch } }));
+  await w.settle("load");
+  assert.equal(cond(w.status("load"), "Healthy"), "absent");
+});

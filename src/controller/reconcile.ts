@@ -11,7 +11,7 @@ import type { Logger } from "winston";
 import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type JsonObject, type PendingCreate } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
-import type { LiveSupervisor } from "../druid/decode.ts";
+import type { LiveSupervisor, SupervisorHealth } from "../druid/decode.ts";
 import { sameEndpoint } from "../druid/endpoint.ts";
 import type { DruidSnapshots } from "../druid/snapshot.ts";
 import { describeApiError, isApiStatus, mergePatch, type KubeApi } from "../kube/api.ts";
@@ -698,6 +698,11 @@ export class Reconciler {
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : fresh ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
+      // Druid lists it unhealthy anew (or in another unhealthy state): its errors say why.
+      const live = reading.supervisor;
+      if (live?.healthy === false && (status.healthy !== false || status.detailedState !== live.detailedState || status.state !== live.state || status.recentErrors === undefined)) {
+        observed.health = await this.healthOf(client, desired, specSecrets);
+      }
     } else {
       observed = { druidVersion: await snapshots.version(client) };
       // Tasks are not listed cluster-wide: ask for the recorded one while it may still change.
@@ -728,6 +733,26 @@ export class Reconciler {
       observation.rules = listed ? { dataSource: ds, value: observed.rules } : "fresh";
     }
     return observation;
+  }
+
+  /**
+   * The supervisor's recent errors, cleaned of the values its spec references; when those are not
+   * known (Observe reads none), messages that may quote them are not shown. A failed read only
+   * leaves the errors out: health is reported from the list regardless.
+   */
+  private async healthOf(client: DruidClient, desired: Extract<DesiredIngestion, { kind: "supervisor" }>, specSecrets: ResolvedSecretRefs): Promise<SupervisorHealth | undefined> {
+    const values = [...specSecrets.values.values()];
+    let health: SupervisorHealth | undefined;
+    try {
+      health = await client.supervisorHealth(desired.supervisorId, values);
+    } catch (error) {
+      this.deps.logger.debug("could not read the supervisor's recent errors", { supervisor: desired.supervisorId, error: describeApiError(error) });
+      return undefined;
+    }
+    if (health && desired.secretRefs.length > 0 && values.length === 0) {
+      for (const e of health.recentErrors) e.message = "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)";
+    }
+    return health;
   }
 
   // --- deletion ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { findCondition } from "./conditions.ts";
 import type { DruidAction, Outcome } from "./model.ts";
 import type { OwnershipDecision, Target } from "./ownership.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
-import { awaitsStateChange, eventsFor, isTransitional, MAX_STATUS_COPY_BYTES, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, healthyCondition, isTransitional, MAX_STATUS_COPY_BYTES, nextStatus, reasonOf, statusEquals, type StatusFacts } from "./status.ts";
 
 const spec: JsonObject = { type: "kafka", spec: { dataSchema: { dataSource: "m" }, ioConfig: { topic: "m" } } };
 const T0 = "2026-01-01T00:00:00Z";
@@ -355,4 +355,23 @@ test("transitional supervisor states, with and without the stored suspended flag
     ["unhealthy while stored suspended (never ran: stable)", { state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", suspended: true }, false],
   ];
   for (const [name, live, expected] of table) assert.equal(isTransitional(live), expected, name);
+});
+
+test("Healthy is Druid's own flag; False names Druid's state and its newest error (#12)", () => {
+  const live = (over: Partial<LiveSupervisor>): LiveSupervisor => ({ id: "s", state: "RUNNING", detailedState: "RUNNING", healthy: true, suspended: false, spec: undefined, ...over });
+  const cases: Array<[string, LiveSupervisor | undefined, Array<{ timestamp?: string; exceptionClass?: string; message: string }> | undefined, string, RegExp]> = [
+    ["not listed", undefined, undefined, "Unknown/NotReported", /does not report/],
+    ["no flag", live({ healthy: undefined }), undefined, "Unknown/NotReported", /without saying/],
+    ["running", live({}), undefined, "True/Healthy", /healthy: RUNNING$/],
+    ["suspended is healthy", live({ state: "SUSPENDED", detailedState: "SUSPENDED", suspended: true }), undefined, "True/Healthy", /SUSPENDED/],
+    ["stream unreachable", live({ state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false }), [{ timestamp: "t2", exceptionClass: "E", message: "newest" }, { message: "older" }], "False/UnableToConnectToStream", /UNHEALTHY_SUPERVISOR \(UNABLE_TO_CONNECT_TO_STREAM\); its newest error \(t2\): E: newest$/],
+    ["tasks failing, no text", live({ state: "UNHEALTHY_TASKS", detailedState: "UNHEALTHY_TASKS", healthy: false }), [], "False/UnhealthyTasks", /gave no error text/],
+  ];
+  for (const [what, supervisor, errors, expected, message] of cases) {
+    const c = healthyCondition(supervisor, errors);
+    assert.equal(`${c.status}/${c.reason}`, expected, what);
+    assert.match(c.message, message, what);
+  }
+  assert.equal(reasonOf("LOST_CONTACT_WITH_STREAM"), "LostContactWithStream");
+  assert.equal(reasonOf(""), "Unhealthy");
 });

@@ -2,11 +2,11 @@
 // Pure. The ownership record moves here, and only here: it names what Druid accepted (a
 // confirmed create, a takeover), loses what a confirmed removal took away, and is never set from
 // what the resource merely asks for. The caller patches status only when the result differs.
-import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate } from "../api/druid-ingestion.ts";
-import type { LiveSupervisor, LiveTask } from "../druid/decode.ts";
+import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError } from "../api/druid-ingestion.ts";
+import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
 import { jsonEqual } from "./canonical-json.ts";
-import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
@@ -57,6 +57,31 @@ function readyForSupervisor(live: LiveSupervisor | undefined, wantSuspended: boo
   if (state === "PENDING") return { type: READY, status: "False", reason: "Pending", message: `the supervisor is starting${detail}` };
   if (state === "STOPPING") return { type: READY, status: "False", reason: "Stopping", message: `the supervisor is stopping${detail}` };
   return { type: READY, status: "False", reason: "Unhealthy", message: `the supervisor is ${state}${detail}; see the Druid console or GET /druid/indexer/v1/supervisor/<id>/status for its recent errors` };
+}
+
+/** UNABLE_TO_CONNECT_TO_STREAM → UnableToConnectToStream (a condition reason in Kubernetes' style). */
+export function reasonOf(druidState: string): string {
+  return druidState.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("") || "Unhealthy";
+}
+
+/** Status' copy of Druid's recent errors (fields Druid left out are left out). */
+function recentErrorsOf(health: SupervisorHealth): RecentError[] {
+  return health.recentErrors.map((e) => ({ ...(e.timestamp ? { timestamp: e.timestamp } : {}), ...(e.exceptionClass ? { exceptionClass: e.exceptionClass } : {}), message: e.message }));
+}
+
+/**
+ * Healthy, from Druid's own flag; False names Druid's state and its newest error, so the reason
+ * to page is on the resource (and in the Warning Event), not only in the Druid console.
+ */
+export function healthyCondition(live: LiveSupervisor | undefined, errors: readonly RecentError[] | undefined): ConditionUpdate {
+  if (!live) return { type: HEALTHY, status: "Unknown", reason: "NotReported", message: "Druid does not report the supervisor (yet)" };
+  const detail = live.detailedState && live.detailedState !== live.state ? ` (${live.detailedState})` : "";
+  const state = live.state ?? "UNKNOWN";
+  if (live.healthy === undefined) return { type: HEALTHY, status: "Unknown", reason: "NotReported", message: `Druid reports the supervisor ${state}${detail} without saying whether it is healthy` };
+  if (live.healthy) return { type: HEALTHY, status: "True", reason: "Healthy", message: `Druid reports the supervisor healthy: ${state}${detail}` };
+  const newest = errors?.[0];
+  const error = newest ? `; its newest error${newest.timestamp ? ` (${newest.timestamp})` : ""}: ${newest.exceptionClass ? `${newest.exceptionClass}: ` : ""}${newest.message}` : "; Druid gave no error text (GET /druid/indexer/v1/supervisor/<id>/status)";
+  return { type: HEALTHY, status: "False", reason: reasonOf(live.detailedState ?? state), message: `Druid reports the supervisor unhealthy: ${state}${detail}${error}` };
 }
 
 function readyForTask(task: LiveTask | undefined): ConditionUpdate {
@@ -282,6 +307,7 @@ function clearLiveState(next: DruidIngestionStatus): void {
   delete next.state;
   delete next.detailedState;
   delete next.healthy;
+  delete next.recentErrors;
   delete next.taskStatus;
 }
 
@@ -347,6 +373,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.state = liveSupervisor?.state;
     next.detailedState = liveSupervisor?.detailedState;
     next.healthy = liveSupervisor?.healthy;
+    // Errors are read when Druid lists the supervisor unhealthy anew, and kept while it stays so.
+    if (liveSupervisor?.healthy !== false) delete next.recentErrors;
+    else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
     delete next.taskStatus;
   } else if (desired?.kind === "task" && managing && !facts.stop) {
     // After a new submission the observed task is the previous run: its state is not this one's.
@@ -355,6 +384,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.state = task ? (task.statusCode === "RUNNING" ? (task.runnerStatusCode ?? "RUNNING") : task.statusCode) : undefined;
     delete next.detailedState;
     delete next.healthy;
+    delete next.recentErrors;
   } else if (decision?.kind === "standDown" || decision?.kind === "move") {
     clearLiveState(next);
   }
@@ -388,6 +418,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else if (executed.some((a) => a.kind === "submitTask")) set({ type: READY, status: "Unknown", reason: "TaskSubmitted", message: `submitted task ${next.taskId}; waiting for Druid to run it` });
     else set(readyForTask(facts.observed?.task));
   }
+
+  if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors));
+  else if (desired?.kind === "task" || decision?.kind === "standDown" || decision?.kind === "move") conditions = removeCondition(conditions, HEALTHY);
 
   if (desired?.kind === "supervisor" && managing && !facts.stop && decision?.kind !== "observe") {
     const suspendedNow = outcome?.supervisorAfter ? outcome.supervisorAfter.suspended : suspendedAfter(facts.observed?.supervisor?.suspended === true, executed, wantsSuspended(ingestion, desired));
@@ -524,7 +557,7 @@ export function eventForAction(action: DruidAction): EventRecord {
 }
 
 /** Condition types whose new failures are recorded as Warning Events. */
-const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED];
+const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY];
 
 /** Events for one reconcile: one per Druid change, one per takeover, one per new failure, one on recovery. */
 export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined): EventRecord[] {
@@ -544,6 +577,9 @@ export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidInge
       events.push({ type: now.reason === "ReconcilePaused" || now.reason === "Moving" ? "Normal" : "Warning", reason: now.reason, message: now.message });
     }
   }
+  const wasHealthy = findCondition(old?.conditions, HEALTHY);
+  const healthyNow = findCondition(next.conditions, HEALTHY);
+  if (healthyNow?.status === "True" && wasHealthy?.status === "False") events.push({ type: "Normal", reason: "Healthy", message: `recovered: ${healthyNow.message}` });
   const before_ = findCondition(old?.conditions, SYNCED);
   const after_ = findCondition(next.conditions, SYNCED);
   if (after_?.status === "True" && before_ && before_.status !== "True" && !["ReconcilePaused", "Moving", "Observing"].includes(before_.reason)) {

@@ -442,3 +442,21 @@ test("a connection that comes up after this replica lost the Lease carries nothi
     await druid.close();
   }
 });
+
+test("a supervisor's recent errors are cleaned of the login and of the spec's secret values; 404 is no supervisor (#12)", async () => {
+  const druid = await serve((req, _b, res) => {
+    if (req.url?.includes("/gone/")) return json(res, 404, { error: "[gone] does not exist" });
+    json(res, 200, { id: "s", payload: { state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false, suspended: false, recentErrors: [{ timestamp: "2026-01-01T00:00:00Z", exceptionClass: "E", message: "SASL as admin:hunter2 with jaas password=\"kafka-secret-1\" failed", streamException: true }] } });
+  });
+  try {
+    const c = client(druid.url, { password: "hunter2", retries: 0 });
+    const health = await c.supervisorHealth("s", ["kafka-secret-1"]);
+    assert.equal(health?.recentErrors.length, 1);
+    assert.doesNotMatch(health?.recentErrors[0]?.message ?? "", /hunter2|kafka-secret-1/);
+    assert.match(health?.recentErrors[0]?.message ?? "", /SASL as \[redacted\]/);
+    assert.equal(druid.requests.at(-1)?.url, "/druid/indexer/v1/supervisor/s/status");
+    assert.equal(await c.supervisorHealth("gone"), undefined);
+  } finally {
+    await druid.close();
+  }
+});

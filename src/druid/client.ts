@@ -12,6 +12,7 @@ import {
   decodeRules,
   decodeSubmittedId,
   decodeSupervisorList,
+  decodeSupervisorHealth,
   decodeSupervisorState,
   decodeNewestVersion,
   decodeTaskStatus,
@@ -19,6 +20,7 @@ import {
   DecodeError,
   type LiveSupervisor,
   type LiveTask,
+  type SupervisorHealth,
   type SupervisorState,
 } from "./decode.ts";
 import { describeReply, sanitizeErrorText, type ReplyMeta } from "./error-text.ts";
@@ -179,6 +181,20 @@ export class DruidClient {
     const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
     return this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorState);
+  }
+
+  /**
+   * One supervisor's health (state, lag, recent errors), or undefined when Druid has none. Its
+   * error texts are Druid's words, shown in status and Events: cleaned of this client's
+   * credentials and of `secrets` (values the spec carried), as task errors are.
+   */
+  async supervisorHealth(id: string, secrets: readonly string[] = []): Promise<SupervisorHealth | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
+    if (r.status === 404) return undefined;
+    const health = this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorHealth);
+    const forms = [...this.credentialForms, ...secrets];
+    for (const e of health.recentErrors) e.message = sanitizeErrorText(e.message, forms);
+    return health;
   }
 
   /**

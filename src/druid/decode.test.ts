@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { asJsonObject, DecodeError, decodeCompactionConfigs, decodeNewestVersion, decodeRuleList, decodeRules, decodeSubmittedId, decodeSupervisorList, decodeSupervisorState, decodeTaskStatus, decodeVersion } from "./decode.ts";
+import { asJsonObject, DecodeError, decodeCompactionConfigs, decodeNewestVersion, decodeRuleList, decodeRules, decodeSubmittedId, decodeSupervisorHealth, decodeSupervisorList, decodeSupervisorState, decodeTaskStatus, decodeVersion } from "./decode.ts";
 
 test("supervisor list: the stored spec's suspended flag wins over the list's", () => {
   // Shape seen from Druid 33 right after POST /suspend.
@@ -54,4 +54,20 @@ test("a body of the wrong shape is described, never quoted (it may be any server
       return true;
     });
   }
+});
+
+test("supervisor health: lag and the newest errors first, at most three; what is missing stays missing (#12)", () => {
+  // The shape of Druid 33's report for a Kafka supervisor that cannot reach its brokers.
+  const errors = ["a", "b", "c", "d"].map((m, i) => ({ timestamp: `2026-01-01T00:0${i}:00.000Z`, exceptionClass: "org.apache.kafka.common.errors.TimeoutException", message: m, streamException: true }));
+  const h = decodeSupervisorHealth({ id: "s", generationTime: "x", payload: { dataSource: "s", stream: "s", partitions: 0, state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false, suspended: false, aggregateLag: 1234, offsetsLastUpdated: "2026-01-01T00:03:30.000Z", recentErrors: errors } });
+  assert.deepEqual(h.recentErrors.map((e) => e.message), ["d", "c", "b"]);
+  assert.equal(h.aggregateLag, 1234);
+  assert.equal(h.aggregateLagMillis, undefined);
+  assert.equal(h.healthy, false);
+  assert.equal(h.offsetsLastUpdated, "2026-01-01T00:03:30.000Z");
+  const kinesis = decodeSupervisorHealth({ payload: { state: "RUNNING", healthy: true, aggregateLagMillis: 5000, aggregateLag: null } });
+  assert.deepEqual([kinesis.aggregateLag, kinesis.aggregateLagMillis, kinesis.recentErrors], [undefined, 5000, []]);
+  // Odd entries are kept as far as they go; a report without a payload is refused.
+  assert.deepEqual(decodeSupervisorHealth({ payload: { recentErrors: [{}, 7, null] } }).recentErrors, [{ timestamp: undefined, exceptionClass: undefined, message: "", streamException: undefined }]);
+  assert.throws(() => decodeSupervisorHealth({ id: "s" }), DecodeError);
 });

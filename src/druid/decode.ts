@@ -119,6 +119,46 @@ export function decodeSupervisorState(body: unknown): SupervisorState {
   return { state: optString(p["state"]), detailedState: optString(p["detailedState"]), healthy: optBool(p["healthy"]), suspended: optBool(p["suspended"]) };
 }
 
+/** One of a supervisor's recent errors, as its status report lists them. */
+export interface SupervisorError {
+  timestamp: string | undefined;
+  exceptionClass: string | undefined;
+  message: string;
+  /** Raised while talking to the stream (Kafka, Kinesis) rather than by the supervisor itself. */
+  streamException: boolean | undefined;
+}
+
+/** The health part of a supervisor's status report: its state, lag and recent errors. */
+export interface SupervisorHealth extends SupervisorState {
+  /** Kafka: records behind, summed over partitions (absent while no task reported offsets). */
+  aggregateLag: number | undefined;
+  /** Kinesis (and Kafka where Druid computes it): milliseconds behind. */
+  aggregateLagMillis: number | undefined;
+  /** When Druid last fetched the stream's latest offsets (ISO 8601). */
+  offsetsLastUpdated: string | undefined;
+  /** The newest first, at most MAX_RECENT_ERRORS. */
+  recentErrors: SupervisorError[];
+}
+
+/** Recent errors kept from a report (Druid keeps up to druid.supervisor.maxStoredExceptionEvents). */
+export const MAX_RECENT_ERRORS = 3;
+
+const optNumber = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** `GET /druid/indexer/v1/supervisor/{id}/status`, with lag and recent errors. */
+export function decodeSupervisorHealth(body: unknown): SupervisorHealth {
+  const state = decodeSupervisorState(body);
+  const p = (body as { payload: Record<string, unknown> }).payload;
+  const errors = Array.isArray(p["recentErrors"]) ? p["recentErrors"] : [];
+  const recentErrors = errors
+    .filter(isObject)
+    .map((e): SupervisorError => ({ timestamp: optString(e["timestamp"]), exceptionClass: optString(e["exceptionClass"]), message: optString(e["message"]) ?? "", streamException: optBool(e["streamException"]) }))
+    // Druid appends: the newest is last. Timestamps are ISO 8601 in UTC, so they sort as text.
+    .sort((a, b) => (b.timestamp ?? "").localeCompare(a.timestamp ?? ""))
+    .slice(0, MAX_RECENT_ERRORS);
+  return { ...state, aggregateLag: optNumber(p["aggregateLag"]), aggregateLagMillis: optNumber(p["aggregateLagMillis"]), offsetsLastUpdated: optString(p["offsetsLastUpdated"]), recentErrors };
+}
+
 /** POST responses: `{"id": ...}` for supervisors, `{"task": ...}` for tasks, `{"taskId": ...}` for SQL. */
 export function decodeSubmittedId(body: unknown): string {
   if (isObject(body)) {

@@ -23,3 +23,18 @@ test("reconcile results and Druid requests are counted by label", async () => {
   assert.ok(text.includes('controller_runtime_reconcile_errors_total{controller="druidingestion"} 1'));
   assert.ok(text.includes('druid_ingestion_druid_requests_total{method="POST",endpoint="/druid/indexer/v1/supervisor/{id}/reset",code="200"} 1'));
 });
+
+test("the per-resource health gauge is read from its source at each scrape; a resource gone is gone from it (#12)", async () => {
+  const m = new ControllerMetrics({ defaultMetrics: false });
+  let samples = [
+    { namespace: "team", name: "orders", supervisor: "orders", healthy: true },
+    { namespace: "team", name: "clicks", supervisor: "clicks-v2", healthy: false },
+  ];
+  m.setSupervisorHealthSource(() => samples);
+  let text = await m.registry.metrics();
+  assert.ok(text.includes('druid_ingestion_supervisor_healthy{namespace="team",name="orders",supervisor="orders"} 1'), text);
+  assert.ok(text.includes('druid_ingestion_supervisor_healthy{namespace="team",name="clicks",supervisor="clicks-v2"} 0'));
+  samples = samples.slice(0, 1);
+  text = await m.registry.metrics();
+  assert.ok(!text.includes('name="clicks"'), "deleted resources leave no series behind");
+});

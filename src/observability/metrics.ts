@@ -10,6 +10,14 @@ export const CONTROLLER = "druidingestion";
 const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
 const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
 
+/** One resource's supervisor health as its status reports it. */
+export interface SupervisorHealthSample {
+  namespace: string;
+  name: string;
+  supervisor: string;
+  healthy: boolean;
+}
+
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
 
 export class ControllerMetrics {
@@ -30,6 +38,7 @@ export class ControllerMetrics {
   private readonly druidSnapshotFetches: Counter<"part">;
   private readonly druidItemReads: Counter<"part">;
   private readonly resourcesByState: Gauge<"state">;
+  private supervisorHealthSource: () => Iterable<SupervisorHealthSample> = () => [];
   private readonly informerRestarts: Counter<"informer" | "cause">;
   private readonly druidResponseBytes: Counter<"method" | "endpoint">;
   private readonly kubeRequests: Counter<"verb" | "resource" | "code">;
@@ -57,6 +66,17 @@ export class ControllerMetrics {
     this.druidSnapshotFetches = new Counter({ name: "druid_ingestion_druid_snapshot_fetches_total", help: "Cluster-wide Druid observations (one list call each), by part", labelNames: ["part"], registers });
     this.druidItemReads = new Counter({ name: "druid_ingestion_druid_item_reads_total", help: "Single-item Druid reads instead of the shared list (an item written since the list was read, or a state awaited), by part", labelNames: ["part"], registers });
     this.resourcesByState = new Gauge({ name: "druid_ingestion_resources", help: "DruidIngestion resources by the Druid state reported in their status", labelNames: ["state"], registers });
+    const metrics = this;
+    new Gauge({
+      name: "druid_ingestion_supervisor_healthy",
+      help: "1 when Druid reports the resource's supervisor healthy, 0 when unhealthy (as last reported in its status; absent when unknown)",
+      labelNames: ["namespace", "name", "supervisor"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of metrics.supervisorHealthSource()) this.set({ namespace: s.namespace, name: s.name, supervisor: s.supervisor }, s.healthy ? 1 : 0);
+      },
+    });
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
     this.druidResponseBytes = new Counter({ name: "druid_ingestion_druid_response_bytes_total", help: "Bytes of Druid response bodies read, by method and endpoint template", labelNames: ["method", "endpoint"], registers });
     this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
@@ -129,6 +149,11 @@ export class ControllerMetrics {
 
   informerRestarted(informer: string, cause: string): void {
     this.informerRestarts.inc({ informer, cause });
+  }
+
+  /** Where the per-resource health gauge reads from at each scrape (the cached statuses). */
+  setSupervisorHealthSource(source: () => Iterable<SupervisorHealthSample>): void {
+    this.supervisorHealthSource = source;
   }
 
   setResourceStates(counts: Map<string, number>): void {

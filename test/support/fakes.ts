@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
-import type { LiveSupervisor, LiveTask, SupervisorState } from "../../src/druid/decode.ts";
+import type { LiveSupervisor, LiveTask, SupervisorHealth, SupervisorState } from "../../src/druid/decode.ts";
 import { sanitizeErrorText } from "../../src/druid/error-text.ts";
 import { DruidError } from "../../src/druid/errors.ts";
 import type { JsonPatchOp } from "../../src/kube/api.ts";
@@ -156,6 +156,8 @@ interface FakeSupervisor {
   state: string;
   /** What Druid reports whatever the spec says: a supervisor created suspended is PENDING until its first run. */
   reportedState?: string;
+  /** Set to report it unhealthy: its detailed state, and the errors its status report lists (oldest first, as Druid). */
+  unhealthy?: { detailedState: string; errors: Array<{ timestamp: string; exceptionClass: string; message: string }> };
 }
 
 /** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
@@ -213,6 +215,7 @@ export class FakeDruid {
     if (!s) return undefined;
     const suspended = s.spec["suspended"] === true;
     const state = s.reportedState ?? (suspended ? "SUSPENDED" : s.state);
+    if (s.unhealthy) return { id, state, detailedState: s.unhealthy.detailedState, healthy: false, suspended, spec: structuredClone(s.spec) };
     return { id, state, detailedState: state, healthy: true, suspended, spec: structuredClone(s.spec) };
   }
 
@@ -227,6 +230,13 @@ export class FakeDruid {
       async supervisorWithState(id: string) { druid.call(e, `GET /supervisor/${id}+status`); return druid.live(id); },
       async getSupervisor(id: string) { druid.call(e, `GET /supervisor/${id}`); return druid.live(id)?.spec; },
       async supervisorState(id: string): Promise<SupervisorState | undefined> { druid.call(e, `GET /supervisor/${id}/status`); const l = druid.live(id); return l && { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended }; },
+      async supervisorHealth(id: string, secrets: readonly string[] = []): Promise<SupervisorHealth | undefined> {
+        druid.call(e, `GET /supervisor/${id}/status (health)`);
+        const l = druid.live(id);
+        if (!l) return undefined;
+        const errors = (druid.supervisors.get(id)?.unhealthy?.errors ?? []).map((x) => ({ ...x, message: sanitizeErrorText(x.message, secrets), streamException: true }));
+        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: undefined, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, recentErrors: errors.reverse().slice(0, 3) };
+      },
       async submitSupervisor(spec: JsonObject, _skip?: boolean, secrets: readonly string[] = []) {
         druid.submittedSecrets = [...secrets];
         const id = (typeof spec["id"] === "string" ? spec["id"] : ((spec["spec"] as JsonObject)["dataSchema"] as JsonObject)["dataSource"]) as string;
