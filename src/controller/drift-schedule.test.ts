@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { agreesWithStoredFlag, DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
+import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 
 test("a new resource gets a random phase within the period; after a read it is due again one period later", () => {
   let now = 1_000_000;
@@ -43,26 +43,7 @@ test("phases spread N resources evenly over the period", () => {
 });
 
 test("the stored spec is read only when something needs it", () => {
-  const none = { driftCheckDue: false, specChanged: false, edited: false, stateChanged: false, awaitedStep: false, baselineMissing: false, referencesSecrets: false };
+  const none = { driftCheckDue: false, specChanged: false, edited: false, stateChanged: false, baselineMissing: false, referencesSecrets: false };
   assert.equal(needsStoredSpec(none), false);
-  for (const key of Object.keys(none) as Array<keyof typeof none>) if (key !== "awaitedStep") assert.equal(needsStoredSpec({ ...none, [key]: true }), true, key);
-  // A state change that is the awaited step needs no read; anything else still does.
-  assert.equal(needsStoredSpec({ ...none, stateChanged: true, awaitedStep: true }), false);
-  assert.equal(needsStoredSpec({ ...none, awaitedStep: true }), false);
-  for (const key of ["driftCheckDue", "specChanged", "edited", "baselineMissing", "referencesSecrets"] as const) assert.equal(needsStoredSpec({ ...none, stateChanged: true, awaitedStep: true, [key]: true }), true, key);
-});
-
-test("a listed state agrees with the stored flag unless a console suspend or resume could explain it", () => {
-  const cases: Array<[string | undefined, boolean, boolean]> = [
-    ["PENDING", true, true],
-    ["SUSPENDED", true, true],
-    ["RUNNING", true, false], // Druid 33 on its way to SUSPENDED, or resumed in the console
-    ["UNHEALTHY_SUPERVISOR", true, true],
-    ["PENDING", false, true],
-    ["RUNNING", false, true],
-    ["SUSPENDED", false, false], // suspended in the console
-    ["STOPPING", false, true],
-    [undefined, false, true],
-  ];
-  for (const [state, suspended, agrees] of cases) assert.equal(agreesWithStoredFlag(state, suspended), agrees, `${state} suspended=${suspended}`);
+  for (const key of Object.keys(none) as Array<keyof typeof none>) assert.equal(needsStoredSpec({ ...none, [key]: true }), true, key);
 });

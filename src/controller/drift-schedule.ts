@@ -46,12 +46,6 @@ export interface SpecNeed {
   edited: boolean;
   /** The list shows another state than status last reported: something happened (a suspend or resume made in Druid, among others). */
   stateChanged: boolean;
-  /**
-   * That state is a step the resource is waiting for (the state poller watches it) and agrees
-   * with the stored suspended flag as last read: nothing a console suspend or resume would show
-   * (SUSPENDED while the flag says running, RUNNING while it says suspended).
-   */
-  awaitedStep: boolean;
   /** No comparable hash of Druid's copy is recorded yet (none, or another set of ignored paths). */
   baselineMissing: boolean;
   /** The spec references Secret values: a rotation is found by comparing them with Druid's copy. */
@@ -59,14 +53,5 @@ export interface SpecNeed {
 }
 
 export function needsStoredSpec(need: SpecNeed): boolean {
-  return need.driftCheckDue || need.specChanged || need.edited || (need.stateChanged && !need.awaitedStep) || need.baselineMissing || need.referencesSecrets;
-}
-
-/**
- * A listed state that agrees with the stored suspended flag as last read. Druid 33 takes a
- * supervisor created or put suspended through PENDING and RUNNING to SUSPENDED, so RUNNING under
- * a suspended flag is ambiguous (on its way, or resumed in the console) and does not agree.
- */
-export function agreesWithStoredFlag(state: string | undefined, suspended: boolean): boolean {
-  return suspended ? state !== "RUNNING" : state !== "SUSPENDED";
+  return need.driftCheckDue || need.specChanged || need.edited || need.stateChanged || need.baselineMissing || need.referencesSecrets;
 }

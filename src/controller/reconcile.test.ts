@@ -1539,44 +1539,6 @@ test("a compaction config or rules changed in Druid by hand are still corrected 
   assert.equal(shortcuts, 3, "the quiet resyncs between the changes took the shortcut");
 });
 
-test("a watched supervisor woken for a step it is known to take is not read alone; one a console suspend or resume could explain is (#11)", async () => {
-  const stateWatch = { watch: () => true, unwatch: () => {}, reliesOnPoller: () => true, watching: () => true };
-  const w = new World({}, 60_000, { stateWatch });
-  const single = (from: number) => w.log.slice(from).filter((l) => l.startsWith("druid:GET /supervisor/orders+status")).length;
-  w.create(resource("orders", { suspend: true }));
-  w.create(resource("clicks"));
-  await w.settle("clicks");
-  await w.reconcile("orders"); // finalizer
-  await w.reconcile("orders"); // create, suspended (the read-back remembers the stored flag)
-  const orders = w.druid.supervisors.get("orders")!;
-  /** Druid's list moves on; the poller's list is read (here: by clicks) and orders is woken. */
-  const woken = async (reportedState: string | undefined): Promise<number> => {
-    if (reportedState === undefined) delete orders.reportedState;
-    else orders.reportedState = reportedState;
-    w.now = new Date(w.now.getTime() + 61_000);
-    await w.reconcile("clicks");
-    const before = w.log.length;
-    await w.reconcile("orders");
-    return single(before);
-  };
-  // Druid 33: PENDING, then RUNNING, then SUSPENDED.
-  assert.equal(await woken("PENDING"), 0, "PENDING agrees with a stored suspended flag");
-  assert.equal(w.status("orders").state, "PENDING");
-  assert.equal(await woken("RUNNING"), 1, "RUNNING under a suspended flag: on its way, or resumed in the console");
-  assert.equal(await woken(undefined), 0, "SUSPENDED agrees");
-  assert.equal(w.status("orders").state, "SUSPENDED");
-  // Resumed by the resource; suspended in the console while it was on its way.
-  w.patchSpec("orders", { suspend: false });
-  w.now = new Date(w.now.getTime() + 1_000);
-  await w.reconcile("orders");
-  assert.equal(orders.spec["suspended"], false);
-  assert.equal(await woken("PENDING"), 0);
-  orders.spec = { ...orders.spec, suspended: true }; // the console
-  const writes = w.druidWrites().length;
-  assert.equal(await woken(undefined), 2, "SUSPENDED under a running flag is read (then the resume's read-back)");
-  assert.deepEqual(w.druidWrites().slice(writes), [`druid:POST /supervisor/orders/resume @${DEFAULT}`], "and undone");
-});
-
 test("a supervisor Druid lists unhealthy: Healthy False with Druid's newest error, once as a Warning Event; recovery is an Event too (#12)", async () => {
   const w = await runningOrders();
   assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");

@@ -32,7 +32,7 @@ import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
-import { agreesWithStoredFlag, DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
+import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
 import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
@@ -678,23 +678,20 @@ export class Reconciler {
       const waiting = awaitsStateChange(status);
       const unrecorded = !record || !recordMatches(record, target, status) || !mainRecorded(record, target);
       // The state list has no specs: this supervisor is read on its own only when needed.
-      const watch = this.deps.stateWatch;
-      const watched = watch?.watching(key) ?? false;
       const wantSpec = (listed: LiveSupervisor): boolean =>
         needsStoredSpec({
           driftCheckDue: this.driftChecks.due(key),
           specChanged: status.specHash !== desired.specHash,
           edited: ingestion.metadata.generation !== status.observedGeneration,
           stateChanged: listed.state !== status.state,
-          // Woken for a step on the way it is known to be taking: no need to read why.
-          awaitedStep: watched && agreesWithStoredFlag(listed.state, listed.suspended),
           baselineMissing: status.druidSpecHash === undefined || !sameIgnoredPaths(status.driftIgnorePaths, ignored),
           referencesSecrets: desired.secretRefs.length > 0,
         });
       // One the state poller watches is woken when the list shows a change: the shared list, which
       // the poller keeps fresh, is recent enough for it.
       // The watch also knows suspending and resuming (from the reading, stored flag included).
-      const fresh = (waiting || watched) && !(watch?.reliesOnPoller(key, client) ?? false);
+      const watch = this.deps.stateWatch;
+      const fresh = (waiting || (watch?.watching(key) ?? false)) && !(watch?.reliesOnPoller(key, client) ?? false);
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : fresh ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };

@@ -74,7 +74,7 @@ export class DruidSnapshots {
   /**
    * Druid's view of one supervisor. `maxAgeMs` asks for a reading at most that old (a resource
    * waiting for a state change); it defaults to the shared list's own age limit. When
-   * `wantSpec` says so for what the list shows (with the stored flag as last read), the supervisor is read on its own instead (its
+   * `wantSpec` says so for what the list shows, the supervisor is read on its own instead (its
    * stored spec and its status report: two small calls, consistent with each other), and so is
    * one whose stored suspended flag has not been read yet; otherwise the reading has no spec,
    * and its suspension is the stored spec's flag as last read here.
@@ -87,10 +87,7 @@ export class DruidSnapshots {
       // Unknown suspension (first reading since start, or since the supervisor reappeared) is a
       // reason to read: the list would say "not suspended", and a suspend would be sent again.
       const flag = this.suspendedFlags.get(flagKey(client, id));
-      if (flag !== undefined) {
-        const reading = { ...listed, suspended: flag };
-        if (!wantSpec(reading)) return { version: fromList.version, supervisor: reading };
-      }
+      if (flag !== undefined && !wantSpec(listed)) return { version: fromList.version, supervisor: { ...listed, suspended: flag } };
       this.options.onFetch?.("specs", "item");
       const startedAt = this.now();
       return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id), startedAt) };
