@@ -65,7 +65,7 @@ for (const count of sizes) {
       count,
       druid: { kind: double ? "double" : "real", url: double?.url ?? env.druidUrl, username: env.druidUser, password: env.druidPassword, version: realVersion.version },
       kafkaBootstrap: env.kafkaBootstrap ?? "127.0.0.1:9",
-      ...(env.local && env.kafkaBootstrap ? { removeTopics: deleteKafkaTopics } : {}),
+      ...(env.local && env.kafkaBootstrap ? { removeTopics: (pattern: string) => deleteKafkaTopics(env.kafkaBootstrap as string, pattern) } : {}),
       concurrency: Number(values.concurrency),
       resync: values.resync,
       resyncMs: parseDuration(values.resync),

@@ -6,10 +6,14 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { REPO_ROOT } from "./stack.ts";
 
-/** Runs kafka-topic.sh with these arguments (stdin from `input`), at most `timeoutMs`. */
-export function kafkaTopicScript(args: string[], input?: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * Runs kafka-topic.sh with these arguments (stdin from `input`), at most `timeoutMs`, against
+ * `bootstrap` (default: this stack's broker).
+ */
+export function kafkaTopicScript(args: string[], input?: string, timeoutMs = 120_000, bootstrap?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [path.join(REPO_ROOT, "stack/druid/kafka-topic.sh"), ...args], { stdio: ["pipe", "ignore", "pipe"] });
+    const env = bootstrap ? { ...process.env, KAFKA_BOOTSTRAP: bootstrap } : process.env;
+    const child = spawn("bash", [path.join(REPO_ROOT, "stack/druid/kafka-topic.sh"), ...args], { stdio: ["pipe", "ignore", "pipe"], env });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -22,7 +26,10 @@ export function kafkaTopicScript(args: string[], input?: string, timeoutMs = 120
   });
 }
 
-/** Deletes every topic whose whole name matches the regular expression (none matching is fine). */
-export function deleteKafkaTopics(pattern: string): Promise<void> {
-  return kafkaTopicScript(["--delete-matching", pattern], undefined, 300_000);
+/**
+ * Deletes every topic whose whole name matches the regular expression (none matching is fine) on
+ * the broker at `bootstrap`. Kafka reads a "," in it as "|".
+ */
+export function deleteKafkaTopics(bootstrap: string, pattern: string): Promise<void> {
+  return kafkaTopicScript(["--delete-matching", pattern], undefined, 300_000, bootstrap);
 }

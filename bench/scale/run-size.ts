@@ -77,7 +77,8 @@ async function followConvergence(kube: Kube, namespace: string, onConverged: (na
 
 export async function runSize(input: SizeInput): Promise<SizeResult> {
   const { kube, count, druid, concurrency, log } = input;
-  const run = randomBytes(2).toString("hex");
+  // Names this run's supervisors, resources and Kafka topics (deleted by this prefix at the end).
+  const run = randomBytes(4).toString("hex");
   const prefix = `bench-${run}`;
   const supervisorId = (i: number) => `${prefix}-${i}`;
   const resource = (i: number, id = supervisorId(i)) => ({

@@ -5,15 +5,19 @@
 #   kafka-topic.sh --produce <topic>           send stdin lines as records (one per line)
 #   kafka-topic.sh --delete-matching <regex>   delete the topics whose name matches (none is fine)
 # The broker also auto-creates topics (1 partition) on first produce/metadata request.
+# KAFKA_BOOTSTRAP=host:port talks to that broker instead of this stack's.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 find_java17 || die "Java 17 not found"
 [ -d "$KAFKA_HOME/lib" ] || die "Kafka is not built: run stack/druid/build.sh (STACK_KAFKA=1)"
-kafka_ok || die "Kafka does not answer on 127.0.0.1:$STACK_KAFKA_PORT: run stack/druid/up.sh"
+# KAFKA_BOOTSTRAP (host:port) names another broker than this stack's.
+if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+  kafka_ok || die "Kafka does not answer on 127.0.0.1:$STACK_KAFKA_PORT: run stack/druid/up.sh"
+fi
 kjava=("$JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
   "-Dlog4j2.configurationFile=$DRUID_STACK_SRC/conf/log4j2-kafka.xml" -cp "$KAFKA_HOME/lib/*")
-bs="127.0.0.1:$STACK_KAFKA_PORT"
+bs="${KAFKA_BOOTSTRAP:-127.0.0.1:$STACK_KAFKA_PORT}"
 
 case "${1:-}" in
   ""|-h|--help) sed -n '2,7p' "$0"; exit 0 ;;

@@ -115,25 +115,32 @@ start_kafka() {
   start_bg kafka "$LOGS/kafka.log" "$KAFKA_PID" "${kafka_java[@]}" -Xms64m -Xmx384m \
     kafka.Kafka "$CONF_OUT/kafka-server.properties"
 }
+# Only what this start wrote to the log counts (an old "Address already in use" must not turn
+# another failure into restarts); grep reads all of it, so tail never dies of SIGPIPE.
+bind_failed_since_start() {
+  tail -c +"$((kafka_log_mark + 1))" "$LOGS/kafka.log" 2>/dev/null | grep 'Address already in use' >/dev/null
+}
 await_kafka() {
-  local deadline=$((SECONDS + 120))
+  local retry_until=$((SECONDS + 120)) ready_by=$((SECONDS + 90))
   until kafka_ok; do
     if ! pid_alive "$KAFKA_PID"; then
-      if (( SECONDS < deadline )) && tail -c +"$((kafka_log_mark + 1))" "$LOGS/kafka.log" | grep -q 'Address already in use'; then
-        log "kafka could not bind 127.0.0.1:$STACK_KAFKA_PORT yet (sockets of a broker stopped just before); starting it again in 5 s"
+      if (( SECONDS < retry_until )) && bind_failed_since_start; then
+        log "kafka could not bind 127.0.0.1:$STACK_KAFKA_PORT yet (a socket of a process stopped just before, or a client connection that was given this port); starting it again in 5 s"
         sleep 5
         start_kafka
+        ready_by=$((SECONDS + 90))
         continue
       fi
       die "kafka on 127.0.0.1:$STACK_KAFKA_PORT: the process exited while waiting (see $LOGS/kafka.log)"
     fi
-    (( SECONDS < deadline )) || die "kafka on 127.0.0.1:$STACK_KAFKA_PORT: not ready after 120s (see $LOGS/kafka.log)"
+    (( SECONDS < ready_by )) || die "kafka on 127.0.0.1:$STACK_KAFKA_PORT: not ready 90s after its start (see $LOGS/kafka.log)"
     sleep 1
   done
 }
 if [ "$STACK_KAFKA" = 1 ]; then
   if pid_alive "$KAFKA_PID"; then
     log "kafka already running (pid $(cat "$KAFKA_PID"))"
+    kafka_log_mark="$(stat -c %s "$LOGS/kafka.log" 2>/dev/null || echo 0)"
   else
     if [ ! -f "$STATE/kafka/meta.properties" ]; then
       cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
