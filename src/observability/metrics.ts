@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { QueueMetrics } from "../controller/queue.ts";
 import type { DruidRequestObservation } from "../druid/client.ts";
+import { EVENT_LOOP_LAG_SERIES, registerEventLoopLag } from "./event-loop-lag.ts";
 import type { KubeRequest } from "./kube-requests.ts";
 
 export const CONTROLLER = "druidingestion";
@@ -49,7 +50,13 @@ export class ControllerMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      // prom-client's event-loop series sample every 10 ms: theirs sample once an hour and are
+      // dropped, ours (event-loop-lag.ts) take their names.
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 3_600_000 });
+      for (const name of EVENT_LOOP_LAG_SERIES) this.registry.removeSingleMetric(name);
+      registerEventLoopLag(this.registry);
+    }
     this.reconcileTotal = new Counter({ name: "controller_runtime_reconcile_total", help: "Total number of reconciliations per controller", labelNames: ["controller", "result"], registers });
     this.reconcileErrors = new Counter({ name: "controller_runtime_reconcile_errors_total", help: "Total number of reconciliation errors per controller", labelNames: ["controller"], registers });
     this.reconcileTime = new Histogram({ name: "controller_runtime_reconcile_time_seconds", help: "Length of time per reconciliation per controller", labelNames: ["controller"], buckets: RECONCILE_BUCKETS, registers });
