@@ -96,7 +96,8 @@ async function main(): Promise<void> {
     : [await startHttpServer(config.healthAddress, { probes }), await startHttpServer(config.metricsAddress, { registry: metrics.registry })];
   logger.info("serving probes and metrics", { health: config.healthAddress, metrics: config.metricsAddress });
 
-  metrics.setSupervisorHealthSource(() => manager.supervisorHealth());
+  // Only the replica that acts reports health: standbys' caches would repeat every series.
+  metrics.setSupervisorHealthSource(() => (!config.leaderElect || elector?.isLeader === true ? manager.supervisorHealth() : []));
   const stateGauge = setInterval(() => metrics.setResourceStates(manager.stateCounts()), 15_000);
   stateGauge.unref();
 

@@ -4,6 +4,7 @@
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
 import { CREDENTIALS_SELECTOR, GROUP, PLURAL, VERSION, type DruidIngestion } from "../api/druid-ingestion.ts";
+import { findCondition, HEALTHY } from "./conditions.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import { DruidClient, type DruidTarget } from "../druid/client.ts";
 import { DruidSnapshots } from "../druid/snapshot.ts";
@@ -196,11 +197,12 @@ export class Manager {
     return counts;
   }
 
-  /** Each supervisor's health as its resource's status reports it (known ones only), for the health gauge. */
+  /** Each supervisor's health as its resource's Healthy condition says (True or False only), for the health gauge. */
   *supervisorHealth(): Iterable<SupervisorHealthSample> {
     for (const o of this.ingestions.all()) {
       const { metadata, status } = o as DruidIngestion;
-      if (status?.supervisorId && typeof status.healthy === "boolean") yield { namespace: metadata.namespace, name: metadata.name, supervisor: status.supervisorId, healthy: status.healthy };
+      const healthy = findCondition(status?.conditions, HEALTHY)?.status;
+      if (status?.supervisorId && (healthy === "True" || healthy === "False")) yield { namespace: metadata.namespace, name: metadata.name, supervisor: status.supervisorId, healthy: healthy === "True" };
     }
   }
 

@@ -19,6 +19,8 @@ export interface Observed {
   supervisor?: LiveSupervisor | undefined;
   /** The supervisor's health report (recent errors), read when Druid lists it unhealthy anew. */
   health?: SupervisorHealth | undefined;
+  /** That read failed (the errors are asked again; no idle shortcut until they are known). */
+  healthUnread?: boolean;
   /** The recorded task as Druid reports it; undefined when none is recorded or Druid forgot it. */
   task?: LiveTask | undefined;
   /** The datasource's compaction config, undefined when none (only asked when it matters). */

@@ -1593,3 +1593,51 @@ test("Healthy follows the supervisor only: a task has none, and a supervisor not
   await w.settle("load");
   assert.equal(cond(w.status("load"), "Healthy"), "absent");
 });
+
+test("health while nothing is observed is Unknown; a failed read of the errors is said and tried again; a supervisor that is not ours is not asked (#12)", async () => {
+  let shortcuts = 0;
+  const w = new World({ driftCheckMs: 600_000 }, 0, { onIdleShortcut: () => shortcuts++ });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.state = "RUNNING";
+  await w.reconcile("orders");
+  const healthReads = () => w.log.filter((l) => l.startsWith("druid:GET /supervisor/orders/status (health)")).length;
+  const resync = async () => {
+    w.now = new Date(w.now.getTime() + 60_000);
+    return w.reconcile("orders");
+  };
+  // The errors cannot be read: said so, and asked again at the next resync (no idle shortcut meanwhile).
+  orders.state = "UNHEALTHY_SUPERVISOR";
+  orders.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [{ timestamp: "2026-01-01T00:02:00.000Z", exceptionClass: "E", message: "no brokers" }] };
+  w.druid.failNext.set("GET /supervisor/orders/status (health)", new DruidError("DruidUnavailable", "503"));
+  await resync();
+  assert.match(findCondition(w.status("orders").conditions, "Healthy")?.message ?? "", /could not be read/);
+  const before = shortcuts;
+  await resync();
+  await resync();
+  assert.equal(healthReads(), 2, "asked again once");
+  assert.match(findCondition(w.status("orders").conditions, "Healthy")?.message ?? "", /its newest error: E: no brokers$/);
+  assert.equal(shortcuts, before, "no shortcut while the errors were unread");
+  await resync();
+  assert.equal(shortcuts, before + 1, "the shortcut once they are known and written");
+  // Druid unreachable: nothing is observed, health is not known (the gauge drops the series).
+  w.down.add(DEFAULT);
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "Unknown/NotObserved");
+  assert.equal(w.status("orders").healthy, undefined);
+  assert.equal(w.status("orders").recentErrors, undefined);
+  w.down.delete(DEFAULT);
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "False/UnableToConnectToStream");
+  // A newer resource naming the same supervisor stands down and never asks for its errors.
+  const reads = healthReads();
+  const other = resource("copy", {}, "orders");
+  w.create({ ...other, metadata: { ...other.metadata, creationTimestamp: "2026-06-01T00:00:00Z" } });
+  for (let i = 0; i < 3; i++) {
+    w.now = new Date(w.now.getTime() + 60_000);
+    await w.reconcile("copy");
+  }
+  assert.equal(cond(w.status("copy"), "Synced"), "False/SupervisorConflict");
+  assert.equal(healthReads(), reads);
+});

@@ -378,6 +378,14 @@ export class Reconciler {
     const decision = decideOwnership({ policy, target, record, status, pendingConfirmed, live: observed.supervisor !== undefined, olderClaimant: claimant, sameDruidAsRecord });
     facts.decision = decision;
     facts.ignored = ignored;
+    // Druid lists a supervisor this resource stands for unhealthy anew: its errors say why.
+    if ((decision.kind === "owned" || decision.kind === "adopt" || decision.kind === "observe") && desired.kind === "supervisor") {
+      const live = observed.supervisor;
+      if (live?.healthy === false && !live.suspended && (status.healthy !== false || status.detailedState !== live.detailedState || status.state !== live.state || status.recentErrors === undefined)) {
+        observed.health = await this.healthOf(client, desired, specSecrets);
+        if (!observed.health) observed.healthUnread = true;
+      }
+    }
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
     switch (decision.kind) {
@@ -451,7 +459,7 @@ export class Reconciler {
     // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
     // spec is read every resync): the next resync may skip all this if nothing changes.
     const memo: IdleMemo | undefined =
-      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !status.pendingReset && !facts.configMap?.failure && observation.compaction !== "fresh" && observation.rules !== "fresh"
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !status.pendingReset && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
         ? {
             dependencies: `${dependencies}\n${claimsSignature(claims)}`,
             client,
@@ -695,11 +703,6 @@ export class Reconciler {
       const reading = await snapshots.supervisor(client, desired.supervisorId, unrecorded ? 0 : fresh ? this.deps.settings.settleMs : undefined, unrecorded ? () => true : wantSpec);
       if (reading.supervisor?.spec) this.driftChecks.checked(key);
       observed = { druidVersion: reading.version, supervisor: reading.supervisor };
-      // Druid lists it unhealthy anew (or in another unhealthy state): its errors say why.
-      const live = reading.supervisor;
-      if (live?.healthy === false && (status.healthy !== false || status.detailedState !== live.detailedState || status.state !== live.state || status.recentErrors === undefined)) {
-        observed.health = await this.healthOf(client, desired, specSecrets);
-      }
     } else {
       observed = { druidVersion: await snapshots.version(client) };
       // Tasks are not listed cluster-wide: ask for the recorded one while it may still change.

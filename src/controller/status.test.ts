@@ -363,8 +363,9 @@ test("Healthy is Druid's own flag; False names Druid's state and its newest erro
     ["not listed", undefined, undefined, "Unknown/NotReported", /does not report/],
     ["no flag", live({ healthy: undefined }), undefined, "Unknown/NotReported", /without saying/],
     ["running", live({}), undefined, "True/Healthy", /healthy: RUNNING$/],
-    ["suspended is healthy", live({ state: "SUSPENDED", detailedState: "SUSPENDED", suspended: true }), undefined, "True/Healthy", /SUSPENDED/],
-    ["stream unreachable", live({ state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false }), [{ timestamp: "t2", exceptionClass: "E", message: "newest" }, { message: "older" }], "False/UnableToConnectToStream", /UNHEALTHY_SUPERVISOR \(UNABLE_TO_CONNECT_TO_STREAM\); its newest error \(t2\): E: newest$/],
+    ["suspended", live({ state: "SUSPENDED", detailedState: "SUSPENDED", suspended: true }), undefined, "True/Suspended", /suspended and runs nothing$/],
+    ["suspended, Druid still unhealthy from before", live({ state: "UNHEALTHY_TASKS", detailedState: "UNHEALTHY_TASKS", healthy: false, suspended: true }), undefined, "True/Suspended", /runs nothing \(Druid still reports UNHEALTHY_TASKS from before\)/],
+    ["stream unreachable", live({ state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false }), [{ timestamp: "t2", exceptionClass: "E", message: "newest" }, { message: "older" }], "False/UnableToConnectToStream", /UNHEALTHY_SUPERVISOR \(UNABLE_TO_CONNECT_TO_STREAM\); its newest error: E: newest$/],
     ["tasks failing, no text", live({ state: "UNHEALTHY_TASKS", detailedState: "UNHEALTHY_TASKS", healthy: false }), [], "False/UnhealthyTasks", /gave no error text/],
   ];
   for (const [what, supervisor, errors, expected, message] of cases) {
@@ -372,6 +373,10 @@ test("Healthy is Druid's own flag; False names Druid's state and its newest erro
     assert.equal(`${c.status}/${c.reason}`, expected, what);
     assert.match(c.message, message, what);
   }
+  const unread = healthyCondition(live({ state: "UNHEALTHY_SUPERVISOR", healthy: false }), undefined, true);
+  assert.match(unread.message, /could not be read .* asked again at the next resync$/);
   assert.equal(reasonOf("LOST_CONTACT_WITH_STREAM"), "LostContactWithStream");
   assert.equal(reasonOf(""), "Unhealthy");
+  assert.equal(reasonOf("9_LIVES"), "State9Lives", "a letter first, as Kubernetes wants");
+  assert.equal(reasonOf(`X_${"Y".repeat(500)}`).length, 64);
 });

@@ -59,9 +59,14 @@ function readyForSupervisor(live: LiveSupervisor | undefined, wantSuspended: boo
   return { type: READY, status: "False", reason: "Unhealthy", message: `the supervisor is ${state}${detail}; see the Druid console or GET /druid/indexer/v1/supervisor/<id>/status for its recent errors` };
 }
 
-/** UNABLE_TO_CONNECT_TO_STREAM → UnableToConnectToStream (a condition reason in Kubernetes' style). */
+/**
+ * UNABLE_TO_CONNECT_TO_STREAM → UnableToConnectToStream: a condition reason in Kubernetes' form
+ * (a letter first, letters and digits, at most 64 characters here), whatever the state's text.
+ */
 export function reasonOf(druidState: string): string {
-  return druidState.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("") || "Unhealthy";
+  const camel = druidState.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+  if (camel === "") return "Unhealthy";
+  return (/^[A-Za-z]/.test(camel) ? camel : `State${camel}`).slice(0, 64);
 }
 
 /** Status' copy of Druid's recent errors (fields Druid left out are left out). */
@@ -73,15 +78,30 @@ function recentErrorsOf(health: SupervisorHealth): RecentError[] {
  * Healthy, from Druid's own flag; False names Druid's state and its newest error, so the reason
  * to page is on the resource (and in the Warning Event), not only in the Druid console.
  */
-export function healthyCondition(live: LiveSupervisor | undefined, errors: readonly RecentError[] | undefined): ConditionUpdate {
+export function healthyCondition(live: LiveSupervisor | undefined, errors: readonly RecentError[] | undefined, errorsUnread = false): ConditionUpdate {
   if (!live) return { type: HEALTHY, status: "Unknown", reason: "NotReported", message: "Druid does not report the supervisor (yet)" };
   const detail = live.detailedState && live.detailedState !== live.state ? ` (${live.detailedState})` : "";
   const state = live.state ?? "UNKNOWN";
+  // A suspended supervisor runs nothing: Druid may keep an old UNHEALTHY_TASKS until tasks run
+  // again, which is no reason to page (Ready says whether suspended is what the resource asks).
+  if (live.suspended) return { type: HEALTHY, status: "True", reason: "Suspended", message: `the supervisor is suspended and runs nothing${live.healthy === false ? ` (Druid still reports ${state}${detail} from before)` : ""}` };
   if (live.healthy === undefined) return { type: HEALTHY, status: "Unknown", reason: "NotReported", message: `Druid reports the supervisor ${state}${detail} without saying whether it is healthy` };
   if (live.healthy) return { type: HEALTHY, status: "True", reason: "Healthy", message: `Druid reports the supervisor healthy: ${state}${detail}` };
+  // No timestamp here: the message (and so the Event) is the same for one incident; status.recentErrors has the times.
   const newest = errors?.[0];
-  const error = newest ? `; its newest error${newest.timestamp ? ` (${newest.timestamp})` : ""}: ${newest.exceptionClass ? `${newest.exceptionClass}: ` : ""}${newest.message}` : "; Druid gave no error text (GET /druid/indexer/v1/supervisor/<id>/status)";
+  const error = newest
+    ? `; its newest error: ${newest.exceptionClass ? `${newest.exceptionClass}: ` : ""}${newest.message}`
+    : errorsUnread
+      ? "; its recent errors could not be read (GET /druid/indexer/v1/supervisor/<id>/status failed), they are asked again at the next resync"
+      : "; Druid gave no error text";
   return { type: HEALTHY, status: "False", reason: reasonOf(live.detailedState ?? state), message: `Druid reports the supervisor unhealthy: ${state}${detail}${error}` };
+}
+
+/** Health is not known while nothing is observed (paused, or stopped before or while reading Druid). */
+function healthUnknown(next: DruidIngestionStatus, why: string): ConditionUpdate {
+  delete next.healthy;
+  delete next.recentErrors;
+  return { type: HEALTHY, status: "Unknown", reason: "NotObserved", message: `not known: ${why}` };
 }
 
 function readyForTask(task: LiveTask | undefined): ConditionUpdate {
@@ -335,6 +355,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
 
   if (facts.paused) {
     set({ type: SYNCED, status: "False", reason: "ReconcilePaused", message: "reconciliation is paused by the ingestion.druid.apache.org/paused annotation; nothing is changed in Druid or Kubernetes" });
+    if (findCondition(conditions, HEALTHY)) set(healthUnknown(next, "reconciliation is paused, Druid is not looked at"));
     return finish(next, conditions, old, now);
   }
 
@@ -419,7 +440,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else set(readyForTask(facts.observed?.task));
   }
 
-  if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors));
+  if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors, facts.observed?.healthUnread === true));
+  else if (facts.stop && findCondition(conditions, HEALTHY)) set(healthUnknown(next, facts.stop.message));
   else if (desired?.kind === "task" || decision?.kind === "standDown" || decision?.kind === "move") conditions = removeCondition(conditions, HEALTHY);
 
   if (desired?.kind === "supervisor" && managing && !facts.stop && decision?.kind !== "observe") {

@@ -443,17 +443,33 @@ test("a connection that comes up after this replica lost the Lease carries nothi
   }
 });
 
-test("a supervisor's recent errors are cleaned of the login and of the spec's secret values; 404 is no supervisor (#12)", async () => {
+test("a supervisor's recent errors are cleaned of the login and of the spec's secret values, every field bounded; 404 is no supervisor (#12)", async () => {
   const druid = await serve((req, _b, res) => {
     if (req.url?.includes("/gone/")) return json(res, 404, { error: "[gone] does not exist" });
-    json(res, 200, { id: "s", payload: { state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false, suspended: false, recentErrors: [{ timestamp: "2026-01-01T00:00:00Z", exceptionClass: "E", message: "SASL as admin:hunter2 with jaas password=\"kafka-secret-1\" failed", streamException: true }] } });
+    json(res, 200, {
+      id: "s",
+      payload: {
+        state: "UNHEALTHY_SUPERVISOR",
+        detailedState: "UNABLE_TO_CONNECT_TO_STREAM",
+        healthy: false,
+        suspended: false,
+        recentErrors: [
+          { timestamp: "2026-01-01T00:00:00Z", exceptionClass: "E", message: 'SASL as admin:hunter2 with jaas password="kafka-secret-1" failed', streamException: true },
+          // Whatever answers at the URL may write any text in any field.
+          { timestamp: "\u001b[31m not a time", exceptionClass: `\u001b[31mpassword=hunter2 ${"A".repeat(200_000)}`, message: "m" },
+        ],
+      },
+    });
   });
   try {
     const c = client(druid.url, { password: "hunter2", retries: 0 });
     const health = await c.supervisorHealth("s", ["kafka-secret-1"]);
-    assert.equal(health?.recentErrors.length, 1);
-    assert.doesNotMatch(health?.recentErrors[0]?.message ?? "", /hunter2|kafka-secret-1/);
-    assert.match(health?.recentErrors[0]?.message ?? "", /SASL as \[redacted\]/);
+    assert.equal(health?.recentErrors.length, 2);
+    assert.doesNotMatch(JSON.stringify(health), /hunter2|kafka-secret-1|\\u001b/);
+    assert.match(health?.recentErrors.find((e) => e.exceptionClass === "E")?.message ?? "", /SASL as \[redacted\]/);
+    const odd = health?.recentErrors.find((e) => e.message === "m");
+    assert.equal(odd?.timestamp, undefined, "a timestamp that is not one is left out");
+    assert.ok(Array.from(odd?.exceptionClass ?? "").length <= MAX_ECHOED_CHARS, "the class is bounded like the message");
     assert.equal(druid.requests.at(-1)?.url, "/druid/indexer/v1/supervisor/s/status");
     assert.equal(await c.supervisorHealth("gone"), undefined);
   } finally {

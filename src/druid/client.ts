@@ -139,6 +139,9 @@ const TASK = "/druid/indexer/v1/task";
 const COMPACTION = "/druid/coordinator/v1/config/compaction";
 const RULES = "/druid/coordinator/v1/rules";
 
+/** Druid's event timestamps (ISO 8601); anything else is left out of status. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
+
 export class DruidClient {
   readonly target: DruidTarget;
   private readonly options: DruidClientOptions;
@@ -193,7 +196,12 @@ export class DruidClient {
     if (r.status === 404) return undefined;
     const health = this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorHealth);
     const forms = [...this.credentialForms, ...secrets];
-    for (const e of health.recentErrors) e.message = sanitizeErrorText(e.message, forms);
+    for (const e of health.recentErrors) {
+      e.message = sanitizeErrorText(e.message, forms);
+      // Whatever answers at the URL writes these too: cleaned and bounded like the message.
+      if (e.exceptionClass !== undefined) e.exceptionClass = sanitizeErrorText(e.exceptionClass, forms);
+      if (e.timestamp !== undefined && !ISO_TIMESTAMP.test(e.timestamp)) e.timestamp = undefined;
+    }
     return health;
   }
 

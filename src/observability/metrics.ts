@@ -76,7 +76,7 @@ export class ControllerMetrics {
     const metrics = this;
     new Gauge({
       name: "druid_ingestion_supervisor_healthy",
-      help: "1 when Druid reports the resource's supervisor healthy, 0 when unhealthy (as last reported in its status; absent when unknown)",
+      help: "1 when the resource's Healthy condition is True (Druid reports its supervisor healthy, or it is suspended), 0 when False; absent while unknown. Reported by the replica that acts only",
       labelNames: ["namespace", "name", "supervisor"],
       registers,
       collect() {
