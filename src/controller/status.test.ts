@@ -380,3 +380,18 @@ test("Healthy is Druid's own flag; False names Druid's state and its newest erro
   assert.equal(reasonOf("9_LIVES"), "State9Lives", "a letter first, as Kubernetes wants");
   assert.equal(reasonOf(`X_${"Y".repeat(500)}`).length, 64);
 });
+
+test("paused or stopped: health is not known, and says why; nothing else recorded is lost (#12)", () => {
+  const healthy = { type: "Healthy", status: "False" as const, reason: "UnhealthyTasks", message: "m", lastTransitionTime: T0, observedGeneration: 1 };
+  const i = ing({}, { applied: recordM, specHash: "h", state: "UNHEALTHY_TASKS", healthy: false, recentErrors: [{ message: "x" }], conditions: [healthy] });
+  const paused = nextStatus({ ingestion: i, now: T0, paused: true });
+  assert.equal(cond(paused, "Healthy"), "Unknown/NotObserved");
+  assert.match(findCondition(paused.conditions, "Healthy")?.message ?? "", /paused/);
+  assert.deepEqual([paused.healthy, paused.recentErrors, paused.state], [undefined, undefined, "UNHEALTHY_TASKS"]);
+  const stopped = nextStatus({ ingestion: i, now: T0, stop: { reason: "DruidUnreachable", message: "cannot reach Druid", transient: true } });
+  assert.equal(cond(stopped, "Healthy"), "Unknown/NotObserved");
+  assert.match(findCondition(stopped.conditions, "Healthy")?.message ?? "", /cannot reach Druid/);
+  assert.deepEqual(stopped.applied, recordM);
+  // A resource that never had a Healthy condition gets none from a pause.
+  assert.equal(cond(nextStatus({ ingestion: ing({}, { specHash: "h" }), now: T0, paused: true }), "Healthy"), "absent");
+});
