@@ -1621,16 +1621,34 @@ test("health while nothing is observed is Unknown; a failed read of the errors i
   assert.equal(shortcuts, before, "no shortcut while the errors were unread");
   await resync();
   assert.equal(shortcuts, before + 1, "the shortcut once they are known and written");
-  // Druid unreachable: nothing is observed, health is not known (the gauge drops the series).
+  // Druid unreachable: an unhealthy supervisor stays reported unhealthy (no alert restarts, no
+  // second Warning once Druid answers, no second read of the same errors).
+  const warnings = () => w.kube.events.filter((e) => e.reason === "UnableToConnectToStream").length;
+  const [warned, read] = [warnings(), healthReads()];
+  w.down.add(DEFAULT);
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "False/UnableToConnectToStream");
+  assert.equal(w.status("orders").recentErrors?.length, 1);
+  w.down.delete(DEFAULT);
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "False/UnableToConnectToStream");
+  assert.deepEqual([warnings(), healthReads()], [warned, read]);
+  // A healthy one is not vouched for while Druid cannot be seen (the gauge drops the series).
+  delete orders.unhealthy;
+  orders.state = "RUNNING";
+  await resync();
+  assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");
   w.down.add(DEFAULT);
   await resync();
   assert.equal(cond(w.status("orders"), "Healthy"), "Unknown/NotObserved");
   assert.equal(w.status("orders").healthy, undefined);
-  assert.equal(w.status("orders").recentErrors, undefined);
   w.down.delete(DEFAULT);
   await resync();
-  assert.equal(cond(w.status("orders"), "Healthy"), "False/UnableToConnectToStream");
+  assert.equal(cond(w.status("orders"), "Healthy"), "True/Healthy");
+  orders.state = "UNHEALTHY_SUPERVISOR";
+  orders.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [{ timestamp: "2026-01-01T00:05:00.000Z", exceptionClass: "E", message: "no brokers" }] };
   // A newer resource naming the same supervisor stands down and never asks for its errors.
+  await resync();
   const reads = healthReads();
   const other = resource("copy", {}, "orders");
   w.create({ ...other, metadata: { ...other.metadata, creationTimestamp: "2026-06-01T00:00:00Z" } });

@@ -750,7 +750,10 @@ export class Reconciler {
       return undefined;
     }
     if (health && desired.secretRefs.length > 0 && values.length === 0) {
-      for (const e of health.recentErrors) e.message = "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)";
+      for (const e of health.recentErrors) {
+        e.message = "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)";
+        e.exceptionClass = undefined;
+      }
     }
     return health;
   }

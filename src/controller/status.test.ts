@@ -381,17 +381,35 @@ test("Healthy is Druid's own flag; False names Druid's state and its newest erro
   assert.equal(reasonOf(`X_${"Y".repeat(500)}`).length, 64);
 });
 
-test("paused or stopped: health is not known, and says why; nothing else recorded is lost (#12)", () => {
-  const healthy = { type: "Healthy", status: "False" as const, reason: "UnhealthyTasks", message: "m", lastTransitionTime: T0, observedGeneration: 1 };
-  const i = ing({}, { applied: recordM, specHash: "h", state: "UNHEALTHY_TASKS", healthy: false, recentErrors: [{ message: "x" }], conditions: [healthy] });
+test("paused: health is not known; stopped: a healthy supervisor is not vouched for, an unhealthy one stays so; nothing else recorded is lost (#12)", () => {
+  const condition = (status: "True" | "False") => ({ type: "Healthy", status, reason: status === "False" ? "UnhealthyTasks" : "Healthy", message: "m", lastTransitionTime: T0, observedGeneration: 1 });
+  const i = ing({}, { applied: recordM, specHash: "h", state: "UNHEALTHY_TASKS", healthy: false, recentErrors: [{ message: "x" }], conditions: [condition("False")] });
   const paused = nextStatus({ ingestion: i, now: T0, paused: true });
   assert.equal(cond(paused, "Healthy"), "Unknown/NotObserved");
   assert.match(findCondition(paused.conditions, "Healthy")?.message ?? "", /paused/);
   assert.deepEqual([paused.healthy, paused.recentErrors, paused.state], [undefined, undefined, "UNHEALTHY_TASKS"]);
-  const stopped = nextStatus({ ingestion: i, now: T0, stop: { reason: "DruidUnreachable", message: "cannot reach Druid", transient: true } });
+  const stop = { reason: "DruidUnreachable", message: "cannot reach Druid", transient: true };
+  const stillUnhealthy = nextStatus({ ingestion: i, now: T0, stop });
+  assert.equal(cond(stillUnhealthy, "Healthy"), "False/UnhealthyTasks");
+  assert.deepEqual([stillUnhealthy.healthy, stillUnhealthy.recentErrors], [false, [{ message: "x" }]]);
+  const wasHealthy = ing({}, { applied: recordM, specHash: "h", state: "RUNNING", healthy: true, conditions: [condition("True")] });
+  const stopped = nextStatus({ ingestion: wasHealthy, now: T0, stop });
   assert.equal(cond(stopped, "Healthy"), "Unknown/NotObserved");
   assert.match(findCondition(stopped.conditions, "Healthy")?.message ?? "", /cannot reach Druid/);
+  assert.equal(stopped.healthy, undefined);
   assert.deepEqual(stopped.applied, recordM);
   // A resource that never had a Healthy condition gets none from a pause.
   assert.equal(cond(nextStatus({ ingestion: ing({}, { specHash: "h" }), now: T0, paused: true }), "Healthy"), "absent");
+});
+
+test("recent errors: dropped while suspended (a resume reads them again) and when a new read failed (never shown as the new incident's) (#12)", () => {
+  const live = (over: Partial<LiveSupervisor>): LiveSupervisor => ({ id: "m", state: "UNHEALTHY_SUPERVISOR", detailedState: "LOST_CONTACT_WITH_STREAM", healthy: false, suspended: false, spec: undefined, ...over });
+  const i = ing({}, { applied: recordM, specHash: "h", state: "UNHEALTHY_SUPERVISOR", detailedState: "UNABLE_TO_CONNECT_TO_STREAM", healthy: false, recentErrors: [{ message: "old incident" }] });
+  const base = { ingestion: i, now: T0, desired: renderIngestion(i), decision: { kind: "owned", record: recordM } as OwnershipDecision, target: { druidEndpoint: recordM.druidEndpoint, endpointSource: "DruidEndpoint", kind: "supervisor", supervisorId: "m", dataSource: "m" } as Target };
+  const unread = nextStatus({ ...base, observed: { druidVersion: "33.0.0", supervisor: live({}), healthUnread: true } });
+  assert.equal(unread.recentErrors, undefined);
+  assert.match(findCondition(unread.conditions, "Healthy")?.message ?? "", /could not be read/);
+  const suspended = nextStatus({ ...base, observed: { druidVersion: "33.0.0", supervisor: live({ suspended: true }) } });
+  assert.equal(suspended.recentErrors, undefined);
+  assert.equal(cond(suspended, "Healthy"), "True/Suspended");
 });

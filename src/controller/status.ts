@@ -394,9 +394,11 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.state = liveSupervisor?.state;
     next.detailedState = liveSupervisor?.detailedState;
     next.healthy = liveSupervisor?.healthy;
-    // Errors are read when Druid lists the supervisor unhealthy anew, and kept while it stays so.
-    if (liveSupervisor?.healthy !== false) delete next.recentErrors;
+    // Errors are read when Druid lists the supervisor unhealthy anew, and kept while it stays so
+    // (not while suspended: a resume reads them again). Unread, the old ones are not shown as new.
+    if (liveSupervisor?.healthy !== false || liveSupervisor.suspended) delete next.recentErrors;
     else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
+    else if (facts.observed?.healthUnread) delete next.recentErrors;
     delete next.taskStatus;
   } else if (desired?.kind === "task" && managing && !facts.stop) {
     // After a new submission the observed task is the previous run: its state is not this one's.
@@ -441,7 +443,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   }
 
   if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors, facts.observed?.healthUnread === true));
-  else if (facts.stop && findCondition(conditions, HEALTHY)) set(healthUnknown(next, facts.stop.message));
+  // Not observed: an unhealthy supervisor stays reported as such (a flaky Overlord must not
+  // restart an alert's clock, nor warn again once it answers); a healthy one is no longer vouched for.
+  else if (facts.stop && findCondition(conditions, HEALTHY) && findCondition(conditions, HEALTHY)?.status !== "False") set(healthUnknown(next, facts.stop.message));
   else if (desired?.kind === "task" || decision?.kind === "standDown" || decision?.kind === "move") conditions = removeCondition(conditions, HEALTHY);
 
   if (desired?.kind === "supervisor" && managing && !facts.stop && decision?.kind !== "observe") {
