@@ -206,7 +206,7 @@ export class Manager {
     }
   }
 
-    /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
+  /** The administrator's allow-list, the default URL, and the router Services of the resource's namespace. */
   private allowEndpoint(url: string, namespace: string | undefined): Allowance {
     return allowEndpoint(url, {
       allowed: this.options.druid.allowedEndpoints,

@@ -102,6 +102,9 @@ interface Resolved {
   specSecrets: ResolvedSecretRefs;
 }
 
+/** In place of Druid's text when the spec references Secrets whose values are not read (Observe): it may quote them. */
+const UNREAD_SECRETS_MESSAGE = "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)";
+
 /** Retry interval while another resource's reconcile holds the same supervisor. */
 const BUSY_RETRY_MS = 1_000;
 
@@ -715,7 +718,7 @@ export class Reconciler {
         const values = [...specSecrets.values.values()];
         observed.task = await client.taskStatus(taskId, values);
         if (observed.task?.errorMsg && desired.secretRefs.length > 0 && values.length === 0) {
-          observed.task = { ...observed.task, errorMsg: "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)" };
+          observed.task = { ...observed.task, errorMsg: UNREAD_SECRETS_MESSAGE };
         }
       }
     }
@@ -751,7 +754,7 @@ export class Reconciler {
     }
     if (health && desired.secretRefs.length > 0 && values.length === 0) {
       for (const e of health.recentErrors) {
-        e.message = "(Druid's message is not shown: the spec references Secrets whose values are not read here, and it may quote them)";
+        e.message = UNREAD_SECRETS_MESSAGE;
         e.exceptionClass = undefined;
       }
     }

@@ -442,10 +442,11 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else set(readyForTask(facts.observed?.task));
   }
 
+  const healthyBefore = findCondition(conditions, HEALTHY);
   if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors, facts.observed?.healthUnread === true));
   // Not observed: an unhealthy supervisor stays reported as such (a flaky Overlord must not
   // restart an alert's clock, nor warn again once it answers); a healthy one is no longer vouched for.
-  else if (facts.stop && findCondition(conditions, HEALTHY) && findCondition(conditions, HEALTHY)?.status !== "False") set(healthUnknown(next, facts.stop.message));
+  else if (facts.stop && healthyBefore !== undefined && healthyBefore.status !== "False") set(healthUnknown(next, facts.stop.message));
   else if (desired?.kind === "task" || decision?.kind === "standDown" || decision?.kind === "move") conditions = removeCondition(conditions, HEALTHY);
 
   if (desired?.kind === "supervisor" && managing && !facts.stop && decision?.kind !== "observe") {

@@ -82,12 +82,10 @@ export class DruidSnapshots {
   async supervisor(client: DruidClient, id: string, maxAgeMs?: number, wantSpec: (listed: LiveSupervisor) => boolean = () => false): Promise<SupervisorReading> {
     const fromList = await this.fromList(client, "supervisors", id, maxAgeMs, () => this.fetchSupervisorList(client));
     if (fromList) {
-      const listed = fromList.supervisors.get(id);
-      if (!listed) return { version: fromList.version, supervisor: undefined };
       // Unknown suspension (first reading since start, or since the supervisor reappeared) is a
       // reason to read: the list would say "not suspended", and a suspend would be sent again.
-      const flag = this.suspendedFlags.get(flagKey(client, id));
-      if (flag !== undefined && !wantSpec(listed)) return { version: fromList.version, supervisor: { ...listed, suspended: flag } };
+      const reading = this.withStoredFlag(client, id, fromList);
+      if (reading && (reading.supervisor === undefined || !wantSpec(reading.supervisor))) return reading;
       this.options.onFetch?.("specs", "item");
       const startedAt = this.now();
       return { version: fromList.version, supervisor: this.noteSpec(client, id, await client.supervisorWithState(id), startedAt) };
@@ -105,11 +103,15 @@ export class DruidSnapshots {
    */
   async listedSupervisor(client: DruidClient, id: string): Promise<SupervisorReading | undefined> {
     const fromList = await this.fromList(client, "supervisors", id, undefined, () => this.fetchSupervisorList(client));
-    if (!fromList) return undefined;
-    const listed = fromList.supervisors.get(id);
-    if (!listed) return { version: fromList.version, supervisor: undefined };
+    return fromList && this.withStoredFlag(client, id, fromList);
+  }
+
+  /** The list's entry with the stored suspended flag as last read; undefined while that flag is not known. */
+  private withStoredFlag(client: DruidClient, id: string, list: SupervisorList): SupervisorReading | undefined {
+    const listed = list.supervisors.get(id);
+    if (!listed) return { version: list.version, supervisor: undefined };
     const flag = this.suspendedFlags.get(flagKey(client, id));
-    return flag === undefined ? undefined : { version: fromList.version, supervisor: { ...listed, suspended: flag } };
+    return flag === undefined ? undefined : { version: list.version, supervisor: { ...listed, suspended: flag } };
   }
 
   /**
