@@ -140,6 +140,13 @@ export interface RecentError {
   message: string;
 }
 
+/** How far behind the supervisor is, as last written (see controller/lag.ts for when). */
+export interface SupervisorLag {
+  records?: number;
+  millis?: number;
+  lastUpdateTime: string;
+}
+
 export interface DruidIngestionStatus {
   observedGeneration?: number;
   applied?: AppliedRecord;
@@ -170,6 +177,7 @@ export interface DruidIngestionStatus {
   healthy?: boolean;
   /** While Druid reports the supervisor unhealthy: its newest errors (at most 3), cleaned of credentials. */
   recentErrors?: RecentError[];
+  lag?: SupervisorLag;
   taskStatus?: string;
   lastResetNonce?: string;
   conditions?: Condition[];

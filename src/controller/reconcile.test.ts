@@ -19,6 +19,7 @@ import { allowEndpoint, parseAllowedEndpoints, type Allowance } from "./endpoint
 import { Reconciler, type ReconcilerDeps, type ReconcilerSettings } from "./reconcile.ts";
 import { REFERENCEABLE_KEYS_ANNOTATION } from "./secret-refs.ts";
 import { renderIngestion } from "./render.ts";
+import { SupervisorLagPoller } from "./lag-poller.ts";
 
 const NS = "team";
 const DEFAULT_URL = "http://druid-default:8888";
@@ -1658,4 +1659,83 @@ test("health while nothing is observed is Unknown; a failed read of the errors i
   }
   assert.equal(cond(w.status("copy"), "Synced"), "False/SupervisorConflict");
   assert.equal(healthReads(), reads);
+});
+
+/** "orders" running, with a lag poller reading it every minute (its rounds run by hand). */
+async function runningWithLag(): Promise<{ w: World; lag: SupervisorLagPoller; shortcuts: () => number; woken: string[] }> {
+  let shortcuts = 0;
+  const woken: string[] = [];
+  let w: World | undefined;
+  const lag = new SupervisorLagPoller({
+    periodMs: 60_000,
+    concurrency: 1,
+    statusLag: (key) => {
+      const o = w?.kube.get(NS, key.split("/")[1]!);
+      return o ? { lag: o.status?.lag } : undefined;
+    },
+    wake: (key) => woken.push(key),
+    now: () => w!.now,
+    timers: { set: () => 0, clear: () => {} },
+  });
+  lag.start();
+  w = new World({ lagPeriodMs: 60_000, driftCheckMs: 600_000 }, 0, { onIdleShortcut: () => shortcuts++, lagPoller: lag });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  return { w, lag, shortcuts: () => shortcuts, woken };
+}
+
+test("lag: a running supervisor is read by the lag poller; its first reading reaches status at the next reconcile, even one that would end at the idle shortcut (#12)", async () => {
+  const { w, lag, shortcuts, woken } = await runningWithLag();
+  assert.equal(lag.tracked, 1);
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  assert.equal(shortcuts(), 1, "nothing read yet: the shortcut holds");
+  w.druid.supervisors.get("orders")!.lag = 25_000;
+  await lag.round();
+  assert.ok(w.log.includes("druid:GET /supervisor/orders/status (health) @http://druid-default:8888"));
+  assert.deepEqual(woken, [`${NS}/orders`]);
+  assert.deepEqual([...lag.samples()], [{ namespace: NS, name: "orders", supervisor: "orders", records: 25_000 }]);
+  await w.reconcile("orders");
+  assert.equal(shortcuts(), 1, "a lag worth writing takes the whole path");
+  assert.deepEqual(w.status("orders").lag, { records: 25_000, lastUpdateTime: w.now.toISOString().replace(/\.\d{3}Z$/, "Z") });
+  // Jitter a minute later: the gauge follows, status does not (no write, the shortcut holds again).
+  w.now = new Date(w.now.getTime() + 60_000);
+  w.druid.supervisors.get("orders")!.lag = 26_000;
+  await lag.round();
+  const rv = w.get("orders").metadata.resourceVersion;
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  assert.equal(w.get("orders").metadata.resourceVersion, rv, "jitter is not written");
+  assert.equal(w.status("orders").lag?.records, 25_000);
+  assert.equal([...lag.samples()][0]?.records, 26_000);
+  assert.ok(shortcuts() >= 2);
+  // Caught up a minute later: written.
+  w.now = new Date(w.now.getTime() + 60_000);
+  w.druid.supervisors.get("orders")!.lag = 0;
+  await lag.round();
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lag?.records, 0);
+});
+
+test("lag: a suspended supervisor is no longer read, and status.lag goes (#12)", async () => {
+  const { w, lag } = await runningWithLag();
+  w.druid.supervisors.get("orders")!.lag = 7;
+  await lag.round();
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lag?.records, 7);
+  w.patchSpec("orders", { suspend: true });
+  await w.settle("orders");
+  assert.equal(w.status("orders").state, "SUSPENDED");
+  assert.equal(w.status("orders").lag, undefined);
+  assert.equal(lag.tracked, 0);
+  assert.deepEqual([...lag.samples()], []);
+});
+
+test("lag: a deleted resource is no longer read (#12)", async () => {
+  const { w, lag } = await runningWithLag();
+  w.markDeleted("orders");
+  await w.settle("orders");
+  assert.equal(lag.tracked, 0);
 });

@@ -35,6 +35,8 @@ import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, d
 import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
 import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
+import type { SupervisorLagPoller } from "./lag-poller.ts";
+import { nextStatusLag } from "./lag.ts";
 import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
 
 export interface ReconcilerSettings {
@@ -44,6 +46,8 @@ export interface ReconcilerSettings {
   settleMs: number;
   /** How often each supervisor's stored spec is read for drift (default: the longer of 10 minutes and resyncMs). */
   driftCheckMs?: number;
+  /** How often a running supervisor's lag is read (0 or absent: never). */
+  lagPeriodMs?: number;
   allowCrossNamespaceSecrets: boolean;
   defaultDruidUrl: string | undefined;
 }
@@ -78,6 +82,8 @@ export interface ReconcilerDeps {
   onIdleShortcut?: () => void;
   /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
   stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller" | "watching">;
+  /** Reads the lag of the running supervisors registered with it (lag-poller.ts). */
+  lagPoller?: Pick<SupervisorLagPoller, "track" | "untrack" | "reading">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
   fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -188,6 +194,7 @@ export class Reconciler {
     this.driftChecks.forget(key);
     this.idleMemos.delete(key);
     this.deps.stateWatch?.unwatch(key);
+    this.deps.lagPoller?.untrack(key);
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -238,7 +245,10 @@ export class Reconciler {
       }
       const ingestion = parsed.value;
       if (isPaused(ingestion)) return await this.end(log, { ingestion, now: this.nowIso(), paused: true }, { kind: "waitForEdit" });
-      if (ingestion.metadata.deletionTimestamp) return await this.finalize(log, ingestion);
+      if (ingestion.metadata.deletionTimestamp) {
+        this.deps.lagPoller?.untrack(key);
+        return await this.finalize(log, ingestion);
+      }
       return await this.sync(log, key, ingestion, dependencies);
     } catch (error) {
       log.error("reconcile failed", { error: describeApiError(error) });
@@ -266,8 +276,16 @@ export class Reconciler {
    * last idle reconcile saw them, and no drift check is due: that reconcile's end holds again.
    * Any doubt (a failed read included) answers no, and the whole reconcile runs.
    */
+  /** The lag poller has a reading that status should show (lag.ts): only a whole reconcile writes it. */
+  private lagWriteDue(key: string, raw: KubernetesObject): boolean {
+    const periodMs = this.deps.settings.lagPeriodMs ?? 0;
+    if (!this.deps.lagPoller || periodMs <= 0) return false;
+    const previous = (raw as DruidIngestion).status?.lag;
+    return nextStatusLag(previous, this.deps.lagPoller.reading(key), this.deps.now?.() ?? new Date(), periodMs) !== previous;
+  }
+
   private async unchangedSinceMemo(key: string, raw: KubernetesObject, dependencies: string, memo: IdleMemo): Promise<boolean> {
-    if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key)) return false;
+    if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key) || this.lagWriteDue(key, raw)) return false;
     const claims = claimsSignature(this.deps.claimsOn(memo.druidEndpoint, memo.supervisorId));
     if (`${dependencies}\n${claims}` !== memo.dependencies) return false;
     const snapshots = this.deps.snapshots;
@@ -285,6 +303,8 @@ export class Reconciler {
 
   private async sync(log: Logger, key: string, cached: DruidIngestion, dependencies?: string): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
+    const lagPeriodMs = this.deps.settings.lagPeriodMs ?? 0;
+    if (this.deps.lagPoller && lagPeriodMs > 0) facts.lag = { reading: this.deps.lagPoller.reading(key), periodMs: lagPeriodMs };
 
     const finalizer = await this.ensureFinalizer(log, cached);
     if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
@@ -978,6 +998,10 @@ export class Reconciler {
     // A wait that our own write starts owes nothing to an earlier one (its age, its lists).
     if (!waits || watchWith?.newWait) this.deps.stateWatch?.unwatch(key);
     const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);
+    // A running supervisor this resource stands for has its lag read; anything else, not (any more).
+    const running = written.kind !== "conflict" && written.kind !== "gone" && watchWith !== undefined && supervisor !== undefined && !supervisor.suspended && supervisor.state !== "SUSPENDED";
+    if (running) this.deps.lagPoller?.track(key, { client: watchWith.client, supervisorId: watchWith.supervisorId });
+    else this.deps.lagPoller?.untrack(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
     if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: ending.sinceTransitionMs ?? this.sinceStatusChanged(status), watched };

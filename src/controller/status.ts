@@ -8,6 +8,7 @@ import type { EventRecord } from "../kube/events.ts";
 import { jsonEqual } from "./canonical-json.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
+import { nextStatusLag, type LagReading } from "./lag.ts";
 import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
 import { unconfirmedReset, type Observed, type Plan } from "./plan.ts";
@@ -38,6 +39,8 @@ export interface StatusFacts {
   removal?: Removal;
   /** A pending create for another target, resolved this reconcile (what it made removed, or nothing there). */
   staleCreate?: PendingCreate;
+  /** The lag poller's last reading of the supervisor, and the lag period (absent: lag is not read). */
+  lag?: { reading: LagReading | null | undefined; periodMs: number };
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
@@ -101,6 +104,7 @@ export function healthyCondition(live: LiveSupervisor | undefined, errors: reado
 function healthUnknown(next: DruidIngestionStatus, why: string): ConditionUpdate {
   delete next.healthy;
   delete next.recentErrors;
+  delete next.lag;
   return { type: HEALTHY, status: "Unknown", reason: "NotObserved", message: `not known: ${why}` };
 }
 
@@ -328,6 +332,7 @@ function clearLiveState(next: DruidIngestionStatus): void {
   delete next.detailedState;
   delete next.healthy;
   delete next.recentErrors;
+  delete next.lag;
   delete next.taskStatus;
 }
 
@@ -399,6 +404,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     if (liveSupervisor?.healthy !== false || liveSupervisor.suspended) delete next.recentErrors;
     else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
     else if (facts.observed?.healthUnread) delete next.recentErrors;
+    const running = liveSupervisor !== undefined && !liveSupervisor.suspended && liveSupervisor.state !== "SUSPENDED";
+    const lag = running && facts.lag ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
+    if (lag) next.lag = lag;
+    else delete next.lag;
     delete next.taskStatus;
   } else if (desired?.kind === "task" && managing && !facts.stop) {
     // After a new submission the observed task is the previous run: its state is not this one's.
@@ -408,6 +417,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     delete next.detailedState;
     delete next.healthy;
     delete next.recentErrors;
+    delete next.lag;
   } else if (decision?.kind === "standDown" || decision?.kind === "move") {
     clearLiveState(next);
   }

@@ -158,6 +158,8 @@ interface FakeSupervisor {
   reportedState?: string;
   /** Set to report it unhealthy: its detailed state, and the errors its status report lists (oldest first, as Druid). */
   unhealthy?: { detailedState: string; errors: Array<{ timestamp: string; exceptionClass: string; message: string }> };
+  /** What its status report gives as aggregateLag (records behind). */
+  lag?: number;
 }
 
 /** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
@@ -235,7 +237,7 @@ export class FakeDruid {
         const l = druid.live(id);
         if (!l) return undefined;
         const errors = (druid.supervisors.get(id)?.unhealthy?.errors ?? []).map((x) => ({ ...x, message: sanitizeErrorText(x.message, secrets), streamException: true }));
-        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: undefined, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, recentErrors: errors.reverse().slice(0, 3) };
+        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: druid.supervisors.get(id)?.lag, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, recentErrors: errors.reverse().slice(0, 3) };
       },
       async submitSupervisor(spec: JsonObject, _skip?: boolean, secrets: readonly string[] = []) {
         druid.submittedSecrets = [...secrets];
