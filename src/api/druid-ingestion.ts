@@ -73,6 +73,8 @@ export interface DruidIngestionSpec {
   resetOnResume?: boolean;
   deletionPolicy?: DeletionPolicy;
   managementPolicy?: ManagementPolicy;
+  /** A change Druid cannot make in place (another stream or type): refused (default) or done by recreating the supervisor. */
+  unsafeChangePolicy?: "Refuse" | "Recreate";
   /** JSON pointers into the supervisor spec whose changes in Druid are not drift (someone else owns them). */
   driftIgnorePaths?: string[];
   ingestion: IngestionSpec;

@@ -7,9 +7,9 @@ import { FenceClosedError } from "../kube/fence.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 
 export type SubmitCause = "Created" | "Recreated" | "Updated" | "DriftCorrected";
-export type ResetCause = "ResetNonce" | "ResetOnResume";
-/** Why something is removed from Druid: the resource is deleted, or its target moved elsewhere. */
-export type RemoveCause = "Deleted" | "Moved";
+export type ResetCause = "ResetNonce" | "ResetOnResume" | "Recreate";
+/** Why something is removed from Druid: the resource is deleted, its target moved elsewhere, or it is recreated (unsafeChangePolicy Recreate). */
+export type RemoveCause = "Deleted" | "Moved" | "Recreate";
 
 export type DruidAction =
   | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause }

@@ -353,3 +353,29 @@ test("plannedCreates: only what no record names yet", () => {
   assert.equal(creates({ status: applied }), undefined, "recreating ours");
   assert.deepEqual(creates({ spec: batchIngestion }), { taskId: (renderIngestion(ingestion(batchIngestion)) as { taskId: string }).taskId });
 });
+
+test("plan: a change to another topic, stream or type is refused naming the field, unless unsafeChangePolicy Recreate (#12)", () => {
+  const moved: JsonObject = { ...kafkaSpec, spec: { ...(kafkaSpec["spec"] as JsonObject), ioConfig: { topic: "metrics-v2", consumerProperties: { "bootstrap.servers": "127.0.0.1:9092" } } } };
+  const kinds = (p: Plan) => p.actions.map((a) => `${a.kind}${"cause" in a ? `:${a.cause}` : ""}`);
+  const cases: Array<[string, Case, string[] | RegExp]> = [
+    ["another topic, running, Druid 33", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(false) } }, /^StreamChangeRefused: the spec changes \/spec\/ioConfig\/topic from "metrics" to "metrics-v2": .*Druid 33\.0\.0 would take it and resume from offsets that belong to the old stream.*spec\.unsafeChangePolicy: Recreate/],
+    ["another topic, Druid 34 refuses", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { druidVersion: "34.0.0", supervisor: live(false) } }, /Druid 34\.0\.0 refuses such an update/],
+    ["the topic edited in Druid's console (drift)", { status: applied, observed: { supervisor: live(false, "RUNNING", druidEcho(false, {}, moved)) } }, /^StreamChangeRefused: Druid holds a spec edited there \(\/spec\/ioConfig\/topic from "metrics-v2" to "metrics"/],
+    ["another type", { spec: { ingestion: { type: "kinesis", nativeSpec: { ...kafkaSpec, type: "kinesis", spec: { ...(kafkaSpec["spec"] as JsonObject), ioConfig: { stream: "metrics" } } } } }, status: applied, observed: { supervisor: live(false) } }, /^TypeChangeRefused: .*\/type from "kafka" to "kinesis"/],
+    ["Recreate, running: suspend, reset, terminate, create", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(false) } }, ["suspendSupervisor", "resetSupervisor:Recreate", "terminateSupervisor:Recreate", "submitSupervisor:Recreated"]],
+    ["Recreate, already suspended: no second suspend", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(true) } }, ["resetSupervisor:Recreate", "terminateSupervisor:Recreate", "submitSupervisor:Recreated"]],
+    ["Recreate with a new resetNonce: the new supervisor has nothing to reset", { spec: { unsafeChangePolicy: "Recreate", resetNonce: "n1", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(false) } }, ["suspendSupervisor", "resetSupervisor:Recreate", "terminateSupervisor:Recreate", "submitSupervisor:Recreated"]],
+    ["the supervisor is gone from Druid: created with the new topic, nothing to refuse", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: undefined } }, ["submitSupervisor:Recreated"]],
+    ["the same topic, another setting: an update", { spec: { ingestion: { type: "kafka", nativeSpec: { ...kafkaSpec, spec: { ...(kafkaSpec["spec"] as JsonObject), tuningConfig: { type: "kafka", maxRowsInMemory: 5 } } } } }, status: applied, observed: { supervisor: live(false) } }, ["submitSupervisor:Updated"]],
+  ];
+  for (const [name, c, want] of cases) {
+    const p = plan(c);
+    if (want instanceof RegExp) {
+      assert.deepEqual(p.actions, [], name);
+      assert.match(`${p.failure?.reason}: ${p.failure?.message}`, want, name);
+    } else {
+      assert.equal(p.failure, undefined, `${name}: ${p.failure?.message}`);
+      assert.deepEqual(kinds(p), want, name);
+    }
+  }
+});

@@ -3,11 +3,12 @@
 // performs the calls and `status.ts` turns the outcome into status. Everything is judged against
 // Druid's observed state, and against what status records this resource applied.
 import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
-import { supportsExplicitSupervisorId } from "../druid/capabilities.ts";
+import { druidMajorVersion, supportsExplicitSupervisorId } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
+import { describeUnsafeChanges, unsafeChanges, type UnsafeChange } from "./spec-checks.ts";
 import { appliedSpecOf } from "./ownership.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
 import { dataSourceOf, supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
@@ -171,6 +172,18 @@ export function secretValuesDiffer(live: JsonObject, desired: DesiredIngestion, 
   });
 }
 
+/** Refused: the change would move a running supervisor to another stream or type. */
+function unsafeChangeRefused(changes: readonly UnsafeChange[], inDruid: boolean, druidVersion: string): Failure {
+  const type = changes.some((c) => c.kind === "type");
+  const what = describeUnsafeChanges(changes);
+  const druid = druidMajorVersion(druidVersion) >= 34 ? `Druid ${druidVersion} refuses such an update` : `Druid ${druidVersion} would take it and resume from offsets that belong to the old ${type ? "type" : "stream"} (records skipped or read twice)`;
+  const where = inDruid ? `Druid holds a spec edited there (${what}, from what Druid runs to what the resource says)` : `the spec changes ${what}`;
+  return {
+    reason: type ? "TypeChangeRefused" : "StreamChangeRefused",
+    message: `${where}: a running supervisor cannot move to another ${type ? "supervisor type" : "topic or stream"} in place; ${druid}. Nothing was sent. Revert the change, or set spec.unsafeChangePolicy: Recreate to suspend, reset and terminate the supervisor and create it anew (it then reads the new ${type ? "source" : "stream"} from its ioConfig.useEarliestOffset end)`,
+  };
+}
+
 export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }): Plan {
   const { ingestion, desired, observed, record, ignored } = input;
   const status = ingestion.status ?? {};
@@ -201,6 +214,18 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
+  // Another stream or type: Druid cannot carry the read position over (spec-checks.ts).
+  const unsafe = (decision === "Updated" || decision === "DriftCorrected") && live?.spec ? unsafeChanges(live.spec, desired.body) : [];
+  if (unsafe.length > 0) {
+    if (ingestion.spec.unsafeChangePolicy !== "Recreate") return { actions: [], failure: unsafeChangeRefused(unsafe, decision === "DriftCorrected", observed.druidVersion) };
+    // Suspended first so its tasks publish what they read; reset while it still exists (the
+    // offsets go with it); then a new supervisor reads the new stream from its configured end.
+    if (!live?.suspended) actions.push({ kind: "suspendSupervisor", supervisorId: id });
+    actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "Recreate" });
+    actions.push({ kind: "terminateSupervisor", supervisorId: id, cause: "Recreate" });
+    actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated" });
+    return withParts({ actions }, input);
+  }
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: decision });

@@ -962,7 +962,8 @@ test("a druid-operator record renamed onto another team's datasource leaves that
   await druid.client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(body);
   druid.rules.set("b", [{ type: "loadForever" }]);
   w.create(operatorResource("op", "sup", "kafka", body));
-  w.patchSpec("op", { ingestion: { type: "kafka", nativeSpec: kafka("b", { id: "sup" }), rules: [{ type: "dropForever" }] } });
+  // Another datasource, the same topic (another topic would be refused: StreamChangeRefused).
+  w.patchSpec("op", { ingestion: { type: "kafka", nativeSpec: { ...kafka("b", { id: "sup" }), spec: { dataSchema: { dataSource: "b" }, ioConfig: { topic: "a" } } }, rules: [{ type: "dropForever" }] } });
   await w.settle("op", 8);
   assert.deepEqual(druid.rules.get("b"), [{ type: "loadForever" }]);
   assert.equal(cond(w.status("op"), "RulesSynced"), "False/RulesExist");
@@ -1738,4 +1739,30 @@ test("lag: a deleted resource is no longer read (#12)", async () => {
   w.markDeleted("orders");
   await w.settle("orders");
   assert.equal(lag.tracked, 0);
+});
+
+test("unsafe change: another topic is refused (nothing sent) until unsafeChangePolicy Recreate; then suspend, reset, terminate, create, and a crash midway finishes the job (#12)", async () => {
+  const w = await runningOrders();
+  const moved = { type: "kafka", spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders-v2" } } };
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: moved } });
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites(), [], "refused: nothing sent");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/StreamChangeRefused");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /\/spec\/ioConfig\/topic from "orders" to "orders-v2"/);
+  assert.equal((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] !== undefined, true);
+
+  w.patchSpec("orders", { unsafeChangePolicy: "Recreate" });
+  w.druid.failNext.set("POST /supervisor/orders/terminate", new DruidError("DruidUnavailable", "HTTP 503", { statusCode: 503 }));
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites().map((l) => l.replace(/ @.*/, "")), ["druid:POST /supervisor/orders/suspend", "druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate"], "stopped at the failed terminate (503)");
+  assert.ok(w.druid.supervisors.has("orders"));
+  assert.equal(w.status("orders").applied?.supervisorId, "orders", "the record still names it");
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites().map((l) => l.replace(/ @.*/, "")), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate", "druid:POST /supervisor orders"], "already suspended: reset, terminate, create");
+  assert.deepEqual(((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["topic"], "orders-v2");
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.ok(w.kube.events.some((e) => e.reason === "Terminated" && /to create it anew/.test(e.message)));
 });

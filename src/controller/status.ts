@@ -563,7 +563,7 @@ export function withPendingCreate(status: DruidIngestionStatus | undefined, pend
 // ---------------------------------------------------------------------------------------------
 
 function removalSuffix(cause: string): string {
-  return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : "";
+  return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : cause === "Recreate" ? " (to create it anew for another stream or type)" : "";
 }
 
 const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>) => EventRecord } = {
@@ -579,7 +579,7 @@ const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { ki
   }),
   suspendSupervisor: (a) => ({ type: "Normal", reason: "Suspended", message: `suspended supervisor ${a.supervisorId}` }),
   resumeSupervisor: (a) => ({ type: "Normal", reason: "Resumed", message: `resumed supervisor ${a.supervisorId}` }),
-  resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : "resetOnResume"})` }),
+  resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : a.cause === "Recreate" ? "its offsets, before it is recreated for another stream or type" : "resetOnResume"})` }),
   terminateSupervisor: (a) => ({ type: "Normal", reason: "Terminated", message: `terminated supervisor ${a.supervisorId} in Druid${removalSuffix(a.cause)}` }),
   submitTask: (a) => ({ type: "Normal", reason: a.cause === "Created" ? "Created" : "Updated", message: `submitted task ${a.taskId}` }),
   shutdownTask: (a) => ({ type: "Normal", reason: "TaskShutdown", message: `shut down task ${a.taskId}${a.cause === "Replaced" ? " (a new run replaces it)" : removalSuffix(a.cause)}` }),
