@@ -379,3 +379,12 @@ test("plan: a change to another topic, stream or type is refused naming the fiel
     }
   }
 });
+
+test("plan task: index-hadoop is refused on Druid 37+ (Hadoop ingestion removed), sent as before on older Druid (#12)", () => {
+  const hadoop: Partial<DruidIngestionSpec> = { ingestion: { type: "index-hadoop", nativeSpec: { type: "index_hadoop", spec: { dataSchema: { dataSource: "h" } } } } };
+  const on37 = plan({ spec: hadoop, observed: { druidVersion: "37.0.0" } });
+  assert.deepEqual(on37.actions, []);
+  assert.equal(on37.failure?.reason, "HadoopIngestionRemoved");
+  assert.match(on37.failure?.message ?? "", /Druid 37\.0\.0 has no Hadoop-based ingestion.*nothing was sent.*native-batch/);
+  assert.deepEqual(plan({ spec: hadoop, observed: { druidVersion: "33.0.0" } }).actions.map((a) => a.kind), ["submitTask"]);
+});

@@ -3,7 +3,7 @@
 // performs the calls and `status.ts` turns the outcome into status. Everything is judged against
 // Druid's observed state, and against what status records this resource applied.
 import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
-import { druidMajorVersion, supportsExplicitSupervisorId } from "../druid/capabilities.ts";
+import { druidMajorVersion, supportsExplicitSupervisorId, supportsHadoopIngestion } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
@@ -252,6 +252,15 @@ export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {
   const applied = appliedSpecHash(status, record, desired);
   const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newResetNonce(ingestion) !== undefined;
   const actions: DruidAction[] = [];
+  if (newRun && desired.type === "index-hadoop" && !supportsHadoopIngestion(observed.druidVersion)) {
+    return {
+      actions: [],
+      failure: {
+        reason: "HadoopIngestionRemoved",
+        message: `Druid ${observed.druidVersion} has no Hadoop-based ingestion (removed in Druid 37): nothing was sent. Rewrite the spec as native batch (type native-batch, an index_parallel task) or SQL-based ingestion (type sql), or run it against Druid 36 or older`,
+      },
+    };
+  }
   if (newRun) {
     if (desired.explicitId && record?.taskId === desired.taskId) {
       return {
