@@ -38,7 +38,7 @@ else
   state_version="$DRUID_VERSION"
 fi
 if [ "$state_version" != "$DRUID_VERSION" ]; then
-  die "$STATE holds the state of Druid $state_version, not $DRUID_VERSION (STACK_DRUID_VERSION): stop it with the same STACK_DRUID_VERSION and run down.sh --purge, or use another DIC_STACK_DIR"
+  die "$STATE holds the state of Druid $state_version, not $DRUID_VERSION (STACK_DRUID_VERSION): run down.sh --purge first (same DIC_STACK_DIR), or use another DIC_STACK_DIR"
 fi
 
 if all_up; then
