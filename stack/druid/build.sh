@@ -59,12 +59,14 @@ upstream_sources() {
   fi
   log "$(basename "$module"): unpacking $coords from Maven Central and patching it into $dir ..." >&2
   tmp="$dir.tmp.$$"
-  rm -rf "$tmp"; mkdir -p "$tmp"
-  if ! mvn_java17 dependency:unpack -Dartifact="$coords" -DoutputDirectory="$tmp" -Dmdep.overWriteReleases=true \
-      >"$tmp.log" 2>&1; then
+  rm -rf "$tmp" "$tmp.work"; mkdir -p "$tmp" "$tmp.work"
+  # run from a scratch directory: without a project the plugin writes its markers under ./\${project.basedir}
+  if ! (cd "$tmp.work" && mvn_java17 dependency:unpack -Dartifact="$coords" -DoutputDirectory="$tmp" \
+      -Dmdep.overWriteReleases=true) >"$tmp.log" 2>&1; then
     grep -E 'ERROR|BUILD' "$tmp.log" | head -n 20 >&2 || true
     die "$(basename "$module"): Maven could not fetch $coords (full log: $tmp.log)"
   fi
+  rm -rf "$tmp.work"
   for p in $(find "$module/src/patch" -name '*.patch' -type f 2>/dev/null | sort); do
     patch -d "$tmp" -p1 --forward --no-backup-if-mismatch -s < "$p" >>"$tmp.log" 2>&1 \
       || die "$(basename "$module"): $p does not apply to $coords (see $tmp.log)"
