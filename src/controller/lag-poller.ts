@@ -69,10 +69,15 @@ export class SupervisorLagPoller {
     this.readings.clear();
   }
 
-  /** A reconcile saw the supervisor running: read its lag from now on (a new id or client replaces the old). */
+  /**
+   * A reconcile saw the supervisor running: read its lag from now on. The same supervisor through
+   * the same client keeps its registration (a read in flight still counts); another id or client
+   * replaces it, and another id drops the reading.
+   */
   track(key: string, target: LagTarget): void {
     if (this.options.periodMs <= 0) return;
     const known = this.targets.get(key);
+    if (known?.supervisorId === target.supervisorId && known.client === target.client) return;
     if (known?.supervisorId !== target.supervisorId) this.readings.delete(key);
     this.targets.set(key, target);
   }

@@ -22,6 +22,8 @@ export interface Observed {
   health?: SupervisorHealth | undefined;
   /** That read failed (the errors are asked again; no idle shortcut until they are known). */
   healthUnread?: boolean;
+  /** Tasks still reading or publishing, read while a recreate waits for a suspended supervisor's tasks (undefined: not read). */
+  tasksLeft?: number | undefined;
   /** The recorded task as Druid reports it; undefined when none is recorded or Druid forgot it. */
   task?: LiveTask | undefined;
   /** The datasource's compaction config, undefined when none (only asked when it matters). */
@@ -173,14 +175,19 @@ export function secretValuesDiffer(live: JsonObject, desired: DesiredIngestion, 
 }
 
 /** Refused: the change would move a running supervisor to another stream or type. */
-function unsafeChangeRefused(changes: readonly UnsafeChange[], inDruid: boolean, druidVersion: string): Failure {
+function unsafeChangeRefused(changes: readonly UnsafeChange[], inDruid: boolean, druidVersion: string, recreateAsked: boolean): Failure {
   const type = changes.some((c) => c.kind === "type");
   const what = describeUnsafeChanges(changes);
-  const druid = druidMajorVersion(druidVersion) >= 34 ? `Druid ${druidVersion} refuses such an update` : `Druid ${druidVersion} would take it and resume from offsets that belong to the old ${type ? "type" : "stream"} (records skipped or read twice)`;
+  const druid = druidMajorVersion(druidVersion) >= 34 ? `Druid ${druidVersion} refuses such an update` : `Druid ${druidVersion} would take it, ignore the stored offsets of the old ${type ? "type" : "stream"}, and its tasks would fail to publish until a hard reset`;
   const where = inDruid ? `Druid holds a spec edited there (${what}, from what Druid runs to what the resource says)` : `the spec changes ${what}`;
+  const how = inDruid
+    ? "Change the resource to what Druid runs, or undo the edit in Druid (a recreate is never used to undo an edit made in Druid)"
+    : recreateAsked
+      ? "spec.unsafeChangePolicy: Recreate applies only to a supervisor this resource created and applied (not one adopted): revert the change, or move to a new supervisor id or datasource"
+      : "Revert the change, or set spec.unsafeChangePolicy: Recreate to suspend the supervisor, wait for its tasks to publish, reset its offsets, terminate it and create it anew (it then reads the new " + (type ? "source" : "stream") + " from its ioConfig.useEarliestOffset end)";
   return {
     reason: type ? "TypeChangeRefused" : "StreamChangeRefused",
-    message: `${where}: a running supervisor cannot move to another ${type ? "supervisor type" : "topic or stream"} in place; ${druid}. Nothing was sent. Revert the change, or set spec.unsafeChangePolicy: Recreate to suspend, reset and terminate the supervisor and create it anew (it then reads the new ${type ? "source" : "stream"} from its ioConfig.useEarliestOffset end)`,
+    message: `${where}: a running supervisor cannot move to another ${type ? "supervisor type" : "topic or stream"} in place; ${druid}. Nothing was sent. ${how}`,
   };
 }
 
@@ -214,13 +221,23 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
-  // Another stream or type: Druid cannot carry the read position over (spec-checks.ts).
-  const unsafe = (decision === "Updated" || decision === "DriftCorrected") && live?.spec ? unsafeChanges(live.spec, desired.body) : [];
+  // Another stream or type: Druid cannot carry the read position over (spec-checks.ts). Observe
+  // only reports (its plan is what managing would do); nothing here is sent under it.
+  const unsafe = input.policy !== "Observe" && (decision === "Updated" || decision === "DriftCorrected") && live?.spec ? unsafeChanges(live.spec, desired.body) : [];
   if (unsafe.length > 0) {
-    if (ingestion.spec.unsafeChangePolicy !== "Recreate") return { actions: [], failure: unsafeChangeRefused(unsafe, decision === "DriftCorrected", observed.druidVersion) };
-    // Suspended first so its tasks publish what they read; reset while it still exists (the
-    // offsets go with it); then a new supervisor reads the new stream from its configured end.
-    if (!live?.suspended) actions.push({ kind: "suspendSupervisor", supervisorId: id });
+    // A recreate resets offsets: only of a supervisor this resource applied, for its own edit
+    // (never one adopted, nor to undo an edit made in Druid: a person made it, a person decides).
+    const ours = input.holding === "owned" && status.specHash !== undefined && decision === "Updated";
+    if (ingestion.spec.unsafeChangePolicy !== "Recreate" || !ours) return { actions: [], failure: unsafeChangeRefused(unsafe, decision === "DriftCorrected", observed.druidVersion, ingestion.spec.unsafeChangePolicy === "Recreate") };
+    // Suspended first, and nothing more until its tasks have published what they read and
+    // stopped (Druid commits their offsets when they publish: a reset before that would be
+    // overwritten with the old stream's). Then reset while it still exists (the offsets go with
+    // it), terminate, and a new supervisor reads the new stream from its configured end.
+    if (!live?.suspended) return { actions: [{ kind: "suspendSupervisor", supervisorId: id }] };
+    if (observed.tasksLeft === undefined || observed.tasksLeft > 0) {
+      const left = observed.tasksLeft === undefined ? "its tasks could not be counted (GET /supervisor/<id>/status)" : `${observed.tasksLeft} of its tasks are still reading or publishing`;
+      return { actions: [], failure: { reason: "Recreating", message: `recreating supervisor ${id} for ${describeUnsafeChanges(unsafe)}: suspended; ${left}, so its offsets are reset, and it is terminated and created anew, once they are done`, transient: true } };
+    }
     actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "Recreate" });
     actions.push({ kind: "terminateSupervisor", supervisorId: id, cause: "Recreate" });
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated" });

@@ -1753,16 +1753,44 @@ test("unsafe change: another topic is refused (nothing sent) until unsafeChangeP
   assert.equal((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] !== undefined, true);
 
   w.patchSpec("orders", { unsafeChangePolicy: "Recreate" });
+  const writes = () => w.druidWrites().map((l) => l.replace(/ @.*/, ""));
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/suspend"], "suspended first, nothing else");
+  // Its tasks are still publishing: it waits (nothing sent), saying why.
+  w.druid.supervisors.get("orders")!.tasks = 1;
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(writes(), []);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/Recreating");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /1 of its tasks are still reading or publishing/);
+  w.druid.supervisors.get("orders")!.tasks = 0;
   w.druid.failNext.set("POST /supervisor/orders/terminate", new DruidError("DruidUnavailable", "HTTP 503", { statusCode: 503 }));
   w.log.length = 0;
   await w.reconcile("orders");
-  assert.deepEqual(w.druidWrites().map((l) => l.replace(/ @.*/, "")), ["druid:POST /supervisor/orders/suspend", "druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate"], "stopped at the failed terminate (503)");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate"], "stopped at the failed terminate (503)");
   assert.ok(w.druid.supervisors.has("orders"));
   assert.equal(w.status("orders").applied?.supervisorId, "orders", "the record still names it");
   w.log.length = 0;
   await w.settle("orders");
-  assert.deepEqual(w.druidWrites().map((l) => l.replace(/ @.*/, "")), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate", "druid:POST /supervisor orders"], "already suspended: reset, terminate, create");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate", "druid:POST /supervisor orders"], "still suspended, no task: reset, terminate, create");
   assert.deepEqual(((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["topic"], "orders-v2");
   assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
   assert.ok(w.kube.events.some((e) => e.reason === "Terminated" && /to create it anew/.test(e.message)));
+});
+
+test("lag: a supervisor that keeps running while a change is refused is still read; status.lag goes with a recreate (#12)", async () => {
+  const { w, lag } = await runningWithLag();
+  w.druid.supervisors.get("orders")!.lag = 5_000;
+  await lag.round();
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lag?.records, 5_000);
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: { type: "kafka", spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders-v2" } } } } });
+  await w.settle("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/StreamChangeRefused");
+  assert.equal(lag.tracked, 1, "refused, but the old supervisor still runs: its lag is still read");
+  w.patchSpec("orders", { unsafeChangePolicy: "Recreate" });
+  await w.settle("orders", 10);
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.equal(w.status("orders").lag, undefined, "the recreated supervisor's lag is not the old one's");
 });

@@ -37,6 +37,7 @@ import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals,
 import type { SupervisorStateWatch } from "./state-watch.ts";
 import type { SupervisorLagPoller } from "./lag-poller.ts";
 import { nextStatusLag } from "./lag.ts";
+import { unsafeChanges } from "./spec-checks.ts";
 import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
 
 export interface ReconcilerSettings {
@@ -252,6 +253,8 @@ export class Reconciler {
       return await this.sync(log, key, ingestion, dependencies);
     } catch (error) {
       log.error("reconcile failed", { error: describeApiError(error) });
+      // A failing resource retries with its backoff, not at the lag poller's pace.
+      this.deps.lagPoller?.untrack(key);
       return { error };
     }
   }
@@ -408,6 +411,18 @@ export class Reconciler {
         observed.health = await this.healthOf(client, desired, specSecrets);
         if (!observed.health) observed.healthUnread = true;
       }
+    }
+    // A recreate waits for the suspended supervisor's tasks to finish (plan.ts): count them.
+    if (decision.kind === "owned" && desired.kind === "supervisor" && ingestion.spec.unsafeChangePolicy === "Recreate" && observed.supervisor?.suspended && observed.supervisor.spec && unsafeChanges(observed.supervisor.spec, desired.body).length > 0) {
+      try {
+        const report = await client.supervisorHealth(desired.supervisorId, [...specSecrets.values.values()]);
+        observed.tasksLeft = report && report.activeTasks !== undefined && report.publishingTasks !== undefined ? report.activeTasks + report.publishingTasks : undefined;
+      } catch (error) {
+        log.debug("could not count the supervisor's tasks", { supervisor: desired.supervisorId, error: describeApiError(error) });
+      }
+    }
+    if (decision.kind === "owned" || decision.kind === "create" || decision.kind === "adopt" || decision.kind === "observe") {
+      if (desired.kind === "supervisor") facts.lagTarget = { client, supervisorId: desired.supervisorId };
     }
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
@@ -998,10 +1013,14 @@ export class Reconciler {
     // A wait that our own write starts owes nothing to an earlier one (its age, its lists).
     if (!waits || watchWith?.newWait) this.deps.stateWatch?.unwatch(key);
     const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);
-    // A running supervisor this resource stands for has its lag read; anything else, not (any more).
-    const running = written.kind !== "conflict" && written.kind !== "gone" && watchWith !== undefined && supervisor !== undefined && !supervisor.suspended && supervisor.state !== "SUSPENDED";
-    if (running) this.deps.lagPoller?.track(key, { client: watchWith.client, supervisorId: watchWith.supervisorId });
-    else this.deps.lagPoller?.untrack(key);
+    // A running supervisor this resource stands for has its lag read, however the reconcile
+    // ended (a refused change, a part standing down: it still runs); anything else, not (any more).
+    const live = facts.outcome?.supervisorAfter ?? facts.observed?.supervisor;
+    const running = written.kind !== "gone" && !facts.stop && facts.lagTarget !== undefined && live !== undefined && !live.suspended && live.state !== "SUSPENDED";
+    // A supervisor created (again) here: a reading of the one before is not its.
+    if (facts.outcome?.executed.some((a) => a.kind === "submitSupervisor" && (a.cause === "Created" || a.cause === "Recreated"))) this.deps.lagPoller?.untrack(key);
+    if (running) this.deps.lagPoller?.track(key, facts.lagTarget as NonNullable<StatusFacts["lagTarget"]>);
+    else if (written.kind !== "conflict") this.deps.lagPoller?.untrack(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
     if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: ending.sinceTransitionMs ?? this.sinceStatusChanged(status), watched };

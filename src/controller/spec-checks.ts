@@ -17,9 +17,13 @@ const STREAM_FIELDS: Readonly<Record<string, readonly string[]>> = {
   rabbit: ["stream"],
 };
 
-/** ioConfig fields that are ISO-8601 periods (Druid parses them with Joda's Period). */
-const PERIOD_FIELDS = ["taskDuration", "startDelay", "period", "completionTimeout", "lateMessageRejectionPeriod", "earlyMessageRejectionPeriod", "offsetFetchPeriod", "shutdownTimeout"];
-const ISO_PERIOD = /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+/**
+ * ioConfig fields that are periods. Druid reads them with Jackson's Joda module: a whole number
+ * (milliseconds) or an ISO-8601 period, which Joda parses case-insensitively with signs and a
+ * "." or "," before the fraction of a second.
+ */
+const PERIOD_FIELDS = ["taskDuration", "startDelay", "period", "completionTimeout", "lateMessageRejectionPeriod", "earlyMessageRejectionPeriod"];
+const ISO_PERIOD = /^P(?=[-+]?\d|T[-+]?\d)([-+]?\d+Y)?([-+]?\d+M)?([-+]?\d+W)?([-+]?\d+D)?(T(?=[-+]?\d)([-+]?\d+H)?([-+]?\d+M)?([-+]?\d+([.,]\d+)?S)?)?$/i;
 
 /** ioConfig fields that are counts of at least 1. */
 const COUNT_FIELDS = ["taskCount", "replicas"];
@@ -75,24 +79,32 @@ export function supervisorSpecProblems(body: JsonObject): string[] {
     for (const f of PERIOD_FIELDS) {
       const v = ioConfig[f];
       if (v === undefined || v === null || isReference(v)) continue;
+      if (typeof v === "number" && Number.isInteger(v)) continue;
       if (typeof v !== "string" || !ISO_PERIOD.test(v)) problems.push(`${pointer}/${f}: ${JSON.stringify(v)} is not an ISO-8601 period (e.g. "PT1H", "PT30S", "P1D")`);
     }
+    // Under the task autoscaler Druid decides taskCount itself.
+    const autoscaled = isObject(ioConfig["autoScalerConfig"]) && ioConfig["autoScalerConfig"]["enableTaskAutoScaler"] === true;
     for (const f of COUNT_FIELDS) {
       const v = ioConfig[f];
-      if (v === undefined || v === null || isReference(v)) continue;
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) problems.push(`${pointer}/${f}: ${JSON.stringify(v)} must be a whole number of at least 1`);
+      if (v === undefined || v === null || isReference(v) || (f === "taskCount" && autoscaled)) continue;
+      // Jackson takes "2" for 2 (Helm's quote gives that).
+      const n = typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1) problems.push(`${pointer}/${f}: ${JSON.stringify(v)} must be a whole number of at least 1`);
     }
   }
   return problems;
 }
 
-/** Druid's rules for ids and datasource names (IdUtils): no "/", not starting with ".", no control characters, not empty. */
+/**
+ * What Druid's id rules (IdUtils.validateId) certainly refuse: empty, a "/", a leading ".", and
+ * tab, line breaks, vertical tab or form feed. (Whitespace beyond ASCII is judged by Java
+ * differently from JavaScript: left to Druid.)
+ */
 function idProblems(pointer: string, value: string): string[] {
-  if (value.trim() === "") return [`${pointer}: must not be empty or blank`];
+  if (value === "") return [`${pointer}: must not be empty`];
   if (value.includes("/")) return [`${pointer}: ${JSON.stringify(value)} must not contain "/"`];
   if (value.startsWith(".")) return [`${pointer}: ${JSON.stringify(value)} must not start with "."`];
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value) || /[^\S ]/.test(value)) return [`${pointer}: ${JSON.stringify(value)} must not contain control characters or whitespace other than spaces`];
+  if (/[\t\n\v\f\r]/.test(value)) return [`${pointer}: ${JSON.stringify(value)} must not contain tabs or line breaks`];
   return [];
 }
 

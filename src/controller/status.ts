@@ -5,6 +5,7 @@
 import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
+import type { DruidClient } from "../druid/client.ts";
 import { jsonEqual } from "./canonical-json.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
@@ -41,6 +42,8 @@ export interface StatusFacts {
   staleCreate?: PendingCreate;
   /** The lag poller's last reading of the supervisor, and the lag period (absent: lag is not read). */
   lag?: { reading: LagReading | null | undefined; periodMs: number };
+  /** Where the supervisor this resource stands for is read (not used for status: the lag poller's registration). */
+  lagTarget?: { client: Pick<DruidClient, "supervisorHealth">; supervisorId: string };
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
@@ -405,7 +408,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
     else if (facts.observed?.healthUnread) delete next.recentErrors;
     const running = liveSupervisor !== undefined && !liveSupervisor.suspended && liveSupervisor.state !== "SUSPENDED";
-    const lag = running && facts.lag ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
+    // A supervisor created (again) this reconcile starts from nothing: the old lag is not its.
+    const fresh = executed.some((a) => a.kind === "submitSupervisor" && (a.cause === "Created" || a.cause === "Recreated"));
+    const lag = running && facts.lag && !fresh ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
     if (lag) next.lag = lag;
     else delete next.lag;
     delete next.taskStatus;

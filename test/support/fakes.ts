@@ -160,6 +160,8 @@ interface FakeSupervisor {
   unhealthy?: { detailedState: string; errors: Array<{ timestamp: string; exceptionClass: string; message: string }> };
   /** What its status report gives as aggregateLag (records behind). */
   lag?: number;
+  /** Tasks its status report lists as reading (activeTasks); 0 when not set. */
+  tasks?: number;
 }
 
 /** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
@@ -237,7 +239,7 @@ export class FakeDruid {
         const l = druid.live(id);
         if (!l) return undefined;
         const errors = (druid.supervisors.get(id)?.unhealthy?.errors ?? []).map((x) => ({ ...x, message: sanitizeErrorText(x.message, secrets), streamException: true }));
-        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: druid.supervisors.get(id)?.lag, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, recentErrors: errors.reverse().slice(0, 3) };
+        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: druid.supervisors.get(id)?.lag, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, activeTasks: druid.supervisors.get(id)?.tasks ?? 0, publishingTasks: 0, recentErrors: errors.reverse().slice(0, 3) };
       },
       async submitSupervisor(spec: JsonObject, _skip?: boolean, secrets: readonly string[] = []) {
         druid.submittedSecrets = [...secrets];
