@@ -12,7 +12,7 @@ export type ResetCause = "ResetNonce" | "ResetOnResume" | "Recreate";
 export type RemoveCause = "Deleted" | "Moved" | "Recreate";
 
 export type DruidAction =
-  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause }
+  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause; /** The last step of a recreate for another stream or type (unsafeChangePolicy). */ anew?: boolean }
   | { kind: "suspendSupervisor"; supervisorId: string }
   | { kind: "resumeSupervisor"; supervisorId: string }
   | { kind: "resetSupervisor"; supervisorId: string; cause: ResetCause }

@@ -240,7 +240,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     }
     actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "Recreate" });
     actions.push({ kind: "terminateSupervisor", supervisorId: id, cause: "Recreate" });
-    actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated" });
+    actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated", anew: true });
     return withParts({ actions }, input);
   }
   if (decision === "Created" || decision === "Recreated") {

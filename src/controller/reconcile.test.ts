@@ -1777,6 +1777,7 @@ test("unsafe change: another topic is refused (nothing sent) until unsafeChangeP
   assert.deepEqual(((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["topic"], "orders-v2");
   assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
   assert.ok(w.kube.events.some((e) => e.reason === "Terminated" && /to create it anew/.test(e.message)));
+  assert.ok(w.kube.events.some((e) => e.reason === "Recreated" && /anew with the new spec/.test(e.message)), "not 'was missing'");
 });
 
 test("lag: a supervisor that keeps running while a change is refused is still read; status.lag goes with a recreate (#12)", async () => {

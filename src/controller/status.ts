@@ -577,7 +577,7 @@ const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { ki
     reason: a.cause,
     message: {
       Created: `created supervisor ${a.supervisorId} in Druid`,
-      Recreated: `supervisor ${a.supervisorId} was missing in Druid; created it again`,
+      Recreated: a.anew ? `created supervisor ${a.supervisorId} anew with the new spec (unsafeChangePolicy Recreate: its offsets were reset)` : `supervisor ${a.supervisorId} was missing in Druid; created it again`,
       Updated: `updated supervisor ${a.supervisorId} in Druid to the new spec`,
       DriftCorrected: `supervisor ${a.supervisorId} was changed in Druid outside this resource; restored the spec`,
     }[a.cause],

@@ -77,7 +77,7 @@ describe("operating ingestion", () => {
       assert.equal(topicOf((await druid.supervisor(id))?.spec), "metrics-operated-v2");
       assert.equal(recreated.status?.supervisorId, id);
       const reasons = (await kube.events(ns, "kafka-operated")).map((e) => `${e.reason}: ${e.message}`);
-      for (const want of [/^Suspended/, /^Reset: .*before it is recreated/, /^Terminated: .*to create it anew/, /^Recreated/]) assert.ok(reasons.some((r) => want.test(r)), `${want}: ${reasons.join(" | ")}`);
+      for (const want of [/^Suspended/, /^Reset: .*before it is recreated/, /^Terminated: .*to create it anew/, /^Recreated: .*anew with the new spec/]) assert.ok(reasons.some((r) => want.test(r)), `${want}: ${reasons.join(" | ")}`);
       // Druid's own history (newest first): suspended, terminated (a "noop" tombstone), created on the new topic.
       const history = (await druid.call("GET", `/druid/indexer/v1/supervisor/${id}/history`)).json as Array<{ spec: Record<string, unknown> }>;
       const steps = history.map(({ spec }) => (spec["type"] === "noop" ? "terminated" : `${String(topicOf(spec))}${spec["suspended"] === true ? " suspended" : ""}`)).reverse();
