@@ -476,3 +476,35 @@ test("a supervisor's recent errors are cleaned of the login and of the spec's se
     await druid.close();
   }
 });
+
+test("compaction configs go to the store Druid acts on: the Overlord's when compaction supervisors are on (Druid 37), the Coordinator's otherwise or when the Overlord does not know the path (#12)", async () => {
+  for (const [enabled, base] of [
+    ["true", "/druid/indexer/v1/compaction/config/datasources"],
+    ["false", "/druid/coordinator/v1/config/compaction"],
+    [404, "/druid/coordinator/v1/config/compaction"],
+  ] as const) {
+    const druid = await serve((req, _body, res) => {
+      if (req.url === "/druid/indexer/v1/compaction/isSupervisorEnabled") return typeof enabled === "number" ? res.writeHead(404).end() : json(res, 200, enabled === "true");
+      if (req.method === "GET" && req.url === base) return json(res, 200, { compactionConfigs: [{ dataSource: "wiki", skipOffsetFromLatest: "PT1H" }] });
+      if (req.method === "GET") return json(res, 200, { dataSource: "wiki" });
+      return json(res, 200, { success: true });
+    });
+    try {
+      const c = client(druid.url);
+      assert.deepEqual([...(await c.listCompactionConfigs()).keys()], ["wiki"]);
+      await c.getCompactionConfig("wiki");
+      await c.submitCompactionConfig({ dataSource: "wiki", skipOffsetFromLatest: "PT1H" });
+      await c.deleteCompactionConfig("wiki");
+      const calls = druid.requests.map((r) => `${r.method} ${r.url}`);
+      assert.deepEqual(calls, [
+        "GET /druid/indexer/v1/compaction/isSupervisorEnabled",
+        `GET ${base}`,
+        `GET ${base}/wiki`,
+        `POST ${base === "/druid/coordinator/v1/config/compaction" ? base : `${base}/wiki`}`,
+        `DELETE ${base}/wiki`,
+      ], `isSupervisorEnabled=${enabled}: asked once, then every call to one store`);
+    } finally {
+      await druid.close();
+    }
+  }
+});

@@ -348,7 +348,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     assert.ok(await druid.supervisor("metrics-kafka"));
     assert.ok(await druid.supervisor("metrics-kafka-2"));
     assert.equal(native.status?.rules?.length, 2);
-    const compaction = await druid.call("GET", "/druid/coordinator/v1/config/compaction/metrics-kafka-2");
+    const compaction = await druid.compactionConfig("metrics-kafka-2");
     assert.equal(compaction.status, 200);
     assert.equal((compaction.json as { skipOffsetFromLatest: string }).skipOffsetFromLatest, "PT1H");
     const rules = await druid.call("GET", "/druid/coordinator/v1/rules/metrics-kafka-2");
@@ -358,7 +358,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     await kube.deleteIngestion(ns, "kafka-2");
     await waitFor("examples deleted", async () => !(await kube.getIngestion(ns, "kafka-1")) && !(await kube.getIngestion(ns, "kafka-2")));
     assert.equal(await druid.supervisor("metrics-kafka-2"), undefined);
-    assert.equal((await druid.call("GET", "/druid/coordinator/v1/config/compaction/metrics-kafka-2")).status, 404, "compaction config removed");
+    assert.equal((await druid.compactionConfig("metrics-kafka-2")).status, 404, "compaction config removed");
     assert.deepEqual((await druid.call("GET", "/druid/coordinator/v1/rules/metrics-kafka-2")).json, [], "rules cleared");
   });
 });
