@@ -52,7 +52,7 @@ test("a round reads each registered supervisor once, at most `concurrency` at a 
     d.lags.set(`s${i}`, i * 10);
     p.track(`ns/r${i}`, { client: d.client, supervisorId: `s${i}` });
   }
-  assert.deepEqual(scheduled, [60_000]);
+  assert.deepEqual(scheduled, [10_000], "the first round soon after start");
   await p.round();
   assert.deepEqual(d.calls.reads.sort(), ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
   assert.equal(d.calls.maxInFlight, 2);

@@ -36,6 +36,9 @@ export interface LagPollerOptions {
   timers?: Timers;
 }
 
+/** The first round after start, at the latest (what the first reconciles registered by then). */
+export const FIRST_ROUND_MS = 10_000;
+
 const REAL_TIMERS: Timers = {
   set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -59,7 +62,8 @@ export class SupervisorLagPoller {
   start(): void {
     if (!this.stopped || this.options.periodMs <= 0) return;
     this.stopped = false;
-    this.schedule(this.options.periodMs);
+    // Soon after start (a new leader): gauges should not stay empty for a whole period.
+    this.schedule(Math.min(this.options.periodMs, FIRST_ROUND_MS));
   }
 
   stop(): void {

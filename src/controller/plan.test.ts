@@ -392,4 +392,7 @@ test("plan task: index-hadoop is refused on Druid 37+ (Hadoop ingestion removed)
   assert.equal(on37.failure?.reason, "HadoopIngestionRemoved");
   assert.match(on37.failure?.message ?? "", /Druid 37\.0\.0 has no Hadoop-based ingestion.*nothing was sent.*native-batch/);
   assert.deepEqual(plan({ spec: hadoop, observed: { druidVersion: "33.0.0" } }).actions.map((a) => a.kind), ["submitTask"]);
+  // The body's own type counts too (ingestion.type native-batch, an index_hadoop task).
+  const disguised = plan({ spec: { ingestion: { type: "native-batch", nativeSpec: { type: "index_hadoop", spec: { dataSchema: { dataSource: "h" } } } } }, observed: { druidVersion: "37.0.0" } });
+  assert.equal(disguised.failure?.reason, "HadoopIngestionRemoved");
 });

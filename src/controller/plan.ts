@@ -269,7 +269,8 @@ export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {
   const applied = appliedSpecHash(status, record, desired);
   const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newResetNonce(ingestion) !== undefined;
   const actions: DruidAction[] = [];
-  if (newRun && desired.type === "index-hadoop" && !supportsHadoopIngestion(observed.druidVersion)) {
+  const hadoop = desired.type === "index-hadoop" || desired.body["type"] === "index_hadoop";
+  if (newRun && hadoop && !supportsHadoopIngestion(observed.druidVersion)) {
     return {
       actions: [],
       failure: {

@@ -274,11 +274,6 @@ export class Reconciler {
     });
   }
 
-  /**
-   * The resource, its dependencies, the claims on its supervisor and Druid's listing are as its
-   * last idle reconcile saw them, and no drift check is due: that reconcile's end holds again.
-   * Any doubt (a failed read included) answers no, and the whole reconcile runs.
-   */
   /** The lag poller has a reading that status should show (lag.ts): only a whole reconcile writes it. */
   private lagWriteDue(key: string, raw: KubernetesObject): boolean {
     const periodMs = this.deps.settings.lagPeriodMs ?? 0;
@@ -287,6 +282,11 @@ export class Reconciler {
     return nextStatusLag(previous, this.deps.lagPoller.reading(key), this.deps.now?.() ?? new Date(), periodMs) !== previous;
   }
 
+  /**
+   * The resource, its dependencies, the claims on its supervisor and Druid's listing are as its
+   * last idle reconcile saw them, and no drift check is due: that reconcile's end holds again.
+   * Any doubt (a failed read included) answers no, and the whole reconcile runs.
+   */
   private async unchangedSinceMemo(key: string, raw: KubernetesObject, dependencies: string, memo: IdleMemo): Promise<boolean> {
     if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key) || this.lagWriteDue(key, raw)) return false;
     const claims = claimsSignature(this.deps.claimsOn(memo.druidEndpoint, memo.supervisorId));
