@@ -125,3 +125,17 @@ test("a period of 0 turns it off: nothing is registered or scheduled", () => {
   assert.equal(p.tracked, 0);
   assert.deepEqual(scheduled, []);
 });
+
+test("resources naming the same supervisor through the same client share one read; the read is tried once (#12)", async () => {
+  const d = druid();
+  d.lags.set("shared", 42);
+  const seen: Array<readonly unknown[]> = [];
+  const client: LagTarget["client"] = { supervisorHealth: (...args: Parameters<LagTarget["client"]["supervisorHealth"]>) => (seen.push(args), d.client.supervisorHealth(...args)) };
+  const { p } = poller();
+  p.track("a/one", { client, supervisorId: "shared" });
+  p.track("b/two", { client, supervisorId: "shared" });
+  await p.round();
+  assert.equal(d.calls.reads.length, 1);
+  assert.deepEqual(seen[0]?.[2], { retries: 0 });
+  assert.deepEqual([...p.samples()].map((s) => `${s.namespace}/${s.name} ${s.records}`).sort(), ["a/one 42", "b/two 42"]);
+});

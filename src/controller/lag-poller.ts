@@ -12,6 +12,7 @@ import { lagOf, nextStatusLag, type LagReading } from "./lag.ts";
 import type { Timers } from "./state-watch.ts";
 
 export interface LagTarget {
+  /** The same object for the same Druid and login (the manager keeps one client per pair). */
   client: Pick<DruidClient, "supervisorHealth">;
   supervisorId: string;
 }
@@ -122,9 +123,16 @@ export class SupervisorLagPoller {
     this.running = true;
     const started = Date.now();
     try {
-      const queue = [...this.targets];
+      // One read per supervisor and client, however many resources name it (Observe ones, say).
+      const bySupervisor = new Map<LagTarget["client"], Map<string, Array<[string, LagTarget]>>>();
+      for (const [key, target] of this.targets) {
+        const ids = bySupervisor.get(target.client) ?? new Map<string, Array<[string, LagTarget]>>();
+        bySupervisor.set(target.client, ids);
+        ids.set(target.supervisorId, [...(ids.get(target.supervisorId) ?? []), [key, target]]);
+      }
+      const queue = [...bySupervisor.values()].flatMap((ids) => [...ids.values()]);
       const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) await this.readOne(next[0], next[1]);
+        for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) await this.readOne(next);
       };
       await Promise.all(Array.from({ length: Math.max(1, Math.min(this.options.concurrency, queue.length)) }, worker));
     } finally {
@@ -133,24 +141,29 @@ export class SupervisorLagPoller {
     }
   }
 
-  private async readOne(key: string, target: LagTarget): Promise<void> {
+  /** One supervisor through one client, for every resource registered for it. */
+  private async readOne(registered: ReadonlyArray<[string, LagTarget]>): Promise<void> {
+    const [, first] = registered[0] as [string, LagTarget];
     let reading: LagReading | null;
     try {
-      // No Secret values to clean: only numbers are kept from the report.
-      const health = await target.client.supervisorHealth(target.supervisorId);
+      // No Secret values to clean: only numbers are kept from the report. One attempt: a
+      // struggling Druid is asked again next period, not three times now.
+      const health = await first.client.supervisorHealth(first.supervisorId, [], { retries: 0 });
       reading = (health && lagOf(health)) ?? null;
     } catch {
-      if (this.targets.get(key) === target) this.readings.delete(key);
+      for (const [key, target] of registered) if (this.targets.get(key) === target) this.readings.delete(key);
       this.options.onRead?.("error");
       return;
     }
-    // Unregistered or replaced meanwhile: this reading is about something no longer asked.
-    if (this.targets.get(key) !== target || this.stopped) return;
+    if (this.stopped) return;
     this.options.onRead?.(reading ? "ok" : "none");
-    this.readings.set(key, { supervisorId: target.supervisorId, reading });
-    const cached = this.options.statusLag(key);
-    if (!cached) return;
     const now = this.options.now?.() ?? new Date();
-    if (nextStatusLag(cached.lag, reading, now, this.options.periodMs) !== cached.lag) this.options.wake(key);
+    for (const [key, target] of registered) {
+      // Unregistered or replaced meanwhile: this reading is about something no longer asked.
+      if (this.targets.get(key) !== target) continue;
+      this.readings.set(key, { supervisorId: target.supervisorId, reading });
+      const cached = this.options.statusLag(key);
+      if (cached && nextStatusLag(cached.lag, reading, now, this.options.periodMs) !== cached.lag) this.options.wake(key);
+    }
   }
 }

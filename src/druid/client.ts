@@ -119,6 +119,8 @@ type CallOptions = {
   allow?: readonly number[];
   /** Values the body carries that Druid's error text must not show (a spec's Secret references). */
   secrets?: readonly string[];
+  /** Retries for this call instead of the client's (0: one attempt; a periodic read tries again next period). */
+  retries?: number;
 };
 
 interface CallResult extends ReplyMeta {
@@ -195,8 +197,8 @@ export class DruidClient {
    * error texts are Druid's words, shown in status and Events: cleaned of this client's
    * credentials and of `secrets` (values the spec carried), as task errors are.
    */
-  async supervisorHealth(id: string, secrets: readonly string[] = []): Promise<SupervisorHealth | undefined> {
-    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
+  async supervisorHealth(id: string, secrets: readonly string[] = [], options: { retries?: number } = {}): Promise<SupervisorHealth | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404], ...options });
     if (r.status === 404) return undefined;
     const health = this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorHealth);
     const forms = [...this.credentialForms, ...secrets];
@@ -437,7 +439,7 @@ export class DruidClient {
           }
         },
         {
-          retries: this.options.retries,
+          retries: opts.retries ?? this.options.retries,
           minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
           maxTimeout: RETRY_MAX_DELAY_MS,
           randomize: true,
