@@ -87,4 +87,29 @@ describe("operating ingestion", () => {
       if (env.kafkaBootstrap) await deleteKafkaTopics(env.kafkaBootstrap, `${ds}.*|metrics-operated.*`).catch(() => {});
     }
   });
+
+  test("index-hadoop: refused before any call on Druid 37+ (Hadoop ingestion removed there); submitted as before on older Druid", async () => {
+    const ns = await namespaceWithAuthSecret(kube, env, "hadoop");
+    namespaces.push(ns);
+    const ds = unique("hadoop");
+    const version = String(((await druid.call("GET", "/status")).json as { version?: string }).version ?? "");
+    await kube.createIngestion(ns, {
+      apiVersion: "druid.apache.org/v1alpha1",
+      kind: "DruidIngestion",
+      metadata: { name: "h" },
+      spec: {
+        druidCluster: "tiny-cluster",
+        auth: { type: "basic-auth", secretRef: { name: "druid-auth" } },
+        ingestion: { type: "index-hadoop", nativeSpec: { type: "index_hadoop", spec: { dataSchema: { dataSource: ds }, ioConfig: { type: "hadoop", inputSpec: { type: "static", paths: "/nonexistent" } } } } },
+      },
+    });
+    if (Number.parseInt(version, 10) >= 37) {
+      const refused = await waitForIngestion(ns, "h", "HadoopIngestionRemoved", (i) => condition(i, "Synced")?.reason === "HadoopIngestionRemoved");
+      assert.match(condition(refused, "Synced")?.message ?? "", new RegExp(`Druid ${version.replace(/\./g, "\\.")} has no Hadoop-based ingestion.*nothing was sent`));
+      assert.equal(refused.status?.taskId, undefined, "no task submitted");
+    } else {
+      const submitted = await waitForIngestion(ns, "h", "a task submitted", (i) => i.status?.taskId !== undefined);
+      assert.ok(submitted.status?.taskId);
+    }
+  });
 });
