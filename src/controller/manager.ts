@@ -136,6 +136,7 @@ export class Manager {
       periodMs: options.settings.lagPeriodMs ?? 0,
       concurrency: options.lagConcurrency ?? 2,
       statusLag: (key) => {
+        if (this.reconciler.lagStatusDropped) return undefined; // nothing to write it to: wake nobody
         const slash = key.indexOf("/");
         const cached = this.ingestions.get(key.slice(slash + 1), key.slice(0, slash)) as DruidIngestion | undefined;
         return cached ? { lag: cached.status?.lag } : undefined;

@@ -1795,3 +1795,28 @@ test("lag: a supervisor that keeps running while a change is refused is still re
   assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
   assert.equal(w.status("orders").lag, undefined, "the recreated supervisor's lag is not the old one's");
 });
+
+test("lag: an older CRD that drops status.lag is said once; then lag stays in the gauges, and nothing waits for or repeats a write that cannot happen (#12)", async () => {
+  const { w, lag, shortcuts, woken } = await runningWithLag();
+  w.kube.prunedStatusFields = ["lag"];
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  const before = shortcuts();
+  w.druid.supervisors.get("orders")!.lag = 300;
+  await lag.round();
+  assert.equal(woken.length, 1, "a first reading is worth a write: woken");
+  const rv = w.get("orders").metadata.resourceVersion;
+  const first = await w.reconcile("orders");
+  assert.equal(w.get("orders").metadata.resourceVersion, rv, "the API server changed nothing");
+  assert.equal(w.logLines.filter((l) => l.includes("drops status.lag")).length, 1);
+  const next = await w.reconcile("orders");
+  assert.notEqual(requeueOf(next), "200", "no wait for a write the cache will never show");
+  assert.equal(requeueOf(first), requeueOf(next));
+  w.druid.supervisors.get("orders")!.lag = 90_000;
+  w.now = new Date(w.now.getTime() + 120_000);
+  await lag.round();
+  await w.reconcile("orders");
+  assert.ok(shortcuts() > before, "the idle shortcut holds again");
+  assert.equal([...lag.samples()][0]?.records, 90_000, "the gauge still follows");
+  assert.equal(w.logLines.filter((l) => l.includes("drops status.lag")).length, 1, "said once");
+});

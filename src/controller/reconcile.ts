@@ -178,6 +178,8 @@ export class Reconciler {
   /** claimKey → the resource whose reconcile holds that supervisor now. */
   private readonly claimLocks = new Map<string, string>();
   private readonly driftChecks: DriftSchedule;
+  /** The installed CRD has no status.lag (an older one): lag is no longer written to status. */
+  lagStatusDropped = false;
   /** key → what its last idle reconcile depended on (idle-shortcut.ts). */
   private readonly idleMemos = new Map<string, IdleMemo>();
 
@@ -277,7 +279,7 @@ export class Reconciler {
   /** The lag poller has a reading that status should show (lag.ts): only a whole reconcile writes it. */
   private lagWriteDue(key: string, raw: KubernetesObject): boolean {
     const periodMs = this.deps.settings.lagPeriodMs ?? 0;
-    if (!this.deps.lagPoller || periodMs <= 0) return false;
+    if (!this.deps.lagPoller || periodMs <= 0 || this.lagStatusDropped) return false;
     const previous = (raw as DruidIngestion).status?.lag;
     return nextStatusLag(previous, this.deps.lagPoller.reading(key), this.deps.now?.() ?? new Date(), periodMs) !== previous;
   }
@@ -307,7 +309,7 @@ export class Reconciler {
   private async sync(log: Logger, key: string, cached: DruidIngestion, dependencies?: string): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
     const lagPeriodMs = this.deps.settings.lagPeriodMs ?? 0;
-    if (this.deps.lagPoller && lagPeriodMs > 0) facts.lag = { reading: this.deps.lagPoller.reading(key), periodMs: lagPeriodMs };
+    if (this.deps.lagPoller && lagPeriodMs > 0 && !this.lagStatusDropped) facts.lag = { reading: this.deps.lagPoller.reading(key), periodMs: lagPeriodMs };
 
     const finalizer = await this.ensureFinalizer(log, cached);
     if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
@@ -1082,8 +1084,16 @@ export class Reconciler {
     if (Object.keys(patch).length === 0) return { kind: "unchanged" };
     try {
       const stored = (await this.deps.kube.patchIngestionStatus(namespace, name, patch, resourceVersion)) as DruidIngestion;
-      this.expectations.wrote(objectKey(namespace, name), resourceVersion);
-      this.deps.noteWritten?.(stored, resourceVersion);
+      // The same version back: the API server changed nothing (fields its CRD does not know are
+      // dropped), so there is no write of ours for the cache to show.
+      if (stored.metadata.resourceVersion !== resourceVersion) {
+        this.expectations.wrote(objectKey(namespace, name), resourceVersion);
+        this.deps.noteWritten?.(stored, resourceVersion);
+      }
+      if (next.lag !== undefined && stored.status !== undefined && stored.status.lag === undefined && !this.lagStatusDropped) {
+        this.lagStatusDropped = true;
+        this.deps.logger.warn("the API server drops status.lag: the installed DruidIngestion CRD is older than this controller. Lag stays in the gauges only until crds/druid.apache.org_druidingestions.yaml is applied (kubectl apply --server-side -f ...) and the controller restarted");
+      }
       return { kind: "written", ingestion: { ...ingestion, metadata: { ...ingestion.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? next } };
     } catch (error) {
       if (isApiStatus(error, 404)) return { kind: "gone" };

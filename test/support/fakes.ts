@@ -4,6 +4,7 @@
 // append to one call log, so tests can assert the order of writes across the two systems.
 import { ApiException, type KubernetesObject, type V1ConfigMap, type V1Secret } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
+import { isDeepStrictEqual } from "node:util";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
@@ -97,6 +98,8 @@ export class FakeKube {
 
   /** Runs before each status patch (e.g. to let another writer change the object first). */
   beforeStatusPatch: ((namespace: string, name: string, patch: Record<string, unknown>) => void) | undefined;
+  /** Status fields an older CRD's schema does not have: the API server drops them (a patch that then changes nothing keeps the resourceVersion). */
+  prunedStatusFields: string[] = [];
 
   async patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubernetesObject> {
     this.beforeStatusPatch?.(namespace, name, status);
@@ -104,7 +107,10 @@ export class FakeKube {
     const current = this.get(namespace, name);
     if (!current) throw new ApiException(404, "not found", "{}", {});
     if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) throw new ApiException(409, "conflict", JSON.stringify({ message: "the object has been modified" }), {});
-    const next = { ...current, status: applyMergePatch((current.status ?? {}) as Record<string, unknown>, status), metadata: { ...current.metadata, resourceVersion: String(++this.rv) } } as DruidIngestion;
+    const merged = applyMergePatch((current.status ?? {}) as Record<string, unknown>, status);
+    for (const field of this.prunedStatusFields) delete merged[field];
+    if (isDeepStrictEqual(merged, current.status ?? {})) return current as unknown as KubernetesObject;
+    const next = { ...current, status: merged, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } } as DruidIngestion;
     this.objects.set(`${namespace}/${name}`, next);
     return next as unknown as KubernetesObject;
   }
