@@ -9,7 +9,7 @@
 import type { SupervisorLag } from "../api/druid-ingestion.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { lagOf, nextStatusLag, type LagReading } from "./lag.ts";
-import type { Timers } from "./state-watch.ts";
+import { REAL_TIMERS, type Timers } from "./state-watch.ts";
 
 export interface LagTarget {
   /** The same object for the same Druid and login (the manager keeps one client per pair). */
@@ -39,11 +39,6 @@ export interface LagPollerOptions {
 
 /** The first round after start, at the latest (what the first reconciles registered by then). */
 export const FIRST_ROUND_MS = 10_000;
-
-const REAL_TIMERS: Timers = {
-  set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export class SupervisorLagPoller {
   private readonly options: LagPollerOptions;

@@ -26,6 +26,11 @@ export type DruidAction =
 
 export type ActionKind = DruidAction["kind"];
 
+/** A submit that makes a new supervisor (none was there, or one was terminated to make room): it starts from nothing. */
+export function createsSupervisor(action: DruidAction): boolean {
+  return action.kind === "submitSupervisor" && (action.cause === "Created" || action.cause === "Recreated");
+}
+
 /** The reset asked by a new spec.resetNonce (recorded as an intent before it is sent). */
 export function isNonceReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetSupervisor" }> {
   return action.kind === "resetSupervisor" && action.cause === "ResetNonce";

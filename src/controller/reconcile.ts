@@ -24,7 +24,7 @@ import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecr
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
-import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -33,7 +33,7 @@ import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
-import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, supervisorRuns, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
 import type { SupervisorLagPoller } from "./lag-poller.ts";
 import { nextStatusLag } from "./lag.ts";
@@ -139,7 +139,7 @@ function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: End
 
 /** Actions whose only consequence to watch is the supervisor's state (an update may restart tasks). */
 function startsOrStops(action: DruidAction): boolean {
-  return (action.kind === "submitSupervisor" && (action.cause === "Created" || action.cause === "Recreated")) || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor";
+  return createsSupervisor(action) || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor";
 }
 
 /** Druid stored the supervisor's newest spec after `since` (the evidence that a pending create made it). */
@@ -276,12 +276,19 @@ export class Reconciler {
     });
   }
 
+  /** The lag poller's reading for status, with the lag period; undefined while lag is not written to status. */
+  private lagFacts(key: string): StatusFacts["lag"] {
+    const periodMs = this.deps.settings.lagPeriodMs ?? 0;
+    if (!this.deps.lagPoller || periodMs <= 0 || this.lagStatusDropped) return undefined;
+    return { reading: this.deps.lagPoller.reading(key), periodMs };
+  }
+
   /** The lag poller has a reading that status should show (lag.ts): only a whole reconcile writes it. */
   private lagWriteDue(key: string, raw: KubernetesObject): boolean {
-    const periodMs = this.deps.settings.lagPeriodMs ?? 0;
-    if (!this.deps.lagPoller || periodMs <= 0 || this.lagStatusDropped) return false;
+    const lag = this.lagFacts(key);
+    if (!lag) return false;
     const previous = (raw as DruidIngestion).status?.lag;
-    return nextStatusLag(previous, this.deps.lagPoller.reading(key), this.deps.now?.() ?? new Date(), periodMs) !== previous;
+    return nextStatusLag(previous, lag.reading, this.deps.now?.() ?? new Date(), lag.periodMs) !== previous;
   }
 
   /**
@@ -308,8 +315,8 @@ export class Reconciler {
 
   private async sync(log: Logger, key: string, cached: DruidIngestion, dependencies?: string): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
-    const lagPeriodMs = this.deps.settings.lagPeriodMs ?? 0;
-    if (this.deps.lagPoller && lagPeriodMs > 0 && !this.lagStatusDropped) facts.lag = { reading: this.deps.lagPoller.reading(key), periodMs: lagPeriodMs };
+    const lag = this.lagFacts(key);
+    if (lag) facts.lag = lag;
 
     const finalizer = await this.ensureFinalizer(log, cached);
     if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
@@ -416,12 +423,8 @@ export class Reconciler {
     }
     // A recreate waits for the suspended supervisor's tasks to finish (plan.ts): count them.
     if (decision.kind === "owned" && desired.kind === "supervisor" && ingestion.spec.unsafeChangePolicy === "Recreate" && observed.supervisor?.suspended && observed.supervisor.spec && unsafeChanges(observed.supervisor.spec, desired.body).length > 0) {
-      try {
-        const report = await client.supervisorHealth(desired.supervisorId, [...specSecrets.values.values()]);
-        observed.tasksLeft = report && report.activeTasks !== undefined && report.publishingTasks !== undefined ? report.activeTasks + report.publishingTasks : undefined;
-      } catch (error) {
-        log.debug("could not count the supervisor's tasks", { supervisor: desired.supervisorId, error: describeApiError(error) });
-      }
+      const report = await this.healthOf(client, desired, specSecrets);
+      observed.tasksLeft = report?.activeTasks !== undefined && report.publishingTasks !== undefined ? report.activeTasks + report.publishingTasks : undefined;
     }
     if (decision.kind === "owned" || decision.kind === "create" || decision.kind === "adopt" || decision.kind === "observe") {
       if (desired.kind === "supervisor") facts.lagTarget = { client, supervisorId: desired.supervisorId };
@@ -776,9 +779,9 @@ export class Reconciler {
   }
 
   /**
-   * The supervisor's recent errors, cleaned of the values its spec references; when those are not
-   * known (Observe reads none), messages that may quote them are not shown. A failed read only
-   * leaves the errors out: health is reported from the list regardless.
+   * The supervisor's status report (recent errors, tasks), its errors cleaned of the values its
+   * spec references; when those are not known (Observe reads none), messages that may quote them
+   * are not shown. A failed read gives undefined: health is reported from the list regardless.
    */
   private async healthOf(client: DruidClient, desired: Extract<DesiredIngestion, { kind: "supervisor" }>, specSecrets: ResolvedSecretRefs): Promise<SupervisorHealth | undefined> {
     const values = [...specSecrets.values.values()];
@@ -786,7 +789,7 @@ export class Reconciler {
     try {
       health = await client.supervisorHealth(desired.supervisorId, values);
     } catch (error) {
-      this.deps.logger.debug("could not read the supervisor's recent errors", { supervisor: desired.supervisorId, error: describeApiError(error) });
+      this.deps.logger.debug("could not read the supervisor's status report", { supervisor: desired.supervisorId, error: describeApiError(error) });
       return undefined;
     }
     if (health && desired.secretRefs.length > 0 && values.length === 0) {
@@ -1018,9 +1021,9 @@ export class Reconciler {
     // A running supervisor this resource stands for has its lag read, however the reconcile
     // ended (a refused change, a part standing down: it still runs); anything else, not (any more).
     const live = facts.outcome?.supervisorAfter ?? facts.observed?.supervisor;
-    const running = written.kind !== "gone" && !facts.stop && facts.lagTarget !== undefined && live !== undefined && !live.suspended && live.state !== "SUSPENDED";
+    const running = written.kind !== "gone" && !facts.stop && facts.lagTarget !== undefined && supervisorRuns(live);
     // A supervisor created (again) here: a reading of the one before is not its.
-    if (facts.outcome?.executed.some((a) => a.kind === "submitSupervisor" && (a.cause === "Created" || a.cause === "Recreated"))) this.deps.lagPoller?.untrack(key);
+    if (facts.outcome?.executed.some(createsSupervisor)) this.deps.lagPoller?.untrack(key);
     if (running) this.deps.lagPoller?.track(key, facts.lagTarget as NonNullable<StatusFacts["lagTarget"]>);
     else if (written.kind !== "conflict") this.deps.lagPoller?.untrack(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);

@@ -10,7 +10,7 @@ import { jsonEqual } from "./canonical-json.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { nextStatusLag, type LagReading } from "./lag.ts";
-import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
 import { unconfirmedReset, type Observed, type Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
@@ -47,6 +47,11 @@ export interface StatusFacts {
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
+
+/** Druid reports the supervisor and it is not suspended (by its stored flag or its state): its lag means something. */
+export function supervisorRuns(live: LiveSupervisor | undefined): live is LiveSupervisor {
+  return live !== undefined && !live.suspended && live.state !== "SUSPENDED";
+}
 
 function readyForSupervisor(live: LiveSupervisor | undefined, wantSuspended: boolean): ConditionUpdate {
   if (!live) return { type: READY, status: "Unknown", reason: "Pending", message: "waiting for Druid to report the supervisor" };
@@ -407,9 +412,9 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     if (liveSupervisor?.healthy !== false || liveSupervisor.suspended) delete next.recentErrors;
     else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
     else if (facts.observed?.healthUnread) delete next.recentErrors;
-    const running = liveSupervisor !== undefined && !liveSupervisor.suspended && liveSupervisor.state !== "SUSPENDED";
+    const running = supervisorRuns(liveSupervisor);
     // A supervisor created (again) this reconcile starts from nothing: the old lag is not its.
-    const fresh = executed.some((a) => a.kind === "submitSupervisor" && (a.cause === "Created" || a.cause === "Recreated"));
+    const fresh = executed.some(createsSupervisor);
     const lag = running && facts.lag && !fresh ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
     if (lag) next.lag = lag;
     else delete next.lag;
