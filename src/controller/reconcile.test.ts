@@ -1663,7 +1663,7 @@ test("health while nothing is observed is Unknown; a failed read of the errors i
 });
 
 /** "orders" running, with a lag poller reading it every minute (its rounds run by hand). */
-async function runningWithLag(): Promise<{ w: World; lag: SupervisorLagPoller; shortcuts: () => number; woken: string[] }> {
+async function runningWithLag(): Promise<{ w: World; lag: SupervisorLagPoller; shortcuts: () => number; woken: string[]; lagRead: (records: number) => Promise<void> }> {
   let shortcuts = 0;
   const woken: string[] = [];
   let w: World | undefined;
@@ -1684,7 +1684,14 @@ async function runningWithLag(): Promise<{ w: World; lag: SupervisorLagPoller; s
   await w.settle("orders");
   w.druid.supervisors.get("orders")!.state = "RUNNING";
   await w.reconcile("orders");
-  return { w, lag, shortcuts: () => shortcuts, woken };
+  const world = w;
+  /** Druid reports `records` behind; the poller reads it and the resource is reconciled. */
+  const lagRead = async (records: number): Promise<void> => {
+    world.druid.supervisors.get("orders")!.lag = records;
+    await lag.round();
+    await world.reconcile("orders");
+  };
+  return { w, lag, shortcuts: () => shortcuts, woken, lagRead };
 }
 
 test("lag: a running supervisor is read by the lag poller; its first reading reaches status at the next reconcile, even one that would end at the idle shortcut (#12)", async () => {
@@ -1721,10 +1728,8 @@ test("lag: a running supervisor is read by the lag poller; its first reading rea
 });
 
 test("lag: a suspended supervisor is no longer read, and status.lag goes (#12)", async () => {
-  const { w, lag } = await runningWithLag();
-  w.druid.supervisors.get("orders")!.lag = 7;
-  await lag.round();
-  await w.reconcile("orders");
+  const { w, lag, lagRead } = await runningWithLag();
+  await lagRead(7);
   assert.equal(w.status("orders").lag?.records, 7);
   w.patchSpec("orders", { suspend: true });
   await w.settle("orders");
@@ -1781,10 +1786,8 @@ test("unsafe change: another topic is refused (nothing sent) until unsafeChangeP
 });
 
 test("lag: a supervisor that keeps running while a change is refused is still read; status.lag goes with a recreate (#12)", async () => {
-  const { w, lag } = await runningWithLag();
-  w.druid.supervisors.get("orders")!.lag = 5_000;
-  await lag.round();
-  await w.reconcile("orders");
+  const { w, lag, lagRead } = await runningWithLag();
+  await lagRead(5_000);
   assert.equal(w.status("orders").lag?.records, 5_000);
   w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: { type: "kafka", spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders-v2" } } } } });
   await w.settle("orders");
