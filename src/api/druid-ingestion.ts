@@ -65,12 +65,26 @@ export interface IngestionSpec {
   rules?: JsonObject[];
 }
 
+/** Where spec.resetOffsetsNonce moves the supervisor's stored read position: exactly one of these. */
+export interface ResetOffsets {
+  /**
+   * Partition → the offset (Kafka, Rabbit) or sequence number (Kinesis) to read next. Partitions
+   * not named keep theirs. Offsets beyond 2^53 are given as strings.
+   */
+  partitions?: Record<string, number | string>;
+  /** Druid 38+: read from the stream's latest offsets now; a bounded backfill supervisor reads what is skipped. */
+  latestAndBackfill?: { backfillTaskCount?: number };
+}
+
 export interface DruidIngestionSpec {
   druidCluster?: string;
   druidEndpoint?: string;
   suspend?: boolean;
   resetNonce?: string;
   resetOnResume?: boolean;
+  /** Each new non-empty value applies resetOffsets once (Druid's resetOffsets, or resetToLatestAndBackfill). */
+  resetOffsetsNonce?: string;
+  resetOffsets?: ResetOffsets;
   deletionPolicy?: DeletionPolicy;
   managementPolicy?: ManagementPolicy;
   /** A change Druid cannot make in place (another stream or type): refused (default) or done by recreating the supervisor. */
@@ -154,6 +168,8 @@ export interface DruidIngestionStatus {
   applied?: AppliedRecord;
   pendingCreate?: PendingCreate;
   pendingReset?: PendingReset;
+  /** As pendingReset, for spec.resetOffsetsNonce. */
+  pendingResetOffsets?: PendingReset;
   /** The driftIgnorePaths in effect when druidSpecHash was recorded. */
   driftIgnorePaths?: string[];
   supervisorId?: string;
@@ -182,6 +198,7 @@ export interface DruidIngestionStatus {
   lag?: SupervisorLag;
   taskStatus?: string;
   lastResetNonce?: string;
+  lastResetOffsetsNonce?: string;
   conditions?: Condition[];
 }
 

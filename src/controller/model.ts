@@ -16,6 +16,10 @@ export type DruidAction =
   | { kind: "suspendSupervisor"; supervisorId: string }
   | { kind: "resumeSupervisor"; supervisorId: string }
   | { kind: "resetSupervisor"; supervisorId: string; cause: ResetCause }
+  /** spec.resetOffsets.partitions: Druid's DataSourceMetadata body for POST /resetOffsets. */
+  | { kind: "resetOffsets"; supervisorId: string; metadata: JsonObject }
+  /** spec.resetOffsets.latestAndBackfill (Druid 38+). */
+  | { kind: "resetToLatestAndBackfill"; supervisorId: string; backfillTaskCount?: number }
   | { kind: "terminateSupervisor"; supervisorId: string; cause: RemoveCause }
   | { kind: "submitTask"; taskId: string; spec: JsonObject; sql: boolean; cause: SubmitCause }
   | { kind: "shutdownTask"; taskId: string; cause: RemoveCause | "Replaced" }
@@ -34,6 +38,11 @@ export function createsSupervisor(action: DruidAction): boolean {
 /** The reset asked by a new spec.resetNonce (recorded as an intent before it is sent). */
 export function isNonceReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetSupervisor" }> {
   return action.kind === "resetSupervisor" && action.cause === "ResetNonce";
+}
+
+/** A move of the stored offsets asked by a new spec.resetOffsetsNonce (recorded as an intent before it is sent). */
+export function isOffsetsReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetOffsets" | "resetToLatestAndBackfill" }> {
+  return action.kind === "resetOffsets" || action.kind === "resetToLatestAndBackfill";
 }
 
 /** A stage that could not go on: a machine reason and a message a user can act on. */
@@ -57,6 +66,8 @@ export interface Outcome {
   supervisorAfter?: LiveSupervisor;
   /** The id Druid gave a submitted task (SQL tasks: `query-...`). */
   submittedTaskId?: string;
+  /** The supervisor Druid started to read what resetToLatestAndBackfill skipped. */
+  backfillSupervisorId?: string;
 }
 
 export function emptyOutcome(): Outcome {

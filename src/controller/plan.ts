@@ -2,12 +2,14 @@
 // ownership.ts) and what Druid reports, decide which Druid calls to make. No I/O: `execute.ts`
 // performs the calls and `status.ts` turns the outcome into status. Everything is judged against
 // Druid's observed state, and against what status records this resource applied.
-import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
+import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy } from "../api/druid-ingestion.ts";
 import { druidMajorVersion, supportsExplicitSupervisorId, supportsHadoopIngestion } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
+import { actionableNonce, newNonce, RESET, RESET_OFFSETS } from "./nonces.ts";
+import { offsetResetStep } from "./offset-reset.ts";
 import { describeUnsafeChanges, unsafeChanges, type UnsafeChange } from "./spec-checks.ts";
 import { appliedSpecOf } from "./ownership.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
@@ -68,6 +70,8 @@ export interface Plan {
   /** Parts left alone because Druid holds content this resource did not apply. */
   compactionStandDown?: Failure;
   rulesStandDown?: Failure;
+  /** Why the offsets reset of a new spec.resetOffsetsNonce is not sent (refused, or not yet). */
+  offsetsResetHeld?: Failure;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,20 +103,6 @@ export function includes(live: JsonValue | undefined, desired: JsonValue): boole
     return Object.entries(desired).every(([k, v]) => includes((live as JsonObject)[k], v));
   }
   return live === desired;
-}
-
-function newResetNonce(ingestion: DruidIngestion): string | undefined {
-  const nonce = ingestion.spec.resetNonce;
-  return nonce && nonce !== ingestion.status?.lastResetNonce ? nonce : undefined;
-}
-
-/**
- * The reset intent for `nonce` that was sent (or was about to be) without a confirmed outcome: a
- * timeout, a 5xx after the request reached Druid, a crash. Never sent again; status says so instead.
- */
-export function unconfirmedReset(status: DruidIngestionStatus | undefined, nonce: string | undefined): PendingReset | undefined {
-  const pending = status?.pendingReset;
-  return nonce && nonce !== status?.lastResetNonce && pending?.nonce === nonce ? pending : undefined;
 }
 
 /**
@@ -218,7 +208,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const decision = hashed === "none" && live?.spec && secretValuesDiffer(live.spec, desired, input.secretValues) ? "Updated" : hashed;
   const actions: DruidAction[] = [];
   // At most once per nonce: one whose reset may already have happened is not sent again.
-  const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);
+  const nonce = actionableNonce(RESET, ingestion);
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
   // Another stream or type: Druid cannot carry the read position over (spec-checks.ts). Observe
@@ -243,6 +233,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated", anew: true });
     return withParts({ actions }, input);
   }
+  let offsetsResetHeld: Failure | undefined;
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: decision });
@@ -259,16 +250,34 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
       actions.push({ kind: "resumeSupervisor", supervisorId: id });
     }
     if (nonce && !resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
+    // After the submit (the spec it applies reads the same stream: another one is refused above)
+    // and after a full reset (which these offsets then start from).
+    const offsetsNonce = actionableNonce(RESET_OFFSETS, ingestion);
+    if (offsetsNonce && ingestion.spec.resetOffsets) {
+      const step = offsetResetStep({ reset: ingestion.spec.resetOffsets, nonce: offsetsNonce, supervisorId: id, desired: desired.body, live, druidVersion: observed.druidVersion, wantSuspended });
+      if (step.kind === "send") actions.push(step.action);
+      // Observe only reports; otherwise nothing is sent for a request that cannot be carried out.
+      else if (input.policy !== "Observe" && (step.kind === "refuse" || actions.length === 0)) return { actions: [], failure: step.failure, offsetsResetHeld: step.failure };
+      // Waiting with other steps to take: they go first, the next reconcile looks again.
+      else if (input.policy !== "Observe") offsetsResetHeld = step.failure;
+    }
   }
-  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}) }, input);
+  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}) }, input);
 }
 
 export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {
   const { ingestion, desired, observed, record } = input;
   const status = ingestion.status ?? {};
   const applied = appliedSpecHash(status, record, desired);
-  const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newResetNonce(ingestion) !== undefined;
+  const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newNonce(RESET, ingestion) !== undefined;
   const actions: DruidAction[] = [];
+  const offsetsNonce = newNonce(RESET_OFFSETS, ingestion);
+  if (offsetsNonce) {
+    return {
+      actions: [],
+      failure: { reason: "ResetOffsetsUnsupported", message: `spec.resetOffsetsNonce "${offsetsNonce}": ${desired.type} runs a task, which has no stored offsets to reset (they are a stream supervisor's); nothing was sent. Remove spec.resetOffsetsNonce and spec.resetOffsets` },
+    };
+  }
   const hadoop = desired.type === "index-hadoop" || desired.body["type"] === "index_hadoop";
   if (newRun && hadoop && !supportsHadoopIngestion(observed.druidVersion)) {
     return {

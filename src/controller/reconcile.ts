@@ -24,7 +24,8 @@ import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecr
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
-import { createsSupervisor, emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -463,18 +464,15 @@ export class Reconciler {
 
     let pendingSince = status.pendingCreate?.since;
     const creates = plannedCreates(plan, status, decision.kind === "owned" ? decision.record : record);
-    const reset = plan.actions.find(isNonceReset);
-    if (creates || reset) {
+    const intents = intentsFor(plan.actions, ingestion, target.druidEndpoint, facts.now);
+    if (creates || Object.keys(intents).length > 0) {
       // Recorded before the create or reset, on a status no newer than what this reconcile read
       // (resourceVersion precondition): a create whose outcome is lost is then known to be this
       // resource's, and a reset whose outcome is lost is never sent twice for one nonce.
-      const intent: DruidIngestionStatus = { ...status };
+      const intent: DruidIngestionStatus = { ...status, ...intents };
       if (creates) {
         intent.pendingCreate = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
         pendingSince = intent.pendingCreate.since;
-      }
-      if (reset) {
-        intent.pendingReset = { nonce: ingestion.spec.resetNonce as string, supervisorId: reset.supervisorId, druidEndpoint: target.druidEndpoint, since: facts.now };
       }
       const written = await this.writeStatus(ingestion, intent);
       if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
@@ -502,7 +500,7 @@ export class Reconciler {
     // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
     // spec is read every resync): the next resync may skip all this if nothing changes.
     const memo: IdleMemo | undefined =
-      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !status.pendingReset && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
         ? {
             dependencies: `${dependencies}\n${claimsSignature(claims)}`,
             client,
@@ -1046,8 +1044,7 @@ export class Reconciler {
     if (written.kind === "conflict") {
       log.info("status changed meanwhile; looking again");
       // A reset Druid confirmed must be recorded, or the next reconcile reports it as unknown.
-      const nonce = ingestion.spec.resetNonce;
-      if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, ingestion, nonce);
+      for (const { request, nonce } of confirmedButUnwritten(previous, next, ingestion.spec)) await this.confirmReset(log, ingestion, request, nonce);
       return { written, status };
     }
     if (written.kind === "gone") return { written, status };
@@ -1060,25 +1057,25 @@ export class Reconciler {
 
   /**
    * Records a confirmed reset on the resource as it is now (the status write of the reconcile lost
-   * a race with another writer): lastResetNonce set, the intent dropped, if the intent is still ours.
+   * a race with another writer): the nonce acted on, the intent dropped, if the intent is still ours.
    */
-  private async confirmReset(log: Logger, ingestion: DruidIngestion, nonce: string): Promise<void> {
+  private async confirmReset(log: Logger, ingestion: DruidIngestion, request: NonceRequest, nonce: string): Promise<void> {
     const { namespace, name } = ingestion.metadata;
+    const field = request.nonceField;
     for (let attempt = 0; attempt < 3; attempt++) {
       let current: DruidIngestion;
       try {
         current = (await this.deps.kube.getIngestion(namespace, name)) as DruidIngestion;
       } catch (error) {
-        log.warn("could not record a confirmed reset; it will be reported as of unknown outcome", { nonce, error: describeApiError(error) });
+        log.warn("could not record a confirmed reset; it will be reported as of unknown outcome", { field, nonce, error: describeApiError(error) });
         return;
       }
-      const status = current.status ?? {};
-      if (status.pendingReset?.nonce !== nonce || status.lastResetNonce === nonce) return;
-      const { pendingReset: _done, ...rest } = status;
-      const written = await this.writeStatus(current, { ...rest, lastResetNonce: nonce });
+      const next = withConfirmed(current.status ?? {}, request, nonce);
+      if (!next) return;
+      const written = await this.writeStatus(current, next);
       if (written.kind !== "conflict") return;
     }
-    log.warn("could not record a confirmed reset after 3 attempts; it will be reported as of unknown outcome", { nonce });
+    log.warn("could not record a confirmed reset after 3 attempts; it will be reported as of unknown outcome", { field, nonce });
   }
 
   private async writeStatus(ingestion: DruidIngestion, next: DruidIngestionStatus): Promise<Written> {

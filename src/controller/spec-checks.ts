@@ -37,7 +37,8 @@ function partPointer(body: JsonObject, part: string): string {
   return isObject(body["spec"]) && isObject(body["spec"][part]) ? `/spec/${part}` : `/${part}`;
 }
 
-function ioConfigOf(body: JsonObject): { pointer: string; ioConfig: JsonObject | undefined } {
+/** The spec's ioConfig (under spec, or at the top) and where it is. */
+export function ioConfigOf(body: JsonObject): { pointer: string; ioConfig: JsonObject | undefined } {
   const pointer = partPointer(body, "ioConfig");
   const ioConfig = valueAt(body, pointer);
   return { pointer, ioConfig: isObject(ioConfig) ? ioConfig : undefined };
@@ -46,6 +47,22 @@ function ioConfigOf(body: JsonObject): { pointer: string; ioConfig: JsonObject |
 /** A value the spec gives by Secret reference: its content is not known here. */
 function isReference(value: JsonValue | undefined): boolean {
   return isObject(value);
+}
+
+/** Whether Druid's supervisor of this type reads partitions of a stream (and keeps offsets for them). */
+export function isStreamSupervisorType(type: JsonValue | undefined): type is string {
+  return typeof type === "string" && STREAM_FIELDS[type] !== undefined;
+}
+
+/** What a stream supervisor spec reads (Druid's ioConfig "stream": the topic, the topicPattern or the stream), when given as a value. */
+export function streamNameOf(body: JsonObject): string | undefined {
+  const fields = isStreamSupervisorType(body["type"]) ? STREAM_FIELDS[body["type"]] : undefined;
+  const ioConfig = ioConfigOf(body).ioConfig;
+  for (const f of fields ?? []) {
+    const v = ioConfig?.[f];
+    if (typeof v === "string" && v !== "") return v;
+  }
+  return undefined;
 }
 
 /**

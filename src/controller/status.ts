@@ -7,12 +7,14 @@ import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode
 import type { EventRecord } from "../kube/events.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { jsonEqual } from "./canonical-json.ts";
-import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { nextStatusLag, type LagReading } from "./lag.ts";
-import { createsSupervisor, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { askedNonce, dropStaleIntents, NONCE_REQUESTS, RESET, RESET_OFFSETS, settleNonces, unconfirmed, type NonceRequest } from "./nonces.ts";
+import { describePartitionOffsets } from "./offset-reset.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
-import { unconfirmedReset, type Observed, type Plan } from "./plan.ts";
+import type { Observed, Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
 
 /** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
@@ -271,15 +273,8 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   // The pending create is done with once Druid confirmed it, or refused it outright.
   if (!failed || !failed.ambiguous) delete next.pendingCreate;
 
-  const nonce = ingestion.spec.resetNonce;
-  const resetDone = executed.some((a) => a.kind === "resetSupervisor");
-  const fresh = main?.kind === "submitSupervisor" && (main.cause === "Created" || main.cause === "Recreated");
-  if (nonce && (resetDone || fresh || main?.kind === "submitTask")) next.lastResetNonce = nonce;
-  // The reset intent recorded before sending: kept only while the outcome is unknown (the reset
-  // itself failed in a way Druid may have acted on, or an earlier reconcile left it so).
-  const plannedReset = plan?.actions.some(isNonceReset) === true;
-  const resetAmbiguous = failed !== undefined && isNonceReset(failed.action) && failed.ambiguous;
-  if (plannedReset && !resetAmbiguous) delete next.pendingReset;
+  // Nonces acted on; an intent recorded before sending is kept only while the outcome is unknown.
+  settleNonces(next, ingestion.spec, plan?.actions ?? [], executed, failed);
 
   for (const a of executed) {
     if (a.kind === "submitCompaction") {
@@ -397,8 +392,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.applied = facts.record;
   }
   mirrorRecord(next, old);
-  // A reset intent for a nonce that is done with, or no longer asked for, is history.
-  if (next.pendingReset && (next.pendingReset.nonce !== ingestion.spec.resetNonce || next.lastResetNonce === next.pendingReset.nonce)) delete next.pendingReset;
+  dropStaleIntents(next, ingestion.spec);
 
   // --- Druid's state ------------------------------------------------------------------------------
   const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
@@ -483,8 +477,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, ["submitRules", "clearRules"], facts.plan?.rulesStandDown, generation, now);
   }
 
-  if (desired?.kind === "supervisor") conditions = resetCondition(conditions, ingestion, next, facts, generation, now);
-  else conditions = removeCondition(conditions, RESET_APPLIED);
+  for (const request of NONCE_REQUESTS) {
+    if (desired?.kind === "supervisor") conditions = nonceCondition(request, conditions, ingestion, next, facts, generation, now);
+    else conditions = removeCondition(conditions, request.condition);
+  }
 
   if (facts.configMap) {
     const cm = facts.configMap;
@@ -504,37 +500,46 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   return finish(next, conditions, old, now);
 }
 
-/** What became of spec.resetNonce: done, failed (retried), or unknown (never repeated). */
-function resetCondition(conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
-  const nonce = ingestion.spec.resetNonce;
-  if (!nonce) return removeCondition(conditions, RESET_APPLIED);
-  const pending = unconfirmedReset(next, nonce);
+/** What became of a nonce (spec.resetNonce, spec.resetOffsetsNonce): done, failed (retried), or unknown (never repeated). */
+function nonceCondition(request: NonceRequest, conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
+  const nonce = askedNonce(request, ingestion.spec);
+  if (!nonce) return removeCondition(conditions, request.condition);
+  const asked = `spec.${request.nonceField} "${nonce}"`;
+  const failed = facts.outcome?.failed;
+  const pending = unconfirmed(request, next, nonce);
   if (pending) {
-    const failed = facts.outcome?.failed;
-    const why = failed?.action.kind === "resetSupervisor" ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
+    const why = failed && request.carries(failed.action) ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
     return setCondition(conditions, {
-      type: RESET_APPLIED,
+      type: request.condition,
       status: "Unknown",
       reason: "ResetOutcomeUnknown",
-      message: `the reset of supervisor ${pending.supervisorId} for spec.resetNonce "${nonce}" was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to reset (again), set a new spec.resetNonce`,
+      message: `the ${request.what} of supervisor ${pending.supervisorId} for ${asked} was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to do it (again), set a new spec.${request.nonceField}`,
     }, generation, now);
   }
-  if (next.lastResetNonce === nonce) {
-    const reset = facts.outcome?.executed.some((a) => a.kind === "resetSupervisor");
-    const previous = findCondition(conditions, RESET_APPLIED);
-    if (!reset && previous?.status === "True") return conditions;
+  if (next[request.lastField] === nonce) {
+    const done = facts.outcome?.executed.find(request.carries) ?? (request === RESET ? facts.outcome?.executed.find((a) => a.kind === "resetSupervisor") : undefined);
+    const previous = findCondition(conditions, request.condition);
+    if (!done && previous?.status === "True") return conditions;
     return setCondition(conditions, {
-      type: RESET_APPLIED,
+      type: request.condition,
       status: "True",
-      reason: reset ? "Reset" : "Done",
-      message: reset ? `supervisor ${next.applied?.supervisorId ?? ""} was reset for spec.resetNonce "${nonce}"` : `spec.resetNonce "${nonce}" was acted on (the supervisor was reset, or created after the nonce was set and so had no offsets to reset)`,
+      reason: done ? "Reset" : "Done",
+      message: done ? `${describeDone(done, facts.outcome)} for ${asked}` : `${asked} was acted on (${request === RESET ? "the supervisor was reset, or" : "the offsets were moved, or the supervisor was"} created after the nonce was set and so had ${request === RESET ? "no offsets to reset" : "nothing to move"})`,
     }, generation, now);
   }
-  const failed = facts.outcome?.failed;
-  if (failed?.action.kind === "resetSupervisor") {
-    return setCondition(conditions, { type: RESET_APPLIED, status: "False", reason: failed.failure.reason, message: `the reset for spec.resetNonce "${nonce}" did not happen (${failed.failure.message}); it is tried again` }, generation, now);
+  if (failed && request.carries(failed.action)) {
+    return setCondition(conditions, { type: request.condition, status: "False", reason: failed.failure.reason, message: `the ${request.what} for ${asked} did not happen (${failed.failure.message}); it is tried again` }, generation, now);
   }
+  const held = request === RESET_OFFSETS ? facts.plan?.offsetsResetHeld : undefined;
+  if (held) return setCondition(conditions, { type: request.condition, status: held.transient ? "Unknown" : "False", reason: held.reason, message: held.message }, generation, now);
   return conditions;
+}
+
+/** What a reset that Druid confirmed did, for the condition. */
+function describeDone(action: DruidAction, outcome: Outcome | undefined): string {
+  if (action.kind === "resetOffsets") return `the stored offsets of supervisor ${action.supervisorId} were moved (partition ${describePartitionOffsets(action.metadata)}; the tasks reading them restart there)`;
+  if (action.kind === "resetToLatestAndBackfill") return `supervisor ${action.supervisorId} reads from the stream's latest offsets; Druid reads the range skipped with backfill supervisor ${outcome?.backfillSupervisorId ?? "(id not reported)"}`;
+  return `supervisor ${"supervisorId" in action ? action.supervisorId : ""} was reset`;
 }
 
 function partCondition(conditions: Condition[], type: string, managed: boolean, what: string, facts: StatusFacts, kinds: ReadonlyArray<DruidAction["kind"]>, standDown: Failure | undefined, generation: number, now: string): Condition[] {
@@ -576,7 +581,7 @@ function removalSuffix(cause: string): string {
   return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : cause === "Recreate" ? " (to create it anew for another stream or type)" : "";
 }
 
-const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>) => EventRecord } = {
+const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>, outcome: Outcome | undefined) => EventRecord } = {
   submitSupervisor: (a) => ({
     type: "Normal",
     reason: a.cause,
@@ -590,6 +595,8 @@ const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { ki
   suspendSupervisor: (a) => ({ type: "Normal", reason: "Suspended", message: `suspended supervisor ${a.supervisorId}` }),
   resumeSupervisor: (a) => ({ type: "Normal", reason: "Resumed", message: `resumed supervisor ${a.supervisorId}` }),
   resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : a.cause === "Recreate" ? "its offsets, before it is recreated for another stream or type" : "resetOnResume"})` }),
+  resetOffsets: (a) => ({ type: "Normal", reason: "OffsetsReset", message: `moved the stored offsets of supervisor ${a.supervisorId} (new spec.resetOffsetsNonce): partition ${describePartitionOffsets(a.metadata)}` }),
+  resetToLatestAndBackfill: (a, outcome) => ({ type: "Normal", reason: "ResetToLatest", message: `supervisor ${a.supervisorId} now reads from the stream's latest offsets (new spec.resetOffsetsNonce); Druid reads the range skipped with backfill supervisor ${outcome?.backfillSupervisorId ?? "(id not reported)"}` }),
   terminateSupervisor: (a) => ({ type: "Normal", reason: "Terminated", message: `terminated supervisor ${a.supervisorId} in Druid${removalSuffix(a.cause)}` }),
   submitTask: (a) => ({ type: "Normal", reason: a.cause === "Created" ? "Created" : "Updated", message: `submitted task ${a.taskId}` }),
   shutdownTask: (a) => ({ type: "Normal", reason: "TaskShutdown", message: `shut down task ${a.taskId}${a.cause === "Replaced" ? " (a new run replaces it)" : removalSuffix(a.cause)}` }),
@@ -599,8 +606,8 @@ const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { ki
   clearRules: (a) => ({ type: "Normal", reason: "RulesCleared", message: `cleared the retention rules of datasource ${a.dataSource}${removalSuffix(a.cause)}` }),
 };
 
-export function eventForAction(action: DruidAction): EventRecord {
-  return (ACTION_EVENTS[action.kind] as (a: DruidAction) => EventRecord)(action);
+export function eventForAction(action: DruidAction, outcome?: Outcome): EventRecord {
+  return (ACTION_EVENTS[action.kind] as (a: DruidAction, o: Outcome | undefined) => EventRecord)(action, outcome);
 }
 
 /** Condition types whose new failures are recorded as Warning Events. */
@@ -608,7 +615,7 @@ const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY];
 
 /** Events for one reconcile: one per Druid change, one per takeover, one per new failure, one on recovery. */
 export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined): EventRecord[] {
-  const events = (outcome?.executed ?? []).map(eventForAction);
+  const events = (outcome?.executed ?? []).map((a) => eventForAction(a, outcome));
   const before = old?.applied;
   const after = next.applied;
   if (before && after && before.druidEndpoint !== after.druidEndpoint && before.supervisorId === after.supervisorId && before.taskId === after.taskId) {

@@ -211,6 +211,40 @@ test("reset is not repeated when the first attempt may have reached Druid", asyn
   }
 });
 
+test("resetOffsets posts the partition map once (never repeated once it may have reached Druid); Druid's refusal is its own words", async () => {
+  const metadata = { type: "kafka", partitions: { type: "end", stream: "orders", partitionSequenceNumberMap: { "0": 20 } } };
+  let answer = 200;
+  const druid = await serve((_req, _b, res) => (answer === 200 ? json(res, 200, { id: "orders" }) : answer === 400 ? json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: "Stream[other] doesn't exist in the supervisor[orders]. Supervisor is consuming stream[orders]." }) : res.writeHead(answer).end()));
+  try {
+    await client(druid.url).resetOffsets("orders", metadata);
+    assert.deepEqual(druid.requests.map((r) => [r.method, r.url, JSON.parse(r.body)]), [["POST", "/druid/indexer/v1/supervisor/orders/resetOffsets", metadata]]);
+    answer = 503;
+    await assert.rejects(client(druid.url).resetOffsets("orders", metadata), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnavailable" && !e.notSent);
+    assert.equal(druid.requests.length, 2, "a 503 may mean Druid acted: not repeated");
+    answer = 400;
+    await assert.rejects(client(druid.url).resetOffsets("orders", metadata), (e: unknown) => e instanceof DruidError && !e.transient && /consuming stream\[orders\]/.test(e.message));
+  } finally {
+    await druid.close();
+  }
+});
+
+test("resetToLatestAndBackfill (Druid 38) passes backfillTaskCount and gives the backfill supervisor's id; an answer without it is a bad response", async () => {
+  let body: unknown = { id: "orders", backfillSupervisorId: "orders_backfill_abc" };
+  const druid = await serve((_req, _b, res) => json(res, 200, body));
+  try {
+    assert.equal(await client(druid.url).resetToLatestAndBackfill("orders", 2), "orders_backfill_abc");
+    assert.equal(await client(druid.url).resetToLatestAndBackfill("orders", undefined), "orders_backfill_abc");
+    assert.deepEqual(druid.requests.map((r) => [r.method, r.url]), [
+      ["POST", "/druid/indexer/v1/supervisor/orders/resetToLatestAndBackfill?backfillTaskCount=2"],
+      ["POST", "/druid/indexer/v1/supervisor/orders/resetToLatestAndBackfill"],
+    ]);
+    body = { id: "orders" };
+    await assert.rejects(client(druid.url).resetToLatestAndBackfill("orders", undefined), (e: unknown) => e instanceof DruidError && e.reason === "DruidBadResponse" && /backfillSupervisorId/.test(e.message));
+  } finally {
+    await druid.close();
+  }
+});
+
 test("connection refused is transient and retried; a hung Druid times out", async () => {
   const refused = client("http://127.0.0.1:1", { retries: 1 });
   await assert.rejects(refused.listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && e.transient && e.notSent);

@@ -7,6 +7,7 @@ import { Agent, buildConnector, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
+  decodeBackfillSupervisorId,
   decodeCompactionConfigs,
   decodeRuleList,
   decodeRules,
@@ -254,6 +255,26 @@ export class DruidClient {
   /** Not idempotent: repeated only when the first attempt certainly did not reach Druid. */
   async resetSupervisor(id: string, secrets: readonly string[] = []): Promise<void> {
     await this.call("POST", `${SUPERVISOR}/{id}/reset`, `${SUPERVISOR}/${enc(id)}/reset`, { idempotent: false, secrets });
+  }
+
+  /**
+   * Moves the stored offsets of the partitions `metadata` names (Druid merges them into its
+   * checkpoint and restarts the tasks reading them). Not idempotent (the tasks may have read on
+   * since): repeated only when the first attempt certainly did not reach Druid.
+   */
+  async resetOffsets(id: string, metadata: JsonObject, secrets: readonly string[] = []): Promise<void> {
+    await this.call("POST", `${SUPERVISOR}/{id}/resetOffsets`, `${SUPERVISOR}/${enc(id)}/resetOffsets`, { body: metadata, idempotent: false, secrets });
+  }
+
+  /**
+   * Druid 38+: the supervisor reads from the stream's latest offsets, and Druid starts a bounded
+   * supervisor for the range skipped; gives that backfill supervisor's id. Never repeated once it
+   * may have reached Druid (each call starts another backfill).
+   */
+  async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined, secrets: readonly string[] = []): Promise<string> {
+    const query = backfillTaskCount === undefined ? "" : `?backfillTaskCount=${backfillTaskCount}`;
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/resetToLatestAndBackfill`, `${SUPERVISOR}/${enc(id)}/resetToLatestAndBackfill${query}`, { idempotent: false, secrets });
+    return this.decode(`POST ${SUPERVISOR}/${id}/resetToLatestAndBackfill`, r, decodeBackfillSupervisorId);
   }
 
   /** Returns false when Druid had no such supervisor (already gone). */

@@ -174,6 +174,13 @@ export function decodeSubmittedId(body: unknown): string {
   throw new DecodeError("the response", "an object with a string id, task or taskId", body);
 }
 
+/** `POST /supervisor/{id}/resetToLatestAndBackfill` (Druid 38+): `{"id", "backfillSupervisorId"}`. */
+export function decodeBackfillSupervisorId(body: unknown): string {
+  const v = isObject(body) ? body["backfillSupervisorId"] : undefined;
+  if (typeof v === "string" && v !== "") return v;
+  throw new DecodeError("the response", "an object with a string backfillSupervisorId", body);
+}
+
 export function asJsonObject(body: unknown, what: string): JsonObject {
   if (!isObject(body)) throw new DecodeError(what, "a JSON object", body);
   return body as JsonObject;
