@@ -90,6 +90,8 @@ const operatorStatus = (body: JsonObject = kafkaSpec): DruidIngestionStatus => (
 const operatorRecord: AppliedRecord = { druidEndpoint: ENDPOINT, supervisorId: "metrics", dataSource: "metrics", origin: "DruidOperator" };
 const suspendedBody: JsonObject = { ...kafkaSpec, suspended: true };
 
+const offsets = (nonce: string, to: Partial<DruidIngestionSpec>["resetOffsets"] = { partitions: { "0": 5 } }): Partial<DruidIngestionSpec> => ({ resetOffsetsNonce: nonce, resetOffsets: to });
+
 const supervisorCases: Array<{ name: string; expect: string[]; takenOver?: boolean } & Case> = [
   { name: "new resource, nothing in Druid → create running", expect: ["submit:Created:false"] },
   { name: "new resource with suspend → create suspended", spec: { suspend: true }, expect: ["submit:Created:true"] },
@@ -113,6 +115,15 @@ const supervisorCases: Array<{ name: string; expect: string[]; takenOver?: boole
   { name: "spec changed and resume requested → update resumes", status: { ...applied, specHash: "old" }, observed: { supervisor: live(true) }, expect: ["submit:Updated:false"] },
   { name: "spec changed and suspend requested → update suspends", spec: { suspend: true }, status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:true"] },
   { name: "spec changed with a new nonce → update then reset", spec: { resetNonce: "n" }, status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false", "reset:ResetNonce"] },
+  { name: "new resource with a resetOffsetsNonce → create only (it starts where its spec says)", spec: offsets("o1"), expect: ["submit:Created:false"] },
+  { name: "new resetOffsetsNonce → one offsets reset", spec: offsets("o1"), status: applied, observed: { supervisor: live(false) }, expect: ["resetOffsets"] },
+  { name: "resetOffsetsNonce already acted on → nothing", spec: offsets("o1"), status: { ...applied, lastResetOffsetsNonce: "o1" }, observed: { supervisor: live(false) }, expect: [] },
+  { name: "resetOffsetsNonce whose outcome is unknown → never sent again", spec: offsets("o1"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: [] },
+  { name: "an unknown outcome for an older nonce does not hold a new one", spec: offsets("o2"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: ["resetOffsets"] },
+  { name: "a new resetNonce and resetOffsetsNonce → the full reset, then the offsets on top", spec: { ...offsets("o1"), resetNonce: "n1" }, status: applied, observed: { supervisor: live(false) }, expect: ["reset:ResetNonce", "resetOffsets"] },
+  { name: "spec changed with a new offsets nonce → update, then the offsets", spec: offsets("o1"), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false", "resetOffsets"] },
+  { name: "offsets moved while suspended → stays suspended", spec: { ...offsets("o1"), suspend: true }, status: applied, observed: { supervisor: live(true) }, expect: ["resetOffsets"] },
+  { name: "resetOffsets kept with its nonce cleared → nothing", spec: { ...offsets("o1"), resetOffsetsNonce: "" }, status: applied, observed: { supervisor: live(false) }, expect: [] },
   { name: "ours, deleted in Druid behind our back → recreate", status: applied, expect: ["submit:Recreated:false"] },
   { name: "ours, deleted while suspend wanted → recreate suspended", spec: { suspend: true }, status: applied, expect: ["submit:Recreated:true"] },
   { name: "changed in the Druid console → restore", status: applied, observed: { supervisor: live(false, "RUNNING", druidEcho(false, { tuningConfig: { type: "kafka", maxRowsInMemory: 1 } })) }, expect: ["submit:DriftCorrected:false"] },
@@ -149,6 +160,38 @@ test("plan: an explicit supervisor id needs Druid 34+", () => {
   assert.equal(old.failure?.reason, "SupervisorIdUnsupported");
   assert.deepEqual(old.actions, []);
   assert.deepEqual(kinds(plan({ spec, observed: { druidVersion: "34.0.0" } }).actions), ["submit:Created:false"]);
+});
+
+test("plan: offsets go to the topic Druid's supervisor reads; what Druid would refuse is refused before any call, and Observe only reports", () => {
+  const [action] = plan({ spec: offsets("o1"), status: applied, observed: { supervisor: live(false) } }).actions;
+  assert.deepEqual(action, { kind: "resetOffsets", supervisorId: "metrics", metadata: { type: "kafka", partitions: { type: "end", stream: "metrics", partitionSequenceNumberMap: { "0": 5 } } } });
+  // Other steps are not sent either: the resource is to be fixed first.
+  const bad = plan({ spec: offsets("o1", { partitions: { zero: 5 } }), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) } });
+  assert.deepEqual(bad.actions, []);
+  assert.equal(bad.failure?.reason, "ResetOffsetsInvalid");
+  assert.equal(bad.offsetsResetHeld?.reason, "ResetOffsetsInvalid");
+  const observe = plan({ spec: offsets("o1", { partitions: { zero: 5 } }), status: applied, observed: { supervisor: live(false) }, policy: "Observe" });
+  assert.equal(observe.failure, undefined);
+  const old = plan({ spec: offsets("o1", { latestAndBackfill: {} }), status: applied, observed: { supervisor: live(false) } });
+  assert.equal(old.failure?.reason, "ResetToLatestAndBackfillUnsupported");
+  assert.match(old.failure?.message ?? "", /Druid 33\.0\.0 has no resetToLatestAndBackfill \(added in Druid 38\)/);
+});
+
+test("plan: resetToLatestAndBackfill waits for RUNNING behind a resume, and alone waits as a transient failure", () => {
+  const ready: JsonObject = { ...kafkaSpec, context: { useConcurrentLocks: true } };
+  const spec = { ...offsets("o1", { latestAndBackfill: { backfillTaskCount: 2 } }), ingestion: { type: "kafka", nativeSpec: ready } };
+  const status = { ...applied, specHash: (renderIngestion(ingestion(spec)) as DesiredSupervisor).specHash, druidSpecHash: liveSupervisorSpecHash(druidEcho(true, {}, ready)) };
+  const v38 = { druidVersion: "38.0.0" };
+  const resuming = plan({ spec, status, observed: { ...v38, supervisor: live(true, "SUSPENDED", druidEcho(true, {}, ready)) } });
+  assert.deepEqual(kinds(resuming.actions), ["resumeSupervisor"]);
+  assert.equal(resuming.failure, undefined);
+  assert.equal(resuming.offsetsResetHeld?.reason, "WaitingForRunning");
+  const pending = plan({ spec, status, observed: { ...v38, supervisor: live(false, "PENDING", druidEcho(false, {}, ready)) } });
+  assert.deepEqual(pending.actions, []);
+  assert.equal(pending.failure?.reason, "WaitingForRunning");
+  assert.equal(pending.failure?.transient, true);
+  const go = plan({ spec, status, observed: { ...v38, supervisor: live(false, "RUNNING", druidEcho(false, {}, ready)) } });
+  assert.deepEqual(go.actions, [{ kind: "resetToLatestAndBackfill", supervisorId: "metrics", backfillTaskCount: 2 }]);
 });
 
 test("plan: the submitted spec carries the desired suspended flag and the user's fields", () => {
@@ -305,6 +348,13 @@ test("plan task: submit once with a generated id; a new spec or nonce runs again
   assert.deepEqual(kinds(rerun.actions), [`shutdownTask:${d.taskId}:Replaced`, "submitTask:Updated"]);
   const next = rerun.actions[1];
   assert.ok(next?.kind === "submitTask" && next.taskId !== d.taskId, "a nonce gives a new task id");
+});
+
+test("plan task: a task has no offsets to move: a resetOffsetsNonce is refused, nothing is run", () => {
+  const refused = plan({ spec: { ...batchIngestion, ...offsets("o1") } });
+  assert.deepEqual(refused.actions, []);
+  assert.equal(refused.failure?.reason, "ResetOffsetsUnsupported");
+  assert.match(refused.failure?.message ?? "", /native-batch runs a task.*Remove spec\.resetOffsetsNonce/);
 });
 
 test("plan task: generated ids differ per resource uid (a re-created resource never meets its predecessor's task)", () => {

@@ -1029,112 +1029,148 @@ test("a druid-operator resource renamed: the rules it applied (its status keeps 
   assert.deepEqual(druid.rules.get("legacy_v2"), [{ type: "loadForever" }]);
 });
 
-// --- resets: at most once per nonce -----------------------------------------------------------------
+// --- resets and offset resets: at most once per nonce ------------------------------------------------
 
-function resets(w: World): number {
-  return w.log.filter((l) => /^druid:POST \/supervisor\/[^/]+\/reset/.test(l)).length;
+/** The two requests made with a nonce, each tested the same way (nonces.ts carries both). */
+const NONCE_REQUESTS = [
+  { what: "reset", field: "resetNonce", with: {}, route: "reset", last: "lastResetNonce", pending: "pendingReset", condition: "ResetApplied" },
+  { what: "offsets reset", field: "resetOffsetsNonce", with: { resetOffsets: { partitions: { "0": 7 } } }, route: "resetOffsets", last: "lastResetOffsetsNonce", pending: "pendingResetOffsets", condition: "OffsetsResetApplied" },
+] as const;
+
+for (const r of NONCE_REQUESTS) {
+  const sent = (w: World): number => w.log.filter((l) => l.startsWith(`druid:POST /supervisor/orders/${r.route} @`)).length;
+  const asking = (nonce: string): Partial<DruidIngestionSpec> => ({ ...r.with, [r.field]: nonce });
+  const runningWithNonce = async (nonce: string): Promise<World> => {
+    const w = new World();
+    w.create(resource("orders"));
+    await w.settle("orders");
+    w.patchSpec("orders", asking(nonce));
+    return w;
+  };
+
+  test(`${r.what}: the intent is recorded (conditionally) before the POST, and the nonce after Druid's answer`, async () => {
+    const w = await runningWithNonce("n1");
+    w.log.length = 0;
+    await w.reconcile("orders");
+    const intent = w.log.findIndex((l) => new RegExp(`^kube:status .*${r.pending}.* @\\d+$`).test(l));
+    const post = w.log.findIndex((l) => l.startsWith(`druid:POST /supervisor/orders/${r.route} @`));
+    assert.ok(intent >= 0 && intent < post, `intent with a resourceVersion precondition before the call: ${w.log.join(" | ")}`);
+    const status = w.status("orders");
+    assert.equal(status[r.last], "n1");
+    assert.equal(status[r.pending], undefined);
+    assert.equal(cond(status, r.condition), "True/Reset");
+    await w.settle("orders");
+    assert.equal(sent(w), 1);
+  });
+
+  test(`${r.what}: one whose answer was lost (Druid acted, then 502) is never sent again; a new nonce sends it once more`, async () => {
+    const w = await runningWithNonce("n1");
+    w.druid.failAfterActing.set(`POST /supervisor/orders/${r.route}`, new DruidError("DruidUnavailable", `POST /${r.route}: HTTP 502: bad gateway`, { statusCode: 502 }));
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1);
+    let status = w.status("orders");
+    assert.equal(status[r.pending]?.nonce, "n1");
+    assert.equal(status[r.last], undefined);
+    assert.equal(cond(status, r.condition), "Unknown/ResetOutcomeUnknown");
+    assert.match(findCondition(status.conditions, r.condition)?.message ?? "", new RegExp(`new spec\\.${r.field}`));
+    w.now = new Date(w.now.getTime() + 120_000);
+    await w.settle("orders");
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1, "not repeated, however often it is reconciled");
+    assert.equal(cond(w.status("orders"), r.condition), "Unknown/ResetOutcomeUnknown");
+    w.patchSpec("orders", asking("n2"));
+    await w.settle("orders");
+    assert.equal(sent(w), 2);
+    status = w.status("orders");
+    assert.equal(status[r.last], "n2");
+    assert.equal(status[r.pending], undefined);
+    assert.equal(cond(status, r.condition), "True/Reset");
+  });
+
+  test(`${r.what}: a crash between recording the intent and Druid's answer: reported unknown, not repeated`, async () => {
+    const w = await runningWithNonce("n1");
+    const o = w.get("orders");
+    // What a controller killed right after the POST left behind: the intent, no last nonce.
+    w.kube.put({ ...o, status: { ...o.status, [r.pending]: { nonce: "n1", supervisorId: "orders", druidEndpoint: DEFAULT, since: "2026-01-01T00:09:00Z" } } });
+    w.log.length = 0;
+    await w.settle("orders");
+    assert.equal(sent(w), 0);
+    assert.equal(cond(w.status("orders"), r.condition), "Unknown/ResetOutcomeUnknown");
+  });
+
+  test(`${r.what}: one that certainly did not reach Druid (refused, 400) is tried again`, async () => {
+    const w = await runningWithNonce("n1");
+    w.druid.failNext.set(`POST /supervisor/orders/${r.route}`, new DruidError("DruidRejected", `POST /${r.route}: HTTP 400: not now`, { statusCode: 400 }));
+    await w.reconcile("orders");
+    assert.equal(w.status("orders")[r.pending], undefined, "nothing happened: no intent left");
+    assert.equal(cond(w.status("orders"), r.condition), "False/DruidRejected");
+    await w.reconcile("orders");
+    assert.equal(sent(w), 2);
+    assert.equal(w.status("orders")[r.last], "n1");
+  });
+
+  test(`${r.what}: a confirmed one whose status write loses a race is still recorded (no false 'unknown')`, async () => {
+    const w = await runningWithNonce("n1");
+    let raced = false;
+    w.kube.beforeStatusPatch = (_ns, _name, patch) => {
+      if (!raced && patch[r.last] === "n1") {
+        raced = true;
+        const o = w.get("orders");
+        w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } }); // another writer
+      }
+    };
+    await w.reconcile("orders");
+    assert.ok(raced);
+    const status = w.status("orders");
+    assert.equal(status[r.last], "n1");
+    assert.equal(status[r.pending], undefined);
+    await w.settle("orders");
+    assert.equal(sent(w), 1);
+    assert.match(cond(w.status("orders"), r.condition), /^True\//);
+  });
+
+  test(`${r.what}: the intent write fails on a stale copy (resourceVersion precondition): nothing is sent`, async () => {
+    const w = await runningWithNonce("n1");
+    const stale = structuredClone(w.get("orders"));
+    const o = w.get("orders");
+    w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } });
+    w.readFrom = () => stale;
+    await w.reconcile("orders");
+    assert.equal(sent(w), 0);
+    w.readFrom = undefined;
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1);
+  });
 }
 
-async function runningWithNonce(nonce: string): Promise<World> {
+test("a reset and an offsets reset asked together: one intent write for both, the full reset first, both recorded", async () => {
   const w = new World();
   w.create(resource("orders"));
   await w.settle("orders");
-  w.patchSpec("orders", { resetNonce: nonce });
-  return w;
-}
-
-test("a reset's intent is recorded (conditionally) before POST /reset, and the nonce after Druid's answer", async () => {
-  const w = await runningWithNonce("n1");
+  w.patchSpec("orders", { resetNonce: "n1", resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } });
   w.log.length = 0;
   await w.reconcile("orders");
-  const intent = w.log.findIndex((l) => /^kube:status .*pendingReset.* @\d+$/.test(l));
-  const reset = w.log.findIndex((l) => l.includes("/reset"));
-  assert.ok(intent >= 0 && intent < reset, `intent with a resourceVersion precondition before the reset: ${w.log.join(" | ")}`);
+  const firstPost = w.log.findIndex((l) => l.startsWith("druid:POST"));
+  assert.deepEqual(w.log.slice(0, firstPost).filter((l) => l.startsWith("kube:status")).map((l) => l.split(" ")[1]), ["pendingReset,pendingResetOffsets"], w.log.join(" | "));
+  const order = w.log.filter((l) => /^druid:POST \/supervisor\/orders\/reset/.test(l)).map((l) => l.split(" ")[1]);
+  assert.deepEqual(order, ["/supervisor/orders/reset", "/supervisor/orders/resetOffsets"]);
+  assert.deepEqual(w.druid.offsetResets, [{ id: "orders", metadata: { type: "kafka", partitions: { type: "end", stream: "orders", partitionSequenceNumberMap: { "0": 7 } } } }]);
   const status = w.status("orders");
   assert.equal(status.lastResetNonce, "n1");
-  assert.equal(status.pendingReset, undefined);
+  assert.equal(status.lastResetOffsetsNonce, "o1");
   assert.equal(cond(status, "ResetApplied"), "True/Reset");
-  await w.settle("orders");
-  assert.equal(resets(w), 1);
+  assert.equal(cond(status, "OffsetsResetApplied"), "True/Reset");
+  assert.match(findCondition(status.conditions, "OffsetsResetApplied")?.message ?? "", /partition 0 → 7/);
+  assert.ok(w.kube.events.some((e) => e.reason === "OffsetsReset" && /partition 0 → 7/.test(e.message)), JSON.stringify(w.kube.events));
 });
 
-test("a reset whose answer was lost (Druid acted, then 502) is never sent again; a new nonce resets once more", async () => {
-  const w = await runningWithNonce("n1");
-  w.druid.failAfterActing.set("POST /supervisor/orders/reset", new DruidError("DruidUnavailable", "POST /reset: HTTP 502: bad gateway", { statusCode: 502 }));
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1);
-  let status = w.status("orders");
-  assert.equal(status.pendingReset?.nonce, "n1");
-  assert.equal(status.lastResetNonce, undefined);
-  assert.equal(cond(status, "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-  assert.match(findCondition(status.conditions, "ResetApplied")?.message ?? "", /new spec.resetNonce/);
-  w.now = new Date(w.now.getTime() + 120_000);
+test("an offsets nonce set when the resource is first applied moves nothing (a manifest applied again to a new cluster)", async () => {
+  const w = new World();
+  w.create(resource("orders", { resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } }));
   await w.settle("orders");
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1, "not repeated, however often it is reconciled");
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-  w.patchSpec("orders", { resetNonce: "n2" });
-  await w.settle("orders");
-  assert.equal(resets(w), 2);
-  status = w.status("orders");
-  assert.equal(status.lastResetNonce, "n2");
-  assert.equal(status.pendingReset, undefined);
-  assert.equal(cond(status, "ResetApplied"), "True/Reset");
-});
-
-test("a crash between recording the intent and Druid's answer: the reset is reported unknown, not repeated", async () => {
-  const w = await runningWithNonce("n1");
-  const o = w.get("orders");
-  // What a controller killed right after the POST left behind: the intent, no lastResetNonce.
-  w.kube.put({ ...o, status: { ...o.status, pendingReset: { nonce: "n1", supervisorId: "orders", druidEndpoint: DEFAULT, since: "2026-01-01T00:09:00Z" } } });
-  w.log.length = 0;
-  await w.settle("orders");
-  assert.equal(resets(w), 0);
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-});
-
-test("a reset that certainly did not reach Druid (refused, 400) is tried again", async () => {
-  const w = await runningWithNonce("n1");
-  w.druid.failNext.set("POST /supervisor/orders/reset", new DruidError("DruidRejected", "POST /reset: HTTP 400: not now", { statusCode: 400 }));
-  await w.reconcile("orders");
-  assert.equal(w.status("orders").pendingReset, undefined, "nothing happened: no intent left");
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "False/DruidRejected");
-  await w.reconcile("orders");
-  assert.equal(resets(w), 2);
-  assert.equal(w.status("orders").lastResetNonce, "n1");
-});
-
-test("a confirmed reset whose status write loses a race is still recorded (no false 'unknown')", async () => {
-  const w = await runningWithNonce("n1");
-  let raced = false;
-  w.kube.beforeStatusPatch = (_ns, _name, patch) => {
-    if (!raced && patch["lastResetNonce"] === "n1") {
-      raced = true;
-      const o = w.get("orders");
-      w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } }); // another writer
-    }
-  };
-  await w.reconcile("orders");
-  assert.ok(raced);
-  const status = w.status("orders");
-  assert.equal(status.lastResetNonce, "n1");
-  assert.equal(status.pendingReset, undefined);
-  await w.settle("orders");
-  assert.equal(resets(w), 1);
-  assert.match(cond(w.status("orders"), "ResetApplied"), /^True\//);
-});
-
-test("the intent write fails on a stale copy (resourceVersion precondition): nothing is sent", async () => {
-  const w = await runningWithNonce("n1");
-  const stale = structuredClone(w.get("orders"));
-  const o = w.get("orders");
-  w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } });
-  w.readFrom = () => stale;
-  await w.reconcile("orders");
-  assert.equal(resets(w), 0);
-  w.readFrom = undefined;
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1);
+  assert.deepEqual(w.druid.offsetResets, []);
+  assert.equal(w.status("orders").lastResetOffsetsNonce, "o1");
+  assert.equal(cond(w.status("orders"), "OffsetsResetApplied"), "True/Done");
 });
 
 // --- security (#10) ---------------------------------------------------------------------------

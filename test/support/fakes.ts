@@ -186,6 +186,8 @@ export class FakeDruid {
   readonly failNext = new Map<string, DruidError>();
   /** Make one write fail once with this error after Druid acted (a lost response). */
   readonly failAfterActing = new Map<string, DruidError>();
+  /** Offset resets Druid took, in order. */
+  readonly offsetResets: Array<{ id: string; metadata: JsonObject }> = [];
   /** The secret values the last supervisor submission was given (for cleaning Druid's error text). */
   submittedSecrets: string[] = [];
   /** Druid's task clock, for createdTime. */
@@ -261,6 +263,13 @@ export class FakeDruid {
       async suspendSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/suspend`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: true }; },
       async resumeSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/resume`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: false }; },
       async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); druid.afterActing(`POST /supervisor/${id}/reset`); },
+      async resetOffsets(id: string, metadata: JsonObject) { druid.call(e, `POST /supervisor/${id}/resetOffsets`); druid.offsetResets.push({ id, metadata }); druid.afterActing(`POST /supervisor/${id}/resetOffsets`); },
+      async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined) {
+        druid.call(e, `POST /supervisor/${id}/resetToLatestAndBackfill`);
+        druid.offsetResets.push({ id, metadata: { latestAndBackfill: backfillTaskCount ?? null } });
+        druid.afterActing(`POST /supervisor/${id}/resetToLatestAndBackfill`);
+        return `${id}_backfill_${druid.offsetResets.length}`;
+      },
       async terminateSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/terminate`); return druid.supervisors.delete(id); },
       async submitTask(spec: JsonObject, secrets: readonly string[] = []) {
         const id = spec["id"] as string;
