@@ -1,6 +1,7 @@
 // Operating ingestion on the real stack (#12): a change Druid cannot make in place (another
 // topic) is refused before anything is sent, and done by recreating the supervisor when the
-// resource accepts it (deploy/examples/kafka-ingestion-operated.yaml, applied as it is).
+// resource accepts it (deploy/examples/kafka-ingestion-operated.yaml, applied as it is); offsets
+// moved by a resetOffsetsNonce (deploy/examples/kafka-ingestion-offsets.yaml, applied as it is).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 import { kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
-import { deleteKafkaTopics } from "../../tools/kafka-topics.ts";
+import { deleteKafkaTopics, kafkaTopicScript } from "../../tools/kafka-topics.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -41,6 +42,12 @@ async function waitForIngestion(ns: string, name: string, what: string, ok: (i: 
     const i = (await kube.getIngestion(ns, name)) as DruidIngestion | undefined;
     return i && ok(i) ? i : false;
   }, 180_000, 1000);
+}
+
+/** The ids of the datasource's tasks Druid knows (running and finished). */
+async function taskIds(dataSource: string): Promise<string[]> {
+  const tasks = (await druid.call("GET", `/druid/indexer/v1/tasks?datasource=${encodeURIComponent(dataSource)}`)).json as Array<{ id: string }>;
+  return tasks.map((t) => t.id);
 }
 
 describe("operating ingestion", () => {
@@ -85,6 +92,61 @@ describe("operating ingestion", () => {
       assert.deepEqual(steps.slice(-4), ["metrics-operated", "metrics-operated suspended", "terminated", "metrics-operated-v2"]);
     } finally {
       if (env.kafkaBootstrap) await deleteKafkaTopics(env.kafkaBootstrap, `${ds}.*|metrics-operated.*`).catch(() => {});
+    }
+  });
+
+  test("offsets: a new resetOffsetsNonce moves partition 0 of the example to offset 20 once (Druid restarts its task there); resetToLatestAndBackfill refused before Druid 38", { skip: env.kafkaBootstrap ? false : "no Kafka in this stack (STACK_KAFKA=0)" }, async () => {
+    const bootstrap = env.kafkaBootstrap as string;
+    const ns = await namespaceWithAuthSecret(kube, env, "offsets");
+    namespaces.push(ns);
+    const version = String(((await druid.call("GET", "/status")).json as { version?: string }).version ?? "");
+    const example = load(readFileSync(path.join(REPO_ROOT, "deploy/examples/kafka-ingestion-offsets.yaml"), "utf8")) as DruidIngestion;
+    const ds = "metrics-offsets";
+    const now = Date.now();
+    await kafkaTopicScript(["--produce", ds], Array.from({ length: 100 }, (_, i) => JSON.stringify({ timestamp: new Date(now + i).toISOString(), n: i })).join("\n") + "\n", 120_000, bootstrap);
+    try {
+      await kube.createIngestion(ns, example);
+      await waitForIngestion(ns, "kafka-offsets", "running", (i) => condition(i, "Synced")?.status === "True" && i.status?.state === "RUNNING");
+      // Its task has read all 100 records. (A reset that reaches Druid 33 while the supervisor's
+      // first task is created but not started yet leaves that task reading from where it began.)
+      await waitFor("the task read partition 0 to offset 100", async () => {
+        const report = (await druid.call("GET", `/druid/indexer/v1/supervisor/${ds}/status`)).json as { payload?: { activeTasks?: Array<{ currentOffsets?: Record<string, number> }> } };
+        return report.payload?.activeTasks?.some((t) => t.currentOffsets?.["0"] === 100) === true;
+      }, 180_000, 1000);
+      const tasksBefore = new Set(await taskIds(ds));
+
+      await kube.patchIngestion(ns, "kafka-offsets", { spec: { resetOffsetsNonce: "reread-1" } });
+      const moved = await waitForIngestion(ns, "kafka-offsets", "OffsetsResetApplied", (i) => condition(i, "OffsetsResetApplied")?.status === "True");
+      assert.equal(moved.status?.lastResetOffsetsNonce, "reread-1");
+      assert.equal(moved.status?.pendingResetOffsets, undefined);
+      assert.match(condition(moved, "OffsetsResetApplied")?.message ?? "", /partition 0 → 20/);
+      assert.ok((await kube.events(ns, "kafka-offsets")).some((e) => e.reason === "OffsetsReset" && /partition 0 → 20/.test(e.message ?? "")));
+      // Druid took it: the task it starts for partition 0 reads from offset 20.
+      const restarted = await waitFor("a task of the supervisor starting at offset 20", async () => {
+        for (const id of await taskIds(ds)) {
+          if (tasksBefore.has(id)) continue;
+          const task = (await druid.call("GET", `/druid/indexer/v1/task/${encodeURIComponent(id)}`)).json as { payload?: { ioConfig?: { startSequenceNumbers?: { partitionSequenceNumberMap?: Record<string, number> } } } };
+          const start = task.payload?.ioConfig?.startSequenceNumbers?.partitionSequenceNumberMap;
+          if (start?.["0"] === 20) return id;
+        }
+        return false;
+      }, 180_000, 2000);
+      assert.ok(restarted);
+      // Once per nonce: later reconciles (RESYNC_PERIOD 10s) do not send it again.
+      await new Promise((r) => setTimeout(r, 12_000));
+      const again = (await taskIds(ds)).filter((id) => !tasksBefore.has(id) && id !== restarted);
+      assert.deepEqual(again, [], "no further restart: the reset was sent once");
+
+      // resetToLatestAndBackfill: Druid 38's; refused by name before, with nothing sent.
+      if (Number.parseInt(version, 10) < 38) {
+        await kube.patchIngestion(ns, "kafka-offsets", { spec: { resetOffsetsNonce: "latest-1", resetOffsets: { partitions: null, latestAndBackfill: { backfillTaskCount: 1 } } } });
+        const refused = await waitForIngestion(ns, "kafka-offsets", "ResetToLatestAndBackfillUnsupported", (i) => condition(i, "OffsetsResetApplied")?.reason === "ResetToLatestAndBackfillUnsupported");
+        assert.equal(condition(refused, "OffsetsResetApplied")?.status, "False");
+        assert.match(condition(refused, "Synced")?.message ?? "", new RegExp(`Druid ${version.replace(/\./g, "\\.")} has no resetToLatestAndBackfill \\(added in Druid 38\\); nothing was sent`));
+        assert.equal(refused.status?.lastResetOffsetsNonce, "reread-1");
+      }
+    } finally {
+      await deleteKafkaTopics(bootstrap, ds).catch(() => {});
     }
   });
 
