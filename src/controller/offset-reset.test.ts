@@ -29,6 +29,8 @@ const rows: Array<[string, ResetOffsets, Partial<OffsetResetInput>, string]> = [
   ["Kinesis sequence numbers are sent as strings", { partitions: { "shardId-000000000000": 4960 } }, { desired: kinesis, live: running(kinesis) }, `send resetOffsets {"type":"kinesis","partitions":{"type":"end","stream":"clicks","partitionSequenceNumberMap":{"shardId-000000000000":"4960"}}}`],
   ["a suspended supervisor's offsets can be moved", { partitions: { "0": 1 } }, { live: running(kafka(), "SUSPENDED", true), wantSuspended: true }, `send resetOffsets {"type":"kafka","partitions":{"type":"end","stream":"orders","partitionSequenceNumberMap":{"0":1}}}`],
   ["a Kafka partition that is not a number", { partitions: { zero: 1 } }, {}, "refuse ResetOffsetsInvalid"],
+  ["<topic>:<n> for a supervisor of one topic (Druid would store it for no partition it reads)", { partitions: { "orders:0": 1 } }, {}, "refuse ResetOffsetsInvalid"],
+  ["a bare number for a topicPattern supervisor", { partitions: { "0": 1 } }, { desired: kafka({ topic: null, topicPattern: "orders-.*" }), live: running(kafka({ topic: null, topicPattern: "orders-.*" })) }, "refuse ResetOffsetsInvalid"],
   ["a negative offset", { partitions: { "0": -1 } }, {}, "refuse ResetOffsetsInvalid"],
   ["an offset beyond 2^53 given as a number (already rounded)", { partitions: { "0": 2 ** 60 } }, {}, "refuse ResetOffsetsInvalid"],
   ["an offset string that is not a number", { partitions: { "0": "latest" } }, {}, "refuse ResetOffsetsInvalid"],

@@ -36,15 +36,17 @@ export interface OffsetResetInput {
 }
 
 const DECIMAL = /^\d+$/;
-/** A Kafka partition: its number, or with a topicPattern "<topic>:<number>". */
-const KAFKA_PARTITION = /^(?:[^:]+:)?\d+$/;
+/** A partition of one of the topics a Kafka topicPattern matches. */
+const KAFKA_TOPIC_PARTITION = /^[^:]+:\d+$/;
 
 /** Why a partition's key or offset cannot be what this supervisor type reads; undefined when fine. */
-function partitionProblem(type: string, partition: string, offset: number | string): string | undefined {
+function partitionProblem(type: string, multiTopic: boolean, partition: string, offset: number | string): string | undefined {
   const whole = typeof offset === "number" ? Number.isSafeInteger(offset) && offset >= 0 : DECIMAL.test(offset);
   switch (type) {
     case "kafka":
-      if (!KAFKA_PARTITION.test(partition)) return `partition ${JSON.stringify(partition)} is not a Kafka partition number (with a topicPattern: <topic>:<number>)`;
+      // Druid keys a topicPattern's partitions by topic and number, a topic's by number only.
+      if (multiTopic && !KAFKA_TOPIC_PARTITION.test(partition)) return `partition ${JSON.stringify(partition)} is not <topic>:<number> (the supervisor reads a topicPattern)`;
+      if (!multiTopic && !DECIMAL.test(partition)) return `partition ${JSON.stringify(partition)} is not a Kafka partition number`;
       if (!whole) return `the offset of partition ${partition} (${JSON.stringify(offset)}) is not a whole number of at least 0${typeof offset === "number" && offset > Number.MAX_SAFE_INTEGER ? " (give offsets above 2^53 as strings)" : ""}`;
       return undefined;
     case "kinesis":
@@ -100,11 +102,13 @@ export function offsetResetStep(input: OffsetResetInput): OffsetResetStep {
   const partitions = reset.partitions ?? {};
   const entries = Object.entries(partitions);
   if (entries.length === 0) return refuse("ResetOffsetsInvalid", `${asked}: spec.resetOffsets.partitions names no partition (Druid would change nothing); nothing was sent`);
-  const problems = entries.map(([p, o]) => partitionProblem(type, p, o)).filter((p): p is string => p !== undefined);
-  if (problems.length > 0) return refuse("ResetOffsetsInvalid", `${asked}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}; nothing was sent`);
   // The stream Druid's supervisor reads: Druid refuses any other. Its own copy says it, also
   // when the spec gives it by Secret reference.
-  const stream = (live?.spec ? streamNameOf(live.spec) : undefined) ?? streamNameOf(desired);
+  const reads = live?.spec && streamNameOf(live.spec) !== undefined ? live.spec : desired;
+  const stream = streamNameOf(reads);
+  const multiTopic = type === "kafka" && typeof ioConfigOf(reads).ioConfig?.["topicPattern"] === "string";
+  const problems = entries.map(([p, o]) => partitionProblem(type, multiTopic, p, o)).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) return refuse("ResetOffsetsInvalid", `${asked}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}; nothing was sent`);
   if (stream === undefined) return refuse("ResetOffsetsInvalid", `${asked}: the stream supervisor ${supervisorId} reads is not known (not in Druid's copy nor as a value in the spec); nothing was sent`);
   const map: JsonObject = {};
   for (const [p, o] of entries) map[p] = type === "kinesis" ? String(o) : o;
