@@ -76,6 +76,12 @@ export interface ResetOffsets {
   latestAndBackfill?: { backfillTaskCount?: number };
 }
 
+export interface RollbackSpec {
+  enabled?: boolean;
+  /** How long after an update an unhealthy supervisor is rolled back, and a healthy one's spec becomes the last known good (Go duration, default 10m). */
+  window?: string;
+}
+
 export interface DruidIngestionSpec {
   druidCluster?: string;
   druidEndpoint?: string;
@@ -85,6 +91,8 @@ export interface DruidIngestionSpec {
   /** Each new non-empty value applies resetOffsets once (Druid's resetOffsets, or resetToLatestAndBackfill). */
   resetOffsetsNonce?: string;
   resetOffsets?: ResetOffsets;
+  /** Opt-in: go back to the last known good supervisor spec when an update fails (see controller/rollback.ts). */
+  rollback?: RollbackSpec;
   deletionPolicy?: DeletionPolicy;
   managementPolicy?: ManagementPolicy;
   /** A change Druid cannot make in place (another stream or type): refused (default) or done by recreating the supervisor. */
@@ -149,6 +157,23 @@ export interface PendingReset {
   since: string;
 }
 
+export interface LastKnownGood {
+  specHash: string;
+  /** The rendered spec (canonical JSON, Secret references as references). */
+  spec: string;
+  recordedAt: string;
+}
+
+export interface RollbackRecord {
+  /** The generation whose spec was rolled back: it is not applied again (a new generation is). */
+  generation: number;
+  fromSpecHash: string;
+  toSpecHash: string;
+  reason: "DruidRejected" | "Unhealthy";
+  message: string;
+  time: string;
+}
+
 /** One of a supervisor's recent errors as status shows it. */
 export interface RecentError {
   timestamp?: string;
@@ -199,6 +224,12 @@ export interface DruidIngestionStatus {
   taskStatus?: string;
   lastResetNonce?: string;
   lastResetOffsetsNonce?: string;
+  /** When the supervisor spec (specHash) last changed in Druid by this resource's submit. */
+  specAppliedTime?: string;
+  /** The last supervisor spec Druid ran healthy for the rollback window (spec.rollback). */
+  lastKnownGood?: LastKnownGood;
+  /** The last rollback: the generation whose spec is held back, and why. */
+  rollback?: RollbackRecord;
   conditions?: Condition[];
 }
 

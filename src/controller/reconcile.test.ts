@@ -1173,6 +1173,90 @@ test("an offsets nonce set when the resource is first applied moves nothing (a m
   assert.equal(cond(w.status("orders"), "OffsetsResetApplied"), "True/Done");
 });
 
+// --- last known good (spec.rollback, #12) ------------------------------------------------------------
+
+const withBootstrap = (bootstrap: string): Partial<DruidIngestionSpec> => ({ ingestion: { type: "kafka", nativeSpec: kafka("orders", { spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders", consumerProperties: { "bootstrap.servers": bootstrap } } } }) } });
+const bootstrapInDruid = (w: World): unknown => (((w.druid.supervisors.get("orders")?.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["consumerProperties"] as JsonObject)["bootstrap.servers"];
+
+/** Running healthy on a good spec for longer than the window: it is the last known good. */
+async function runningWithLastKnownGood(): Promise<World> {
+  const w = new World();
+  w.create(resource("orders", { rollback: { enabled: true, window: "60s" }, ...withBootstrap("good:9092") }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.now = new Date(w.now.getTime() + 61_000);
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lastKnownGood?.specHash, w.status("orders").specHash);
+  return w;
+}
+
+test("last known good: a supervisor unhealthy within the window after an update is put back on the last known good spec, once per generation", async () => {
+  const w = await runningWithLastKnownGood();
+  const good = w.status("orders").lastKnownGood!;
+  w.patchSpec("orders", withBootstrap("bad:9092"));
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "bad:9092");
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.state = "RUNNING";
+  orders.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [{ timestamp: "2026-01-01T00:11:00Z", exceptionClass: "org.apache.kafka.common.KafkaException", message: "no brokers" }] };
+  w.now = new Date(w.now.getTime() + 20_000);
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "good:9092", "the last known good spec is back in Druid");
+  let status = w.status("orders");
+  assert.equal(status.rollback?.reason, "Unhealthy");
+  assert.equal(status.rollback?.generation, 2);
+  assert.equal(status.specHash, good.specHash);
+  assert.equal(cond(status, "Synced"), "False/RolledBack");
+  assert.match(findCondition(status.conditions, "Synced")?.message ?? "", /unhealthy, RUNNING \(UNABLE_TO_CONNECT_TO_STREAM\).*rolled back to the last known good spec.*generation 2 is not applied again/);
+  assert.ok(w.kube.events.some((e) => e.type === "Warning" && e.reason === "RolledBack"), JSON.stringify(w.kube.events));
+  // Unhealthy again on the good spec (the brokers are down): no flapping, nothing more is sent.
+  const writes = w.druidWrites().length;
+  w.now = new Date(w.now.getTime() + 30_000);
+  await w.settle("orders");
+  assert.equal(w.druidWrites().length, writes);
+  // The next edit is applied as usual.
+  orders.unhealthy = undefined;
+  w.patchSpec("orders", withBootstrap("fixed:9092"));
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "fixed:9092");
+  status = w.status("orders");
+  assert.equal(cond(status, "Synced"), "True/Synced");
+  assert.equal(status.rollback?.generation, 2, "the record of the last rollback stays");
+});
+
+test("last known good: an update Druid refuses leaves the last known good running; a supervisor lost on the way is created again from it", async () => {
+  const w = await runningWithLastKnownGood();
+  w.patchSpec("orders", withBootstrap("bad:9092"));
+  w.druid.failNext.set("POST /supervisor orders", new DruidError("DruidRejected", "POST /druid/indexer/v1/supervisor: HTTP 400: Could not resolve type id 'jsn'", { statusCode: 400 }));
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").rollback?.reason, "DruidRejected");
+  assert.equal(bootstrapInDruid(w), "good:9092");
+  // Druid dropped the supervisor while refusing the update (apache/druid#18827).
+  w.druid.supervisors.delete("orders");
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "good:9092", "created again from the last known good, not from the refused spec");
+  const status = w.status("orders");
+  assert.equal(cond(status, "Synced"), "False/RolledBack");
+  assert.match(findCondition(status.conditions, "Synced")?.message ?? "", /Druid refused generation 2's supervisor spec \(.*Could not resolve type id/);
+  assert.equal(w.log.filter((l) => l.startsWith("druid:POST /supervisor orders")).length, 3, "create, the refused update, the create from the last known good");
+});
+
+test("last known good: without spec.rollback nothing is recorded or rolled back", async () => {
+  const w = new World();
+  w.create(resource("orders", withBootstrap("good:9092")));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.now = new Date(w.now.getTime() + 700_000);
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lastKnownGood, undefined);
+  w.patchSpec("orders", withBootstrap("bad:9092"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [] };
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "bad:9092");
+  assert.equal(w.status("orders").rollback, undefined);
+});
+
 // --- security (#10) ---------------------------------------------------------------------------
 
 function allowOnly(w: World, list: string): void {

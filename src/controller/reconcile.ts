@@ -26,6 +26,7 @@ import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
+import { heldBack, lastKnownGoodDesired, lastKnownGoodPending, rollbackDue } from "./rollback.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -332,6 +333,17 @@ export class Reconciler {
       facts.stop = { reason: error.reason, message: error.message };
       return this.end(log, facts, { kind: "waitForEdit" });
     }
+    // A generation rolled back (spec.rollback): the last known good is what is applied.
+    const held = desired.kind === "supervisor" ? heldBack(ingestion) : undefined;
+    if (held && desired.kind === "supervisor") {
+      const good = lastKnownGoodDesired(desired, ingestion.status?.lastKnownGood);
+      if (good) {
+        desired = good;
+        facts.heldBack = held;
+      } else {
+        log.warn("generation rolled back, but the last known good spec cannot stand for it (another supervisor): applying the resource's spec", { generation: held.generation });
+      }
+    }
     facts.desired = desired;
 
     const resolved = await this.resolve(ingestion, desired);
@@ -430,6 +442,16 @@ export class Reconciler {
     if (decision.kind === "owned" || decision.kind === "create" || decision.kind === "adopt" || decision.kind === "observe") {
       if (desired.kind === "supervisor") facts.lagTarget = { client, supervisorId: desired.supervisorId };
     }
+    // Within the rollback window after an update, Druid reports the supervisor unhealthy: the
+    // rollback is recorded now and carried out by the next reconcile (which holds this generation back).
+    if (decision.kind === "owned" && desired.kind === "supervisor" && !facts.heldBack) {
+      const due = rollbackDue({ ingestion, desired, live: observed.supervisor, now: facts.now });
+      if (due) {
+        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
+        facts.rollback = due;
+        return this.end(log, facts, { kind: "changed" });
+      }
+    }
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
     switch (decision.kind) {
@@ -487,6 +509,16 @@ export class Reconciler {
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
+    const failed = outcome.failed;
+    // Druid refused the resource's spec (certainly not applied): the last known good stays.
+    if (failed && failed.action.kind === "submitSupervisor" && !failed.ambiguous && failed.failure.reason === "DruidRejected" && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {
+      const due = rollbackDue({ ingestion, desired, live: observed.supervisor, rejected: failed.failure, now: facts.now });
+      if (due) {
+        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
+        facts.rollback = due;
+        return this.end(log, facts, { kind: "changed" });
+      }
+    }
     if (outcome.failed) return this.end(log, facts, { kind: "failed", failure: outcome.failed.failure });
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
     if (outcome.executed.length > 0) {
@@ -500,7 +532,7 @@ export class Reconciler {
     // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
     // spec is read every resync): the next resync may skip all this if nothing changes.
     const memo: IdleMemo | undefined =
-      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !lastKnownGoodPending(ingestion) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
         ? {
             dependencies: `${dependencies}\n${claimsSignature(claims)}`,
             client,

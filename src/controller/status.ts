@@ -2,7 +2,7 @@
 // Pure. The ownership record moves here, and only here: it names what Druid accepted (a
 // confirmed create, a takeover), loses what a confirmed removal took away, and is never set from
 // what the resource merely asks for. The caller patches status only when the result differs.
-import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError } from "../api/druid-ingestion.ts";
+import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError, RollbackRecord } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
 import type { DruidClient } from "../druid/client.ts";
@@ -16,6 +16,7 @@ import { describePartitionOffsets } from "./offset-reset.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
 import type { Observed, Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
+import { nextLastKnownGood } from "./rollback.ts";
 
 /** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
 export const MAX_STATUS_COPY_BYTES = 128 * 1024;
@@ -44,6 +45,10 @@ export interface StatusFacts {
   staleCreate?: PendingCreate;
   /** The lag poller's last reading of the supervisor, and the lag period (absent: lag is not read). */
   lag?: { reading: LagReading | null | undefined; periodMs: number };
+  /** This generation is held back at the last known good (rollback.ts): what is applied is that spec. */
+  heldBack?: RollbackRecord;
+  /** A rollback decided this reconcile (the next one applies the last known good). */
+  rollback?: RollbackRecord;
   /** Where the supervisor this resource stands for is read (not used for status: the lag poller's registration). */
   lagTarget?: { client: Pick<DruidClient, "supervisorHealth">; supervisorId: string };
 }
@@ -393,6 +398,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   }
   mirrorRecord(next, old);
   dropStaleIntents(next, ingestion.spec);
+  // When the supervisor spec last changed in Druid by a submit of this resource (the rollback window starts there).
+  if (next.specHash !== undefined && next.specHash !== old.specHash && executed.some((a) => a.kind === "submitSupervisor")) next.specAppliedTime = now;
+  if (next.specHash === undefined) delete next.specAppliedTime;
+  if (facts.rollback) next.rollback = facts.rollback;
 
   // --- Druid's state ------------------------------------------------------------------------------
   const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
@@ -412,6 +421,11 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     const lag = running && facts.lag && !fresh ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
     if (lag) next.lag = lag;
     else delete next.lag;
+    if (decision?.kind !== "observe" && !failure) {
+      const good = nextLastKnownGood({ ingestion, next, desired, live: liveSupervisor, now });
+      if (good) next.lastKnownGood = good;
+      else delete next.lastKnownGood;
+    }
     delete next.taskStatus;
   } else if (desired?.kind === "task" && managing && !facts.stop) {
     // After a new submission the observed task is the previous run: its state is not this one's.
@@ -455,6 +469,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else if (executed.some((a) => a.kind === "submitTask")) set({ type: READY, status: "Unknown", reason: "TaskSubmitted", message: `submitted task ${next.taskId}; waiting for Druid to run it` });
     else set(readyForTask(facts.observed?.task));
   }
+
+  // Held back at the last known good: Druid runs that spec, not the resource's.
+  const rolledBack = facts.rollback ?? facts.heldBack;
+  if (rolledBack && !failure && desired && decision && decision.kind !== "observe") set({ type: SYNCED, status: "False", reason: "RolledBack", message: rolledBack.message });
 
   const healthyBefore = findCondition(conditions, HEALTHY);
   if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors, facts.observed?.healthUnread === true));
