@@ -31,7 +31,7 @@ test("rollback: the window is asked for, with a default", () => {
 });
 
 test("rollback: when an update is rolled back, and when not", () => {
-  const rows: Array<[string, DruidIngestionStatus, LiveSupervisor | undefined, string | undefined, string | undefined, Partial<DruidIngestionSpec>?]> = [
+  const rows: Array<[string, DruidIngestionStatus, LiveSupervisor | undefined, string | undefined, string, Partial<DruidIngestionSpec>?]> = [
     // name, status, live, rejected message, now → expected reason
     ["unhealthy 30 s after the update", updated, live(false), undefined, at(30)],
     ["unhealthy after the window: its own trouble, not the update's", updated, live(false), undefined, at(61)],
