@@ -115,9 +115,11 @@ async function executeAction(action: DruidAction, context: ExecutionContext, out
       return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetSupervisor(action.supervisorId, secretValues(context)));
     case "resetOffsets":
       return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetOffsets(action.supervisorId, action.metadata, secretValues(context)));
-    case "resetToLatestAndBackfill":
-      outcome.backfillSupervisorId = await snapshots.write(client, "supervisors", action.supervisorId, () => client.resetToLatestAndBackfill(action.supervisorId, action.backfillTaskCount, secretValues(context)));
+    case "resetToLatestAndBackfill": {
+      const backfill = await snapshots.write(client, "supervisors", action.supervisorId, () => client.resetToLatestAndBackfill(action.supervisorId, action.backfillTaskCount, secretValues(context)));
+      if (backfill !== undefined) outcome.backfillSupervisorId = backfill;
       return;
+    }
     case "terminateSupervisor":
       await snapshots.write(client, "supervisors", action.supervisorId, () => client.terminateSupervisor(action.supervisorId, secretValues(context)));
       return;

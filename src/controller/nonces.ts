@@ -23,6 +23,8 @@ export interface NonceRequest {
   carries(action: DruidAction): boolean;
   /** An executed action after which the nonce has nothing left to do. */
   consumedBy(action: DruidAction): boolean;
+  /** A failed action that means the nonce's request did not happen (or may have). */
+  attempts(action: DruidAction): boolean;
 }
 
 export const RESET: NonceRequest = {
@@ -35,6 +37,7 @@ export const RESET: NonceRequest = {
   // Any reset does it (resetOnResume's, a recreate's), as does a new run of a task; a supervisor
   // created anew has no offsets to reset.
   consumedBy: (a) => a.kind === "resetSupervisor" || a.kind === "submitTask" || createsSupervisor(a),
+  attempts: (a) => a.kind === "resetSupervisor",
 };
 
 export const RESET_OFFSETS: NonceRequest = {
@@ -47,6 +50,7 @@ export const RESET_OFFSETS: NonceRequest = {
   // A supervisor created anew starts where its spec says: a nonce set before (a manifest applied
   // again to a new cluster) must not move it to offsets meant for another supervisor's run.
   consumedBy: (a) => isOffsetsReset(a) || createsSupervisor(a),
+  attempts: isOffsetsReset,
 };
 
 export const NONCE_REQUESTS: readonly NonceRequest[] = [RESET, RESET_OFFSETS];
@@ -92,10 +96,10 @@ export function intentsFor(actions: readonly DruidAction[], ingestion: DruidInge
  * Status after a plan was carried out (in part): the nonces acted on are recorded, and an intent
  * is dropped unless its call failed in a way Druid may have acted on.
  */
-export function settleNonces(next: DruidIngestionStatus, spec: DruidIngestionSpec, planned: readonly DruidAction[], executed: readonly DruidAction[], failed: { action: DruidAction; ambiguous: boolean } | undefined): void {
+export function settleNonces(next: DruidIngestionStatus, spec: DruidIngestionSpec, planned: readonly DruidAction[], executed: readonly DruidAction[], failed: { action: DruidAction; ambiguous: boolean } | undefined, consumesAll = false): void {
   for (const request of NONCE_REQUESTS) {
     const nonce = askedNonce(request, spec);
-    if (nonce && executed.some(request.consumedBy)) next[request.lastField] = nonce;
+    if (nonce && (executed.some(request.consumedBy) || (consumesAll && !failed))) next[request.lastField] = nonce;
     const ambiguous = failed !== undefined && failed.ambiguous && request.carries(failed.action);
     if (planned.some(request.carries) && !ambiguous) delete next[request.pendingField];
   }

@@ -33,31 +33,53 @@ export interface OffsetResetInput {
   live: LiveSupervisor | undefined;
   druidVersion: string;
   wantSuspended: boolean;
+  /** Other steps for the supervisor come first this reconcile (an update, a suspend, a reset): the offsets wait for the next. */
+  othersFirst?: boolean;
 }
 
 const DECIMAL = /^\d+$/;
-/** A partition of one of the topics a Kafka topicPattern matches. */
-const KAFKA_TOPIC_PARTITION = /^[^:]+:\d+$/;
+/** Druid reads Kafka partition numbers as Java ints and offsets as longs. */
+const MAX_INT = 2_147_483_647n;
+const MAX_LONG = 9_223_372_036_854_775_807n;
+/** Bounds on what a resource can make the controller send, store and say. */
+const MAX_PARTITION_CHARS = 256;
+const MAX_OFFSET_CHARS = 128;
+
+const quoted = (text: string): string => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+const withinLong = (offset: number | string): boolean => (typeof offset === "number" ? Number.isSafeInteger(offset) && offset >= 0 : DECIMAL.test(offset) && BigInt(offset) <= MAX_LONG);
 
 /** Why a partition's key or offset cannot be what this supervisor type reads; undefined when fine. */
 function partitionProblem(type: string, multiTopic: boolean, partition: string, offset: number | string): string | undefined {
-  const whole = typeof offset === "number" ? Number.isSafeInteger(offset) && offset >= 0 : DECIMAL.test(offset);
+  if (partition.length > MAX_PARTITION_CHARS) return `partition ${quoted(partition)} is longer than ${MAX_PARTITION_CHARS} characters`;
+  if (typeof offset === "string" && offset.length > MAX_OFFSET_CHARS) return `the offset of partition ${quoted(partition)} is longer than ${MAX_OFFSET_CHARS} characters`;
   switch (type) {
-    case "kafka":
+    case "kafka": {
       // Druid keys a topicPattern's partitions by topic and number, a topic's by number only.
-      if (multiTopic && !KAFKA_TOPIC_PARTITION.test(partition)) return `partition ${JSON.stringify(partition)} is not <topic>:<number> (the supervisor reads a topicPattern)`;
-      if (!multiTopic && !DECIMAL.test(partition)) return `partition ${JSON.stringify(partition)} is not a Kafka partition number`;
-      if (!whole) return `the offset of partition ${partition} (${JSON.stringify(offset)}) is not a whole number of at least 0${typeof offset === "number" && offset > Number.MAX_SAFE_INTEGER ? " (give offsets above 2^53 as strings)" : ""}`;
+      const number = multiTopic ? /^[^:]+:(\d+)$/.exec(partition)?.[1] : DECIMAL.test(partition) ? partition : undefined;
+      if (number === undefined) return multiTopic ? `partition ${quoted(partition)} is not <topic>:<number> (the supervisor reads a topicPattern)` : `partition ${quoted(partition)} is not a Kafka partition number`;
+      if (BigInt(number) > MAX_INT) return `partition ${quoted(partition)} is beyond Kafka's partition numbers`;
+      if (!withinLong(offset)) return `the offset of partition ${quoted(partition)} (${quoted(String(offset))}) is not a whole number from 0 to 2^63-1${typeof offset === "number" && offset > Number.MAX_SAFE_INTEGER ? " (give offsets above 2^53 as strings)" : ""}`;
       return undefined;
+    }
     case "kinesis":
       if (partition.trim() === "") return "a shard id is empty";
-      if (typeof offset === "string" ? offset.trim() === "" : !whole) return `the sequence number of shard ${partition} (${JSON.stringify(offset)}) is not a sequence number`;
+      if (typeof offset === "string" ? offset.trim() === "" : !withinLong(offset)) return `the sequence number of shard ${quoted(partition)} (${quoted(String(offset))}) is not a sequence number`;
       return undefined;
     default:
       if (partition.trim() === "") return "a partition name is empty";
-      if (!whole) return `the offset of partition ${partition} (${JSON.stringify(offset)}) is not a whole number of at least 0`;
+      if (!withinLong(offset)) return `the offset of partition ${quoted(partition)} (${quoted(String(offset))}) is not a whole number from 0 to 2^63-1`;
       return undefined;
   }
+}
+
+/** Druid's rule (TaskLocks): context.useConcurrentLocks when set (a boolean or its text), else taskLockType APPEND. */
+function concurrentLocks(context: JsonValue | undefined): boolean {
+  if (context === null || typeof context !== "object" || Array.isArray(context)) return false;
+  const use = context["useConcurrentLocks"];
+  if (typeof use === "boolean") return use;
+  if (typeof use === "string" && /^(true|false)$/i.test(use)) return use.toLowerCase() === "true";
+  const lockType = context["taskLockType"];
+  return typeof lockType === "string" && lockType.toUpperCase() === "APPEND";
 }
 
 function refuse(reason: string, message: string): OffsetResetStep {
@@ -65,7 +87,11 @@ function refuse(reason: string, message: string): OffsetResetStep {
 }
 
 function truthy(value: JsonValue | undefined): boolean {
-  return value === true || value === "true";
+  return value === true || (typeof value === "string" && value.toLowerCase() === "true");
+}
+
+function wait(reason: string, message: string): OffsetResetStep {
+  return { kind: "wait", failure: { reason, message, transient: true } };
 }
 
 export function offsetResetStep(input: OffsetResetInput): OffsetResetStep {
@@ -84,16 +110,15 @@ export function offsetResetStep(input: OffsetResetInput): OffsetResetStep {
     if (truthy(ioConfigOf(desired).ioConfig?.[earliest])) {
       return refuse("ResetToLatestAndBackfillRefused", `${asked}: resetToLatestAndBackfill needs ioConfig.${earliest} false (Druid refuses it otherwise); nothing was sent`);
     }
-    const context = desired["context"];
-    const concurrent = context !== null && typeof context === "object" && !Array.isArray(context) && truthy(context["useConcurrentLocks"]);
-    if (!concurrent) {
-      return refuse("ResetToLatestAndBackfillRefused", `${asked}: resetToLatestAndBackfill needs context.useConcurrentLocks true in the supervisor spec (the backfill writes the same intervals as the supervisor); nothing was sent`);
+    if (!concurrentLocks(desired["context"])) {
+      return refuse("ResetToLatestAndBackfillRefused", `${asked}: resetToLatestAndBackfill needs concurrent locks in the supervisor spec (context.useConcurrentLocks true, or context.taskLockType APPEND): the backfill writes the same intervals as the supervisor; nothing was sent`);
     }
     if (input.wantSuspended) {
       return refuse("ResetToLatestAndBackfillRefused", `${asked}: resetToLatestAndBackfill needs a running supervisor and the resource asks it suspended; nothing was sent. Set spec.suspend false, or use spec.resetOffsets.partitions`);
     }
+    if (input.othersFirst) return wait("WaitingForSupervisor", `${asked}: resetToLatestAndBackfill is sent at the next reconcile, once Druid has taken this one's other steps for supervisor ${supervisorId}`);
     if (!live || live.suspended || live.state !== "RUNNING") {
-      return { kind: "wait", failure: { reason: "WaitingForRunning", message: `${asked}: resetToLatestAndBackfill is sent once Druid reports supervisor ${supervisorId} RUNNING (it is ${live ? (live.suspended ? "suspended" : (live.state ?? "in an unknown state")) : "not reported yet"})`, transient: true } };
+      return wait("WaitingForRunning", `${asked}: Druid does resetToLatestAndBackfill only for a RUNNING supervisor, and reports supervisor ${supervisorId} ${live ? (live.suspended ? "suspended" : (live.state ?? "in an unknown state")) : "not at all yet"}: it is sent once Druid reports it RUNNING (an unhealthy or idle supervisor waits until it is); to move the offsets now, use spec.resetOffsets.partitions with a new nonce`);
     }
     const count = reset.latestAndBackfill.backfillTaskCount;
     return { kind: "send", action: { kind: "resetToLatestAndBackfill", supervisorId, ...(count === undefined ? {} : { backfillTaskCount: count }) } };
@@ -110,6 +135,8 @@ export function offsetResetStep(input: OffsetResetInput): OffsetResetStep {
   const problems = entries.map(([p, o]) => partitionProblem(type, multiTopic, p, o)).filter((p): p is string => p !== undefined);
   if (problems.length > 0) return refuse("ResetOffsetsInvalid", `${asked}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}; nothing was sent`);
   if (stream === undefined) return refuse("ResetOffsetsInvalid", `${asked}: the stream supervisor ${supervisorId} reads is not known (not in Druid's copy nor as a value in the spec); nothing was sent`);
+  if (input.othersFirst) return wait("WaitingForSupervisor", `${asked}: the offsets are sent at the next reconcile, once Druid has taken this one's other steps for supervisor ${supervisorId} (an update, a suspend or resume, a reset)`);
+  if (live?.state === "PENDING") return wait("WaitingForSupervisor", `${asked}: the offsets are sent once Druid reports supervisor ${supervisorId} past PENDING (its tasks would start from where they began otherwise)`);
   const map: JsonObject = {};
   for (const [p, o] of entries) map[p] = type === "kinesis" ? String(o) : o;
   return { kind: "send", action: { kind: "resetOffsets", supervisorId, metadata: { type, partitions: { type: "end", stream, partitionSequenceNumberMap: map } } } };

@@ -120,8 +120,10 @@ const supervisorCases: Array<{ name: string; expect: string[]; takenOver?: boole
   { name: "resetOffsetsNonce already acted on → nothing", spec: offsets("o1"), status: { ...applied, lastResetOffsetsNonce: "o1" }, observed: { supervisor: live(false) }, expect: [] },
   { name: "resetOffsetsNonce whose outcome is unknown → never sent again", spec: offsets("o1"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: [] },
   { name: "an unknown outcome for an older nonce does not hold a new one", spec: offsets("o2"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: ["resetOffsets"] },
-  { name: "a new resetNonce and resetOffsetsNonce → the full reset, then the offsets on top", spec: { ...offsets("o1"), resetNonce: "n1" }, status: applied, observed: { supervisor: live(false) }, expect: ["reset:ResetNonce", "resetOffsets"] },
-  { name: "spec changed with a new offsets nonce → update, then the offsets", spec: offsets("o1"), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false", "resetOffsets"] },
+  { name: "a new resetNonce and resetOffsetsNonce → the full reset now, the offsets on top at the next reconcile", spec: { ...offsets("o1"), resetNonce: "n1" }, status: applied, observed: { supervisor: live(false) }, expect: ["reset:ResetNonce"] },
+  { name: "spec changed with a new offsets nonce → the update now, the offsets at the next reconcile", spec: offsets("o1"), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false"] },
+  { name: "a supervisor still PENDING (just created or updated) → the offsets wait", spec: offsets("o1"), status: applied, observed: { supervisor: live(false, "PENDING") }, expect: [] },
+  { name: "adopting a supervisor with nonces already set → consumed, not acted on", spec: { ...offsets("o1"), resetNonce: "n1" }, holding: "adopt", record: undefined, observed: { supervisor: live(false) }, expect: ["submit:Updated:false"] },
   { name: "offsets moved while suspended → stays suspended", spec: { ...offsets("o1"), suspend: true }, status: applied, observed: { supervisor: live(true) }, expect: ["resetOffsets"] },
   { name: "resetOffsets kept with its nonce cleared → nothing", spec: { ...offsets("o1"), resetOffsetsNonce: "" }, status: applied, observed: { supervisor: live(false) }, expect: [] },
   { name: "ours, deleted in Druid behind our back → recreate", status: applied, expect: ["submit:Recreated:false"] },
@@ -165,19 +167,21 @@ test("plan: an explicit supervisor id needs Druid 34+", () => {
 test("plan: offsets go to the topic Druid's supervisor reads; what Druid would refuse is refused before any call, and Observe only reports", () => {
   const [action] = plan({ spec: offsets("o1"), status: applied, observed: { supervisor: live(false) } }).actions;
   assert.deepEqual(action, { kind: "resetOffsets", supervisorId: "metrics", metadata: { type: "kafka", partitions: { type: "end", stream: "metrics", partitionSequenceNumberMap: { "0": 5 } } } });
-  // Other steps are not sent either: the resource is to be fixed first.
-  const bad = plan({ spec: offsets("o1", { partitions: { zero: 5 } }), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) } });
-  assert.deepEqual(bad.actions, []);
-  assert.equal(bad.failure?.reason, "ResetOffsetsInvalid");
+  // Refused on its own: the other steps (here a suspend) still go.
+  const bad = plan({ spec: { ...offsets("o1", { partitions: { zero: 5 } }), suspend: true }, status: applied, observed: { supervisor: live(false) } });
+  assert.deepEqual(kinds(bad.actions), ["suspendSupervisor"]);
+  assert.equal(bad.failure, undefined);
   assert.equal(bad.offsetsResetHeld?.reason, "ResetOffsetsInvalid");
   const observe = plan({ spec: offsets("o1", { partitions: { zero: 5 } }), status: applied, observed: { supervisor: live(false) }, policy: "Observe" });
   assert.equal(observe.failure, undefined);
   const old = plan({ spec: offsets("o1", { latestAndBackfill: {} }), status: applied, observed: { supervisor: live(false) } });
-  assert.equal(old.failure?.reason, "ResetToLatestAndBackfillUnsupported");
-  assert.match(old.failure?.message ?? "", /Druid 33\.0\.0 has no resetToLatestAndBackfill \(added in Druid 38\)/);
+  assert.deepEqual(old.actions, []);
+  assert.equal(old.offsetsResetHeld?.reason, "ResetToLatestAndBackfillUnsupported");
+  assert.match(old.offsetsResetHeld?.message ?? "", /Druid 33\.0\.0 has no resetToLatestAndBackfill \(added in Druid 38\)/);
+  assert.equal(plan({ spec: offsets("o1", { latestAndBackfill: {} }), status: applied, observed: { supervisor: live(false) }, policy: "Observe" }).failure, undefined);
 });
 
-test("plan: resetToLatestAndBackfill waits for RUNNING behind a resume, and alone waits as a transient failure", () => {
+test("plan: resetToLatestAndBackfill waits behind a resume, then for RUNNING, holding nothing else back", () => {
   const ready: JsonObject = { ...kafkaSpec, context: { useConcurrentLocks: true } };
   const spec = { ...offsets("o1", { latestAndBackfill: { backfillTaskCount: 2 } }), ingestion: { type: "kafka", nativeSpec: ready } };
   const status = { ...applied, specHash: (renderIngestion(ingestion(spec)) as DesiredSupervisor).specHash, druidSpecHash: liveSupervisorSpecHash(druidEcho(true, {}, ready)) };
@@ -185,11 +189,12 @@ test("plan: resetToLatestAndBackfill waits for RUNNING behind a resume, and alon
   const resuming = plan({ spec, status, observed: { ...v38, supervisor: live(true, "SUSPENDED", druidEcho(true, {}, ready)) } });
   assert.deepEqual(kinds(resuming.actions), ["resumeSupervisor"]);
   assert.equal(resuming.failure, undefined);
-  assert.equal(resuming.offsetsResetHeld?.reason, "WaitingForRunning");
-  const pending = plan({ spec, status, observed: { ...v38, supervisor: live(false, "PENDING", druidEcho(false, {}, ready)) } });
+  assert.equal(resuming.offsetsResetHeld?.reason, "WaitingForSupervisor");
+  const pending = plan({ spec, status, observed: { ...v38, supervisor: live(false, "UNHEALTHY_SUPERVISOR", druidEcho(false, {}, ready)) } });
   assert.deepEqual(pending.actions, []);
-  assert.equal(pending.failure?.reason, "WaitingForRunning");
-  assert.equal(pending.failure?.transient, true);
+  assert.equal(pending.failure, undefined);
+  assert.equal(pending.offsetsResetHeld?.reason, "WaitingForRunning");
+  assert.equal(pending.offsetsResetHeld?.transient, true);
   const go = plan({ spec, status, observed: { ...v38, supervisor: live(false, "RUNNING", druidEcho(false, {}, ready)) } });
   assert.deepEqual(go.actions, [{ kind: "resetToLatestAndBackfill", supervisorId: "metrics", backfillTaskCount: 2 }]);
 });

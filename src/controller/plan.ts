@@ -70,8 +70,10 @@ export interface Plan {
   /** Parts left alone because Druid holds content this resource did not apply. */
   compactionStandDown?: Failure;
   rulesStandDown?: Failure;
-  /** Why the offsets reset of a new spec.resetOffsetsNonce is not sent (refused, or not yet). */
+  /** Why the offsets reset of a new spec.resetOffsetsNonce is not sent (refused; transient: not yet). Never holds other steps back. */
   offsetsResetHeld?: Failure;
+  /** The resource comes to hold a supervisor that exists (adopted, or its own create confirmed late): the nonces it carries are consumed once this plan is carried out. */
+  consumesNonces?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,6 +244,9 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     const resuming = liveSuspended && !wantSuspended;
     const resetOnResume = resuming && ingestion.spec.resetOnResume === true;
     if (resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetOnResume" });
+    // A supervisor this resource comes to hold now (its own create confirmed late, or adopted):
+    // a nonce already there is consumed, not acted on, as for a supervisor it creates.
+    const takesHold = input.holding !== "owned";
     if (decision !== "none") {
       actions.push({ kind: "submitSupervisor", supervisorId: id, spec: submission(), cause: decision });
     } else if (wantSuspended && !liveSuspended) {
@@ -249,20 +254,19 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     } else if (resuming) {
       actions.push({ kind: "resumeSupervisor", supervisorId: id });
     }
-    if (nonce && !resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
-    // After the submit (the spec it applies reads the same stream: another one is refused above)
-    // and after a full reset (which these offsets then start from).
-    const offsetsNonce = actionableNonce(RESET_OFFSETS, ingestion);
+    if (nonce && !resetOnResume && !takesHold) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
+    // Alone, once Druid has taken the other steps: the offsets go on top of what those leave
+    // (Druid takes a reset as a notice, and restarts tasks for an update, asynchronously). A
+    // request that cannot go out holds nothing else back (a suspend, an update).
+    const offsetsNonce = takesHold ? undefined : actionableNonce(RESET_OFFSETS, ingestion);
     if (offsetsNonce && ingestion.spec.resetOffsets) {
-      const step = offsetResetStep({ reset: ingestion.spec.resetOffsets, nonce: offsetsNonce, supervisorId: id, desired: desired.body, live, druidVersion: observed.druidVersion, wantSuspended });
+      const step = offsetResetStep({ reset: ingestion.spec.resetOffsets, nonce: offsetsNonce, supervisorId: id, desired: desired.body, live, druidVersion: observed.druidVersion, wantSuspended, othersFirst: actions.length > 0 });
       if (step.kind === "send") actions.push(step.action);
-      // Observe only reports; otherwise nothing is sent for a request that cannot be carried out.
-      else if (input.policy !== "Observe" && (step.kind === "refuse" || actions.length === 0)) return { actions: [], failure: step.failure, offsetsResetHeld: step.failure };
-      // Waiting with other steps to take: they go first, the next reconcile looks again.
-      else if (input.policy !== "Observe") offsetsResetHeld = step.failure;
+      else offsetsResetHeld = step.failure;
     }
   }
-  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}) }, input);
+  const consumesNonces = input.holding !== "owned" && decision !== "Created" && decision !== "Recreated";
+  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}), ...(consumesNonces ? { consumesNonces } : {}) }, input);
 }
 
 export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {

@@ -1044,6 +1044,7 @@ for (const r of NONCE_REQUESTS) {
     const w = new World();
     w.create(resource("orders"));
     await w.settle("orders");
+    w.druid.supervisors.get("orders")!.state = "RUNNING";
     w.patchSpec("orders", asking(nonce));
     return w;
   };
@@ -1143,17 +1144,18 @@ for (const r of NONCE_REQUESTS) {
   });
 }
 
-test("a reset and an offsets reset asked together: one intent write for both, the full reset first, both recorded", async () => {
+test("a reset and an offsets reset asked together: the full reset first, the offsets on top at the next reconcile, both recorded", async () => {
   const w = new World();
   w.create(resource("orders"));
   await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
   w.patchSpec("orders", { resetNonce: "n1", resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } });
   w.log.length = 0;
   await w.reconcile("orders");
-  const firstPost = w.log.findIndex((l) => l.startsWith("druid:POST"));
-  assert.deepEqual(w.log.slice(0, firstPost).filter((l) => l.startsWith("kube:status")).map((l) => l.split(" ")[1]), ["pendingReset,pendingResetOffsets"], w.log.join(" | "));
-  const order = w.log.filter((l) => /^druid:POST \/supervisor\/orders\/reset/.test(l)).map((l) => l.split(" ")[1]);
-  assert.deepEqual(order, ["/supervisor/orders/reset", "/supervisor/orders/resetOffsets"]);
+  assert.deepEqual(w.druidWrites().map((l) => l.split(" ")[1]), ["/supervisor/orders/reset"]);
+  assert.equal(cond(w.status("orders"), "OffsetsResetApplied"), "Unknown/WaitingForSupervisor");
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites().map((l) => l.split(" ")[1]), ["/supervisor/orders/reset", "/supervisor/orders/resetOffsets"]);
   assert.deepEqual(w.druid.offsetResets, [{ id: "orders", metadata: { type: "kafka", partitions: { type: "end", stream: "orders", partitionSequenceNumberMap: { "0": 7 } } } }]);
   const status = w.status("orders");
   assert.equal(status.lastResetNonce, "n1");
@@ -1162,6 +1164,33 @@ test("a reset and an offsets reset asked together: one intent write for both, th
   assert.equal(cond(status, "OffsetsResetApplied"), "True/Reset");
   assert.match(findCondition(status.conditions, "OffsetsResetApplied")?.message ?? "", /partition 0 → 7/);
   assert.ok(w.kube.events.some((e) => e.reason === "OffsetsReset" && /partition 0 → 7/.test(e.message)), JSON.stringify(w.kube.events));
+});
+
+test("an offsets reset Druid cannot take holds nothing else back: the suspend goes, the condition and a Warning say why", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.patchSpec("orders", { suspend: true, resetOffsetsNonce: "o1", resetOffsets: { latestAndBackfill: {} } });
+  await w.settle("orders");
+  assert.equal(w.druid.supervisors.get("orders")!.spec["suspended"], true);
+  const status = w.status("orders");
+  assert.equal(cond(status, "Synced"), "True/Synced");
+  assert.equal(cond(status, "OffsetsResetApplied"), "False/ResetToLatestAndBackfillUnsupported");
+  assert.ok(w.kube.events.some((e) => e.type === "Warning" && e.reason === "ResetToLatestAndBackfillUnsupported"));
+  assert.deepEqual(w.druid.offsetResets, []);
+});
+
+test("a create whose answer was lost, confirmed later: the nonces it carried are consumed, not sent to the new supervisor", async () => {
+  const w = new World();
+  w.create(resource("orders", { resetNonce: "n1", resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } }));
+  w.druid.failAfterActing.set("POST /supervisor orders", new DruidError("DruidTimeout", "POST /supervisor: timed out"));
+  await w.reconcile("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites().filter((l) => l.includes("/reset")), []);
+  assert.equal(w.status("orders").lastResetNonce, "n1");
+  assert.equal(w.status("orders").lastResetOffsetsNonce, "o1");
 });
 
 test("an offsets nonce set when the resource is first applied moves nothing (a manifest applied again to a new cluster)", async () => {

@@ -509,6 +509,8 @@ export class Reconciler {
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
+    // Druid's own supervisor, started for this resource: said here too, should the status write or the Event be lost.
+    if (outcome.backfillSupervisorId !== undefined) log.info("Druid started a backfill supervisor", { supervisor: desired.kind === "supervisor" ? desired.supervisorId : undefined, backfill: outcome.backfillSupervisorId });
     const failed = outcome.failed;
     // Druid refused the resource's spec (certainly not applied): the last known good stays.
     if (failed && failed.action.kind === "submitSupervisor" && !failed.ambiguous && failed.failure.reason === "DruidRejected" && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {

@@ -7,11 +7,11 @@ import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode
 import type { EventRecord } from "../kube/events.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { jsonEqual } from "./canonical-json.ts";
-import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, OFFSETS_RESET_APPLIED, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { nextStatusLag, type LagReading } from "./lag.ts";
 import { createsSupervisor, type DruidAction, type Failure, type Outcome } from "./model.ts";
-import { askedNonce, dropStaleIntents, NONCE_REQUESTS, RESET, RESET_OFFSETS, settleNonces, unconfirmed, type NonceRequest } from "./nonces.ts";
+import { askedNonce, dropStaleIntents, NONCE_REQUESTS, RESET_OFFSETS, settleNonces, unconfirmed, type NonceRequest } from "./nonces.ts";
 import { describePartitionOffsets } from "./offset-reset.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
 import type { Observed, Plan } from "./plan.ts";
@@ -279,7 +279,7 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   if (!failed || !failed.ambiguous) delete next.pendingCreate;
 
   // Nonces acted on; an intent recorded before sending is kept only while the outcome is unknown.
-  settleNonces(next, ingestion.spec, plan?.actions ?? [], executed, failed);
+  settleNonces(next, ingestion.spec, plan?.actions ?? [], executed, failed, plan?.consumesNonces === true);
 
   for (const a of executed) {
     if (a.kind === "submitCompaction") {
@@ -526,7 +526,7 @@ function nonceCondition(request: NonceRequest, conditions: Condition[], ingestio
   const failed = facts.outcome?.failed;
   const pending = unconfirmed(request, next, nonce);
   if (pending) {
-    const why = failed && request.carries(failed.action) ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
+    const why = failed && request.attempts(failed.action) ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
     return setCondition(conditions, {
       type: request.condition,
       status: "Unknown",
@@ -535,17 +535,17 @@ function nonceCondition(request: NonceRequest, conditions: Condition[], ingestio
     }, generation, now);
   }
   if (next[request.lastField] === nonce) {
-    const done = facts.outcome?.executed.find(request.carries) ?? (request === RESET ? facts.outcome?.executed.find((a) => a.kind === "resetSupervisor") : undefined);
+    const done = facts.outcome?.executed.find(request.attempts);
     const previous = findCondition(conditions, request.condition);
     if (!done && previous?.status === "True") return conditions;
     return setCondition(conditions, {
       type: request.condition,
       status: "True",
       reason: done ? "Reset" : "Done",
-      message: done ? `${describeDone(done, facts.outcome)} for ${asked}` : `${asked} was acted on (${request === RESET ? "the supervisor was reset, or" : "the offsets were moved, or the supervisor was"} created after the nonce was set and so had ${request === RESET ? "no offsets to reset" : "nothing to move"})`,
+      message: done ? `${describeDone(done, facts.outcome)} for ${asked}` : `${asked} was acted on, or the supervisor was created or taken over by this resource after it was set (a nonce present then is consumed without a call)`,
     }, generation, now);
   }
-  if (failed && request.carries(failed.action)) {
+  if (failed && request.attempts(failed.action)) {
     return setCondition(conditions, { type: request.condition, status: "False", reason: failed.failure.reason, message: `the ${request.what} for ${asked} did not happen (${failed.failure.message}); it is tried again` }, generation, now);
   }
   const held = request === RESET_OFFSETS ? facts.plan?.offsetsResetHeld : undefined;
@@ -555,7 +555,7 @@ function nonceCondition(request: NonceRequest, conditions: Condition[], ingestio
 
 /** What a reset that Druid confirmed did, for the condition. */
 function describeDone(action: DruidAction, outcome: Outcome | undefined): string {
-  if (action.kind === "resetOffsets") return `the stored offsets of supervisor ${action.supervisorId} were moved (partition ${describePartitionOffsets(action.metadata)}; the tasks reading them restart there)`;
+  if (action.kind === "resetOffsets") return `Druid took the offsets of supervisor ${action.supervisorId} to store (partition ${describePartitionOffsets(action.metadata)}; it restarts the tasks reading them there)`;
   if (action.kind === "resetToLatestAndBackfill") return `supervisor ${action.supervisorId} reads from the stream's latest offsets; Druid reads the range skipped with backfill supervisor ${outcome?.backfillSupervisorId ?? "(id not reported)"}`;
   return `supervisor ${"supervisorId" in action ? action.supervisorId : ""} was reset`;
 }
@@ -629,7 +629,7 @@ export function eventForAction(action: DruidAction, outcome?: Outcome): EventRec
 }
 
 /** Condition types whose new failures are recorded as Warning Events. */
-const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY];
+const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY, OFFSETS_RESET_APPLIED];
 
 /** Events for one reconcile: one per Druid change, one per takeover, one per new failure, one on recovery. */
 export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined): EventRecord[] {

@@ -268,10 +268,10 @@ export class DruidClient {
 
   /**
    * Druid 38+: the supervisor reads from the stream's latest offsets, and Druid starts a bounded
-   * supervisor for the range skipped; gives that backfill supervisor's id. Never repeated once it
-   * may have reached Druid (each call starts another backfill).
+   * supervisor for the range skipped; gives that backfill supervisor's id (undefined when a 2xx
+   * answer leaves it out). Never repeated once it may have reached Druid (each call starts another backfill).
    */
-  async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined, secrets: readonly string[] = []): Promise<string> {
+  async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined, secrets: readonly string[] = []): Promise<string | undefined> {
     const query = backfillTaskCount === undefined ? "" : `?backfillTaskCount=${backfillTaskCount}`;
     const r = await this.call("POST", `${SUPERVISOR}/{id}/resetToLatestAndBackfill`, `${SUPERVISOR}/${enc(id)}/resetToLatestAndBackfill${query}`, { idempotent: false, secrets });
     return this.decode(`POST ${SUPERVISOR}/${id}/resetToLatestAndBackfill`, r, decodeBackfillSupervisorId);

@@ -174,11 +174,13 @@ export function decodeSubmittedId(body: unknown): string {
   throw new DecodeError("the response", "an object with a string id, task or taskId", body);
 }
 
-/** `POST /supervisor/{id}/resetToLatestAndBackfill` (Druid 38+): `{"id", "backfillSupervisorId"}`. */
-export function decodeBackfillSupervisorId(body: unknown): string {
+/**
+ * `POST /supervisor/{id}/resetToLatestAndBackfill` (Druid 38+): `{"id", "backfillSupervisorId"}`.
+ * Druid answered 2xx, so it acted: an answer without the id is no reason to send it again.
+ */
+export function decodeBackfillSupervisorId(body: unknown): string | undefined {
   const v = isObject(body) ? body["backfillSupervisorId"] : undefined;
-  if (typeof v === "string" && v !== "") return v;
-  throw new DecodeError("the response", "an object with a string backfillSupervisorId", body);
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 export function asJsonObject(body: unknown, what: string): JsonObject {

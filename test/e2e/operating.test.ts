@@ -1,7 +1,8 @@
 // Operating ingestion on the real stack (#12): a change Druid cannot make in place (another
 // topic) is refused before anything is sent, and done by recreating the supervisor when the
 // resource accepts it (deploy/examples/kafka-ingestion-operated.yaml, applied as it is); offsets
-// moved by a resetOffsetsNonce (deploy/examples/kafka-ingestion-offsets.yaml, applied as it is).
+// moved by a resetOffsetsNonce (deploy/examples/kafka-ingestion-offsets.yaml, applied as it is);
+// the last known good put back (deploy/examples/kafka-ingestion-rollback.yaml).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -147,6 +148,46 @@ describe("operating ingestion", () => {
       }
     } finally {
       await deleteKafkaTopics(bootstrap, ds).catch(() => {});
+    }
+  });
+
+  test("last known good: the example's spec, healthy for the window, is put back when Druid refuses an update and when an update makes the supervisor unhealthy; each generation once", { skip: env.kafkaBootstrap ? false : "no Kafka in this stack (STACK_KAFKA=0)" }, async () => {
+    const bootstrap = env.kafkaBootstrap as string;
+    const ns = await namespaceWithAuthSecret(kube, env, "rollback");
+    namespaces.push(ns);
+    const example = load(readFileSync(path.join(REPO_ROOT, "deploy/examples/kafka-ingestion-rollback.yaml"), "utf8")) as DruidIngestion;
+    const id = "metrics-rollback";
+    const ioConfig = (i: { nativeSpec?: Record<string, unknown> }): Record<string, unknown> => ((i.nativeSpec!["spec"] as Record<string, unknown>)["ioConfig"]) as Record<string, unknown>;
+    const druidIoConfig = async (): Promise<Record<string, unknown>> => ((await druid.supervisor(id))?.spec?.["spec"] as Record<string, Record<string, unknown>>)["ioConfig"] as Record<string, unknown>;
+    try {
+      // The example as it is, with a window this test can wait for.
+      await kube.createIngestion(ns, { ...example, spec: { ...example.spec, rollback: { enabled: true, window: "40s" } } });
+      const recorded = await waitForIngestion(ns, "kafka-rollback", "a last known good", (i) => i.status?.lastKnownGood?.specHash !== undefined && i.status.lastKnownGood.specHash === i.status.specHash);
+      const good = recorded.status!.lastKnownGood!;
+
+      // An update Druid refuses (an input format it does not know): the good spec stays in Druid.
+      const refused = structuredClone(example.spec.ingestion);
+      ioConfig(refused)["inputFormat"] = { type: "jsn" };
+      await kube.patchIngestion(ns, "kafka-rollback", { spec: { ingestion: refused } });
+      const kept = await waitForIngestion(ns, "kafka-rollback", "RolledBack (DruidRejected)", (i) => condition(i, "Synced")?.reason === "RolledBack" && i.status?.rollback?.generation === i.metadata.generation);
+      assert.equal(kept.status?.rollback?.reason, "DruidRejected");
+      assert.match(condition(kept, "Synced")?.message ?? "", /Druid refused generation \d+'s supervisor spec .*is kept in Druid/);
+      assert.deepEqual((await druidIoConfig())["inputFormat"], { type: "json" });
+
+      // An update that makes the supervisor unhealthy (no broker at 127.0.0.1:9) within the window.
+      const broken = structuredClone(example.spec.ingestion);
+      ioConfig(broken)["consumerProperties"] = { "bootstrap.servers": "127.0.0.1:9" };
+      await kube.patchIngestion(ns, "kafka-rollback", { spec: { ingestion: broken } });
+      const rolled = await waitForIngestion(ns, "kafka-rollback", "RolledBack (Unhealthy)", (i) => i.status?.rollback?.reason === "Unhealthy" && i.status.rollback.generation === i.metadata.generation && i.status.specHash === good.specHash);
+      assert.match(condition(rolled, "Synced")?.message ?? "", /Druid reported supervisor metrics-rollback unhealthy.*rolled back to the last known good spec/);
+      assert.deepEqual((await druidIoConfig())["consumerProperties"], ioConfig(example.spec.ingestion)["consumerProperties"]);
+      const events = (await kube.events(ns, "kafka-rollback")).filter((e) => e.type === "Warning" && e.reason === "RolledBack");
+      assert.equal(events.length, 2, "one Warning per rollback");
+      // Healthy again on the last known good, and the broken generation is not sent again.
+      await waitForIngestion(ns, "kafka-rollback", "Healthy again", (i) => condition(i, "Healthy")?.status === "True" && i.status?.state === "RUNNING");
+      assert.deepEqual((await druidIoConfig())["consumerProperties"], ioConfig(example.spec.ingestion)["consumerProperties"]);
+    } finally {
+      await deleteKafkaTopics(bootstrap, id).catch(() => {});
     }
   });
 
