@@ -143,7 +143,9 @@ describe("operating ingestion", () => {
         await kube.patchIngestion(ns, "kafka-offsets", { spec: { resetOffsetsNonce: "latest-1", resetOffsets: { partitions: null, latestAndBackfill: { backfillTaskCount: 1 } } } });
         const refused = await waitForIngestion(ns, "kafka-offsets", "ResetToLatestAndBackfillUnsupported", (i) => condition(i, "OffsetsResetApplied")?.reason === "ResetToLatestAndBackfillUnsupported");
         assert.equal(condition(refused, "OffsetsResetApplied")?.status, "False");
-        assert.match(condition(refused, "Synced")?.message ?? "", new RegExp(`Druid ${version.replace(/\./g, "\\.")} has no resetToLatestAndBackfill \\(added in Druid 38\\); nothing was sent`));
+        assert.match(condition(refused, "OffsetsResetApplied")?.message ?? "", new RegExp(`Druid ${version.replace(/\./g, "\\.")} has no resetToLatestAndBackfill \\(added in Druid 38\\); nothing was sent`));
+        assert.equal(condition(refused, "Synced")?.status, "True", "the rest of the resource is applied as usual");
+        assert.ok((await kube.events(ns, "kafka-offsets")).some((e) => e.type === "Warning" && e.reason === "ResetToLatestAndBackfillUnsupported"));
         assert.equal(refused.status?.lastResetOffsetsNonce, "reread-1");
       }
     } finally {
@@ -175,9 +177,10 @@ describe("operating ingestion", () => {
       assert.deepEqual((await druidIoConfig())["inputFormat"], { type: "json" });
 
       // An update that makes the supervisor unhealthy (no broker at 127.0.0.1:9) within the window.
+      // (Short Kafka client timeouts, so Druid sees it in seconds; the window long enough for that.)
       const broken = structuredClone(example.spec.ingestion);
-      ioConfig(broken)["consumerProperties"] = { "bootstrap.servers": "127.0.0.1:9" };
-      await kube.patchIngestion(ns, "kafka-rollback", { spec: { ingestion: broken } });
+      ioConfig(broken)["consumerProperties"] = { "bootstrap.servers": "127.0.0.1:9", "default.api.timeout.ms": "3000", "request.timeout.ms": "2000", "socket.connection.setup.timeout.ms": "500", "socket.connection.setup.timeout.max.ms": "1000" };
+      await kube.patchIngestion(ns, "kafka-rollback", { spec: { ingestion: broken, rollback: { enabled: true, window: "4m" } } });
       const rolled = await waitForIngestion(ns, "kafka-rollback", "RolledBack (Unhealthy)", (i) => i.status?.rollback?.reason === "Unhealthy" && i.status.rollback.generation === i.metadata.generation && i.status.specHash === good.specHash);
       assert.match(condition(rolled, "Synced")?.message ?? "", /Druid reported supervisor metrics-rollback unhealthy.*rolled back to the last known good spec/);
       assert.deepEqual((await druidIoConfig())["consumerProperties"], ioConfig(example.spec.ingestion)["consumerProperties"]);
