@@ -165,7 +165,7 @@ export interface LastKnownGood {
 }
 
 export interface RollbackRecord {
-  /** The generation whose spec was rolled back: it is not applied again (a new generation is). */
+  /** The generation whose spec was rolled back (fromSpecHash: that spec is not applied again while the resource asks for it). */
   generation: number;
   fromSpecHash: string;
   toSpecHash: string;
@@ -226,6 +226,8 @@ export interface DruidIngestionStatus {
   lastResetOffsetsNonce?: string;
   /** When the supervisor spec (specHash) last changed in Druid by this resource's submit. */
   specAppliedTime?: string;
+  /** Druid reported the supervisor healthy when that spec was applied (only then is an unhealthy one rolled back). */
+  specAppliedOnHealthy?: boolean;
   /** The last supervisor spec Druid ran healthy for the rollback window (spec.rollback). */
   lastKnownGood?: LastKnownGood;
   /** The last rollback: the generation whose spec is held back, and why. */

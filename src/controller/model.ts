@@ -51,6 +51,8 @@ export interface Failure {
   message: string;
   /** Transient failures (Druid unreachable) leave Ready Unknown instead of False and back off. */
   transient?: boolean;
+  /** The HTTP status Druid answered with, when it answered. */
+  httpStatus?: number;
 }
 
 export interface Outcome {
@@ -76,7 +78,7 @@ export function emptyOutcome(): Outcome {
 
 /** Maps anything thrown by a Druid call to a Failure (DruidErrors keep their reason). */
 export function failureOf(error: unknown): Failure {
-  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient };
+  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient, ...(error.statusCode === undefined ? {} : { httpStatus: error.statusCode }) };
   if (error instanceof FenceClosedError) return { reason: error.reason, message: error.message, transient: true };
   return { reason: "InternalError", message: error instanceof Error ? error.message : String(error), transient: true };
 }

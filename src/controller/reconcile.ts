@@ -26,7 +26,7 @@ import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
-import { heldBack, lastKnownGoodDesired, lastKnownGoodPending, rollbackDue } from "./rollback.ts";
+import { heldBack, lastKnownGoodDesired, lastKnownGoodPending, rollbackDue, rollbackSpecProblem } from "./rollback.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -333,15 +333,20 @@ export class Reconciler {
       facts.stop = { reason: error.reason, message: error.message };
       return this.end(log, facts, { kind: "waitForEdit" });
     }
-    // A generation rolled back (spec.rollback): the last known good is what is applied.
-    const held = desired.kind === "supervisor" ? heldBack(ingestion) : undefined;
+    const rollbackProblem = rollbackSpecProblem(ingestion);
+    if (rollbackProblem) {
+      facts.stop = { reason: "InvalidSpec", message: rollbackProblem };
+      return this.end(log, facts, { kind: "waitForEdit" });
+    }
+    // A spec rolled back (spec.rollback): the last known good is what is applied.
+    const held = desired.kind === "supervisor" ? heldBack(ingestion, desired.specHash) : undefined;
     if (held && desired.kind === "supervisor") {
       const good = lastKnownGoodDesired(desired, ingestion.status?.lastKnownGood);
       if (good) {
         desired = good;
         facts.heldBack = held;
       } else {
-        log.warn("generation rolled back, but the last known good spec cannot stand for it (another supervisor): applying the resource's spec", { generation: held.generation });
+        log.warn("spec rolled back, but the last known good spec cannot stand in for it: applying the resource's spec", { generation: held.generation });
       }
     }
     facts.desired = desired;
@@ -513,7 +518,7 @@ export class Reconciler {
     if (outcome.backfillSupervisorId !== undefined) log.info("Druid started a backfill supervisor", { supervisor: desired.kind === "supervisor" ? desired.supervisorId : undefined, backfill: outcome.backfillSupervisorId });
     const failed = outcome.failed;
     // Druid refused the resource's spec (certainly not applied): the last known good stays.
-    if (failed && failed.action.kind === "submitSupervisor" && !failed.ambiguous && failed.failure.reason === "DruidRejected" && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {
+    if (failed && failed.action.kind === "submitSupervisor" && failed.action.cause === "Updated" && !failed.ambiguous && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {
       const due = rollbackDue({ ingestion, desired, live: observed.supervisor, rejected: failed.failure, now: facts.now });
       if (due) {
         log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
@@ -534,7 +539,7 @@ export class Reconciler {
     // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
     // spec is read every resync): the next resync may skip all this if nothing changes.
     const memo: IdleMemo | undefined =
-      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !lastKnownGoodPending(ingestion) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !lastKnownGoodPending(ingestion, facts.now) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
         ? {
             dependencies: `${dependencies}\n${claimsSignature(claims)}`,
             client,

@@ -54,6 +54,8 @@ export interface StatusFacts {
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
+/** Actions on the datasource's compaction config and rules, not on the supervisor. */
+const PART_ACTIONS: ReadonlySet<DruidAction["kind"]> = new Set(["submitCompaction", "deleteCompaction", "submitRules", "clearRules"]);
 
 /** Druid reports the supervisor and it is not suspended (by its stored flag or its state): its lag means something. */
 export function supervisorRuns(live: LiveSupervisor | undefined): live is LiveSupervisor {
@@ -399,8 +401,14 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   mirrorRecord(next, old);
   dropStaleIntents(next, ingestion.spec);
   // When the supervisor spec last changed in Druid by a submit of this resource (the rollback window starts there).
-  if (next.specHash !== undefined && next.specHash !== old.specHash && executed.some((a) => a.kind === "submitSupervisor")) next.specAppliedTime = now;
-  if (next.specHash === undefined) delete next.specAppliedTime;
+  if (next.specHash !== undefined && next.specHash !== old.specHash && executed.some((a) => a.kind === "submitSupervisor")) {
+    next.specAppliedTime = now;
+    next.specAppliedOnHealthy = old.healthy === true;
+  }
+  if (next.specHash === undefined) {
+    delete next.specAppliedTime;
+    delete next.specAppliedOnHealthy;
+  }
   if (facts.rollback) next.rollback = facts.rollback;
 
   // --- Druid's state ------------------------------------------------------------------------------
@@ -421,8 +429,12 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     const lag = running && facts.lag && !fresh ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
     if (lag) next.lag = lag;
     else delete next.lag;
-    if (decision?.kind !== "observe" && !failure) {
-      const good = nextLastKnownGood({ ingestion, next, desired, live: liveSupervisor, now });
+    // (A part that failed or stood down says nothing about how the supervisor runs.)
+    const supervisorFailed = facts.plan?.failure !== undefined || (outcome?.failed !== undefined && !PART_ACTIONS.has(outcome.failed.action.kind));
+    if (decision?.kind !== "observe" && !supervisorFailed) {
+      const healthy = findCondition(old.conditions, HEALTHY);
+      const healthySince = healthy?.status === "True" && healthy.reason === "Healthy" ? healthy.lastTransitionTime : undefined;
+      const good = nextLastKnownGood({ ingestion, next, desired, live: liveSupervisor, healthySince, now });
       if (good) next.lastKnownGood = good;
       else delete next.lastKnownGood;
     }
