@@ -1166,6 +1166,23 @@ test("a reset and an offsets reset asked together: the full reset first, the off
   assert.ok(w.kube.events.some((e) => e.reason === "OffsetsReset" && /partition 0 → 7/.test(e.message)), JSON.stringify(w.kube.events));
 });
 
+test("a backfill whose answer was lost: unknown, never sent again, and the message says where Druid would list its backfill supervisor", async () => {
+  const w = new World();
+  w.druid.version = "38.0.0";
+  const ready = kafka("orders", { context: { useConcurrentLocks: true } });
+  w.create(resource("orders", { ingestion: { type: "kafka", nativeSpec: ready } }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.patchSpec("orders", { resetOffsetsNonce: "b1", resetOffsets: { latestAndBackfill: { backfillTaskCount: 1 } } });
+  w.druid.failAfterActing.set("POST /supervisor/orders/resetToLatestAndBackfill", new DruidError("DruidTimeout", "POST /resetToLatestAndBackfill: timed out"));
+  await w.settle("orders");
+  await w.settle("orders");
+  assert.equal(w.log.filter((l) => l.startsWith("druid:POST /supervisor/orders/resetToLatestAndBackfill")).length, 1);
+  const unknown = findCondition(w.status("orders").conditions, "OffsetsResetApplied");
+  assert.equal(unknown?.reason, "ResetOutcomeUnknown");
+  assert.match(unknown?.message ?? "", /GET \/druid\/indexer\/v1\/supervisor lists a backfill supervisor named orders_backfill_…/);
+});
+
 test("an offsets reset Druid cannot take holds nothing else back: the suspend goes, the condition and a Warning say why", async () => {
   const w = new World();
   w.create(resource("orders"));

@@ -543,7 +543,7 @@ function nonceCondition(request: NonceRequest, conditions: Condition[], ingestio
       type: request.condition,
       status: "Unknown",
       reason: "ResetOutcomeUnknown",
-      message: `the ${request.what} of supervisor ${pending.supervisorId} for ${asked} was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to do it (again), set a new spec.${request.nonceField}`,
+      message: `the ${request.what} of supervisor ${pending.supervisorId} for ${asked} was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status)${request === RESET_OFFSETS && ingestion.spec.resetOffsets?.latestAndBackfill ? `, and whether GET /druid/indexer/v1/supervisor lists a backfill supervisor named ${pending.supervisorId}_backfill_…` : ""}; to do it (again), set a new spec.${request.nonceField}`,
     }, generation, now);
   }
   if (next[request.lastField] === nonce) {
