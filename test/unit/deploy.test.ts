@@ -4,7 +4,7 @@
 // Rendering and applying them is done by test/e2e/install.test.ts with the stack's kubectl.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadAll } from "js-yaml";
 import { CREDENTIALS_LABEL, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
@@ -200,4 +200,20 @@ test("Secret-reference example: the Secret opts in, the resource validates and r
   assert.deepEqual(desired.secretRefs.map((r) => [r.path, r.name, r.key]), [['spec.ioConfig.consumerProperties["sasl.jaas.config"]', secret["metadata"]["name"], "sasl.jaas.config"]]);
   assert.ok(Object.keys(secret["stringData"]).includes("sasl.jaas.config"));
   assert.ok(!desired.canonical.includes("change-me"), "the rendered spec has no value");
+});
+
+test("every DruidIngestion under deploy/examples passes the CRD schema with its CEL rules and renders (what the API server and the controller would refuse is caught here)", () => {
+  const validator = createValidator();
+  const dir = path.join(REPO_ROOT, "deploy/examples");
+  let seen = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
+    for (const doc of docs(`deploy/examples/${file}`).filter((d) => d["kind"] === "DruidIngestion")) {
+      const object = { ...doc, metadata: { namespace: "examples", uid: "u", generation: 1, resourceVersion: "1", ...doc["metadata"] } };
+      const parsed = validator.parse(object);
+      assert.ok(parsed.ok, `${file}: ${parsed.ok ? "" : parsed.error.message}`);
+      assert.doesNotThrow(() => renderIngestion(object as DruidIngestion), file);
+      seen++;
+    }
+  }
+  assert.ok(seen >= 6, `examples checked: ${seen}`);
 });
