@@ -93,3 +93,7 @@ worker_registered() {
 }
 druid_ready() { druid_health_ok && overlord_leader && coordinator_leader && supervisors_ok; }
 kafka_ok() { port_listening "$STACK_KAFKA_PORT"; }
+
+# Broker + Router (STACK_SQL): settings, probes and the hooks up/down/status call
+# shellcheck source=sql.sh
+source "$DRUID_STACK_SRC/sql.sh"
