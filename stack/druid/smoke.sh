@@ -3,6 +3,12 @@
 # HTTP status and body (shortened). Exit 1 when an expectation fails.
 # Uses its own ids (stacksmoke-<random>) and deletes what it creates.
 #   STACK_SMOKE_WAIT_RUNNING=1  also wait (up to 120 s) for the Kafka supervisor to be RUNNING
+#   STACK_SMOKE_VIA=router      send the whole run through the Router (DRUID_ROUTER_URL) instead of
+#                               the coordinator-overlord (DRUID_URL)
+# With a Router (STACK_SQL=1, DRUID_ROUTER_URL in druid.env) a last part checks what the controller
+# sends there: overlord and coordinator calls through the management proxy, SQL through the Broker,
+# and SQL-based ingestion (/druid/v2/sql/task) when druid-multi-stage-query is loaded.
+#   STACK_SMOKE_REQUIRE_SQL_TASK=1  fail (instead of skip) when /druid/v2/sql/task is not served
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
@@ -10,8 +16,16 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 # shellcheck disable=SC1090
 source "$ENV_FILE"
 ID="stacksmoke-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-IX="$DRUID_URL/druid/indexer/v1"
-CO="$DRUID_URL/druid/coordinator/v1"
+BASE="$DRUID_URL"
+LEADER_AUTH=()   # the leader probes are unsecured on the overlord/coordinator, not on the Router
+if [ "${STACK_SMOKE_VIA:-}" = router ]; then
+  [ -n "${DRUID_ROUTER_URL:-}" ] || die "STACK_SMOKE_VIA=router: no DRUID_ROUTER_URL in $ENV_FILE (start with STACK_SQL=1)"
+  BASE="$DRUID_ROUTER_URL"
+  LEADER_AUTH=(-u "$DRUID_USER:$DRUID_PASSWORD")
+  echo "== all calls through the Router $BASE"
+fi
+IX="$BASE/druid/indexer/v1"
+CO="$BASE/druid/coordinator/v1"
 AUTH=(-u "$DRUID_USER:$DRUID_PASSWORD")
 JSON=(-H 'Content-Type: application/json')
 fails=0
@@ -48,12 +62,81 @@ spec() { # <id> <bootstrap>
 EOF
 }
 
+# json_str <text>: the text as a JSON string literal
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | sed ':a;N;$!ba;s/\n/\\n/g')"; }
+field() { printf '%s' "$2" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }  # <key> <json>: first string value
+
+# The Router: what the controller sends to it (management proxy to the overlord and coordinator
+# leaders, /druid/v2 to the Broker), then SQL-based ingestion when the Broker serves it.
+router_and_sql_checks() {
+  local R="$DRUID_ROUTER_URL" RX="$DRUID_ROUTER_URL/druid/indexer/v1" RC="$DRUID_ROUTER_URL/druid/coordinator/v1"
+  local rid="$ID-r" sql qid body task st i
+  echo "== through the Router $R"
+  call 200 "router GET /status" "${AUTH[@]}" "$R/status"
+  call 401 "router GET /supervisor without credentials" "$RX/supervisor"
+  call 200 "router GET /druid/indexer/v1/supervisor" "${AUTH[@]}" "$RX/supervisor"
+  call 200 "router POST /supervisor" "${AUTH[@]}" "${JSON[@]}" -d "$(spec "$rid" "$BOOTSTRAP")" "$RX/supervisor"
+  call 200 "router GET /supervisor/{id}/status" "${AUTH[@]}" "$RX/supervisor/$rid/status"
+  call 200 "router POST /supervisor/{id}/terminate" "${AUTH[@]}" -X POST "$RX/supervisor/$rid/terminate"
+  call 200 "router GET /druid/coordinator/v1/rules" "${AUTH[@]}" "$RC/rules"
+  call 200 "router POST /rules/{ds}" "${AUTH[@]}" "${JSON[@]}" -d '[{"type":"loadForever","tieredReplicants":{"_default_tier":1}}]' "$RC/rules/$rid"
+  call 200 "router GET /rules/{ds}" "${AUTH[@]}" "$RC/rules/$rid"
+  call 200 "router POST /rules/{ds} [] (clean up)" "${AUTH[@]}" "${JSON[@]}" -d '[]' "$RC/rules/$rid"
+  call 200 "router POST /config/compaction" "${AUTH[@]}" "${JSON[@]}" -d "{\"dataSource\":\"$rid\",\"skipOffsetFromLatest\":\"PT1H\"}" "$RC/config/compaction"
+  call 200 "router GET /config/compaction/{ds}" "${AUTH[@]}" "$RC/config/compaction/$rid"
+  call 200 "router DELETE /config/compaction/{ds}" "${AUTH[@]}" -X DELETE "$RC/config/compaction/$rid"
+  call 200 "router POST /druid/v2/sql (SELECT)" "${AUTH[@]}" "${JSON[@]}" -d '{"query":"SELECT 1 AS \"probe\""}' "$R/druid/v2/sql"
+
+  echo "== SQL-based ingestion through the Router"
+  local enabled
+  enabled="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$R/druid/v2/sql/task/enabled" 2>/dev/null || true)"
+  if [ "$enabled" != 200 ]; then
+    call 405 "router POST /druid/v2/sql/task (not served)" "${AUTH[@]}" "${JSON[@]}" -d '{"query":"SELECT 1"}' "$R/druid/v2/sql/task"
+    if [ "${STACK_SMOKE_REQUIRE_SQL_TASK:-0}" = 1 ]; then
+      echo "FAIL /druid/v2/sql/task is not served (GET .../enabled: $enabled): druid-multi-stage-query is not on the classpath"
+      fails=$((fails + 1))
+    else
+      echo "skip SQL-based ingestion: /druid/v2/sql/task is not served (GET .../enabled: $enabled; druid-multi-stage-query is not on the classpath)"
+    fi
+    return 0
+  fi
+  call 200 "router GET /druid/v2/sql/task/enabled" "${AUTH[@]}" "$R/druid/v2/sql/task/enabled"
+  qid="$ID-sql"
+  sql="REPLACE INTO \"$ID-sql\" OVERWRITE ALL
+SELECT TIME_PARSE(\"timestamp\") AS __time, page, n
+FROM TABLE(EXTERN(
+  '{\"type\":\"inline\",\"data\":\"timestamp,page,n\\n2026-01-01T00:00:00Z,a,1\\n2026-01-01T01:00:00Z,b,2\"}',
+  '{\"type\":\"csv\",\"findColumnsFromHeader\":true}',
+  '[{\"name\":\"timestamp\",\"type\":\"string\"},{\"name\":\"page\",\"type\":\"string\"},{\"name\":\"n\",\"type\":\"long\"}]'))
+PARTITIONED BY DAY"
+  body="{\"query\":$(json_str "$sql"),\"context\":{\"sqlQueryId\":\"$qid\",\"maxNumTasks\":2}}"
+  call 202 "router POST /druid/v2/sql/task (REPLACE)" "${AUTH[@]}" "${JSON[@]}" -d "$body" "$R/druid/v2/sql/task"
+  task="$(field taskId "$BODY")"
+  echo "     taskId: $task (context.sqlQueryId: $qid)"
+  call 400 "router POST /druid/v2/sql/task (same sqlQueryId again)" "${AUTH[@]}" "${JSON[@]}" -d "$body" "$R/druid/v2/sql/task"
+  call 400 "router POST /druid/v2/sql/task (invalid SQL)" "${AUTH[@]}" "${JSON[@]}" -d '{"query":"REPLACE INTO nowhere SELEC 1"}' "$R/druid/v2/sql/task"
+  call 400 "router POST /druid/v2/sql/task (SELECT without INSERT)" "${AUTH[@]}" "${JSON[@]}" -d '{"query":"SELECT * FROM \"no-such-table\""}' "$R/druid/v2/sql/task"
+  if [ -z "$task" ]; then echo "FAIL no taskId in the answer"; fails=$((fails + 1)); return 0; fi
+  st=""
+  for i in $(seq 1 90); do
+    st="$(curl -sS --max-time 10 "${AUTH[@]}" "$RX/task/$task/status" | grep -o '"statusCode":"[A-Z]*"' | head -n1 || true)"
+    case "$st" in *SUCCESS*|*FAILED*) break ;; esac
+    sleep 2
+  done
+  call 200 "router GET /task/{id}/status (after $((i * 2))s)" "${AUTH[@]}" "$RX/task/$task/status"
+  case "$st" in
+    *SUCCESS*) passes=$((passes + 1)); echo "ok   SQL ingestion task $task reached SUCCESS" ;;
+    *) fails=$((fails + 1)); echo "FAIL SQL ingestion task $task: $st (report: $RX/task/$task/reports)" ;;
+  esac
+  call 200 "router GET /task/{id}/reports" "${AUTH[@]}" "$RX/task/$task/reports"
+}
+
 echo "== status and auth"
-call 200 "GET /status" "${AUTH[@]}" "$DRUID_URL/status"
+call 200 "GET /status" "${AUTH[@]}" "$BASE/status"
 echo "     version: $(printf '%s' "$BODY" | grep -o '"version":"[^"]*"' | head -n1)"
-call 200 "GET /status/health (no auth)" "$DRUID_URL/status/health"
-call 200 "GET indexer isLeader (no auth)" "$IX/isLeader"
-call 200 "GET coordinator isLeader (no auth)" "$CO/isLeader"
+call 200 "GET /status/health (no auth)" "$BASE/status/health"
+call 200 "GET indexer isLeader${LEADER_AUTH:+ (auth)}" "${LEADER_AUTH[@]}" "$IX/isLeader"
+call 200 "GET coordinator isLeader${LEADER_AUTH:+ (auth)}" "${LEADER_AUTH[@]}" "$CO/isLeader"
 call 401 "GET /supervisor without credentials" "$IX/supervisor"
 call 401 "GET /supervisor with a wrong password" -u "$DRUID_USER:wrong" "$IX/supervisor"
 
@@ -105,6 +188,10 @@ call 200 "GET /config/compaction" "${AUTH[@]}" "$CO/config/compaction"
 call 200 "DELETE /config/compaction/{ds}" "${AUTH[@]}" -X DELETE "$CO/config/compaction/$ID"
 call 404 "GET /config/compaction/{ds} (deleted)" "${AUTH[@]}" "$CO/config/compaction/$ID"
 call 200 "POST /rules/{ds} [] (clean up)" "${AUTH[@]}" "${JSON[@]}" -d '[]' "$CO/rules/$ID"
+
+if [ -n "${DRUID_ROUTER_URL:-}" ]; then
+  router_and_sql_checks
+fi
 
 echo "smoke: $passes passed, $fails failed"
 [ "$fails" = 0 ]
