@@ -18,6 +18,10 @@ export interface Config {
   /** How often each supervisor's stored spec is read to detect drift (between, only states are listed). */
   driftCheckMs: number;
   settleMs: number;
+  /** How often each running supervisor's lag is read (GET /supervisor/<id>/status); 0: never. */
+  lagPeriodMs: number;
+  /** Lag reads in flight at once, over all Druid clusters. */
+  lagConcurrency: number;
   concurrency: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -59,6 +63,8 @@ export const SETTINGS = {
   resync: { env: "RESYNC_PERIOD", flag: "resync-period", default: "60s", help: "How often each resource is compared with Druid's state; Druid's supervisor states are listed once per cluster per period (GET /supervisor?state=true)" },
   driftCheck: { env: "DRIFT_CHECK_PERIOD", flag: "drift-check-period", default: "10m", help: "How often each supervisor's stored spec is read (GET /supervisor/<id>, spread over the period) to find changes made in Druid behind the resource's back; at least RESYNC_PERIOD (the default follows a longer RESYNC_PERIOD)" },
   settle: { env: "SETTLE_DELAY", flag: "settle-delay", default: "3s", help: "After changing Druid, look again this soon to report the resulting state; also the state poller's shortest interval while supervisors change state" },
+  lagPeriod: { env: "LAG_PERIOD", flag: "lag-period", default: "1m", help: "How often each running supervisor's lag is read (GET /supervisor/<id>/status, LAG_READ_CONCURRENCY at a time; a round longer than the period delays the next) for the druid_ingestion_supervisor_lag gauges and status.lag; 0s turns lag reading off" },
+  lagConcurrency: { env: "LAG_READ_CONCURRENCY", flag: "lag-read-concurrency", default: "2", help: "Lag reads in flight at once, over all Druid clusters: with N running supervisors and a read time t, a round takes about N·t / this" },
   concurrency: { env: "MAX_CONCURRENT_RECONCILES", flag: "max-concurrent-reconciles", default: "4", help: "Resources reconciled in parallel (one resource is never reconciled twice at once)" },
   backoffBase: { env: "RETRY_BACKOFF_BASE", flag: "retry-backoff-base", default: "1s", help: "First retry delay after a failed reconcile; doubles per failure" },
   backoffMax: { env: "RETRY_BACKOFF_MAX", flag: "retry-backoff-max", default: "5m", help: "Cap of the retry delay" },
@@ -202,6 +208,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     resyncMs,
     driftCheckMs: read("driftCheck", parseDuration) ?? Math.max(600_000, resyncMs),
     settleMs: read("settle", parseDuration) ?? 3000,
+    lagPeriodMs: read("lagPeriod", parseDuration) ?? 60_000,
+    lagConcurrency: read("lagConcurrency", (t) => parseInteger(t, 1)) ?? 2,
     concurrency: read("concurrency", (t) => parseInteger(t, 1)) ?? 4,
     backoffBaseMs: read("backoffBase", parseDuration) ?? 1000,
     backoffMaxMs: read("backoffMax", parseDuration) ?? 300_000,
@@ -231,6 +239,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if (config.resyncMs < 1000) problems.push(`${SETTINGS.resync.env}: must be at least 1s`);
   // 0 would requeue a supervisor in transition at once, in a loop, while Druid shows it PENDING.
   if (config.settleMs < 100) problems.push(`${SETTINGS.settle.env}: must be at least 100ms`);
+  if (config.lagPeriodMs !== 0 && config.lagPeriodMs < 5000) problems.push(`${SETTINGS.lagPeriod.env}: must be 0s (off) or at least 5s (Druid refreshes a stream's offsets every 30s by default)`);
   if (config.driftCheckMs < config.resyncMs) problems.push(`${SETTINGS.driftCheck.env}: must not be below ${SETTINGS.resync.env}`);
   if (config.backoffMaxMs < config.backoffBaseMs) problems.push(`${SETTINGS.backoffMax.env}: must not be below ${SETTINGS.backoffBase.env}`);
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {

@@ -71,8 +71,9 @@ async function main(): Promise<void> {
     kubeConfig,
     api,
     namespaces: config.watchNamespaces ?? [undefined],
-    settings: { resyncMs: config.resyncMs, settleMs: config.settleMs, allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets, defaultDruidUrl: config.defaultDruidUrl },
+    settings: { resyncMs: config.resyncMs, settleMs: config.settleMs, driftCheckMs: config.driftCheckMs, lagPeriodMs: config.lagPeriodMs, allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets, defaultDruidUrl: config.defaultDruidUrl },
     concurrency: config.concurrency,
+    lagConcurrency: config.lagConcurrency,
     backoff: { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs },
     druid: {
       dispatcher: createDruidDispatcher({ connectTimeoutMs: config.druidConnectTimeoutMs, ...(ca ? { ca } : {}), beforeConnect: () => fence.check("a new Druid connection") }),
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
 
   // Only the replica that acts reports health: standbys' caches would repeat every series.
   metrics.setSupervisorHealthSource(() => (!config.leaderElect || elector?.isLeader === true ? manager.supervisorHealth() : []));
+  // The lag poller runs with the workers, so on the replica that acts only.
+  metrics.setSupervisorLagSource(() => manager.lagPoller.samples());
   const stateGauge = setInterval(() => metrics.setResourceStates(manager.stateCounts()), 15_000);
   stateGauge.unref();
 

@@ -46,6 +46,16 @@ export class DruidProbe {
     return (r.json as Array<{ id: string }>).find((s) => s.id === id);
   }
 
+  /**
+   * The datasource's compaction config as Druid acts on it: from the Overlord's store when
+   * compaction supervisors are on (Druid 37's default), else the Coordinator's. The response as is.
+   */
+  async compactionConfig(dataSource: string): Promise<DruidResponse> {
+    const enabled = await this.call("GET", "/druid/indexer/v1/compaction/isSupervisorEnabled");
+    const base = enabled.status === 200 && enabled.json === true ? "/druid/indexer/v1/compaction/config/datasources" : "/druid/coordinator/v1/config/compaction";
+    return this.call("GET", `${base}/${encodeURIComponent(dataSource)}`);
+  }
+
   async terminate(id: string): Promise<number> {
     return (await this.call("POST", `/druid/indexer/v1/supervisor/${encodeURIComponent(id)}/terminate`)).status;
   }

@@ -106,6 +106,16 @@ export class Kube {
     }
   }
 
+  /** The resource as `kubectl get` prints it: column name → cell, as text (the API server's Table rendering of the CRD's printer columns). */
+  async printerColumns(namespace: string, name: string): Promise<Record<string, string>> {
+    const table = (await this.custom.getNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name },
+      setHeaderOptions("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io"),
+    )) as { columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
+    const cells = table.rows[0]?.cells ?? [];
+    return Object.fromEntries(table.columnDefinitions.map((c, i) => [c.name, cells[i] === undefined || cells[i] === null ? "" : String(cells[i])]));
+  }
+
   async createIngestion(namespace: string, body: unknown): Promise<DruidIngestion> {
     return (await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, body })) as DruidIngestion;
   }

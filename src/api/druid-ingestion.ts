@@ -65,14 +65,38 @@ export interface IngestionSpec {
   rules?: JsonObject[];
 }
 
+/** Where spec.resetOffsetsNonce moves the supervisor's stored read position: exactly one of these. */
+export interface ResetOffsets {
+  /**
+   * Partition → the offset (Kafka, Rabbit) or sequence number (Kinesis) to read next. Partitions
+   * not named keep theirs. Offsets beyond 2^53 are given as strings.
+   */
+  partitions?: Record<string, number | string>;
+  /** Druid 38+: read from the stream's latest offsets now; a bounded backfill supervisor reads what is skipped. */
+  latestAndBackfill?: { backfillTaskCount?: number };
+}
+
+export interface RollbackSpec {
+  enabled?: boolean;
+  /** How long after an update an unhealthy supervisor is rolled back, and a healthy one's spec becomes the last known good (Go duration, default 10m). */
+  window?: string;
+}
+
 export interface DruidIngestionSpec {
   druidCluster?: string;
   druidEndpoint?: string;
   suspend?: boolean;
   resetNonce?: string;
   resetOnResume?: boolean;
+  /** Each new non-empty value applies resetOffsets once (Druid's resetOffsets, or resetToLatestAndBackfill). */
+  resetOffsetsNonce?: string;
+  resetOffsets?: ResetOffsets;
+  /** Opt-in: go back to the last known good supervisor spec when an update fails (see controller/rollback.ts). */
+  rollback?: RollbackSpec;
   deletionPolicy?: DeletionPolicy;
   managementPolicy?: ManagementPolicy;
+  /** A change Druid cannot make in place (another stream or type): refused (default) or done by recreating the supervisor. */
+  unsafeChangePolicy?: "Refuse" | "Recreate";
   /** JSON pointers into the supervisor spec whose changes in Druid are not drift (someone else owns them). */
   driftIgnorePaths?: string[];
   ingestion: IngestionSpec;
@@ -133,6 +157,23 @@ export interface PendingReset {
   since: string;
 }
 
+export interface LastKnownGood {
+  specHash: string;
+  /** The rendered spec (canonical JSON, Secret references as references). */
+  spec: string;
+  recordedAt: string;
+}
+
+export interface RollbackRecord {
+  /** The generation whose spec was rolled back (fromSpecHash: that spec is not applied again while the resource asks for it). */
+  generation: number;
+  fromSpecHash: string;
+  toSpecHash: string;
+  reason: "DruidRejected" | "Unhealthy";
+  message: string;
+  time: string;
+}
+
 /** One of a supervisor's recent errors as status shows it. */
 export interface RecentError {
   timestamp?: string;
@@ -140,11 +181,20 @@ export interface RecentError {
   message: string;
 }
 
+/** How far behind the supervisor is, as last written (see controller/lag.ts for when). */
+export interface SupervisorLag {
+  records?: number;
+  millis?: number;
+  lastUpdateTime: string;
+}
+
 export interface DruidIngestionStatus {
   observedGeneration?: number;
   applied?: AppliedRecord;
   pendingCreate?: PendingCreate;
   pendingReset?: PendingReset;
+  /** As pendingReset, for spec.resetOffsetsNonce. */
+  pendingResetOffsets?: PendingReset;
   /** The driftIgnorePaths in effect when druidSpecHash was recorded. */
   driftIgnorePaths?: string[];
   supervisorId?: string;
@@ -170,8 +220,18 @@ export interface DruidIngestionStatus {
   healthy?: boolean;
   /** While Druid reports the supervisor unhealthy: its newest errors (at most 3), cleaned of credentials. */
   recentErrors?: RecentError[];
+  lag?: SupervisorLag;
   taskStatus?: string;
   lastResetNonce?: string;
+  lastResetOffsetsNonce?: string;
+  /** When the supervisor spec (specHash) last changed in Druid by this resource's submit. */
+  specAppliedTime?: string;
+  /** Druid reported the supervisor healthy when that spec was applied (only then is an unhealthy one rolled back). */
+  specAppliedOnHealthy?: boolean;
+  /** The last supervisor spec Druid ran healthy for the rollback window (spec.rollback). */
+  lastKnownGood?: LastKnownGood;
+  /** The last rollback: the generation whose spec is held back, and why. */
+  rollback?: RollbackRecord;
   conditions?: Condition[];
 }
 

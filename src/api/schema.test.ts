@@ -36,6 +36,15 @@ const cases: Array<{ name: string; spec: Record<string, unknown>; ok: boolean; p
   { name: "bad type", spec: { druidCluster: "t", ingestion: { type: "Kafka!", spec: "{}" } }, ok: false, problem: /ingestion\/type/ },
   { name: "auth without secretRef", spec: { druidCluster: "t", ingestion: kafka, auth: { type: "basic-auth" } }, ok: false, problem: /secretRef/ },
   { name: "endpoint not a URL", spec: { druidEndpoint: "druid:8088", ingestion: kafka }, ok: false, problem: /druidEndpoint/ },
+  { name: "offsets reset by partition", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { partitions: { "0": 1200, "3": "9007199254740993" } } }, ok: true },
+  { name: "offsets reset to latest with backfill", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { latestAndBackfill: { backfillTaskCount: 2 } } }, ok: true },
+  { name: "resetOffsets kept after the nonce is cleared", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "", resetOffsets: { partitions: { "0": 1 } } }, ok: true },
+  { name: "an offsets nonce without resetOffsets", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1" }, ok: false, problem: /resetOffsetsNonce needs spec.resetOffsets/ },
+  { name: "resetOffsets with both ways", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { partitions: { "0": 1 }, latestAndBackfill: {} } }, ok: false, problem: /exactly one of spec.resetOffsets.partitions/ },
+  { name: "resetOffsets with neither way", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: {} }, ok: false, problem: /exactly one of spec.resetOffsets.partitions/ },
+  { name: "an empty partition map (Druid would reset nothing)", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { partitions: {} } }, ok: false, problem: /partitions: must NOT have fewer than 1 properties/ },
+  { name: "an offset that is neither a whole number nor a string", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { partitions: { "0": 1.5 } } }, ok: false, problem: /partitions\/0: must be an integer or a string/ },
+  { name: "a backfill of no tasks", spec: { druidCluster: "t", ingestion: kafka, resetOffsetsNonce: "n1", resetOffsets: { latestAndBackfill: { backfillTaskCount: 0 } } }, ok: false, problem: /backfillTaskCount: must be >= 1/ },
   { name: "suspend not boolean", spec: { druidCluster: "t", ingestion: kafka, suspend: "yes" }, ok: false, problem: /suspend: must be boolean/ },
 ];
 

@@ -27,6 +27,10 @@ export const CEL_RULES: Record<string, CelRule> = {
     nonEmptyString(self["spec"]) || self["nativeSpec"] !== undefined,
   "!((has(self.spec) && self.spec != '') && has(self.nativeSpec))": (self) =>
     !(nonEmptyString(self["spec"]) && self["nativeSpec"] !== undefined),
+  "!has(self.resetOffsetsNonce) || self.resetOffsetsNonce == '' || has(self.resetOffsets)": (self) =>
+    !nonEmptyString(self["resetOffsetsNonce"]) || self["resetOffsets"] !== undefined,
+  "has(self.partitions) != has(self.latestAndBackfill)": (self) =>
+    (self["partitions"] !== undefined) !== (self["latestAndBackfill"] !== undefined),
 };
 
 interface CelValidation {
@@ -76,6 +80,13 @@ function makeAjv(): Ajv {
   for (const keyword of ["x-kubernetes-preserve-unknown-fields", "x-kubernetes-map-type", "x-kubernetes-list-type", "x-kubernetes-list-map-keys"]) {
     ajv.addKeyword({ keyword, schemaType: ["boolean", "string", "array"] });
   }
+  // As the API server: an integer or a string, nothing else.
+  ajv.addKeyword({
+    keyword: "x-kubernetes-int-or-string",
+    schemaType: "boolean",
+    validate: (on: boolean, data: unknown) => !on || typeof data === "string" || (typeof data === "number" && Number.isInteger(data)),
+    error: { message: "must be an integer or a string" },
+  });
   ajv.addKeyword({
     keyword: "x-kubernetes-validations",
     schemaType: "array",

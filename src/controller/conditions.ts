@@ -8,6 +8,8 @@ export const COMPACTION_SYNCED = "CompactionSynced";
 export const RULES_SYNCED = "RulesSynced";
 /** Whether the reset asked by spec.resetNonce happened (Unknown: it may or may not have). */
 export const RESET_APPLIED = "ResetApplied";
+/** Whether the offsets reset asked by spec.resetOffsetsNonce happened (Unknown: it may or may not have). */
+export const OFFSETS_RESET_APPLIED = "OffsetsResetApplied";
 /** Druid reports the supervisor healthy (its `healthy` flag); False names Druid's newest error. */
 export const HEALTHY = "Healthy";
 /** The owned ConfigMap holds the rendered spec (informational: never blocks Druid). */

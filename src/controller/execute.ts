@@ -63,7 +63,7 @@ export async function executePlan(actions: readonly DruidAction[], context: Exec
       context.fence.check(`${action.kind} on ${context.client.target.baseUrl}`);
       await executeAction(action, context, outcome);
       outcome.executed.push(action);
-      if (action.kind === "submitSupervisor" || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor" || action.kind === "resetSupervisor") {
+      if (action.kind === "submitSupervisor" || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor" || action.kind === "resetSupervisor" || action.kind === "resetOffsets" || action.kind === "resetToLatestAndBackfill") {
         touchedSupervisor = action.supervisorId;
         submittedSupervisor ||= action.kind === "submitSupervisor";
       }
@@ -113,6 +113,13 @@ async function executeAction(action: DruidAction, context: ExecutionContext, out
       return snapshots.write(client, "supervisors", action.supervisorId, () => client.resumeSupervisor(action.supervisorId, secretValues(context)));
     case "resetSupervisor":
       return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetSupervisor(action.supervisorId, secretValues(context)));
+    case "resetOffsets":
+      return snapshots.write(client, "supervisors", action.supervisorId, () => client.resetOffsets(action.supervisorId, action.metadata, secretValues(context)));
+    case "resetToLatestAndBackfill": {
+      const backfill = await snapshots.write(client, "supervisors", action.supervisorId, () => client.resetToLatestAndBackfill(action.supervisorId, action.backfillTaskCount, secretValues(context)));
+      if (backfill !== undefined) outcome.backfillSupervisorId = backfill;
+      return;
+    }
     case "terminateSupervisor":
       await snapshots.write(client, "supervisors", action.supervisorId, () => client.terminateSupervisor(action.supervisorId, secretValues(context)));
       return;

@@ -20,6 +20,7 @@ import { allowEndpoint, type AllowedEndpoint, type Allowance } from "./endpoint-
 import { EventRouter } from "./event-router.ts";
 import { WorkQueue } from "./queue.ts";
 import { SupervisorStateWatch } from "./state-watch.ts";
+import { SupervisorLagPoller } from "./lag-poller.ts";
 import { Reconciler, type ReconcilerSettings } from "./reconcile.ts";
 import { CONFIGMAP_SELECTOR, digestConfigMapData } from "./spec-configmap.ts";
 
@@ -30,6 +31,8 @@ export interface ManagerOptions {
   namespaces: Array<string | undefined>;
   settings: ReconcilerSettings;
   concurrency: number;
+  /** Lag reads in flight at once (default 2). */
+  lagConcurrency?: number;
   backoff: { baseMs: number; maxMs: number };
   druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any"; routerDiscovery: boolean };
   /** Closed when this replica must stop writing to Druid (leadership lost, shutdown). */
@@ -84,6 +87,7 @@ export class Manager {
   private readonly clients = new Map<string, DruidClient>();
   private readonly router: EventRouter;
   private readonly stateWatch: SupervisorStateWatch;
+  readonly lagPoller: SupervisorLagPoller;
 
   constructor(options: ManagerOptions) {
     this.options = options;
@@ -128,6 +132,18 @@ export class Manager {
       onPoll: (result, woken, waiting) => metrics.statePolled(result, woken, waiting),
       onWake: (key, seen, listed) => logger.debug("supervisor state changed in Druid's list", { key, seen, listed }),
     });
+    this.lagPoller = new SupervisorLagPoller({
+      periodMs: options.settings.lagPeriodMs ?? 0,
+      concurrency: options.lagConcurrency ?? 2,
+      statusLag: (key) => {
+        if (this.reconciler.lagStatusDropped) return undefined; // nothing to write it to: wake nobody
+        const slash = key.indexOf("/");
+        const cached = this.ingestions.get(key.slice(slash + 1), key.slice(0, slash)) as DruidIngestion | undefined;
+        return cached ? { lag: cached.status?.lag } : undefined;
+      },
+      wake: (key) => this.queue.add(key),
+      onRead: (result) => metrics.lagRead(result),
+    });
     this.reconciler = new Reconciler({
       ingestions: this.ingestions,
       claimsOn: (endpoint, supervisorId) => this.router.claimsOn(endpoint, supervisorId),
@@ -141,6 +157,7 @@ export class Manager {
       allowEndpoint: (url, namespace) => this.allowEndpoint(url, namespace),
       snapshots,
       stateWatch: this.stateWatch,
+      lagPoller: this.lagPoller,
       validator: options.validator,
       settings: options.settings,
       logger,
@@ -170,11 +187,13 @@ export class Manager {
 
   startWorkers(): void {
     this.queue.start();
+    this.lagPoller.start();
   }
 
   /** Stops taking work and waits for in-flight reconciles, at most `deadlineMs`; returns keys still running. */
   drain(deadlineMs: number): Promise<string[]> {
     this.stateWatch.stop();
+    this.lagPoller.stop();
     return this.queue.shutDown(deadlineMs);
   }
 

@@ -7,15 +7,19 @@ import { FenceClosedError } from "../kube/fence.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
 
 export type SubmitCause = "Created" | "Recreated" | "Updated" | "DriftCorrected";
-export type ResetCause = "ResetNonce" | "ResetOnResume";
-/** Why something is removed from Druid: the resource is deleted, or its target moved elsewhere. */
-export type RemoveCause = "Deleted" | "Moved";
+export type ResetCause = "ResetNonce" | "ResetOnResume" | "Recreate";
+/** Why something is removed from Druid: the resource is deleted, its target moved elsewhere, or it is recreated (unsafeChangePolicy Recreate). */
+export type RemoveCause = "Deleted" | "Moved" | "Recreate";
 
 export type DruidAction =
-  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause }
+  | { kind: "submitSupervisor"; supervisorId: string; spec: JsonObject; cause: SubmitCause; /** The last step of a recreate for another stream or type (unsafeChangePolicy). */ anew?: boolean }
   | { kind: "suspendSupervisor"; supervisorId: string }
   | { kind: "resumeSupervisor"; supervisorId: string }
   | { kind: "resetSupervisor"; supervisorId: string; cause: ResetCause }
+  /** spec.resetOffsets.partitions: Druid's DataSourceMetadata body for POST /resetOffsets. */
+  | { kind: "resetOffsets"; supervisorId: string; metadata: JsonObject }
+  /** spec.resetOffsets.latestAndBackfill (Druid 38+). */
+  | { kind: "resetToLatestAndBackfill"; supervisorId: string; backfillTaskCount?: number }
   | { kind: "terminateSupervisor"; supervisorId: string; cause: RemoveCause }
   | { kind: "submitTask"; taskId: string; spec: JsonObject; sql: boolean; cause: SubmitCause }
   | { kind: "shutdownTask"; taskId: string; cause: RemoveCause | "Replaced" }
@@ -26,9 +30,19 @@ export type DruidAction =
 
 export type ActionKind = DruidAction["kind"];
 
+/** A submit that makes a new supervisor (none was there, or one was terminated to make room): it starts from nothing. */
+export function createsSupervisor(action: DruidAction): boolean {
+  return action.kind === "submitSupervisor" && (action.cause === "Created" || action.cause === "Recreated");
+}
+
 /** The reset asked by a new spec.resetNonce (recorded as an intent before it is sent). */
 export function isNonceReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetSupervisor" }> {
   return action.kind === "resetSupervisor" && action.cause === "ResetNonce";
+}
+
+/** A move of the stored offsets asked by a new spec.resetOffsetsNonce (recorded as an intent before it is sent). */
+export function isOffsetsReset(action: DruidAction): action is Extract<DruidAction, { kind: "resetOffsets" | "resetToLatestAndBackfill" }> {
+  return action.kind === "resetOffsets" || action.kind === "resetToLatestAndBackfill";
 }
 
 /** A stage that could not go on: a machine reason and a message a user can act on. */
@@ -37,6 +51,8 @@ export interface Failure {
   message: string;
   /** Transient failures (Druid unreachable) leave Ready Unknown instead of False and back off. */
   transient?: boolean;
+  /** The HTTP status Druid answered with, when it answered. */
+  httpStatus?: number;
 }
 
 export interface Outcome {
@@ -52,6 +68,8 @@ export interface Outcome {
   supervisorAfter?: LiveSupervisor;
   /** The id Druid gave a submitted task (SQL tasks: `query-...`). */
   submittedTaskId?: string;
+  /** The supervisor Druid started to read what resetToLatestAndBackfill skipped. */
+  backfillSupervisorId?: string;
 }
 
 export function emptyOutcome(): Outcome {
@@ -60,7 +78,7 @@ export function emptyOutcome(): Outcome {
 
 /** Maps anything thrown by a Druid call to a Failure (DruidErrors keep their reason). */
 export function failureOf(error: unknown): Failure {
-  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient };
+  if (error instanceof DruidError) return { reason: error.reason, message: error.message, transient: error.transient, ...(error.statusCode === undefined ? {} : { httpStatus: error.statusCode }) };
   if (error instanceof FenceClosedError) return { reason: error.reason, message: error.message, transient: true };
   return { reason: "InternalError", message: error instanceof Error ? error.message : String(error), transient: true };
 }

@@ -90,6 +90,8 @@ const operatorStatus = (body: JsonObject = kafkaSpec): DruidIngestionStatus => (
 const operatorRecord: AppliedRecord = { druidEndpoint: ENDPOINT, supervisorId: "metrics", dataSource: "metrics", origin: "DruidOperator" };
 const suspendedBody: JsonObject = { ...kafkaSpec, suspended: true };
 
+const offsets = (nonce: string, to: Partial<DruidIngestionSpec>["resetOffsets"] = { partitions: { "0": 5 } }): Partial<DruidIngestionSpec> => ({ resetOffsetsNonce: nonce, resetOffsets: to });
+
 const supervisorCases: Array<{ name: string; expect: string[]; takenOver?: boolean } & Case> = [
   { name: "new resource, nothing in Druid → create running", expect: ["submit:Created:false"] },
   { name: "new resource with suspend → create suspended", spec: { suspend: true }, expect: ["submit:Created:true"] },
@@ -113,6 +115,17 @@ const supervisorCases: Array<{ name: string; expect: string[]; takenOver?: boole
   { name: "spec changed and resume requested → update resumes", status: { ...applied, specHash: "old" }, observed: { supervisor: live(true) }, expect: ["submit:Updated:false"] },
   { name: "spec changed and suspend requested → update suspends", spec: { suspend: true }, status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:true"] },
   { name: "spec changed with a new nonce → update then reset", spec: { resetNonce: "n" }, status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false", "reset:ResetNonce"] },
+  { name: "new resource with a resetOffsetsNonce → create only (it starts where its spec says)", spec: offsets("o1"), expect: ["submit:Created:false"] },
+  { name: "new resetOffsetsNonce → one offsets reset", spec: offsets("o1"), status: applied, observed: { supervisor: live(false) }, expect: ["resetOffsets"] },
+  { name: "resetOffsetsNonce already acted on → nothing", spec: offsets("o1"), status: { ...applied, lastResetOffsetsNonce: "o1" }, observed: { supervisor: live(false) }, expect: [] },
+  { name: "resetOffsetsNonce whose outcome is unknown → never sent again", spec: offsets("o1"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: [] },
+  { name: "an unknown outcome for an older nonce does not hold a new one", spec: offsets("o2"), status: { ...applied, pendingResetOffsets: { nonce: "o1", supervisorId: "metrics", druidEndpoint: ENDPOINT, since: "2026-01-01T00:00:00Z" } }, observed: { supervisor: live(false) }, expect: ["resetOffsets"] },
+  { name: "a new resetNonce and resetOffsetsNonce → the full reset now, the offsets on top at the next reconcile", spec: { ...offsets("o1"), resetNonce: "n1" }, status: applied, observed: { supervisor: live(false) }, expect: ["reset:ResetNonce"] },
+  { name: "spec changed with a new offsets nonce → the update now, the offsets at the next reconcile", spec: offsets("o1"), status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) }, expect: ["submit:Updated:false"] },
+  { name: "a supervisor still PENDING (just created or updated) → the offsets wait", spec: offsets("o1"), status: applied, observed: { supervisor: live(false, "PENDING") }, expect: [] },
+  { name: "adopting a supervisor with nonces already set → consumed, not acted on", spec: { ...offsets("o1"), resetNonce: "n1" }, holding: "adopt", record: undefined, observed: { supervisor: live(false) }, expect: ["submit:Updated:false"] },
+  { name: "offsets moved while suspended → stays suspended", spec: { ...offsets("o1"), suspend: true }, status: applied, observed: { supervisor: live(true) }, expect: ["resetOffsets"] },
+  { name: "resetOffsets kept with its nonce cleared → nothing", spec: { ...offsets("o1"), resetOffsetsNonce: "" }, status: applied, observed: { supervisor: live(false) }, expect: [] },
   { name: "ours, deleted in Druid behind our back → recreate", status: applied, expect: ["submit:Recreated:false"] },
   { name: "ours, deleted while suspend wanted → recreate suspended", spec: { suspend: true }, status: applied, expect: ["submit:Recreated:true"] },
   { name: "changed in the Druid console → restore", status: applied, observed: { supervisor: live(false, "RUNNING", druidEcho(false, { tuningConfig: { type: "kafka", maxRowsInMemory: 1 } })) }, expect: ["submit:DriftCorrected:false"] },
@@ -149,6 +162,41 @@ test("plan: an explicit supervisor id needs Druid 34+", () => {
   assert.equal(old.failure?.reason, "SupervisorIdUnsupported");
   assert.deepEqual(old.actions, []);
   assert.deepEqual(kinds(plan({ spec, observed: { druidVersion: "34.0.0" } }).actions), ["submit:Created:false"]);
+});
+
+test("plan: offsets go to the topic Druid's supervisor reads; what Druid would refuse is refused before any call, and Observe only reports", () => {
+  const [action] = plan({ spec: offsets("o1"), status: applied, observed: { supervisor: live(false) } }).actions;
+  assert.deepEqual(action, { kind: "resetOffsets", supervisorId: "metrics", metadata: { type: "kafka", partitions: { type: "end", stream: "metrics", partitionSequenceNumberMap: { "0": 5 } } } });
+  // Refused on its own: the other steps (here a suspend) still go.
+  const bad = plan({ spec: { ...offsets("o1", { partitions: { zero: 5 } }), suspend: true }, status: applied, observed: { supervisor: live(false) } });
+  assert.deepEqual(kinds(bad.actions), ["suspendSupervisor"]);
+  assert.equal(bad.failure, undefined);
+  assert.equal(bad.offsetsResetHeld?.reason, "ResetOffsetsInvalid");
+  const observe = plan({ spec: offsets("o1", { partitions: { zero: 5 } }), status: applied, observed: { supervisor: live(false) }, policy: "Observe" });
+  assert.equal(observe.failure, undefined);
+  const old = plan({ spec: offsets("o1", { latestAndBackfill: {} }), status: applied, observed: { supervisor: live(false) } });
+  assert.deepEqual(old.actions, []);
+  assert.equal(old.offsetsResetHeld?.reason, "ResetToLatestAndBackfillUnsupported");
+  assert.match(old.offsetsResetHeld?.message ?? "", /Druid 33\.0\.0 has no resetToLatestAndBackfill \(added in Druid 38\)/);
+  assert.equal(plan({ spec: offsets("o1", { latestAndBackfill: {} }), status: applied, observed: { supervisor: live(false) }, policy: "Observe" }).failure, undefined);
+});
+
+test("plan: resetToLatestAndBackfill waits behind a resume, then for RUNNING, holding nothing else back", () => {
+  const ready: JsonObject = { ...kafkaSpec, context: { useConcurrentLocks: true } };
+  const spec = { ...offsets("o1", { latestAndBackfill: { backfillTaskCount: 2 } }), ingestion: { type: "kafka", nativeSpec: ready } };
+  const status = { ...applied, specHash: (renderIngestion(ingestion(spec)) as DesiredSupervisor).specHash, druidSpecHash: liveSupervisorSpecHash(druidEcho(true, {}, ready)) };
+  const v38 = { druidVersion: "38.0.0" };
+  const resuming = plan({ spec, status, observed: { ...v38, supervisor: live(true, "SUSPENDED", druidEcho(true, {}, ready)) } });
+  assert.deepEqual(kinds(resuming.actions), ["resumeSupervisor"]);
+  assert.equal(resuming.failure, undefined);
+  assert.equal(resuming.offsetsResetHeld?.reason, "WaitingForSupervisor");
+  const pending = plan({ spec, status, observed: { ...v38, supervisor: live(false, "UNHEALTHY_SUPERVISOR", druidEcho(false, {}, ready)) } });
+  assert.deepEqual(pending.actions, []);
+  assert.equal(pending.failure, undefined);
+  assert.equal(pending.offsetsResetHeld?.reason, "WaitingForRunning");
+  assert.equal(pending.offsetsResetHeld?.transient, true);
+  const go = plan({ spec, status, observed: { ...v38, supervisor: live(false, "RUNNING", druidEcho(false, {}, ready)) } });
+  assert.deepEqual(go.actions, [{ kind: "resetToLatestAndBackfill", supervisorId: "metrics", backfillTaskCount: 2 }]);
 });
 
 test("plan: the submitted spec carries the desired suspended flag and the user's fields", () => {
@@ -307,6 +355,13 @@ test("plan task: submit once with a generated id; a new spec or nonce runs again
   assert.ok(next?.kind === "submitTask" && next.taskId !== d.taskId, "a nonce gives a new task id");
 });
 
+test("plan task: a task has no offsets to move: a resetOffsetsNonce is refused, nothing is run", () => {
+  const refused = plan({ spec: { ...batchIngestion, ...offsets("o1") } });
+  assert.deepEqual(refused.actions, []);
+  assert.equal(refused.failure?.reason, "ResetOffsetsUnsupported");
+  assert.match(refused.failure?.message ?? "", /native-batch runs a task.*Remove spec\.resetOffsetsNonce/);
+});
+
 test("plan task: generated ids differ per resource uid (a re-created resource never meets its predecessor's task)", () => {
   const a = renderIngestion(ingestion(batchIngestion));
   const b = renderIngestion({ ...ingestion(batchIngestion), metadata: { ...ingestion().metadata, uid: "u2" } });
@@ -352,4 +407,47 @@ test("plannedCreates: only what no record names yet", () => {
   assert.equal(creates({ status: { ...applied, specHash: "old" }, observed: { supervisor: live(false) } }), undefined, "an update of ours");
   assert.equal(creates({ status: applied }), undefined, "recreating ours");
   assert.deepEqual(creates({ spec: batchIngestion }), { taskId: (renderIngestion(ingestion(batchIngestion)) as { taskId: string }).taskId });
+});
+
+test("plan: a change to another topic, stream or type is refused naming the field, unless unsafeChangePolicy Recreate (#12)", () => {
+  const moved: JsonObject = { ...kafkaSpec, spec: { ...(kafkaSpec["spec"] as JsonObject), ioConfig: { topic: "metrics-v2", consumerProperties: { "bootstrap.servers": "127.0.0.1:9092" } } } };
+  const kinds = (p: Plan) => p.actions.map((a) => `${a.kind}${"cause" in a ? `:${a.cause}` : ""}`);
+  const cases: Array<[string, Case, string[] | RegExp]> = [
+    ["another topic, running, Druid 33", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(false) } }, /^StreamChangeRefused: the spec changes \/spec\/ioConfig\/topic from "metrics" to "metrics-v2": .*Druid 33\.0\.0 would take it, ignore the stored offsets of the old stream.*Nothing was sent.*spec\.unsafeChangePolicy: Recreate/],
+    ["another topic, Druid 34 refuses", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { druidVersion: "34.0.0", supervisor: live(false) } }, /Druid 34\.0\.0 refuses such an update/],
+    ["the topic edited in Druid's console (drift)", { status: applied, observed: { supervisor: live(false, "RUNNING", druidEcho(false, {}, moved)) } }, /^StreamChangeRefused: Druid holds a spec edited there \(\/spec\/ioConfig\/topic from "metrics-v2" to "metrics"/],
+    ["another type", { spec: { ingestion: { type: "kinesis", nativeSpec: { ...kafkaSpec, type: "kinesis", spec: { ...(kafkaSpec["spec"] as JsonObject), ioConfig: { stream: "metrics" } } } } }, status: applied, observed: { supervisor: live(false) } }, /^TypeChangeRefused: .*\/type from "kafka" to "kinesis"/],
+    ["Recreate, running: suspended first, nothing else yet", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(false) } }, ["suspendSupervisor"]],
+    ["Recreate, suspended, tasks not counted: waits", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(true) } }, /^Recreating: .*could not be counted/],
+    ["Recreate, suspended, 2 tasks still publishing: waits", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(true), tasksLeft: 2 } }, /^Recreating: .*suspended; 2 of its tasks are still reading or publishing/],
+    ["Recreate, suspended, no task left: reset, terminate, create", { spec: { unsafeChangePolicy: "Recreate", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(true), tasksLeft: 0 } }, ["resetSupervisor:Recreate", "terminateSupervisor:Recreate", "submitSupervisor:Recreated"]],
+    ["Recreate with a new resetNonce: the new supervisor has nothing to reset", { spec: { unsafeChangePolicy: "Recreate", resetNonce: "n1", ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: live(true), tasksLeft: 0 } }, ["resetSupervisor:Recreate", "terminateSupervisor:Recreate", "submitSupervisor:Recreated"]],
+    ["Recreate never for an adopted supervisor", { spec: { unsafeChangePolicy: "Recreate", managementPolicy: "Adopt", ingestion: { type: "kafka", nativeSpec: moved } }, observed: { supervisor: live(false) }, holding: "adopt", record: undefined, policy: "Adopt" }, /^StreamChangeRefused: .*applies only to a supervisor this resource created and applied/],
+    ["Recreate never undoes an edit made in Druid", { spec: { unsafeChangePolicy: "Recreate" }, status: applied, observed: { supervisor: live(false, "RUNNING", druidEcho(false, {}, moved)) } }, /^StreamChangeRefused: Druid holds a spec edited there.*never used to undo an edit made in Druid/],
+    ["Observe only reports: no refusal", { spec: { managementPolicy: "Observe", ingestion: { type: "kafka", nativeSpec: moved } }, observed: { supervisor: live(false) }, holding: "adopt", record: undefined, policy: "Observe" }, ["submitSupervisor:Updated"]],
+    ["the supervisor is gone from Druid: created with the new topic, nothing to refuse", { spec: { ingestion: { type: "kafka", nativeSpec: moved } }, status: applied, observed: { supervisor: undefined } }, ["submitSupervisor:Recreated"]],
+    ["the same topic, another setting: an update", { spec: { ingestion: { type: "kafka", nativeSpec: { ...kafkaSpec, spec: { ...(kafkaSpec["spec"] as JsonObject), tuningConfig: { type: "kafka", maxRowsInMemory: 5 } } } } }, status: applied, observed: { supervisor: live(false) } }, ["submitSupervisor:Updated"]],
+  ];
+  for (const [name, c, want] of cases) {
+    const p = plan(c);
+    if (want instanceof RegExp) {
+      assert.deepEqual(p.actions, [], name);
+      assert.match(`${p.failure?.reason}: ${p.failure?.message}`, want, name);
+    } else {
+      assert.equal(p.failure, undefined, `${name}: ${p.failure?.message}`);
+      assert.deepEqual(kinds(p), want, name);
+    }
+  }
+});
+
+test("plan task: index-hadoop is refused on Druid 37+ (Hadoop ingestion removed), sent as before on older Druid (#12)", () => {
+  const hadoop: Partial<DruidIngestionSpec> = { ingestion: { type: "index-hadoop", nativeSpec: { type: "index_hadoop", spec: { dataSchema: { dataSource: "h" } } } } };
+  const on37 = plan({ spec: hadoop, observed: { druidVersion: "37.0.0" } });
+  assert.deepEqual(on37.actions, []);
+  assert.equal(on37.failure?.reason, "HadoopIngestionRemoved");
+  assert.match(on37.failure?.message ?? "", /Druid 37\.0\.0 has no Hadoop-based ingestion.*nothing was sent.*native-batch/);
+  assert.deepEqual(plan({ spec: hadoop, observed: { druidVersion: "33.0.0" } }).actions.map((a) => a.kind), ["submitTask"]);
+  // The body's own type counts too (ingestion.type native-batch, an index_hadoop task).
+  const disguised = plan({ spec: { ingestion: { type: "native-batch", nativeSpec: { type: "index_hadoop", spec: { dataSchema: { dataSource: "h" } } } } }, observed: { druidVersion: "37.0.0" } });
+  assert.equal(disguised.failure?.reason, "HadoopIngestionRemoved");
 });

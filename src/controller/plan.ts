@@ -2,12 +2,15 @@
 // ownership.ts) and what Druid reports, decide which Druid calls to make. No I/O: `execute.ts`
 // performs the calls and `status.ts` turns the outcome into status. Everything is judged against
 // Druid's observed state, and against what status records this resource applied.
-import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy, PendingReset } from "../api/druid-ingestion.ts";
-import { supportsExplicitSupervisorId } from "../druid/capabilities.ts";
+import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, JsonObject, JsonValue, ManagementPolicy } from "../api/druid-ingestion.ts";
+import { druidMajorVersion, supportsExplicitSupervisorId, supportsHadoopIngestion } from "../druid/capabilities.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import { contentHash, jsonEqual } from "./canonical-json.ts";
 import { druidOwnedPaths, liveSupervisorSpecHash, sameIgnoredPaths, valueAt } from "./drift.ts";
 import type { DruidAction, Failure, SubmitCause } from "./model.ts";
+import { actionableNonce, newNonce, RESET, RESET_OFFSETS } from "./nonces.ts";
+import { offsetResetStep } from "./offset-reset.ts";
+import { describeUnsafeChanges, unsafeChanges, type UnsafeChange } from "./spec-checks.ts";
 import { appliedSpecOf } from "./ownership.ts";
 import type { DesiredIngestion, DesiredSupervisor, DesiredTask } from "./render.ts";
 import { dataSourceOf, supervisorSubmission, taskSubmission, wantsSuspended } from "./render.ts";
@@ -21,6 +24,8 @@ export interface Observed {
   health?: SupervisorHealth | undefined;
   /** That read failed (the errors are asked again; no idle shortcut until they are known). */
   healthUnread?: boolean;
+  /** Tasks still reading or publishing, read while a recreate waits for a suspended supervisor's tasks (undefined: not read). */
+  tasksLeft?: number | undefined;
   /** The recorded task as Druid reports it; undefined when none is recorded or Druid forgot it. */
   task?: LiveTask | undefined;
   /** The datasource's compaction config, undefined when none (only asked when it matters). */
@@ -65,6 +70,10 @@ export interface Plan {
   /** Parts left alone because Druid holds content this resource did not apply. */
   compactionStandDown?: Failure;
   rulesStandDown?: Failure;
+  /** Why the offsets reset of a new spec.resetOffsetsNonce is not sent (refused; transient: not yet). Never holds other steps back. */
+  offsetsResetHeld?: Failure;
+  /** The resource comes to hold a supervisor that exists (adopted, or its own create confirmed late): the nonces it carries are consumed once this plan is carried out. */
+  consumesNonces?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,20 +105,6 @@ export function includes(live: JsonValue | undefined, desired: JsonValue): boole
     return Object.entries(desired).every(([k, v]) => includes((live as JsonObject)[k], v));
   }
   return live === desired;
-}
-
-function newResetNonce(ingestion: DruidIngestion): string | undefined {
-  const nonce = ingestion.spec.resetNonce;
-  return nonce && nonce !== ingestion.status?.lastResetNonce ? nonce : undefined;
-}
-
-/**
- * The reset intent for `nonce` that was sent (or was about to be) without a confirmed outcome: a
- * timeout, a 5xx after the request reached Druid, a crash. Never sent again; status says so instead.
- */
-export function unconfirmedReset(status: DruidIngestionStatus | undefined, nonce: string | undefined): PendingReset | undefined {
-  const pending = status?.pendingReset;
-  return nonce && nonce !== status?.lastResetNonce && pending?.nonce === nonce ? pending : undefined;
 }
 
 /**
@@ -171,6 +166,23 @@ export function secretValuesDiffer(live: JsonObject, desired: DesiredIngestion, 
   });
 }
 
+/** Refused: the change would move a running supervisor to another stream or type. */
+function unsafeChangeRefused(changes: readonly UnsafeChange[], inDruid: boolean, druidVersion: string, recreateAsked: boolean): Failure {
+  const type = changes.some((c) => c.kind === "type");
+  const what = describeUnsafeChanges(changes);
+  const druid = druidMajorVersion(druidVersion) >= 34 ? `Druid ${druidVersion} refuses such an update` : `Druid ${druidVersion} would take it, ignore the stored offsets of the old ${type ? "type" : "stream"}, and its tasks would fail to publish until a hard reset`;
+  const where = inDruid ? `Druid holds a spec edited there (${what}, from what Druid runs to what the resource says)` : `the spec changes ${what}`;
+  const how = inDruid
+    ? "Change the resource to what Druid runs, or undo the edit in Druid (a recreate is never used to undo an edit made in Druid)"
+    : recreateAsked
+      ? "spec.unsafeChangePolicy: Recreate applies only to a supervisor this resource created and applied (not one adopted): revert the change, or move to a new supervisor id or datasource"
+      : "Revert the change, or set spec.unsafeChangePolicy: Recreate to suspend the supervisor, wait for its tasks to publish, reset its offsets, terminate it and create it anew (it then reads the new " + (type ? "source" : "stream") + " from its ioConfig.useEarliestOffset end)";
+  return {
+    reason: type ? "TypeChangeRefused" : "StreamChangeRefused",
+    message: `${where}: a running supervisor cannot move to another ${type ? "supervisor type" : "topic or stream"} in place; ${druid}. Nothing was sent. ${how}`,
+  };
+}
+
 export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }): Plan {
   const { ingestion, desired, observed, record, ignored } = input;
   const status = ingestion.status ?? {};
@@ -198,9 +210,32 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
   const decision = hashed === "none" && live?.spec && secretValuesDiffer(live.spec, desired, input.secretValues) ? "Updated" : hashed;
   const actions: DruidAction[] = [];
   // At most once per nonce: one whose reset may already have happened is not sent again.
-  const nonce = unconfirmedReset(status, ingestion.spec.resetNonce) ? undefined : newResetNonce(ingestion);
+  const nonce = actionableNonce(RESET, ingestion);
   const submission = (): JsonObject => keepDruidOwnedValues(supervisorSubmission(desired, wantSuspended), desired, appliedSpecOf(status), live);
 
+  // Another stream or type: Druid cannot carry the read position over (spec-checks.ts). Observe
+  // only reports (its plan is what managing would do); nothing here is sent under it.
+  const unsafe = input.policy !== "Observe" && (decision === "Updated" || decision === "DriftCorrected") && live?.spec ? unsafeChanges(live.spec, desired.body) : [];
+  if (unsafe.length > 0) {
+    // A recreate resets offsets: only of a supervisor this resource applied, for its own edit
+    // (never one adopted, nor to undo an edit made in Druid: a person made it, a person decides).
+    const ours = input.holding === "owned" && status.specHash !== undefined && decision === "Updated";
+    if (ingestion.spec.unsafeChangePolicy !== "Recreate" || !ours) return { actions: [], failure: unsafeChangeRefused(unsafe, decision === "DriftCorrected", observed.druidVersion, ingestion.spec.unsafeChangePolicy === "Recreate") };
+    // Suspended first, and nothing more until its tasks have published what they read and
+    // stopped (Druid commits their offsets when they publish: a reset before that would be
+    // overwritten with the old stream's). Then reset while it still exists (the offsets go with
+    // it), terminate, and a new supervisor reads the new stream from its configured end.
+    if (!live?.suspended) return { actions: [{ kind: "suspendSupervisor", supervisorId: id }] };
+    if (observed.tasksLeft === undefined || observed.tasksLeft > 0) {
+      const left = observed.tasksLeft === undefined ? "its tasks could not be counted (GET /supervisor/<id>/status)" : `${observed.tasksLeft} of its tasks are still reading or publishing`;
+      return { actions: [], failure: { reason: "Recreating", message: `recreating supervisor ${id} for ${describeUnsafeChanges(unsafe)}: suspended; ${left}, so its offsets are reset, and it is terminated and created anew, once they are done`, transient: true } };
+    }
+    actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "Recreate" });
+    actions.push({ kind: "terminateSupervisor", supervisorId: id, cause: "Recreate" });
+    actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: "Recreated", anew: true });
+    return withParts({ actions }, input);
+  }
+  let offsetsResetHeld: Failure | undefined;
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: decision });
@@ -209,6 +244,9 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     const resuming = liveSuspended && !wantSuspended;
     const resetOnResume = resuming && ingestion.spec.resetOnResume === true;
     if (resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetOnResume" });
+    // A supervisor this resource comes to hold now (its own create confirmed late, or adopted):
+    // a nonce already there is consumed, not acted on, as for a supervisor it creates.
+    const takesHold = input.holding !== "owned";
     if (decision !== "none") {
       actions.push({ kind: "submitSupervisor", supervisorId: id, spec: submission(), cause: decision });
     } else if (wantSuspended && !liveSuspended) {
@@ -216,17 +254,44 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     } else if (resuming) {
       actions.push({ kind: "resumeSupervisor", supervisorId: id });
     }
-    if (nonce && !resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
+    if (nonce && !resetOnResume && !takesHold) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetNonce" });
+    // Alone, once Druid has taken the other steps: the offsets go on top of what those leave
+    // (Druid takes a reset as a notice, and restarts tasks for an update, asynchronously). A
+    // request that cannot go out holds nothing else back (a suspend, an update).
+    const offsetsNonce = takesHold ? undefined : actionableNonce(RESET_OFFSETS, ingestion);
+    if (offsetsNonce && ingestion.spec.resetOffsets) {
+      const step = offsetResetStep({ reset: ingestion.spec.resetOffsets, nonce: offsetsNonce, supervisorId: id, desired: desired.body, live, druidVersion: observed.druidVersion, wantSuspended, othersFirst: actions.length > 0 });
+      if (step.kind === "send") actions.push(step.action);
+      else offsetsResetHeld = step.failure;
+    }
   }
-  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}) }, input);
+  const consumesNonces = input.holding !== "owned" && decision !== "Created" && decision !== "Recreated";
+  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}), ...(consumesNonces ? { consumesNonces } : {}) }, input);
 }
 
 export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {
   const { ingestion, desired, observed, record } = input;
   const status = ingestion.status ?? {};
   const applied = appliedSpecHash(status, record, desired);
-  const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newResetNonce(ingestion) !== undefined;
+  const newRun = record?.taskId === undefined || applied.hash !== desired.specHash || newNonce(RESET, ingestion) !== undefined;
   const actions: DruidAction[] = [];
+  const offsetsNonce = newNonce(RESET_OFFSETS, ingestion);
+  if (offsetsNonce) {
+    return {
+      actions: [],
+      failure: { reason: "ResetOffsetsUnsupported", message: `spec.resetOffsetsNonce "${offsetsNonce}": ${desired.type} runs a task, which has no stored offsets to reset (they are a stream supervisor's); nothing was sent. Remove spec.resetOffsetsNonce and spec.resetOffsets` },
+    };
+  }
+  const hadoop = desired.type === "index-hadoop" || desired.body["type"] === "index_hadoop";
+  if (newRun && hadoop && !supportsHadoopIngestion(observed.druidVersion)) {
+    return {
+      actions: [],
+      failure: {
+        reason: "HadoopIngestionRemoved",
+        message: `Druid ${observed.druidVersion} has no Hadoop-based ingestion (removed in Druid 37): nothing was sent. Rewrite the spec as native batch (type native-batch, an index_parallel task) or SQL-based ingestion (type sql), or run it against Druid 36 or older`,
+      },
+    };
+  }
   if (newRun) {
     if (desired.explicitId && record?.taskId === desired.taskId) {
       return {

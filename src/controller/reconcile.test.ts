@@ -19,6 +19,7 @@ import { allowEndpoint, parseAllowedEndpoints, type Allowance } from "./endpoint
 import { Reconciler, type ReconcilerDeps, type ReconcilerSettings } from "./reconcile.ts";
 import { REFERENCEABLE_KEYS_ANNOTATION } from "./secret-refs.ts";
 import { renderIngestion } from "./render.ts";
+import { SupervisorLagPoller } from "./lag-poller.ts";
 
 const NS = "team";
 const DEFAULT_URL = "http://druid-default:8888";
@@ -961,7 +962,8 @@ test("a druid-operator record renamed onto another team's datasource leaves that
   await druid.client({ baseUrl: ROUTER, credentials: undefined }).submitSupervisor(body);
   druid.rules.set("b", [{ type: "loadForever" }]);
   w.create(operatorResource("op", "sup", "kafka", body));
-  w.patchSpec("op", { ingestion: { type: "kafka", nativeSpec: kafka("b", { id: "sup" }), rules: [{ type: "dropForever" }] } });
+  // Another datasource, the same topic (another topic would be refused: StreamChangeRefused).
+  w.patchSpec("op", { ingestion: { type: "kafka", nativeSpec: { ...kafka("b", { id: "sup" }), spec: { dataSchema: { dataSource: "b" }, ioConfig: { topic: "a" } } }, rules: [{ type: "dropForever" }] } });
   await w.settle("op", 8);
   assert.deepEqual(druid.rules.get("b"), [{ type: "loadForever" }]);
   assert.equal(cond(w.status("op"), "RulesSynced"), "False/RulesExist");
@@ -1027,112 +1029,270 @@ test("a druid-operator resource renamed: the rules it applied (its status keeps 
   assert.deepEqual(druid.rules.get("legacy_v2"), [{ type: "loadForever" }]);
 });
 
-// --- resets: at most once per nonce -----------------------------------------------------------------
+// --- resets and offset resets: at most once per nonce ------------------------------------------------
 
-function resets(w: World): number {
-  return w.log.filter((l) => /^druid:POST \/supervisor\/[^/]+\/reset/.test(l)).length;
+/** The two requests made with a nonce, each tested the same way (nonces.ts carries both). */
+const NONCE_REQUESTS = [
+  { what: "reset", field: "resetNonce", with: {}, route: "reset", last: "lastResetNonce", pending: "pendingReset", condition: "ResetApplied" },
+  { what: "offsets reset", field: "resetOffsetsNonce", with: { resetOffsets: { partitions: { "0": 7 } } }, route: "resetOffsets", last: "lastResetOffsetsNonce", pending: "pendingResetOffsets", condition: "OffsetsResetApplied" },
+] as const;
+
+for (const r of NONCE_REQUESTS) {
+  const sent = (w: World): number => w.log.filter((l) => l.startsWith(`druid:POST /supervisor/orders/${r.route} @`)).length;
+  const asking = (nonce: string): Partial<DruidIngestionSpec> => ({ ...r.with, [r.field]: nonce });
+  const runningWithNonce = async (nonce: string): Promise<World> => {
+    const w = new World();
+    w.create(resource("orders"));
+    await w.settle("orders");
+    w.druid.supervisors.get("orders")!.state = "RUNNING";
+    w.patchSpec("orders", asking(nonce));
+    return w;
+  };
+
+  test(`${r.what}: the intent is recorded (conditionally) before the POST, and the nonce after Druid's answer`, async () => {
+    const w = await runningWithNonce("n1");
+    w.log.length = 0;
+    await w.reconcile("orders");
+    const intent = w.log.findIndex((l) => new RegExp(`^kube:status .*${r.pending}.* @\\d+$`).test(l));
+    const post = w.log.findIndex((l) => l.startsWith(`druid:POST /supervisor/orders/${r.route} @`));
+    assert.ok(intent >= 0 && intent < post, `intent with a resourceVersion precondition before the call: ${w.log.join(" | ")}`);
+    const status = w.status("orders");
+    assert.equal(status[r.last], "n1");
+    assert.equal(status[r.pending], undefined);
+    assert.equal(cond(status, r.condition), "True/Reset");
+    await w.settle("orders");
+    assert.equal(sent(w), 1);
+  });
+
+  test(`${r.what}: one whose answer was lost (Druid acted, then 502) is never sent again; a new nonce sends it once more`, async () => {
+    const w = await runningWithNonce("n1");
+    w.druid.failAfterActing.set(`POST /supervisor/orders/${r.route}`, new DruidError("DruidUnavailable", `POST /${r.route}: HTTP 502: bad gateway`, { statusCode: 502 }));
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1);
+    let status = w.status("orders");
+    assert.equal(status[r.pending]?.nonce, "n1");
+    assert.equal(status[r.last], undefined);
+    assert.equal(cond(status, r.condition), "Unknown/ResetOutcomeUnknown");
+    assert.match(findCondition(status.conditions, r.condition)?.message ?? "", new RegExp(`new spec\\.${r.field}`));
+    w.now = new Date(w.now.getTime() + 120_000);
+    await w.settle("orders");
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1, "not repeated, however often it is reconciled");
+    assert.equal(cond(w.status("orders"), r.condition), "Unknown/ResetOutcomeUnknown");
+    w.patchSpec("orders", asking("n2"));
+    await w.settle("orders");
+    assert.equal(sent(w), 2);
+    status = w.status("orders");
+    assert.equal(status[r.last], "n2");
+    assert.equal(status[r.pending], undefined);
+    assert.equal(cond(status, r.condition), "True/Reset");
+  });
+
+  test(`${r.what}: a crash between recording the intent and Druid's answer: reported unknown, not repeated`, async () => {
+    const w = await runningWithNonce("n1");
+    const o = w.get("orders");
+    // What a controller killed right after the POST left behind: the intent, no last nonce.
+    w.kube.put({ ...o, status: { ...o.status, [r.pending]: { nonce: "n1", supervisorId: "orders", druidEndpoint: DEFAULT, since: "2026-01-01T00:09:00Z" } } });
+    w.log.length = 0;
+    await w.settle("orders");
+    assert.equal(sent(w), 0);
+    assert.equal(cond(w.status("orders"), r.condition), "Unknown/ResetOutcomeUnknown");
+  });
+
+  test(`${r.what}: one that certainly did not reach Druid (refused, 400) is tried again`, async () => {
+    const w = await runningWithNonce("n1");
+    w.druid.failNext.set(`POST /supervisor/orders/${r.route}`, new DruidError("DruidRejected", `POST /${r.route}: HTTP 400: not now`, { statusCode: 400 }));
+    await w.reconcile("orders");
+    assert.equal(w.status("orders")[r.pending], undefined, "nothing happened: no intent left");
+    assert.equal(cond(w.status("orders"), r.condition), "False/DruidRejected");
+    await w.reconcile("orders");
+    assert.equal(sent(w), 2);
+    assert.equal(w.status("orders")[r.last], "n1");
+  });
+
+  test(`${r.what}: a confirmed one whose status write loses a race is still recorded (no false 'unknown')`, async () => {
+    const w = await runningWithNonce("n1");
+    let raced = false;
+    w.kube.beforeStatusPatch = (_ns, _name, patch) => {
+      if (!raced && patch[r.last] === "n1") {
+        raced = true;
+        const o = w.get("orders");
+        w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } }); // another writer
+      }
+    };
+    await w.reconcile("orders");
+    assert.ok(raced);
+    const status = w.status("orders");
+    assert.equal(status[r.last], "n1");
+    assert.equal(status[r.pending], undefined);
+    await w.settle("orders");
+    assert.equal(sent(w), 1);
+    assert.match(cond(w.status("orders"), r.condition), /^True\//);
+  });
+
+  test(`${r.what}: the intent write fails on a stale copy (resourceVersion precondition): nothing is sent`, async () => {
+    const w = await runningWithNonce("n1");
+    const stale = structuredClone(w.get("orders"));
+    const o = w.get("orders");
+    w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } });
+    w.readFrom = () => stale;
+    await w.reconcile("orders");
+    assert.equal(sent(w), 0);
+    w.readFrom = undefined;
+    await w.reconcile("orders");
+    assert.equal(sent(w), 1);
+  });
 }
 
-async function runningWithNonce(nonce: string): Promise<World> {
+test("a reset and an offsets reset asked together: the full reset first, the offsets on top at the next reconcile, both recorded", async () => {
   const w = new World();
   w.create(resource("orders"));
   await w.settle("orders");
-  w.patchSpec("orders", { resetNonce: nonce });
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.patchSpec("orders", { resetNonce: "n1", resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } });
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(w.druidWrites().map((l) => l.split(" ")[1]), ["/supervisor/orders/reset"]);
+  assert.equal(cond(w.status("orders"), "OffsetsResetApplied"), "Unknown/WaitingForSupervisor");
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites().map((l) => l.split(" ")[1]), ["/supervisor/orders/reset", "/supervisor/orders/resetOffsets"]);
+  assert.deepEqual(w.druid.offsetResets, [{ id: "orders", metadata: { type: "kafka", partitions: { type: "end", stream: "orders", partitionSequenceNumberMap: { "0": 7 } } } }]);
+  const status = w.status("orders");
+  assert.equal(status.lastResetNonce, "n1");
+  assert.equal(status.lastResetOffsetsNonce, "o1");
+  assert.equal(cond(status, "ResetApplied"), "True/Reset");
+  assert.equal(cond(status, "OffsetsResetApplied"), "True/Reset");
+  assert.match(findCondition(status.conditions, "OffsetsResetApplied")?.message ?? "", /partition 0 → 7/);
+  assert.ok(w.kube.events.some((e) => e.reason === "OffsetsReset" && /partition 0 → 7/.test(e.message)), JSON.stringify(w.kube.events));
+});
+
+test("an offsets reset Druid cannot take holds nothing else back: the suspend goes, the condition and a Warning say why", async () => {
+  const w = new World();
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.patchSpec("orders", { suspend: true, resetOffsetsNonce: "o1", resetOffsets: { latestAndBackfill: {} } });
+  await w.settle("orders");
+  assert.equal(w.druid.supervisors.get("orders")!.spec["suspended"], true);
+  const status = w.status("orders");
+  assert.equal(cond(status, "Synced"), "True/Synced");
+  assert.equal(cond(status, "OffsetsResetApplied"), "False/ResetToLatestAndBackfillUnsupported");
+  assert.ok(w.kube.events.some((e) => e.type === "Warning" && e.reason === "ResetToLatestAndBackfillUnsupported"));
+  assert.deepEqual(w.druid.offsetResets, []);
+});
+
+test("a create whose answer was lost, confirmed later: the nonces it carried are consumed, not sent to the new supervisor", async () => {
+  const w = new World();
+  w.create(resource("orders", { resetNonce: "n1", resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } }));
+  w.druid.failAfterActing.set("POST /supervisor orders", new DruidError("DruidTimeout", "POST /supervisor: timed out"));
+  await w.reconcile("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites().filter((l) => l.includes("/reset")), []);
+  assert.equal(w.status("orders").lastResetNonce, "n1");
+  assert.equal(w.status("orders").lastResetOffsetsNonce, "o1");
+});
+
+test("an offsets nonce set when the resource is first applied moves nothing (a manifest applied again to a new cluster)", async () => {
+  const w = new World();
+  w.create(resource("orders", { resetOffsetsNonce: "o1", resetOffsets: { partitions: { "0": 7 } } }));
+  await w.settle("orders");
+  assert.deepEqual(w.druid.offsetResets, []);
+  assert.equal(w.status("orders").lastResetOffsetsNonce, "o1");
+  assert.equal(cond(w.status("orders"), "OffsetsResetApplied"), "True/Done");
+});
+
+// --- last known good (spec.rollback, #12) ------------------------------------------------------------
+
+const withBootstrap = (bootstrap: string): Partial<DruidIngestionSpec> => ({ ingestion: { type: "kafka", nativeSpec: kafka("orders", { spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders", consumerProperties: { "bootstrap.servers": bootstrap } } } }) } });
+const bootstrapInDruid = (w: World): unknown => (((w.druid.supervisors.get("orders")?.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["consumerProperties"] as JsonObject)["bootstrap.servers"];
+
+/** Running healthy on a good spec for longer than the window: it is the last known good. */
+async function runningWithLastKnownGood(): Promise<World> {
+  const w = new World();
+  w.create(resource("orders", { rollback: { enabled: true, window: "60s" }, ...withBootstrap("good:9092") }));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.now = new Date(w.now.getTime() + 61_000);
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lastKnownGood?.specHash, w.status("orders").specHash);
   return w;
 }
 
-test("a reset's intent is recorded (conditionally) before POST /reset, and the nonce after Druid's answer", async () => {
-  const w = await runningWithNonce("n1");
-  w.log.length = 0;
-  await w.reconcile("orders");
-  const intent = w.log.findIndex((l) => /^kube:status .*pendingReset.* @\d+$/.test(l));
-  const reset = w.log.findIndex((l) => l.includes("/reset"));
-  assert.ok(intent >= 0 && intent < reset, `intent with a resourceVersion precondition before the reset: ${w.log.join(" | ")}`);
-  const status = w.status("orders");
-  assert.equal(status.lastResetNonce, "n1");
-  assert.equal(status.pendingReset, undefined);
-  assert.equal(cond(status, "ResetApplied"), "True/Reset");
+test("last known good: a supervisor unhealthy within the window after an update is put back on the last known good spec, once; a suspend does not bring the bad spec back", async () => {
+  const w = await runningWithLastKnownGood();
+  const good = w.status("orders").lastKnownGood!;
+  w.patchSpec("orders", withBootstrap("bad:9092"));
   await w.settle("orders");
-  assert.equal(resets(w), 1);
-});
-
-test("a reset whose answer was lost (Druid acted, then 502) is never sent again; a new nonce resets once more", async () => {
-  const w = await runningWithNonce("n1");
-  w.druid.failAfterActing.set("POST /supervisor/orders/reset", new DruidError("DruidUnavailable", "POST /reset: HTTP 502: bad gateway", { statusCode: 502 }));
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1);
+  assert.equal(bootstrapInDruid(w), "bad:9092");
+  const orders = w.druid.supervisors.get("orders")!;
+  orders.state = "RUNNING";
+  orders.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [{ timestamp: "2026-01-01T00:11:00Z", exceptionClass: "org.apache.kafka.common.KafkaException", message: "no brokers" }] };
+  w.now = new Date(w.now.getTime() + 20_000);
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "good:9092", "the last known good spec is back in Druid");
   let status = w.status("orders");
-  assert.equal(status.pendingReset?.nonce, "n1");
-  assert.equal(status.lastResetNonce, undefined);
-  assert.equal(cond(status, "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-  assert.match(findCondition(status.conditions, "ResetApplied")?.message ?? "", /new spec.resetNonce/);
-  w.now = new Date(w.now.getTime() + 120_000);
+  assert.equal(status.rollback?.reason, "Unhealthy");
+  assert.equal(status.rollback?.generation, 2);
+  assert.equal(status.specHash, good.specHash);
+  assert.equal(cond(status, "Synced"), "False/RolledBack");
+  assert.match(findCondition(status.conditions, "Synced")?.message ?? "", /unhealthy, RUNNING \(UNABLE_TO_CONNECT_TO_STREAM\).*rolled back to the last known good spec.*this spec \(hash [0-9a-f]{12}\) is not applied again/);
+  assert.ok(w.kube.events.some((e) => e.type === "Warning" && e.reason === "RolledBack"), JSON.stringify(w.kube.events));
+  // Unhealthy again on the good spec (the brokers are down): no flapping, nothing more is sent.
+  const writes = w.druidWrites().length;
+  w.now = new Date(w.now.getTime() + 30_000);
   await w.settle("orders");
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1, "not repeated, however often it is reconciled");
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-  w.patchSpec("orders", { resetNonce: "n2" });
+  assert.equal(w.druidWrites().length, writes);
+  // Suspended and resumed (new generations, the same spec): still the last known good.
+  w.patchSpec("orders", { suspend: true });
   await w.settle("orders");
-  assert.equal(resets(w), 2);
+  assert.equal(bootstrapInDruid(w), "good:9092");
+  assert.equal(w.druid.supervisors.get("orders")!.spec["suspended"], true);
+  w.patchSpec("orders", { suspend: false });
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "good:9092");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/RolledBack");
+  // The next change of the spec is applied as usual.
+  w.druid.supervisors.get("orders")!.unhealthy = undefined;
+  w.patchSpec("orders", withBootstrap("fixed:9092"));
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "fixed:9092");
   status = w.status("orders");
-  assert.equal(status.lastResetNonce, "n2");
-  assert.equal(status.pendingReset, undefined);
-  assert.equal(cond(status, "ResetApplied"), "True/Reset");
+  assert.equal(cond(status, "Synced"), "True/Synced");
+  assert.equal(status.rollback?.generation, 2, "the record of the last rollback stays");
 });
 
-test("a crash between recording the intent and Druid's answer: the reset is reported unknown, not repeated", async () => {
-  const w = await runningWithNonce("n1");
-  const o = w.get("orders");
-  // What a controller killed right after the POST left behind: the intent, no lastResetNonce.
-  w.kube.put({ ...o, status: { ...o.status, pendingReset: { nonce: "n1", supervisorId: "orders", druidEndpoint: DEFAULT, since: "2026-01-01T00:09:00Z" } } });
-  w.log.length = 0;
+test("last known good: an update Druid refuses leaves the last known good running; a supervisor lost on the way is created again from it", async () => {
+  const w = await runningWithLastKnownGood();
+  w.patchSpec("orders", withBootstrap("bad:9092"));
+  w.druid.failNext.set("POST /supervisor orders", new DruidError("DruidRejected", "POST /druid/indexer/v1/supervisor: HTTP 400: Could not resolve type id 'jsn'", { statusCode: 400 }));
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").rollback?.reason, "DruidRejected");
+  assert.equal(bootstrapInDruid(w), "good:9092");
+  // Druid dropped the supervisor while refusing the update (apache/druid#18827).
+  w.druid.supervisors.delete("orders");
   await w.settle("orders");
-  assert.equal(resets(w), 0);
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "Unknown/ResetOutcomeUnknown");
-});
-
-test("a reset that certainly did not reach Druid (refused, 400) is tried again", async () => {
-  const w = await runningWithNonce("n1");
-  w.druid.failNext.set("POST /supervisor/orders/reset", new DruidError("DruidRejected", "POST /reset: HTTP 400: not now", { statusCode: 400 }));
-  await w.reconcile("orders");
-  assert.equal(w.status("orders").pendingReset, undefined, "nothing happened: no intent left");
-  assert.equal(cond(w.status("orders"), "ResetApplied"), "False/DruidRejected");
-  await w.reconcile("orders");
-  assert.equal(resets(w), 2);
-  assert.equal(w.status("orders").lastResetNonce, "n1");
-});
-
-test("a confirmed reset whose status write loses a race is still recorded (no false 'unknown')", async () => {
-  const w = await runningWithNonce("n1");
-  let raced = false;
-  w.kube.beforeStatusPatch = (_ns, _name, patch) => {
-    if (!raced && patch["lastResetNonce"] === "n1") {
-      raced = true;
-      const o = w.get("orders");
-      w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } }); // another writer
-    }
-  };
-  await w.reconcile("orders");
-  assert.ok(raced);
+  assert.equal(bootstrapInDruid(w), "good:9092", "created again from the last known good, not from the refused spec");
   const status = w.status("orders");
-  assert.equal(status.lastResetNonce, "n1");
-  assert.equal(status.pendingReset, undefined);
-  await w.settle("orders");
-  assert.equal(resets(w), 1);
-  assert.match(cond(w.status("orders"), "ResetApplied"), /^True\//);
+  assert.equal(cond(status, "Synced"), "False/RolledBack");
+  assert.match(findCondition(status.conditions, "Synced")?.message ?? "", /Druid refused generation 2's supervisor spec \(.*Could not resolve type id/);
+  assert.equal(w.log.filter((l) => l.startsWith("druid:POST /supervisor orders")).length, 3, "create, the refused update, the create from the last known good");
 });
 
-test("the intent write fails on a stale copy (resourceVersion precondition): nothing is sent", async () => {
-  const w = await runningWithNonce("n1");
-  const stale = structuredClone(w.get("orders"));
-  const o = w.get("orders");
-  w.kube.put({ ...o, metadata: { ...o.metadata, labels: { edited: "meanwhile" } } });
-  w.readFrom = () => stale;
+test("last known good: without spec.rollback nothing is recorded or rolled back", async () => {
+  const w = new World();
+  w.create(resource("orders", withBootstrap("good:9092")));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  w.now = new Date(w.now.getTime() + 700_000);
   await w.reconcile("orders");
-  assert.equal(resets(w), 0);
-  w.readFrom = undefined;
-  await w.reconcile("orders");
-  assert.equal(resets(w), 1);
+  assert.equal(w.status("orders").lastKnownGood, undefined);
+  w.patchSpec("orders", withBootstrap("bad:9092"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.unhealthy = { detailedState: "UNABLE_TO_CONNECT_TO_STREAM", errors: [] };
+  await w.settle("orders");
+  assert.equal(bootstrapInDruid(w), "bad:9092");
+  assert.equal(w.status("orders").rollback, undefined);
 });
 
 // --- security (#10) ---------------------------------------------------------------------------
@@ -1658,4 +1818,166 @@ test("health while nothing is observed is Unknown; a failed read of the errors i
   }
   assert.equal(cond(w.status("copy"), "Synced"), "False/SupervisorConflict");
   assert.equal(healthReads(), reads);
+});
+
+/** "orders" running, with a lag poller reading it every minute (its rounds run by hand). */
+async function runningWithLag(): Promise<{ w: World; lag: SupervisorLagPoller; shortcuts: () => number; woken: string[]; lagRead: (records: number) => Promise<void> }> {
+  let shortcuts = 0;
+  const woken: string[] = [];
+  let w: World | undefined;
+  const lag = new SupervisorLagPoller({
+    periodMs: 60_000,
+    concurrency: 1,
+    statusLag: (key) => {
+      const o = w?.kube.get(NS, key.split("/")[1]!);
+      return o ? { lag: o.status?.lag } : undefined;
+    },
+    wake: (key) => woken.push(key),
+    now: () => w!.now,
+    timers: { set: () => 0, clear: () => {} },
+  });
+  lag.start();
+  w = new World({ lagPeriodMs: 60_000, driftCheckMs: 600_000 }, 0, { onIdleShortcut: () => shortcuts++, lagPoller: lag });
+  w.create(resource("orders"));
+  await w.settle("orders");
+  w.druid.supervisors.get("orders")!.state = "RUNNING";
+  await w.reconcile("orders");
+  const world = w;
+  /** Druid reports `records` behind; the poller reads it and the resource is reconciled. */
+  const lagRead = async (records: number): Promise<void> => {
+    world.druid.supervisors.get("orders")!.lag = records;
+    await lag.round();
+    await world.reconcile("orders");
+  };
+  return { w, lag, shortcuts: () => shortcuts, woken, lagRead };
+}
+
+test("lag: a running supervisor is read by the lag poller; its first reading reaches status at the next reconcile, even one that would end at the idle shortcut (#12)", async () => {
+  const { w, lag, shortcuts, woken } = await runningWithLag();
+  assert.equal(lag.tracked, 1);
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  assert.equal(shortcuts(), 1, "nothing read yet: the shortcut holds");
+  w.druid.supervisors.get("orders")!.lag = 25_000;
+  await lag.round();
+  assert.ok(w.log.includes("druid:GET /supervisor/orders/status (health) @http://druid-default:8888"));
+  assert.deepEqual(woken, [`${NS}/orders`]);
+  assert.deepEqual([...lag.samples()], [{ namespace: NS, name: "orders", supervisor: "orders", records: 25_000 }]);
+  await w.reconcile("orders");
+  assert.equal(shortcuts(), 1, "a lag worth writing takes the whole path");
+  assert.deepEqual(w.status("orders").lag, { records: 25_000, lastUpdateTime: w.now.toISOString().replace(/\.\d{3}Z$/, "Z") });
+  // Jitter a minute later: the gauge follows, status does not (no write, the shortcut holds again).
+  w.now = new Date(w.now.getTime() + 60_000);
+  w.druid.supervisors.get("orders")!.lag = 26_000;
+  await lag.round();
+  const rv = w.get("orders").metadata.resourceVersion;
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  assert.equal(w.get("orders").metadata.resourceVersion, rv, "jitter is not written");
+  assert.equal(w.status("orders").lag?.records, 25_000);
+  assert.equal([...lag.samples()][0]?.records, 26_000);
+  assert.ok(shortcuts() >= 2);
+  // Caught up a minute later: written.
+  w.now = new Date(w.now.getTime() + 60_000);
+  w.druid.supervisors.get("orders")!.lag = 0;
+  await lag.round();
+  await w.reconcile("orders");
+  assert.equal(w.status("orders").lag?.records, 0);
+});
+
+test("lag: a suspended supervisor is no longer read, and status.lag goes (#12)", async () => {
+  const { w, lag, lagRead } = await runningWithLag();
+  await lagRead(7);
+  assert.equal(w.status("orders").lag?.records, 7);
+  w.patchSpec("orders", { suspend: true });
+  await w.settle("orders");
+  assert.equal(w.status("orders").state, "SUSPENDED");
+  assert.equal(w.status("orders").lag, undefined);
+  assert.equal(lag.tracked, 0);
+  assert.deepEqual([...lag.samples()], []);
+});
+
+test("lag: a deleted resource is no longer read (#12)", async () => {
+  const { w, lag } = await runningWithLag();
+  w.markDeleted("orders");
+  await w.settle("orders");
+  assert.equal(lag.tracked, 0);
+});
+
+test("unsafe change: another topic is refused (nothing sent) until unsafeChangePolicy Recreate; then suspend, reset, terminate, create, and a crash midway finishes the job (#12)", async () => {
+  const w = await runningOrders();
+  const moved = { type: "kafka", spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders-v2" } } };
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: moved } });
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.deepEqual(w.druidWrites(), [], "refused: nothing sent");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/StreamChangeRefused");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /\/spec\/ioConfig\/topic from "orders" to "orders-v2"/);
+  assert.equal((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] !== undefined, true);
+
+  w.patchSpec("orders", { unsafeChangePolicy: "Recreate" });
+  const writes = () => w.druidWrites().map((l) => l.replace(/ @.*/, ""));
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/suspend"], "suspended first, nothing else");
+  // Its tasks are still publishing: it waits (nothing sent), saying why.
+  w.druid.supervisors.get("orders")!.tasks = 1;
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(writes(), []);
+  assert.equal(cond(w.status("orders"), "Synced"), "False/Recreating");
+  assert.match(findCondition(w.status("orders").conditions, "Synced")?.message ?? "", /1 of its tasks are still reading or publishing/);
+  w.druid.supervisors.get("orders")!.tasks = 0;
+  w.druid.failNext.set("POST /supervisor/orders/terminate", new DruidError("DruidUnavailable", "HTTP 503", { statusCode: 503 }));
+  w.log.length = 0;
+  await w.reconcile("orders");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate"], "stopped at the failed terminate (503)");
+  assert.ok(w.druid.supervisors.has("orders"));
+  assert.equal(w.status("orders").applied?.supervisorId, "orders", "the record still names it");
+  w.log.length = 0;
+  await w.settle("orders");
+  assert.deepEqual(writes(), ["druid:POST /supervisor/orders/reset", "druid:POST /supervisor/orders/terminate", "druid:POST /supervisor orders"], "still suspended, no task: reset, terminate, create");
+  assert.deepEqual(((w.druid.supervisors.get("orders")!.spec["spec"] as JsonObject)["ioConfig"] as JsonObject)["topic"], "orders-v2");
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.ok(w.kube.events.some((e) => e.reason === "Terminated" && /to create it anew/.test(e.message)));
+  assert.ok(w.kube.events.some((e) => e.reason === "Recreated" && /anew with the new spec/.test(e.message)), "not 'was missing'");
+});
+
+test("lag: a supervisor that keeps running while a change is refused is still read; status.lag goes with a recreate (#12)", async () => {
+  const { w, lag, lagRead } = await runningWithLag();
+  await lagRead(5_000);
+  assert.equal(w.status("orders").lag?.records, 5_000);
+  w.patchSpec("orders", { ingestion: { type: "kafka", nativeSpec: { type: "kafka", spec: { dataSchema: { dataSource: "orders" }, ioConfig: { topic: "orders-v2" } } } } });
+  await w.settle("orders");
+  assert.equal(cond(w.status("orders"), "Synced"), "False/StreamChangeRefused");
+  assert.equal(lag.tracked, 1, "refused, but the old supervisor still runs: its lag is still read");
+  w.patchSpec("orders", { unsafeChangePolicy: "Recreate" });
+  await w.settle("orders", 10);
+  assert.equal(cond(w.status("orders"), "Synced"), "True/Synced");
+  assert.equal(w.status("orders").lag, undefined, "the recreated supervisor's lag is not the old one's");
+});
+
+test("lag: an older CRD that drops status.lag is said once; then lag stays in the gauges, and nothing waits for or repeats a write that cannot happen (#12)", async () => {
+  const { w, lag, shortcuts, woken } = await runningWithLag();
+  w.kube.prunedStatusFields = ["lag"];
+  await w.reconcile("orders");
+  await w.reconcile("orders");
+  const before = shortcuts();
+  w.druid.supervisors.get("orders")!.lag = 300;
+  await lag.round();
+  assert.equal(woken.length, 1, "a first reading is worth a write: woken");
+  const rv = w.get("orders").metadata.resourceVersion;
+  const first = await w.reconcile("orders");
+  assert.equal(w.get("orders").metadata.resourceVersion, rv, "the API server changed nothing");
+  assert.equal(w.logLines.filter((l) => l.includes("drops status.lag")).length, 1);
+  const next = await w.reconcile("orders");
+  assert.notEqual(requeueOf(next), "200", "no wait for a write the cache will never show");
+  assert.equal(requeueOf(first), requeueOf(next));
+  w.druid.supervisors.get("orders")!.lag = 90_000;
+  w.now = new Date(w.now.getTime() + 120_000);
+  await lag.round();
+  await w.reconcile("orders");
+  assert.ok(shortcuts() > before, "the idle shortcut holds again");
+  assert.equal([...lag.samples()][0]?.records, 90_000, "the gauge still follows");
+  assert.equal(w.logLines.filter((l) => l.includes("drops status.lag")).length, 1, "said once");
 });

@@ -24,7 +24,9 @@ import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecr
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
-import { emptyOutcome, failureOf, isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
+import { heldBack, lastKnownGoodDesired, lastKnownGoodPending, rollbackDue, rollbackSpecProblem } from "./rollback.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
@@ -33,8 +35,11 @@ import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
 import { DriftSchedule, needsStoredSpec } from "./drift-schedule.ts";
-import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, type StatusFacts } from "./status.ts";
+import { awaitsStateChange, eventsFor, isTransitional, nextStatus, statusEquals, supervisorRuns, type StatusFacts } from "./status.ts";
 import type { SupervisorStateWatch } from "./state-watch.ts";
+import type { SupervisorLagPoller } from "./lag-poller.ts";
+import { nextStatusLag } from "./lag.ts";
+import { unsafeChanges } from "./spec-checks.ts";
 import { claimsSignature, dependencySignature, listingOf, sameListing, samePart, type IdleMemo, type ListedPart } from "./idle-shortcut.ts";
 
 export interface ReconcilerSettings {
@@ -44,6 +49,8 @@ export interface ReconcilerSettings {
   settleMs: number;
   /** How often each supervisor's stored spec is read for drift (default: the longer of 10 minutes and resyncMs). */
   driftCheckMs?: number;
+  /** How often a running supervisor's lag is read (0 or absent: never). */
+  lagPeriodMs?: number;
   allowCrossNamespaceSecrets: boolean;
   defaultDruidUrl: string | undefined;
 }
@@ -78,6 +85,8 @@ export interface ReconcilerDeps {
   onIdleShortcut?: () => void;
   /** Wakes resources whose supervisor is on its way somewhere when Druid's list shows it arrived. */
   stateWatch?: Pick<SupervisorStateWatch, "watch" | "unwatch" | "reliesOnPoller" | "watching">;
+  /** Reads the lag of the running supervisors registered with it (lag-poller.ts). */
+  lagPoller?: Pick<SupervisorLagPoller, "track" | "untrack" | "reading">;
   /** Asked before every Druid write (leadership, shutdown); always open when absent. */
   fence?: WriteFence;
   /** Our own status write, as stored: indexes (claims) learn of it before the watch delivers it. */
@@ -132,7 +141,7 @@ function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: End
 
 /** Actions whose only consequence to watch is the supervisor's state (an update may restart tasks). */
 function startsOrStops(action: DruidAction): boolean {
-  return (action.kind === "submitSupervisor" && (action.cause === "Created" || action.cause === "Recreated")) || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor";
+  return createsSupervisor(action) || action.kind === "suspendSupervisor" || action.kind === "resumeSupervisor";
 }
 
 /** Druid stored the supervisor's newest spec after `since` (the evidence that a pending create made it). */
@@ -171,6 +180,8 @@ export class Reconciler {
   /** claimKey → the resource whose reconcile holds that supervisor now. */
   private readonly claimLocks = new Map<string, string>();
   private readonly driftChecks: DriftSchedule;
+  /** The installed CRD has no status.lag (an older one): lag is no longer written to status. */
+  lagStatusDropped = false;
   /** key → what its last idle reconcile depended on (idle-shortcut.ts). */
   private readonly idleMemos = new Map<string, IdleMemo>();
 
@@ -188,6 +199,7 @@ export class Reconciler {
     this.driftChecks.forget(key);
     this.idleMemos.delete(key);
     this.deps.stateWatch?.unwatch(key);
+    this.deps.lagPoller?.untrack(key);
   }
 
   async reconcile(key: string): Promise<ProcessResult> {
@@ -238,10 +250,15 @@ export class Reconciler {
       }
       const ingestion = parsed.value;
       if (isPaused(ingestion)) return await this.end(log, { ingestion, now: this.nowIso(), paused: true }, { kind: "waitForEdit" });
-      if (ingestion.metadata.deletionTimestamp) return await this.finalize(log, ingestion);
+      if (ingestion.metadata.deletionTimestamp) {
+        this.deps.lagPoller?.untrack(key);
+        return await this.finalize(log, ingestion);
+      }
       return await this.sync(log, key, ingestion, dependencies);
     } catch (error) {
       log.error("reconcile failed", { error: describeApiError(error) });
+      // A failing resource retries with its backoff, not at the lag poller's pace.
+      this.deps.lagPoller?.untrack(key);
       return { error };
     }
   }
@@ -261,13 +278,28 @@ export class Reconciler {
     });
   }
 
+  /** The lag poller's reading for status, with the lag period; undefined while lag is not written to status. */
+  private lagFacts(key: string): StatusFacts["lag"] {
+    const periodMs = this.deps.settings.lagPeriodMs ?? 0;
+    if (!this.deps.lagPoller || periodMs <= 0 || this.lagStatusDropped) return undefined;
+    return { reading: this.deps.lagPoller.reading(key), periodMs };
+  }
+
+  /** The lag poller has a reading that status should show (lag.ts): only a whole reconcile writes it. */
+  private lagWriteDue(key: string, raw: KubernetesObject): boolean {
+    const lag = this.lagFacts(key);
+    if (!lag) return false;
+    const previous = (raw as DruidIngestion).status?.lag;
+    return nextStatusLag(previous, lag.reading, this.deps.now?.() ?? new Date(), lag.periodMs) !== previous;
+  }
+
   /**
    * The resource, its dependencies, the claims on its supervisor and Druid's listing are as its
    * last idle reconcile saw them, and no drift check is due: that reconcile's end holds again.
    * Any doubt (a failed read included) answers no, and the whole reconcile runs.
    */
   private async unchangedSinceMemo(key: string, raw: KubernetesObject, dependencies: string, memo: IdleMemo): Promise<boolean> {
-    if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key)) return false;
+    if (raw.metadata?.deletionTimestamp || this.driftChecks.due(key) || this.lagWriteDue(key, raw)) return false;
     const claims = claimsSignature(this.deps.claimsOn(memo.druidEndpoint, memo.supervisorId));
     if (`${dependencies}\n${claims}` !== memo.dependencies) return false;
     const snapshots = this.deps.snapshots;
@@ -285,6 +317,8 @@ export class Reconciler {
 
   private async sync(log: Logger, key: string, cached: DruidIngestion, dependencies?: string): Promise<ProcessResult> {
     const facts: StatusFacts = { ingestion: cached, now: this.nowIso() };
+    const lag = this.lagFacts(key);
+    if (lag) facts.lag = lag;
 
     const finalizer = await this.ensureFinalizer(log, cached);
     if (!finalizer.ok) return "conflict" in finalizer ? requeueAfter({ kind: "conflict" }, this.deps.settings) : this.stop(log, facts, finalizer.failure);
@@ -298,6 +332,22 @@ export class Reconciler {
       if (!(error instanceof RenderError)) throw error;
       facts.stop = { reason: error.reason, message: error.message };
       return this.end(log, facts, { kind: "waitForEdit" });
+    }
+    const rollbackProblem = rollbackSpecProblem(ingestion);
+    if (rollbackProblem) {
+      facts.stop = { reason: "InvalidSpec", message: rollbackProblem };
+      return this.end(log, facts, { kind: "waitForEdit" });
+    }
+    // A spec rolled back (spec.rollback): the last known good is what is applied.
+    const held = desired.kind === "supervisor" ? heldBack(ingestion, desired.specHash) : undefined;
+    if (held && desired.kind === "supervisor") {
+      const good = lastKnownGoodDesired(desired, ingestion.status?.lastKnownGood);
+      if (good) {
+        desired = good;
+        facts.heldBack = held;
+      } else {
+        log.warn("spec rolled back, but the last known good spec cannot stand in for it: applying the resource's spec", { generation: held.generation });
+      }
     }
     facts.desired = desired;
 
@@ -389,6 +439,24 @@ export class Reconciler {
         if (!observed.health) observed.healthUnread = true;
       }
     }
+    // A recreate waits for the suspended supervisor's tasks to finish (plan.ts): count them.
+    if (decision.kind === "owned" && desired.kind === "supervisor" && ingestion.spec.unsafeChangePolicy === "Recreate" && observed.supervisor?.suspended && observed.supervisor.spec && unsafeChanges(observed.supervisor.spec, desired.body).length > 0) {
+      const report = await this.healthOf(client, desired, specSecrets);
+      observed.tasksLeft = report?.activeTasks !== undefined && report.publishingTasks !== undefined ? report.activeTasks + report.publishingTasks : undefined;
+    }
+    if (decision.kind === "owned" || decision.kind === "create" || decision.kind === "adopt" || decision.kind === "observe") {
+      if (desired.kind === "supervisor") facts.lagTarget = { client, supervisorId: desired.supervisorId };
+    }
+    // Within the rollback window after an update, Druid reports the supervisor unhealthy: the
+    // rollback is recorded now and carried out by the next reconcile (which holds this generation back).
+    if (decision.kind === "owned" && desired.kind === "supervisor" && !facts.heldBack) {
+      const due = rollbackDue({ ingestion, desired, live: observed.supervisor, now: facts.now });
+      if (due) {
+        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
+        facts.rollback = due;
+        return this.end(log, facts, { kind: "changed" });
+      }
+    }
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
     switch (decision.kind) {
@@ -423,18 +491,15 @@ export class Reconciler {
 
     let pendingSince = status.pendingCreate?.since;
     const creates = plannedCreates(plan, status, decision.kind === "owned" ? decision.record : record);
-    const reset = plan.actions.find(isNonceReset);
-    if (creates || reset) {
+    const intents = intentsFor(plan.actions, ingestion, target.druidEndpoint, facts.now);
+    if (creates || Object.keys(intents).length > 0) {
       // Recorded before the create or reset, on a status no newer than what this reconcile read
       // (resourceVersion precondition): a create whose outcome is lost is then known to be this
       // resource's, and a reset whose outcome is lost is never sent twice for one nonce.
-      const intent: DruidIngestionStatus = { ...status };
+      const intent: DruidIngestionStatus = { ...status, ...intents };
       if (creates) {
         intent.pendingCreate = this.pendingCreate(status.pendingCreate, target, creates, facts.now);
         pendingSince = intent.pendingCreate.since;
-      }
-      if (reset) {
-        intent.pendingReset = { nonce: ingestion.spec.resetNonce as string, supervisorId: reset.supervisorId, druidEndpoint: target.druidEndpoint, since: facts.now };
       }
       const written = await this.writeStatus(ingestion, intent);
       if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
@@ -449,6 +514,18 @@ export class Reconciler {
       if (outcome.failed) log.warn("Druid call failed", { action: outcome.failed.action.kind, reason: outcome.failed.failure.reason, ambiguous: outcome.failed.ambiguous, error: outcome.failed.failure.message });
     }
     facts.outcome = outcome;
+    // Druid's own supervisor, started for this resource: said here too, should the status write or the Event be lost.
+    if (outcome.backfillSupervisorId !== undefined) log.info("Druid started a backfill supervisor", { supervisor: desired.kind === "supervisor" ? desired.supervisorId : undefined, backfill: outcome.backfillSupervisorId });
+    const failed = outcome.failed;
+    // Druid refused the resource's spec (certainly not applied): the last known good stays.
+    if (failed && failed.action.kind === "submitSupervisor" && failed.action.cause === "Updated" && !failed.ambiguous && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {
+      const due = rollbackDue({ ingestion, desired, live: observed.supervisor, rejected: failed.failure, now: facts.now });
+      if (due) {
+        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
+        facts.rollback = due;
+        return this.end(log, facts, { kind: "changed" });
+      }
+    }
     if (outcome.failed) return this.end(log, facts, { kind: "failed", failure: outcome.failed.failure });
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
     if (outcome.executed.length > 0) {
@@ -462,7 +539,7 @@ export class Reconciler {
     // Owned, in place, nothing pending, nothing read fresh, no referenced Secret values (their
     // spec is read every resync): the next resync may skip all this if nothing changes.
     const memo: IdleMemo | undefined =
-      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !status.pendingReset && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
+      dependencies !== undefined && decision.kind === "owned" && desired.kind === "supervisor" && observed.supervisor && desired.secretRefs.length === 0 && !status.pendingCreate && !hasIntent(status) && !lastKnownGoodPending(ingestion, facts.now) && !facts.configMap?.failure && !observed.healthUnread && observation.compaction !== "fresh" && observation.rules !== "fresh"
         ? {
             dependencies: `${dependencies}\n${claimsSignature(claims)}`,
             client,
@@ -739,9 +816,9 @@ export class Reconciler {
   }
 
   /**
-   * The supervisor's recent errors, cleaned of the values its spec references; when those are not
-   * known (Observe reads none), messages that may quote them are not shown. A failed read only
-   * leaves the errors out: health is reported from the list regardless.
+   * The supervisor's status report (recent errors, tasks), its errors cleaned of the values its
+   * spec references; when those are not known (Observe reads none), messages that may quote them
+   * are not shown. A failed read gives undefined: health is reported from the list regardless.
    */
   private async healthOf(client: DruidClient, desired: Extract<DesiredIngestion, { kind: "supervisor" }>, specSecrets: ResolvedSecretRefs): Promise<SupervisorHealth | undefined> {
     const values = [...specSecrets.values.values()];
@@ -749,7 +826,7 @@ export class Reconciler {
     try {
       health = await client.supervisorHealth(desired.supervisorId, values);
     } catch (error) {
-      this.deps.logger.debug("could not read the supervisor's recent errors", { supervisor: desired.supervisorId, error: describeApiError(error) });
+      this.deps.logger.debug("could not read the supervisor's status report", { supervisor: desired.supervisorId, error: describeApiError(error) });
       return undefined;
     }
     if (health && desired.secretRefs.length > 0 && values.length === 0) {
@@ -978,6 +1055,14 @@ export class Reconciler {
     // A wait that our own write starts owes nothing to an earlier one (its age, its lists).
     if (!waits || watchWith?.newWait) this.deps.stateWatch?.unwatch(key);
     const watched = waits && (this.deps.stateWatch?.watch(key, watchWith.client, watchWith.supervisorId, supervisor) ?? false);
+    // A running supervisor this resource stands for has its lag read, however the reconcile
+    // ended (a refused change, a part standing down: it still runs); anything else, not (any more).
+    const live = facts.outcome?.supervisorAfter ?? facts.observed?.supervisor;
+    const running = written.kind !== "gone" && !facts.stop && facts.lagTarget !== undefined && supervisorRuns(live);
+    // A supervisor created (again) here: a reading of the one before is not its.
+    if (facts.outcome?.executed.some(createsSupervisor)) this.deps.lagPoller?.untrack(key);
+    if (running) this.deps.lagPoller?.track(key, facts.lagTarget as NonNullable<StatusFacts["lagTarget"]>);
+    else if (written.kind !== "conflict") this.deps.lagPoller?.untrack(key);
     if (written.kind === "conflict") return requeueAfter({ kind: "conflict" }, this.deps.settings);
     if (written.kind === "gone") return {};
     if (ending.kind === "idle") ending = { ...ending, sinceTransitionMs: ending.sinceTransitionMs ?? this.sinceStatusChanged(status), watched };
@@ -998,8 +1083,7 @@ export class Reconciler {
     if (written.kind === "conflict") {
       log.info("status changed meanwhile; looking again");
       // A reset Druid confirmed must be recorded, or the next reconcile reports it as unknown.
-      const nonce = ingestion.spec.resetNonce;
-      if (nonce && next.lastResetNonce === nonce && previous?.pendingReset?.nonce === nonce) await this.confirmReset(log, ingestion, nonce);
+      for (const { request, nonce } of confirmedButUnwritten(previous, next, ingestion.spec)) await this.confirmReset(log, ingestion, request, nonce);
       return { written, status };
     }
     if (written.kind === "gone") return { written, status };
@@ -1012,25 +1096,25 @@ export class Reconciler {
 
   /**
    * Records a confirmed reset on the resource as it is now (the status write of the reconcile lost
-   * a race with another writer): lastResetNonce set, the intent dropped, if the intent is still ours.
+   * a race with another writer): the nonce acted on, the intent dropped, if the intent is still ours.
    */
-  private async confirmReset(log: Logger, ingestion: DruidIngestion, nonce: string): Promise<void> {
+  private async confirmReset(log: Logger, ingestion: DruidIngestion, request: NonceRequest, nonce: string): Promise<void> {
     const { namespace, name } = ingestion.metadata;
+    const field = request.nonceField;
     for (let attempt = 0; attempt < 3; attempt++) {
       let current: DruidIngestion;
       try {
         current = (await this.deps.kube.getIngestion(namespace, name)) as DruidIngestion;
       } catch (error) {
-        log.warn("could not record a confirmed reset; it will be reported as of unknown outcome", { nonce, error: describeApiError(error) });
+        log.warn("could not record a confirmed reset; it will be reported as of unknown outcome", { field, nonce, error: describeApiError(error) });
         return;
       }
-      const status = current.status ?? {};
-      if (status.pendingReset?.nonce !== nonce || status.lastResetNonce === nonce) return;
-      const { pendingReset: _done, ...rest } = status;
-      const written = await this.writeStatus(current, { ...rest, lastResetNonce: nonce });
+      const next = withConfirmed(current.status ?? {}, request, nonce);
+      if (!next) return;
+      const written = await this.writeStatus(current, next);
       if (written.kind !== "conflict") return;
     }
-    log.warn("could not record a confirmed reset after 3 attempts; it will be reported as of unknown outcome", { nonce });
+    log.warn("could not record a confirmed reset after 3 attempts; it will be reported as of unknown outcome", { field, nonce });
   }
 
   private async writeStatus(ingestion: DruidIngestion, next: DruidIngestionStatus): Promise<Written> {
@@ -1039,8 +1123,16 @@ export class Reconciler {
     if (Object.keys(patch).length === 0) return { kind: "unchanged" };
     try {
       const stored = (await this.deps.kube.patchIngestionStatus(namespace, name, patch, resourceVersion)) as DruidIngestion;
-      this.expectations.wrote(objectKey(namespace, name), resourceVersion);
-      this.deps.noteWritten?.(stored, resourceVersion);
+      // The same version back: the API server changed nothing (fields its CRD does not know are
+      // dropped), so there is no write of ours for the cache to show.
+      if (stored.metadata.resourceVersion !== resourceVersion) {
+        this.expectations.wrote(objectKey(namespace, name), resourceVersion);
+        this.deps.noteWritten?.(stored, resourceVersion);
+      }
+      if (next.lag !== undefined && stored.status !== undefined && stored.status.lag === undefined && !this.lagStatusDropped) {
+        this.lagStatusDropped = true;
+        this.deps.logger.warn("the API server drops status.lag: the installed DruidIngestion CRD is older than this controller. Lag stays in the gauges only until crds/druid.apache.org_druidingestions.yaml is applied (kubectl apply --server-side -f ...) and the controller restarted");
+      }
       return { kind: "written", ingestion: { ...ingestion, metadata: { ...ingestion.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? next } };
     } catch (error) {
       if (isApiStatus(error, 404)) return { kind: "gone" };

@@ -26,10 +26,11 @@ test("a non-empty nativeSpec wins over spec (druid-operator rule)", () => {
 });
 
 test("the supervisor type defaults to ingestion.type; suspended is never hashed", () => {
-  const d = renderIngestion(ing({ ingestion: { type: "kinesis", nativeSpec: { spec: inner, suspended: true } } })) as DesiredSupervisor;
+  const kinesis = { dataSchema: { dataSource: "ds" }, ioConfig: { stream: "t" } };
+  const d = renderIngestion(ing({ ingestion: { type: "kinesis", nativeSpec: { spec: kinesis, suspended: true } } })) as DesiredSupervisor;
   assert.equal(d.body["type"], "kinesis");
   assert.equal(d.body["suspended"], undefined);
-  const e = renderIngestion(ing({ ingestion: { type: "kinesis", nativeSpec: { spec: inner, suspended: false } } }));
+  const e = renderIngestion(ing({ ingestion: { type: "kinesis", nativeSpec: { spec: kinesis, suspended: false } } }));
   assert.equal(d.specHash, e.specHash);
   assert.deepEqual(supervisorSubmission(d, true)["suspended"], true);
 });
@@ -98,4 +99,28 @@ test("secretRefKeysOf: the Secrets the spec references, in the resource's namesp
   assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", nativeSpec: twice } })), ["ns/kafka-sasl", "ns/other"]);
   assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", spec: "{broken" } })), []);
   assert.deepEqual(secretRefKeysOf(ing({ ingestion: { type: "kafka", nativeSpec: { spec: inner } } })), []);
+});
+
+test("a supervisor spec Druid would refuse is refused before any call, naming the field (#12)", () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["kafka without a topic", { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: {} } }, /\/spec\/ioConfig: a kafka supervisor needs ioConfig.topic or ioConfig.topicPattern/],
+    ["kafka with topic and topicPattern", { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", topicPattern: "t.*" } } }, /set only one of ioConfig.topic, ioConfig.topicPattern/],
+    ["a blank topic", { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: " " } } }, /\/spec\/ioConfig\/topic: must be a non-empty string/],
+    ["a duration that is not ISO-8601", { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", taskDuration: "1h" } } }, /\/spec\/ioConfig\/taskDuration: "1h" is not an ISO-8601 period/],
+    ["taskCount 0", { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", taskCount: 0 } } }, /\/spec\/ioConfig\/taskCount: 0 must be a whole number of at least 1/],
+    ["a datasource with a slash", { type: "kafka", spec: { dataSchema: { dataSource: "a/b" }, ioConfig: { topic: "t" } } }, /\/spec\/dataSchema\/dataSource: "a\/b" must not contain "\/"/],
+    ["an id starting with a dot", { type: "kafka", id: ".x", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t" } } }, /\/id: ".x" must not start with "."/],
+    ["flat form: kinesis without a stream", { type: "kinesis", dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t" } }, /\/ioConfig: a kinesis supervisor needs ioConfig.stream/],
+  ];
+  for (const [name, nativeSpec, message] of cases) {
+    assert.throws(() => renderIngestion(ing({ ingestion: { type: String(nativeSpec["type"]), nativeSpec: nativeSpec as never } })), (e: unknown) => e instanceof RenderError && message.test(e.message) && /nothing was sent to Druid/.test(e.message), name);
+  }
+  // What is fine stays fine: periods of every shape, a topic pattern, other supervisor types untouched.
+  for (const ok of [
+    { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topic: "t", taskDuration: "PT1H", period: "PT30S", completionTimeout: "PT0.5S", lateMessageRejectionPeriod: "P1DT2H", taskCount: 2, replicas: 1 } } },
+    { type: "kafka", spec: { dataSchema: { dataSource: "ds" }, ioConfig: { topicPattern: "metrics-.*" } } },
+    { type: "autocompact", spec: { dataSchema: { dataSource: "ds" } } },
+  ]) {
+    assert.doesNotThrow(() => renderIngestion(ing({ ingestion: { type: ok.type, nativeSpec: ok as never } })), JSON.stringify(ok));
+  }
 });

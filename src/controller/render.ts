@@ -4,6 +4,7 @@
 // values are put in only when the body is sent.
 import type { DruidIngestion, JsonObject, JsonValue } from "../api/druid-ingestion.ts";
 import { canonicalJson, contentHash, sha256Hex } from "./canonical-json.ts";
+import { supervisorSpecProblems } from "./spec-checks.ts";
 import { firstSecretRefPath, MalformedSecretRef, SECRET_KEY_REF, secretRefsOf, type SecretKeyRef } from "./secret-refs.ts";
 
 /** Ingestion types that run as a one-shot Druid task rather than a supervisor. */
@@ -167,6 +168,8 @@ export function renderIngestion(ingestion: DruidIngestion): DesiredIngestion {
   if (!supervisorId) {
     throw new RenderError("the supervisor spec has no dataSchema.dataSource (and no top-level id), so it has no supervisor id");
   }
+  const problems = supervisorSpecProblems(hashed);
+  if (problems.length > 0) throw new RenderError(`the supervisor spec cannot work (nothing was sent to Druid): ${problems.join("; ")}`);
   return { kind, ...common, supervisorId, explicitId, suspendedInBody: body["suspended"] === true };
 }
 

@@ -21,7 +21,8 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
-const REAL_TIMERS: Timers = {
+/** setTimeout, unref'd: a pending timer never keeps the process alive. */
+export const REAL_TIMERS: Timers = {
   set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

@@ -2,16 +2,21 @@
 // Pure. The ownership record moves here, and only here: it names what Druid accepted (a
 // confirmed create, a takeover), loses what a confirmed removal took away, and is never set from
 // what the resource merely asks for. The caller patches status only when the result differs.
-import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError } from "../api/druid-ingestion.ts";
+import type { AppliedRecord, Condition, DruidIngestion, DruidIngestionStatus, PendingCreate, RecentError, RollbackRecord } from "../api/druid-ingestion.ts";
 import type { LiveSupervisor, LiveTask, SupervisorHealth } from "../druid/decode.ts";
 import type { EventRecord } from "../kube/events.ts";
+import type { DruidClient } from "../druid/client.ts";
 import { jsonEqual } from "./canonical-json.ts";
-import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, READY, removeCondition, RESET_APPLIED, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
+import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, OFFSETS_RESET_APPLIED, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
-import { isNonceReset, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { nextStatusLag, type LagReading } from "./lag.ts";
+import { createsSupervisor, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { askedNonce, dropStaleIntents, NONCE_REQUESTS, RESET_OFFSETS, settleNonces, unconfirmed, type NonceRequest } from "./nonces.ts";
+import { describePartitionOffsets } from "./offset-reset.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
-import { unconfirmedReset, type Observed, type Plan } from "./plan.ts";
+import type { Observed, Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
+import { nextLastKnownGood } from "./rollback.ts";
 
 /** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
 export const MAX_STATUS_COPY_BYTES = 128 * 1024;
@@ -38,9 +43,24 @@ export interface StatusFacts {
   removal?: Removal;
   /** A pending create for another target, resolved this reconcile (what it made removed, or nothing there). */
   staleCreate?: PendingCreate;
+  /** The lag poller's last reading of the supervisor, and the lag period (absent: lag is not read). */
+  lag?: { reading: LagReading | null | undefined; periodMs: number };
+  /** This generation is held back at the last known good (rollback.ts): what is applied is that spec. */
+  heldBack?: RollbackRecord;
+  /** A rollback decided this reconcile (the next one applies the last known good). */
+  rollback?: RollbackRecord;
+  /** Where the supervisor this resource stands for is read (not used for status: the lag poller's registration). */
+  lagTarget?: { client: Pick<DruidClient, "supervisorHealth">; supervisorId: string };
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
+/** Actions on the datasource's compaction config and rules, not on the supervisor. */
+const PART_ACTIONS: ReadonlySet<DruidAction["kind"]> = new Set(["submitCompaction", "deleteCompaction", "submitRules", "clearRules"]);
+
+/** Druid reports the supervisor and it is not suspended (by its stored flag or its state): its lag means something. */
+export function supervisorRuns(live: LiveSupervisor | undefined): live is LiveSupervisor {
+  return live !== undefined && !live.suspended && live.state !== "SUSPENDED";
+}
 
 function readyForSupervisor(live: LiveSupervisor | undefined, wantSuspended: boolean): ConditionUpdate {
   if (!live) return { type: READY, status: "Unknown", reason: "Pending", message: "waiting for Druid to report the supervisor" };
@@ -101,6 +121,7 @@ export function healthyCondition(live: LiveSupervisor | undefined, errors: reado
 function healthUnknown(next: DruidIngestionStatus, why: string): ConditionUpdate {
   delete next.healthy;
   delete next.recentErrors;
+  delete next.lag;
   return { type: HEALTHY, status: "Unknown", reason: "NotObserved", message: `not known: ${why}` };
 }
 
@@ -259,15 +280,8 @@ function applyManaged(next: DruidIngestionStatus, facts: StatusFacts, desired: D
   // The pending create is done with once Druid confirmed it, or refused it outright.
   if (!failed || !failed.ambiguous) delete next.pendingCreate;
 
-  const nonce = ingestion.spec.resetNonce;
-  const resetDone = executed.some((a) => a.kind === "resetSupervisor");
-  const fresh = main?.kind === "submitSupervisor" && (main.cause === "Created" || main.cause === "Recreated");
-  if (nonce && (resetDone || fresh || main?.kind === "submitTask")) next.lastResetNonce = nonce;
-  // The reset intent recorded before sending: kept only while the outcome is unknown (the reset
-  // itself failed in a way Druid may have acted on, or an earlier reconcile left it so).
-  const plannedReset = plan?.actions.some(isNonceReset) === true;
-  const resetAmbiguous = failed !== undefined && isNonceReset(failed.action) && failed.ambiguous;
-  if (plannedReset && !resetAmbiguous) delete next.pendingReset;
+  // Nonces acted on; an intent recorded before sending is kept only while the outcome is unknown.
+  settleNonces(next, ingestion.spec, plan?.actions ?? [], executed, failed, plan?.consumesNonces === true);
 
   for (const a of executed) {
     if (a.kind === "submitCompaction") {
@@ -328,6 +342,7 @@ function clearLiveState(next: DruidIngestionStatus): void {
   delete next.detailedState;
   delete next.healthy;
   delete next.recentErrors;
+  delete next.lag;
   delete next.taskStatus;
 }
 
@@ -384,8 +399,17 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     next.applied = facts.record;
   }
   mirrorRecord(next, old);
-  // A reset intent for a nonce that is done with, or no longer asked for, is history.
-  if (next.pendingReset && (next.pendingReset.nonce !== ingestion.spec.resetNonce || next.lastResetNonce === next.pendingReset.nonce)) delete next.pendingReset;
+  dropStaleIntents(next, ingestion.spec);
+  // When the supervisor spec last changed in Druid by a submit of this resource (the rollback window starts there).
+  if (next.specHash !== undefined && next.specHash !== old.specHash && executed.some((a) => a.kind === "submitSupervisor")) {
+    next.specAppliedTime = now;
+    next.specAppliedOnHealthy = old.healthy === true;
+  }
+  if (next.specHash === undefined) {
+    delete next.specAppliedTime;
+    delete next.specAppliedOnHealthy;
+  }
+  if (facts.rollback) next.rollback = facts.rollback;
 
   // --- Druid's state ------------------------------------------------------------------------------
   const managing = decision?.kind === "owned" || decision?.kind === "create" || decision?.kind === "adopt" || decision?.kind === "observe";
@@ -399,6 +423,21 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     if (liveSupervisor?.healthy !== false || liveSupervisor.suspended) delete next.recentErrors;
     else if (facts.observed?.health) next.recentErrors = recentErrorsOf(facts.observed.health);
     else if (facts.observed?.healthUnread) delete next.recentErrors;
+    const running = supervisorRuns(liveSupervisor);
+    // A supervisor created (again) this reconcile starts from nothing: the old lag is not its.
+    const fresh = executed.some(createsSupervisor);
+    const lag = running && facts.lag && !fresh ? nextStatusLag(old.lag, facts.lag.reading, new Date(now), facts.lag.periodMs) : undefined;
+    if (lag) next.lag = lag;
+    else delete next.lag;
+    // (A part that failed or stood down says nothing about how the supervisor runs.)
+    const supervisorFailed = facts.plan?.failure !== undefined || (outcome?.failed !== undefined && !PART_ACTIONS.has(outcome.failed.action.kind));
+    if (decision?.kind !== "observe" && !supervisorFailed) {
+      const healthy = findCondition(old.conditions, HEALTHY);
+      const healthySince = healthy?.status === "True" && healthy.reason === "Healthy" ? healthy.lastTransitionTime : undefined;
+      const good = nextLastKnownGood({ ingestion, next, desired, live: liveSupervisor, healthySince, now });
+      if (good) next.lastKnownGood = good;
+      else delete next.lastKnownGood;
+    }
     delete next.taskStatus;
   } else if (desired?.kind === "task" && managing && !facts.stop) {
     // After a new submission the observed task is the previous run: its state is not this one's.
@@ -408,6 +447,7 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     delete next.detailedState;
     delete next.healthy;
     delete next.recentErrors;
+    delete next.lag;
   } else if (decision?.kind === "standDown" || decision?.kind === "move") {
     clearLiveState(next);
   }
@@ -442,6 +482,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     else set(readyForTask(facts.observed?.task));
   }
 
+  // Held back at the last known good: Druid runs that spec, not the resource's.
+  const rolledBack = facts.rollback ?? facts.heldBack;
+  if (rolledBack && !failure && desired && decision && decision.kind !== "observe") set({ type: SYNCED, status: "False", reason: "RolledBack", message: rolledBack.message });
+
   const healthyBefore = findCondition(conditions, HEALTHY);
   if (desired?.kind === "supervisor" && managing && !facts.stop) set(healthyCondition(liveSupervisor, next.recentErrors, facts.observed?.healthUnread === true));
   // Not observed: an unhealthy supervisor stays reported as such (a flaky Overlord must not
@@ -463,8 +507,10 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
     conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, ["submitRules", "clearRules"], facts.plan?.rulesStandDown, generation, now);
   }
 
-  if (desired?.kind === "supervisor") conditions = resetCondition(conditions, ingestion, next, facts, generation, now);
-  else conditions = removeCondition(conditions, RESET_APPLIED);
+  for (const request of NONCE_REQUESTS) {
+    if (desired?.kind === "supervisor") conditions = nonceCondition(request, conditions, ingestion, next, facts, generation, now);
+    else conditions = removeCondition(conditions, request.condition);
+  }
 
   if (facts.configMap) {
     const cm = facts.configMap;
@@ -484,37 +530,46 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   return finish(next, conditions, old, now);
 }
 
-/** What became of spec.resetNonce: done, failed (retried), or unknown (never repeated). */
-function resetCondition(conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
-  const nonce = ingestion.spec.resetNonce;
-  if (!nonce) return removeCondition(conditions, RESET_APPLIED);
-  const pending = unconfirmedReset(next, nonce);
+/** What became of a nonce (spec.resetNonce, spec.resetOffsetsNonce): done, failed (retried), or unknown (never repeated). */
+function nonceCondition(request: NonceRequest, conditions: Condition[], ingestion: DruidIngestion, next: DruidIngestionStatus, facts: StatusFacts, generation: number, now: string): Condition[] {
+  const nonce = askedNonce(request, ingestion.spec);
+  if (!nonce) return removeCondition(conditions, request.condition);
+  const asked = `spec.${request.nonceField} "${nonce}"`;
+  const failed = facts.outcome?.failed;
+  const pending = unconfirmed(request, next, nonce);
   if (pending) {
-    const failed = facts.outcome?.failed;
-    const why = failed?.action.kind === "resetSupervisor" ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
+    const why = failed && request.attempts(failed.action) ? `: ${failed.failure.message}` : " (the controller stopped or lost the answer after recording it)";
     return setCondition(conditions, {
-      type: RESET_APPLIED,
+      type: request.condition,
       status: "Unknown",
       reason: "ResetOutcomeUnknown",
-      message: `the reset of supervisor ${pending.supervisorId} for spec.resetNonce "${nonce}" was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to reset (again), set a new spec.resetNonce`,
+      message: `the ${request.what} of supervisor ${pending.supervisorId} for ${asked} was sent (or about to be sent) to ${pending.druidEndpoint} at ${pending.since} and its outcome is unknown${why}. Druid keeps no record of resets, so it is not sent again: check the supervisor's offsets (Druid console, GET /druid/indexer/v1/supervisor/${pending.supervisorId}/status); to do it (again), set a new spec.${request.nonceField}`,
     }, generation, now);
   }
-  if (next.lastResetNonce === nonce) {
-    const reset = facts.outcome?.executed.some((a) => a.kind === "resetSupervisor");
-    const previous = findCondition(conditions, RESET_APPLIED);
-    if (!reset && previous?.status === "True") return conditions;
+  if (next[request.lastField] === nonce) {
+    const done = facts.outcome?.executed.find(request.attempts);
+    const previous = findCondition(conditions, request.condition);
+    if (!done && previous?.status === "True") return conditions;
     return setCondition(conditions, {
-      type: RESET_APPLIED,
+      type: request.condition,
       status: "True",
-      reason: reset ? "Reset" : "Done",
-      message: reset ? `supervisor ${next.applied?.supervisorId ?? ""} was reset for spec.resetNonce "${nonce}"` : `spec.resetNonce "${nonce}" was acted on (the supervisor was reset, or created after the nonce was set and so had no offsets to reset)`,
+      reason: done ? "Reset" : "Done",
+      message: done ? `${describeDone(done, facts.outcome)} for ${asked}` : `${asked} was acted on, or the supervisor was created or taken over by this resource after it was set (a nonce present then is consumed without a call)`,
     }, generation, now);
   }
-  const failed = facts.outcome?.failed;
-  if (failed?.action.kind === "resetSupervisor") {
-    return setCondition(conditions, { type: RESET_APPLIED, status: "False", reason: failed.failure.reason, message: `the reset for spec.resetNonce "${nonce}" did not happen (${failed.failure.message}); it is tried again` }, generation, now);
+  if (failed && request.attempts(failed.action)) {
+    return setCondition(conditions, { type: request.condition, status: "False", reason: failed.failure.reason, message: `the ${request.what} for ${asked} did not happen (${failed.failure.message}); it is tried again` }, generation, now);
   }
+  const held = request === RESET_OFFSETS ? facts.plan?.offsetsResetHeld : undefined;
+  if (held) return setCondition(conditions, { type: request.condition, status: held.transient ? "Unknown" : "False", reason: held.reason, message: held.message }, generation, now);
   return conditions;
+}
+
+/** What a reset that Druid confirmed did, for the condition. */
+function describeDone(action: DruidAction, outcome: Outcome | undefined): string {
+  if (action.kind === "resetOffsets") return `Druid took the offsets of supervisor ${action.supervisorId} to store (partition ${describePartitionOffsets(action.metadata)}; it restarts the tasks reading them there)`;
+  if (action.kind === "resetToLatestAndBackfill") return `supervisor ${action.supervisorId} reads from the stream's latest offsets; Druid reads the range skipped with backfill supervisor ${outcome?.backfillSupervisorId ?? "(id not reported)"}`;
+  return `supervisor ${"supervisorId" in action ? action.supervisorId : ""} was reset`;
 }
 
 function partCondition(conditions: Condition[], type: string, managed: boolean, what: string, facts: StatusFacts, kinds: ReadonlyArray<DruidAction["kind"]>, standDown: Failure | undefined, generation: number, now: string): Condition[] {
@@ -553,23 +608,25 @@ export function withPendingCreate(status: DruidIngestionStatus | undefined, pend
 // ---------------------------------------------------------------------------------------------
 
 function removalSuffix(cause: string): string {
-  return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : "";
+  return cause === "Moved" ? " (the resource now points elsewhere)" : cause === "Unmanaged" ? " (no longer in the spec)" : cause === "Recreate" ? " (to create it anew for another stream or type)" : "";
 }
 
-const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>) => EventRecord } = {
+const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { kind: K }>, outcome: Outcome | undefined) => EventRecord } = {
   submitSupervisor: (a) => ({
     type: "Normal",
     reason: a.cause,
     message: {
       Created: `created supervisor ${a.supervisorId} in Druid`,
-      Recreated: `supervisor ${a.supervisorId} was missing in Druid; created it again`,
+      Recreated: a.anew ? `created supervisor ${a.supervisorId} anew with the new spec (unsafeChangePolicy Recreate: its offsets were reset)` : `supervisor ${a.supervisorId} was missing in Druid; created it again`,
       Updated: `updated supervisor ${a.supervisorId} in Druid to the new spec`,
       DriftCorrected: `supervisor ${a.supervisorId} was changed in Druid outside this resource; restored the spec`,
     }[a.cause],
   }),
   suspendSupervisor: (a) => ({ type: "Normal", reason: "Suspended", message: `suspended supervisor ${a.supervisorId}` }),
   resumeSupervisor: (a) => ({ type: "Normal", reason: "Resumed", message: `resumed supervisor ${a.supervisorId}` }),
-  resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : "resetOnResume"})` }),
+  resetSupervisor: (a) => ({ type: "Normal", reason: "Reset", message: `reset supervisor ${a.supervisorId} (${a.cause === "ResetNonce" ? "new spec.resetNonce" : a.cause === "Recreate" ? "its offsets, before it is recreated for another stream or type" : "resetOnResume"})` }),
+  resetOffsets: (a) => ({ type: "Normal", reason: "OffsetsReset", message: `moved the stored offsets of supervisor ${a.supervisorId} (new spec.resetOffsetsNonce): partition ${describePartitionOffsets(a.metadata)}` }),
+  resetToLatestAndBackfill: (a, outcome) => ({ type: "Normal", reason: "ResetToLatest", message: `supervisor ${a.supervisorId} now reads from the stream's latest offsets (new spec.resetOffsetsNonce); Druid reads the range skipped with backfill supervisor ${outcome?.backfillSupervisorId ?? "(id not reported)"}` }),
   terminateSupervisor: (a) => ({ type: "Normal", reason: "Terminated", message: `terminated supervisor ${a.supervisorId} in Druid${removalSuffix(a.cause)}` }),
   submitTask: (a) => ({ type: "Normal", reason: a.cause === "Created" ? "Created" : "Updated", message: `submitted task ${a.taskId}` }),
   shutdownTask: (a) => ({ type: "Normal", reason: "TaskShutdown", message: `shut down task ${a.taskId}${a.cause === "Replaced" ? " (a new run replaces it)" : removalSuffix(a.cause)}` }),
@@ -579,16 +636,16 @@ const ACTION_EVENTS: { [K in DruidAction["kind"]]: (a: Extract<DruidAction, { ki
   clearRules: (a) => ({ type: "Normal", reason: "RulesCleared", message: `cleared the retention rules of datasource ${a.dataSource}${removalSuffix(a.cause)}` }),
 };
 
-export function eventForAction(action: DruidAction): EventRecord {
-  return (ACTION_EVENTS[action.kind] as (a: DruidAction) => EventRecord)(action);
+export function eventForAction(action: DruidAction, outcome?: Outcome): EventRecord {
+  return (ACTION_EVENTS[action.kind] as (a: DruidAction, o: Outcome | undefined) => EventRecord)(action, outcome);
 }
 
 /** Condition types whose new failures are recorded as Warning Events. */
-const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY];
+const WARNED_CONDITIONS = [SYNCED, CONFIGMAP_SYNCED, HEALTHY, OFFSETS_RESET_APPLIED];
 
 /** Events for one reconcile: one per Druid change, one per takeover, one per new failure, one on recovery. */
 export function eventsFor(old: DruidIngestionStatus | undefined, next: DruidIngestionStatus, outcome: Outcome | undefined): EventRecord[] {
-  const events = (outcome?.executed ?? []).map(eventForAction);
+  const events = (outcome?.executed ?? []).map((a) => eventForAction(a, outcome));
   const before = old?.applied;
   const after = next.applied;
   if (before && after && before.druidEndpoint !== after.druidEndpoint && before.supervisorId === after.supervisorId && before.taskId === after.taskId) {

@@ -211,6 +211,40 @@ test("reset is not repeated when the first attempt may have reached Druid", asyn
   }
 });
 
+test("resetOffsets posts the partition map once (never repeated once it may have reached Druid); Druid's refusal is its own words", async () => {
+  const metadata = { type: "kafka", partitions: { type: "end", stream: "orders", partitionSequenceNumberMap: { "0": 20 } } };
+  let answer = 200;
+  const druid = await serve((_req, _b, res) => (answer === 200 ? json(res, 200, { id: "orders" }) : answer === 400 ? json(res, 400, { error: "druidException", errorCode: "invalidInput", errorMessage: "Stream[other] doesn't exist in the supervisor[orders]. Supervisor is consuming stream[orders]." }) : res.writeHead(answer).end()));
+  try {
+    await client(druid.url).resetOffsets("orders", metadata);
+    assert.deepEqual(druid.requests.map((r) => [r.method, r.url, JSON.parse(r.body)]), [["POST", "/druid/indexer/v1/supervisor/orders/resetOffsets", metadata]]);
+    answer = 503;
+    await assert.rejects(client(druid.url).resetOffsets("orders", metadata), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnavailable" && !e.notSent);
+    assert.equal(druid.requests.length, 2, "a 503 may mean Druid acted: not repeated");
+    answer = 400;
+    await assert.rejects(client(druid.url).resetOffsets("orders", metadata), (e: unknown) => e instanceof DruidError && !e.transient && /consuming stream\[orders\]/.test(e.message));
+  } finally {
+    await druid.close();
+  }
+});
+
+test("resetToLatestAndBackfill (Druid 38) passes backfillTaskCount and gives the backfill supervisor's id; a 2xx without it is still done (never sent again)", async () => {
+  let body: unknown = { id: "orders", backfillSupervisorId: "orders_backfill_abc" };
+  const druid = await serve((_req, _b, res) => json(res, 200, body));
+  try {
+    assert.equal(await client(druid.url).resetToLatestAndBackfill("orders", 2), "orders_backfill_abc");
+    assert.equal(await client(druid.url).resetToLatestAndBackfill("orders", undefined), "orders_backfill_abc");
+    assert.deepEqual(druid.requests.map((r) => [r.method, r.url]), [
+      ["POST", "/druid/indexer/v1/supervisor/orders/resetToLatestAndBackfill?backfillTaskCount=2"],
+      ["POST", "/druid/indexer/v1/supervisor/orders/resetToLatestAndBackfill"],
+    ]);
+    body = { id: "orders" };
+    assert.equal(await client(druid.url).resetToLatestAndBackfill("orders", undefined), undefined);
+  } finally {
+    await druid.close();
+  }
+});
+
 test("connection refused is transient and retried; a hung Druid times out", async () => {
   const refused = client("http://127.0.0.1:1", { retries: 1 });
   await assert.rejects(refused.listSupervisorStates(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && e.transient && e.notSent);
@@ -474,5 +508,37 @@ test("a supervisor's recent errors are cleaned of the login and of the spec's se
     assert.equal(await c.supervisorHealth("gone"), undefined);
   } finally {
     await druid.close();
+  }
+});
+
+test("compaction configs go to the store Druid acts on: the Overlord's when compaction supervisors are on (Druid 37), the Coordinator's otherwise or when the Overlord does not know the path (#12)", async () => {
+  for (const [enabled, base] of [
+    ["true", "/druid/indexer/v1/compaction/config/datasources"],
+    ["false", "/druid/coordinator/v1/config/compaction"],
+    [404, "/druid/coordinator/v1/config/compaction"],
+  ] as const) {
+    const druid = await serve((req, _body, res) => {
+      if (req.url === "/druid/indexer/v1/compaction/isSupervisorEnabled") return typeof enabled === "number" ? res.writeHead(404).end() : json(res, 200, enabled === "true");
+      if (req.method === "GET" && req.url === base) return json(res, 200, { compactionConfigs: [{ dataSource: "wiki", skipOffsetFromLatest: "PT1H" }] });
+      if (req.method === "GET") return json(res, 200, { dataSource: "wiki" });
+      return json(res, 200, { success: true });
+    });
+    try {
+      const c = client(druid.url);
+      assert.deepEqual([...(await c.listCompactionConfigs()).keys()], ["wiki"]);
+      await c.getCompactionConfig("wiki");
+      await c.submitCompactionConfig({ dataSource: "wiki", skipOffsetFromLatest: "PT1H" });
+      await c.deleteCompactionConfig("wiki");
+      const calls = druid.requests.map((r) => `${r.method} ${r.url}`);
+      assert.deepEqual(calls, [
+        "GET /druid/indexer/v1/compaction/isSupervisorEnabled",
+        `GET ${base}`,
+        `GET ${base}/wiki`,
+        `POST ${base === "/druid/coordinator/v1/config/compaction" ? base : `${base}/wiki`}`,
+        `DELETE ${base}/wiki`,
+      ], `isSupervisorEnabled=${enabled}: asked once, then every call to one store`);
+    } finally {
+      await druid.close();
+    }
   }
 });

@@ -7,6 +7,7 @@ import { Agent, buildConnector, request, type Dispatcher } from "undici";
 import type { JsonObject } from "../api/druid-ingestion.ts";
 import {
   asJsonObject,
+  decodeBackfillSupervisorId,
   decodeCompactionConfigs,
   decodeRuleList,
   decodeRules,
@@ -119,6 +120,8 @@ type CallOptions = {
   allow?: readonly number[];
   /** Values the body carries that Druid's error text must not show (a spec's Secret references). */
   secrets?: readonly string[];
+  /** Retries for this call instead of the client's (0: one attempt; a periodic read tries again next period). */
+  retries?: number;
 };
 
 interface CallResult extends ReplyMeta {
@@ -137,6 +140,10 @@ const MAX_REDIRECTS = 3;
 const SUPERVISOR = "/druid/indexer/v1/supervisor";
 const TASK = "/druid/indexer/v1/task";
 const COMPACTION = "/druid/coordinator/v1/config/compaction";
+/** Druid 37 runs compaction as supervisors by default: their configs live in the Overlord's store, a separate one. */
+const OVERLORD_COMPACTION = "/druid/indexer/v1/compaction";
+/** How long the answer to "are compaction supervisors on?" is trusted (an administrator may switch them). */
+export const COMPACTION_STORE_TTL_MS = 5 * 60_000;
 const RULES = "/druid/coordinator/v1/rules";
 
 /** Druid's event timestamps (ISO 8601); anything else is left out of status. */
@@ -191,8 +198,8 @@ export class DruidClient {
    * error texts are Druid's words, shown in status and Events: cleaned of this client's
    * credentials and of `secrets` (values the spec carried), as task errors are.
    */
-  async supervisorHealth(id: string, secrets: readonly string[] = []): Promise<SupervisorHealth | undefined> {
-    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404] });
+  async supervisorHealth(id: string, secrets: readonly string[] = [], options: { retries?: number } = {}): Promise<SupervisorHealth | undefined> {
+    const r = await this.call("GET", `${SUPERVISOR}/{id}/status`, `${SUPERVISOR}/${enc(id)}/status`, { idempotent: true, allow: [404], ...options });
     if (r.status === 404) return undefined;
     const health = this.decode(`GET ${SUPERVISOR}/${id}/status`, r, decodeSupervisorHealth);
     const forms = [...this.credentialForms, ...secrets];
@@ -250,6 +257,26 @@ export class DruidClient {
     await this.call("POST", `${SUPERVISOR}/{id}/reset`, `${SUPERVISOR}/${enc(id)}/reset`, { idempotent: false, secrets });
   }
 
+  /**
+   * Moves the stored offsets of the partitions `metadata` names (Druid merges them into its
+   * checkpoint and restarts the tasks reading them). Not idempotent (the tasks may have read on
+   * since): repeated only when the first attempt certainly did not reach Druid.
+   */
+  async resetOffsets(id: string, metadata: JsonObject, secrets: readonly string[] = []): Promise<void> {
+    await this.call("POST", `${SUPERVISOR}/{id}/resetOffsets`, `${SUPERVISOR}/${enc(id)}/resetOffsets`, { body: metadata, idempotent: false, secrets });
+  }
+
+  /**
+   * Druid 38+: the supervisor reads from the stream's latest offsets, and Druid starts a bounded
+   * supervisor for the range skipped; gives that backfill supervisor's id (undefined when a 2xx
+   * answer leaves it out). Never repeated once it may have reached Druid (each call starts another backfill).
+   */
+  async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined, secrets: readonly string[] = []): Promise<string | undefined> {
+    const query = backfillTaskCount === undefined ? "" : `?backfillTaskCount=${backfillTaskCount}`;
+    const r = await this.call("POST", `${SUPERVISOR}/{id}/resetToLatestAndBackfill`, `${SUPERVISOR}/${enc(id)}/resetToLatestAndBackfill${query}`, { idempotent: false, secrets });
+    return this.decode(`POST ${SUPERVISOR}/${id}/resetToLatestAndBackfill`, r, decodeBackfillSupervisorId);
+  }
+
   /** Returns false when Druid had no such supervisor (already gone). */
   async terminateSupervisor(id: string, secrets: readonly string[] = []): Promise<boolean> {
     const r = await this.call("POST", `${SUPERVISOR}/{id}/terminate`, `${SUPERVISOR}/${enc(id)}/terminate`, { idempotent: true, allow: [404], secrets });
@@ -282,24 +309,54 @@ export class DruidClient {
     await this.call("POST", `${TASK}/{id}/shutdown`, `${TASK}/${enc(id)}/shutdown`, { idempotent: true, allow: [404] });
   }
 
+  /**
+   * Where this Druid keeps the compaction configs it acts on: the Overlord's store when compaction
+   * supervisors are on (`GET /druid/indexer/v1/compaction/isSupervisorEnabled`, the default from
+   * Druid 37), the Coordinator's otherwise (also when the Overlord does not know the path). Asked
+   * again after COMPACTION_STORE_TTL_MS.
+   */
+  async compactionStore(): Promise<"overlord" | "coordinator"> {
+    const now = Date.now();
+    if (this.compactionStoreSeen && now - this.compactionStoreSeen.at < COMPACTION_STORE_TTL_MS) return this.compactionStoreSeen.store;
+    const path = `${OVERLORD_COMPACTION}/isSupervisorEnabled`;
+    const r = await this.call("GET", path, path, { idempotent: true, allow: [404] });
+    const store = r.status !== 404 && this.decode(`GET ${path}`, r, (json) => json === true) ? "overlord" : "coordinator";
+    this.compactionStoreSeen = { store, at: now };
+    return store;
+  }
+
+  private compactionStoreSeen: { store: "overlord" | "coordinator"; at: number } | undefined;
+
+  /** The route template and path of the compaction configs (one datasource's when given). */
+  private async compactionPaths(dataSource?: string): Promise<{ route: string; path: string }> {
+    const base = (await this.compactionStore()) === "overlord" ? `${OVERLORD_COMPACTION}/config/datasources` : COMPACTION;
+    return dataSource === undefined ? { route: base, path: base } : { route: `${base}/{dataSource}`, path: `${base}/${enc(dataSource)}` };
+  }
+
   async listCompactionConfigs(): Promise<Map<string, JsonObject>> {
-    const r = await this.call("GET", COMPACTION, COMPACTION, { idempotent: true, list: true });
-    return this.decode(`GET ${COMPACTION}`, r, decodeCompactionConfigs);
+    const { route, path } = await this.compactionPaths();
+    const r = await this.call("GET", route, path, { idempotent: true, list: true });
+    return this.decode(`GET ${route}`, r, decodeCompactionConfigs);
   }
 
   async getCompactionConfig(dataSource: string): Promise<JsonObject | undefined> {
-    const r = await this.call("GET", `${COMPACTION}/{dataSource}`, `${COMPACTION}/${enc(dataSource)}`, { idempotent: true, allow: [404] });
+    const { route, path } = await this.compactionPaths(dataSource);
+    const r = await this.call("GET", route, path, { idempotent: true, allow: [404] });
     if (r.status === 404) return undefined;
-    return this.decode(`GET ${COMPACTION}/${dataSource}`, r, (json) => asJsonObject(json, "compaction config"));
+    return this.decode(`GET ${route.replace("{dataSource}", dataSource)}`, r, (json) => asJsonObject(json, "compaction config"));
   }
 
   async submitCompactionConfig(config: JsonObject): Promise<void> {
-    await this.call("POST", COMPACTION, COMPACTION, { body: config, idempotent: true });
+    // The Overlord's store takes one datasource's config at its own path (it must name the same datasource).
+    const overlord = (await this.compactionStore()) === "overlord";
+    const { route, path } = overlord ? await this.compactionPaths(String(config["dataSource"] ?? "")) : await this.compactionPaths();
+    await this.call("POST", route, path, { body: config, idempotent: true });
   }
 
   /** Returns false when there was no config (already gone). */
   async deleteCompactionConfig(dataSource: string): Promise<boolean> {
-    const r = await this.call("DELETE", `${COMPACTION}/{dataSource}`, `${COMPACTION}/${enc(dataSource)}`, { idempotent: true, allow: [404] });
+    const { route, path } = await this.compactionPaths(dataSource);
+    const r = await this.call("DELETE", route, path, { idempotent: true, allow: [404] });
     return r.status !== 404;
   }
 
@@ -403,7 +460,7 @@ export class DruidClient {
           }
         },
         {
-          retries: this.options.retries,
+          retries: opts.retries ?? this.options.retries,
           minTimeout: this.options.retryMinTimeoutMs ?? RETRY_MIN_DELAY_MS,
           maxTimeout: RETRY_MAX_DELAY_MS,
           randomize: true,

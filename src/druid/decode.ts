@@ -136,6 +136,9 @@ export interface SupervisorHealth extends SupervisorState {
   aggregateLagMillis: number | undefined;
   /** When Druid last fetched the stream's latest offsets (ISO 8601). */
   offsetsLastUpdated: string | undefined;
+  /** Tasks reading, and tasks publishing what they read (absent when Druid's report has no such list). */
+  activeTasks: number | undefined;
+  publishingTasks: number | undefined;
   /** The newest first, at most MAX_RECENT_ERRORS. */
   recentErrors: SupervisorError[];
 }
@@ -156,7 +159,8 @@ export function decodeSupervisorHealth(body: unknown): SupervisorHealth {
     // Druid appends: the newest is last. Timestamps are ISO 8601 in UTC, so they sort as text.
     .sort((a, b) => (b.timestamp ?? "").localeCompare(a.timestamp ?? ""))
     .slice(0, MAX_RECENT_ERRORS);
-  return { ...state, aggregateLag: optNumber(p["aggregateLag"]), aggregateLagMillis: optNumber(p["aggregateLagMillis"]), offsetsLastUpdated: optString(p["offsetsLastUpdated"]), recentErrors };
+  const count = (v: unknown): number | undefined => (Array.isArray(v) ? v.length : undefined);
+  return { ...state, aggregateLag: optNumber(p["aggregateLag"]), aggregateLagMillis: optNumber(p["aggregateLagMillis"]), offsetsLastUpdated: optString(p["offsetsLastUpdated"]), activeTasks: count(p["activeTasks"]), publishingTasks: count(p["publishingTasks"]), recentErrors };
 }
 
 /** POST responses: `{"id": ...}` for supervisors, `{"task": ...}` for tasks, `{"taskId": ...}` for SQL. */
@@ -168,6 +172,15 @@ export function decodeSubmittedId(body: unknown): string {
     }
   }
   throw new DecodeError("the response", "an object with a string id, task or taskId", body);
+}
+
+/**
+ * `POST /supervisor/{id}/resetToLatestAndBackfill` (Druid 38+): `{"id", "backfillSupervisorId"}`.
+ * Druid answered 2xx, so it acted: an answer without the id is no reason to send it again.
+ */
+export function decodeBackfillSupervisorId(body: unknown): string | undefined {
+  const v = isObject(body) ? body["backfillSupervisorId"] : undefined;
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 export function asJsonObject(body: unknown, what: string): JsonObject {

@@ -38,3 +38,22 @@ test("the per-resource health gauge is read from its source at each scrape; a re
   text = await m.registry.metrics();
   assert.ok(!text.includes('name="clicks"'), "deleted resources leave no series behind");
 });
+
+test("the lag gauges follow the lag poller's readings at each scrape: records, seconds, absent when not reported (#12)", async () => {
+  const m = new ControllerMetrics({ defaultMetrics: false });
+  let samples: Array<{ namespace: string; name: string; supervisor: string; records?: number; millis?: number }> = [
+    { namespace: "team", name: "orders", supervisor: "orders", records: 1234 },
+    { namespace: "team", name: "clicks", supervisor: "clicks", millis: 2500 },
+  ];
+  m.setSupervisorLagSource(() => samples);
+  m.lagRead("ok");
+  let text = await m.registry.metrics();
+  assert.ok(text.includes('druid_ingestion_supervisor_lag{namespace="team",name="orders",supervisor="orders"} 1234'), text);
+  assert.ok(text.includes('druid_ingestion_supervisor_lag_seconds{namespace="team",name="clicks",supervisor="clicks"} 2.5'));
+  assert.ok(!text.includes('druid_ingestion_supervisor_lag{namespace="team",name="clicks"'), "no records reported: no records series");
+  assert.ok(text.includes('druid_ingestion_lag_reads_total{result="ok"} 1'));
+  assert.ok(text.includes('druid_ingestion_lag_reads_total{result="error"} 0'));
+  samples = [];
+  text = await m.registry.metrics();
+  assert.ok(!text.includes('name="orders"'));
+});

@@ -19,6 +19,15 @@ export interface SupervisorHealthSample {
   healthy: boolean;
 }
 
+/** One supervisor's lag as the lag poller last read it. */
+export interface SupervisorLagSample {
+  namespace: string;
+  name: string;
+  supervisor: string;
+  records?: number;
+  millis?: number;
+}
+
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
 
 export class ControllerMetrics {
@@ -40,6 +49,8 @@ export class ControllerMetrics {
   private readonly druidItemReads: Counter<"part">;
   private readonly resourcesByState: Gauge<"state">;
   private supervisorHealthSource: () => Iterable<SupervisorHealthSample> = () => [];
+  private supervisorLagSource: () => Iterable<SupervisorLagSample> = () => [];
+  private readonly lagReads: Counter<"result">;
   private readonly informerRestarts: Counter<"informer" | "cause">;
   private readonly druidResponseBytes: Counter<"method" | "endpoint">;
   private readonly kubeRequests: Counter<"verb" | "resource" | "code">;
@@ -84,6 +95,23 @@ export class ControllerMetrics {
         for (const s of metrics.supervisorHealthSource()) this.set({ namespace: s.namespace, name: s.name, supervisor: s.supervisor }, s.healthy ? 1 : 0);
       },
     });
+    const lagGauge = (name: string, help: string, value: (s: SupervisorLagSample) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["namespace", "name", "supervisor"],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of metrics.supervisorLagSource()) {
+            const v = value(s);
+            if (v !== undefined) this.set({ namespace: s.namespace, name: s.name, supervisor: s.supervisor }, v);
+          }
+        },
+      });
+    lagGauge("druid_ingestion_supervisor_lag", "Records the running supervisor is behind, summed over partitions (Druid's aggregateLag; Kafka), as last read (LAG_PERIOD); absent while suspended, not reported, or the last read failed", (s) => s.records);
+    lagGauge("druid_ingestion_supervisor_lag_seconds", "Time the running supervisor is behind (Druid's aggregateLagMillis; Kinesis, and Kafka where Druid computes it), as last read (LAG_PERIOD)", (s) => (s.millis === undefined ? undefined : s.millis / 1000));
+    this.lagReads = new Counter({ name: "druid_ingestion_lag_reads_total", help: "Lag reads (GET /supervisor/<id>/status) by result: ok, none (Druid reported no lag), error", labelNames: ["result"], registers });
     this.informerRestarts = new Counter({ name: "druid_ingestion_informer_restarts_total", help: "Watch restarts by informer and cause", labelNames: ["informer", "cause"], registers });
     this.druidResponseBytes = new Counter({ name: "druid_ingestion_druid_response_bytes_total", help: "Bytes of Druid response bodies read, by method and endpoint template", labelNames: ["method", "endpoint"], registers });
     this.kubeRequests = new Counter({ name: "druid_ingestion_kube_requests_total", help: "Requests to the Kubernetes API by verb, resource and HTTP status (or error), watches included", labelNames: ["verb", "resource", "code"], registers });
@@ -97,6 +125,7 @@ export class ControllerMetrics {
     for (const result of ["success", "error", "requeue", "requeue_after"] as const) this.reconcileTotal.inc({ controller: CONTROLLER, result }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER }, 0);
     for (const result of ["ok", "error"] as const) this.statePolls.inc({ result }, 0);
+    for (const result of ["ok", "none", "error"] as const) this.lagReads.inc({ result }, 0);
     this.adds.inc(queue, 0);
     this.retries.inc(queue, 0);
     this.depth.set(queue, 0);
@@ -161,6 +190,15 @@ export class ControllerMetrics {
   /** Where the per-resource health gauge reads from at each scrape (the cached statuses). */
   setSupervisorHealthSource(source: () => Iterable<SupervisorHealthSample>): void {
     this.supervisorHealthSource = source;
+  }
+
+  /** Where the lag gauges read from at each scrape (the lag poller's last readings). */
+  setSupervisorLagSource(source: () => Iterable<SupervisorLagSample>): void {
+    this.supervisorLagSource = source;
+  }
+
+  lagRead(result: "ok" | "none" | "error"): void {
+    this.lagReads.inc({ result });
   }
 
   setResourceStates(counts: Map<string, number>): void {

@@ -21,7 +21,23 @@ source "$DRUID_STACK_SRC/../lib.sh"
 
 # ---- versions: read from the POMs so they are defined in one place ------------------------
 pom_prop() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -n1; }
-DRUID_VERSION="$(pom_prop "$DRUID_STACK_SRC/pom.xml" druid.version)"
+# STACK_DRUID_VERSION picks the Druid version. Unset or the version of pom.xml (33.0.0): pom.xml and
+# compat/ (the default stack). Another version: versions/<version>/pom.xml plus every module directory
+# beside it (a directory with a pom.xml), e.g. STACK_DRUID_VERSION=37.0.0.
+DRUID_DEFAULT_VERSION="$(pom_prop "$DRUID_STACK_SRC/pom.xml" druid.version)"
+: "${STACK_DRUID_VERSION:=$DRUID_DEFAULT_VERSION}"
+if [ "$STACK_DRUID_VERSION" = "$DRUID_DEFAULT_VERSION" ]; then
+  DRUID_POM="$DRUID_STACK_SRC/pom.xml"
+  DRUID_MODULES=("$DRUID_STACK_SRC/compat")
+else
+  DRUID_POM="$DRUID_STACK_SRC/versions/$STACK_DRUID_VERSION/pom.xml"
+  [ -f "$DRUID_POM" ] || die "STACK_DRUID_VERSION=$STACK_DRUID_VERSION is not known: there is no $DRUID_POM (known: $DRUID_DEFAULT_VERSION$(cd "$DRUID_STACK_SRC/versions" 2>/dev/null && printf ' %s' */ | tr -d /))"
+  DRUID_MODULES=()
+  for d in "$(dirname "$DRUID_POM")"/*/; do
+    if [ -f "$d/pom.xml" ]; then DRUID_MODULES+=("${d%/}"); fi
+  done
+fi
+DRUID_VERSION="$(pom_prop "$DRUID_POM" druid.version)"
 KAFKA_VERSION="$(pom_prop "$DRUID_STACK_SRC/kafka/pom.xml" kafka.version)"
 
 # ---- paths -------------------------------------------------------------------------------

@@ -229,5 +229,46 @@ if [ -n "${DRUID_ROUTER_URL:-}" ]; then
   sql_task_checks
 fi
 
+# ---- Druid 34 and later only (STACK_DRUID_VERSION=37.0.0); nothing of this runs on 33.0.0
+if [ "${DRUID_VERSION%%.*}" -ge 34 ]; then
+  echo "== Druid $DRUID_VERSION only: supervisor ids, topic change, resetOffsets, index_hadoop, compaction supervisors"
+  S1="$ID-s1"; S2="$ID-s2"
+  spec_id() { # <supervisor id> [<topic>]: the spec above (datasource $ID) with a top-level id
+    spec "$ID" "$BOOTSTRAP" | sed -e "1s/^{\"type\":\"kafka\",/{\"type\":\"kafka\",\"id\":\"$1\",/" \
+      -e "s/\"topic\":\"$ID\"/\"topic\":\"${2:-$ID}\"/"
+  }
+  call 200 "POST /supervisor with id (1st)" "${AUTH[@]}" "${JSON[@]}" -d "$(spec_id "$S1")" "$IX/supervisor"
+  call 200 "POST /supervisor with id (2nd, same ds)" "${AUTH[@]}" "${JSON[@]}" -d "$(spec_id "$S2")" "$IX/supervisor"
+  call 200 "GET /supervisor (both ids)" "${AUTH[@]}" "$IX/supervisor"
+  case "$BODY" in *"\"$S1\""*"\"$S2\""*|*"\"$S2\""*"\"$S1\""*) ;; *) echo "FAIL both ids listed"; fails=$((fails + 1)) ;; esac
+  call 500 "POST /supervisor topic change (refused)" "${AUTH[@]}" "${JSON[@]}" -H 'Accept: application/json' \
+    -d "$(spec_id "$S1" "$ID-other")" "$IX/supervisor"
+  call 200 "POST /supervisor/{id}/resetOffsets" "${AUTH[@]}" "${JSON[@]}" \
+    -d "{\"type\":\"kafka\",\"partitions\":{\"type\":\"end\",\"stream\":\"$ID\",\"partitionOffsetMap\":{\"0\":1}}}" "$IX/supervisor/$S1/resetOffsets"
+  call 500 "POST /supervisor/{id}/resetOffsets other stream" "${AUTH[@]}" "${JSON[@]}" -H 'Accept: application/json' \
+    -d '{"type":"kafka","partitions":{"type":"end","stream":"other","partitionOffsetMap":{"0":1}}}' "$IX/supervisor/$S1/resetOffsets"
+  call 404 "POST /supervisor/{missing}/resetOffsets" "${AUTH[@]}" "${JSON[@]}" \
+    -d "{\"type\":\"kafka\",\"partitions\":{\"type\":\"end\",\"stream\":\"$ID\",\"partitionOffsetMap\":{\"0\":1}}}" "$IX/supervisor/$ID-missing/resetOffsets"
+  call 200 "POST /supervisor/{id}/terminate (1st)" "${AUTH[@]}" -X POST "$IX/supervisor/$S1/terminate"
+  call 200 "POST /supervisor/{id}/terminate (2nd)" "${AUTH[@]}" -X POST "$IX/supervisor/$S2/terminate"
+  call 200 "POST /task index_hadoop (accepted)" "${AUTH[@]}" "${JSON[@]}" -d "{\"type\":\"index_hadoop\",\"spec\":{\"dataSchema\":{\"dataSource\":\"$ID\"},\"ioConfig\":{\"type\":\"hadoop\"}}}" "$IX/task"
+  task="$(printf '%s' "$BODY" | sed -n 's/.*"task":"\([^"]*\)".*/\1/p')"
+  for _ in $(seq 1 10); do
+    st="$(curl -sS --max-time 10 "${AUTH[@]}" "$IX/task/$task/status" || true)"
+    case "$st" in *'"status":"FAILED"'*) break ;; esac
+    sleep 1
+  done
+  case "$st" in *'"status":"FAILED"'*) passes=$((passes + 1)); echo "ok   index_hadoop task FAILED: $(printf '%s' "$st" | grep -o '"errorMsg":"[^"]*"')" ;;
+    *) fails=$((fails + 1)); echo "FAIL index_hadoop task not FAILED: $st" ;; esac
+  call 200 "GET compaction/isSupervisorEnabled" "${AUTH[@]}" "$IX/compaction/isSupervisorEnabled"
+  call 200 "POST compaction/config/datasources/{ds}" "${AUTH[@]}" "${JSON[@]}" -d "{\"dataSource\":\"$ID\",\"skipOffsetFromLatest\":\"PT1H\"}" "$IX/compaction/config/datasources/$ID"
+  call 200 "GET /supervisor (autocompact__{ds})" "${AUTH[@]}" "$IX/supervisor"
+  case "$BODY" in *"\"autocompact__$ID\""*) ;; *) echo "FAIL autocompact__$ID listed"; fails=$((fails + 1)) ;; esac
+  call 200 "GET compaction/config/datasources/{ds}" "${AUTH[@]}" "$IX/compaction/config/datasources/$ID"
+  call 404 "GET coordinator /config/compaction/{ds}" "${AUTH[@]}" "$CO/config/compaction/$ID"
+  call 200 "DELETE compaction/config/datasources/{ds}" "${AUTH[@]}" -X DELETE "$IX/compaction/config/datasources/$ID"
+  call 404 "DELETE compaction/config/datasources/{ds} again" "${AUTH[@]}" -X DELETE "$IX/compaction/config/datasources/$ID"
+fi
+
 echo "smoke: $passes passed, $fails failed"
 [ "$fails" = 0 ]

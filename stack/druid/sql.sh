@@ -6,7 +6,10 @@
 # shellcheck shell=bash
 
 # ---- settings (environment overrides) -------------------------------------------------
-: "${STACK_SQL:=1}"                              # 1: run a Broker and a Router; 0: neither
+# 1: run a Broker and a Router; 0: neither. Default 1, except on 37.0.0, whose druid-sql the registry
+# does not serve (versions/37.0.0/pom.xml excludes it, so there is no Broker to run).
+case "$DRUID_VERSION" in 37.*) : "${STACK_SQL:=0}" ;; esac
+: "${STACK_SQL:=1}"
 : "${STACK_DRUID_BROKER_PORT:=38082}"
 : "${STACK_DRUID_ROUTER_PORT:=38888}"
 : "${STACK_DRUID_BROKER_HEAP:=384m}"

@@ -29,6 +29,20 @@ all_up() {
   sql_all_up
 }
 
+# The state (metadata store, segments, ZooKeeper and Kafka data) belongs to one Druid version:
+# $STATE/druid-version records it; state from before that file existed is the default version's.
+VERSION_FILE="$STATE/druid-version"
+if [ -f "$VERSION_FILE" ]; then
+  state_version="$(cat "$VERSION_FILE")"
+elif [ -d "$VAR" ]; then
+  state_version="$DRUID_DEFAULT_VERSION"
+else
+  state_version="$DRUID_VERSION"
+fi
+if [ "$state_version" != "$DRUID_VERSION" ]; then
+  die "$STATE holds the state of Druid $state_version, not $DRUID_VERSION (STACK_DRUID_VERSION): run down.sh --purge first (same DIC_STACK_DIR), or use another DIC_STACK_DIR"
+fi
+
 if all_up; then
   log "druid stack already running and healthy ($DRUID_URL, Druid $DRUID_VERSION)"
   write_env
@@ -73,6 +87,7 @@ render() {
   ( umask 077; printf '%s\n' "$s" > "$2" )
 }
 mkdir -p "$LOGS" "$VAR/tmp" "$STATE/zk" "$CONF_OUT"
+echo "$DRUID_VERSION" > "$VERSION_FILE"
 render "$DRUID_STACK_SRC/conf/common.runtime.properties" "$CONF_OUT/_common/common.runtime.properties"
 render "$DRUID_STACK_SRC/conf/coordinator-overlord/runtime.properties" "$CONF_OUT/coordinator-overlord/runtime.properties"
 render "$DRUID_STACK_SRC/conf/middleManager/runtime.properties" "$CONF_OUT/middleManager/runtime.properties"

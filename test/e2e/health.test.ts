@@ -10,6 +10,7 @@ import { kafkaSupervisorSpec } from "../support/druid.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
+import { deleteKafkaTopics, kafkaTopicScript } from "../../tools/kafka-topics.ts";
 import { namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
 ensureStack();
@@ -44,7 +45,7 @@ function runningKafka(name: string, dataSource: string, bootstrap: string): Reco
 
 before(async () => {
   await kube.installCrd();
-  controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, RESYNC_PERIOD: "10s" });
+  controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, RESYNC_PERIOD: "10s", LAG_PERIOD: "5s" });
 });
 
 after(async () => {
@@ -87,6 +88,40 @@ describe("health", () => {
       assert.equal(recovered?.status?.recentErrors, undefined, "errors are history once healthy");
       assert.ok((await kube.events(ns, "h")).some((e) => e.type === "Normal" && e.reason === "Healthy"));
       assert.equal(metricValue(await controller.metrics(), "druid_ingestion_supervisor_healthy", { namespace: ns, name: "h", supervisor: ds }), 1);
+    }
+  });
+
+  test("lag: a running Kafka supervisor's lag reaches status.lag (Lag column) and the druid_ingestion_supervisor_lag gauge; suspended, both go (#12)", { skip: env.kafkaBootstrap ? false : "no Kafka in this stack (STACK_KAFKA=0)" }, async () => {
+    const bootstrap = env.kafkaBootstrap as string;
+    const ns = await namespaceWithAuthSecret(kube, env, "lag");
+    namespaces.push(ns);
+    const ds = unique("lag");
+    // Records waiting before the supervisor starts (it reads from the earliest offset).
+    const now = Date.now();
+    await kafkaTopicScript(["--produce", ds], Array.from({ length: 2000 }, (_, i) => JSON.stringify({ ts: new Date(now + i).toISOString(), page: `p${i % 7}` })).join("\n") + "\n", 120_000, bootstrap);
+    try {
+      await kube.createIngestion(ns, runningKafka("l", ds, bootstrap));
+      const withLag = await waitFor(`${ns}/l: status.lag`, async () => {
+        const i = (await kube.getIngestion(ns, "l")) as DruidIngestion | undefined;
+        return i?.status?.lag?.records !== undefined ? i : false;
+      }, 300_000, 1000);
+      const lag = withLag.status!.lag!;
+      assert.ok(Number.isInteger(lag.records) && lag.records! >= 0 && lag.records! <= 2000, JSON.stringify(lag));
+      assert.match(lag.lastUpdateTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const printed = await kube.printerColumns(ns, "l");
+      assert.equal(printed["Lag"], String(lag.records), `the Lag column: ${JSON.stringify(printed)}`);
+      const gauge = metricValue(await controller.metrics(), "druid_ingestion_supervisor_lag", { namespace: ns, name: "l", supervisor: ds });
+      assert.ok(Number.isFinite(gauge) && gauge >= 0 && gauge <= 2000, `gauge: ${gauge}`);
+      assert.ok(metricValue(await controller.metrics(), "druid_ingestion_lag_reads_total", { result: "ok" }) > 0);
+
+      await kube.patchIngestion(ns, "l", { spec: { suspend: true } });
+      await waitFor(`${ns}/l: suspended, no lag`, async () => {
+        const i = await kube.getIngestion(ns, "l");
+        return i?.status?.state === "SUSPENDED" && i.status.lag === undefined;
+      }, 120_000, 1000);
+      await waitFor(`${ns}/l: no lag series`, async () => !(await controller.metrics()).includes(`druid_ingestion_supervisor_lag{namespace="${ns}",name="l"`), 30_000, 500);
+    } finally {
+      await deleteKafkaTopics(bootstrap, ds).catch(() => {});
     }
   });
 });

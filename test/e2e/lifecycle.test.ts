@@ -48,7 +48,7 @@ async function supervisorHistoryLength(id: string): Promise<number> {
 
 before(async () => {
   await kube.installCrd();
-  controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl });
+  controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, LAG_PERIOD: "5s" });
 });
 
 after(async () => {
@@ -113,9 +113,13 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     await new Promise((r) => setTimeout(r, 6000)); // more than one resync period (5 s here)
     assert.equal(await supervisorHistoryLength(ds), historyBefore + 1, "no POST for an unrelated change or on resync");
 
-    // Idle: once Druid's state has settled (the supervisor is past PENDING), several resyncs
-    // make no status write (resourceVersion unchanged) and no POST.
-    const settled = await waitForStatus(ns, "ing", "a settled Druid state", (i) => synced(i) && ["Running", "Idle", "Unhealthy"].includes(condition(i, "Ready")?.reason ?? ""), 180_000);
+    // Idle: once Druid's state has settled (the supervisor is past PENDING) and its first lag
+    // reading is written (an empty topic: 0 records behind, which then never moves), several
+    // resyncs make no status write (resourceVersion unchanged) and no POST.
+    const settled = await waitForStatus(ns, "ing", "a settled Druid state (and, running, its lag)", (i) => {
+      const ready = condition(i, "Ready")?.reason ?? "";
+      return synced(i) && ["Running", "Idle", "Unhealthy"].includes(ready) && (ready !== "Running" || i.status?.lag !== undefined);
+    }, 180_000);
     const rv = settled.metadata.resourceVersion;
     await new Promise((r) => setTimeout(r, 11_000));
     assert.equal((await kube.getIngestion(ns, "ing"))?.metadata.resourceVersion, rv, "no write to the API server while idle");
@@ -178,7 +182,8 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
       const live = await druid.supervisor(ds);
       return (live?.spec as { spec: { tuningConfig: { maxRowsInMemory: number } } })?.spec.tuningConfig.maxRowsInMemory === 10000;
     });
-    assert.ok((await kube.events(ns, "ing")).some((e) => e.reason === "DriftCorrected"));
+    // The Event is recorded after the POST and the status write: it may come a moment later.
+    await waitFor("DriftCorrected event", async () => (await kube.events(ns, "ing")).some((e) => e.reason === "DriftCorrected"));
   });
 
   test("delete → supervisor terminated in Druid first, then the resource goes; Orphan leaves Druid alone", async () => {
@@ -348,7 +353,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     assert.ok(await druid.supervisor("metrics-kafka"));
     assert.ok(await druid.supervisor("metrics-kafka-2"));
     assert.equal(native.status?.rules?.length, 2);
-    const compaction = await druid.call("GET", "/druid/coordinator/v1/config/compaction/metrics-kafka-2");
+    const compaction = await druid.compactionConfig("metrics-kafka-2");
     assert.equal(compaction.status, 200);
     assert.equal((compaction.json as { skipOffsetFromLatest: string }).skipOffsetFromLatest, "PT1H");
     const rules = await druid.call("GET", "/druid/coordinator/v1/rules/metrics-kafka-2");
@@ -358,7 +363,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     await kube.deleteIngestion(ns, "kafka-2");
     await waitFor("examples deleted", async () => !(await kube.getIngestion(ns, "kafka-1")) && !(await kube.getIngestion(ns, "kafka-2")));
     assert.equal(await druid.supervisor("metrics-kafka-2"), undefined);
-    assert.equal((await druid.call("GET", "/druid/coordinator/v1/config/compaction/metrics-kafka-2")).status, 404, "compaction config removed");
+    assert.equal((await druid.compactionConfig("metrics-kafka-2")).status, 404, "compaction config removed");
     assert.deepEqual((await druid.call("GET", "/druid/coordinator/v1/rules/metrics-kafka-2")).json, [], "rules cleared");
   });
 });

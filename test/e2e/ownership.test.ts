@@ -444,8 +444,9 @@ describe("DruidIngestion ownership", { timeout: 600_000 }, () => {
     const historyBefore = (await history(ds)).length;
     assert.equal(historyBefore, 1);
 
-    // A spec Druid answers with 400 (tried: "Invalid format: \"not-a-period\"").
-    const rejected = specWith(ds, (s) => (s.ioConfig["taskDuration"] = "not-a-period"));
+    // A spec Druid would answer with 400 that the local checks (spec-checks.ts) let through: an
+    // input format Druid does not know. (A period like "not-a-period" is now refused before any call.)
+    const rejected = specWith(ds, (s) => (s.ioConfig["inputFormat"] = { type: "not-a-format" }));
     await kube.createIngestion(ns, manifest("invalid", ds, { druidEndpoint: via.url, ingestion: { type: "kafka", nativeSpec: rejected } }));
     const stood = await waitForStatus(ns, "invalid", "Synced=False", (i) => i.status?.observedGeneration === 1 && condition(i, "Synced")?.status === "False");
     await sleep(RESYNC_MS + 1000);

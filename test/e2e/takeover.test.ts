@@ -141,7 +141,7 @@ describe("taking over from the druid-operator, and Druid's own writes", { timeou
       assert.equal(go["c"]?.specJson, goJson(suspendedBody));
       await waitFor("(c) SUSPENDED in Druid", async () => (await druid.supervisor(ds.c))?.state === "SUSPENDED", 60_000);
       await waitFor("the druid-operator's task RUNNING in Druid", async () => (await druid.taskStatus(taskId))?.statusCode === "RUNNING", 60_000);
-      assert.equal((await druid.call("GET", `/druid/coordinator/v1/config/compaction/${ds.b}`)).status, 200);
+      assert.equal((await druid.compactionConfig(ds.b)).status, 200);
       const supervisors = [ds.a, ds.b, ds.c, ds.e];
       const history: Record<string, number> = {};
       for (const id of supervisors) history[id] = await druid.historyLength(id);
@@ -218,7 +218,7 @@ describe("taking over from the druid-operator, and Druid's own writes", { timeou
       assert.match(String(stopped.errorMsg ?? ""), /shutdown/i);
       const shutdownEvents = (await kube.events(ns, "d")).filter((e) => e.reason === "TaskShutdown");
       assert.ok(shutdownEvents.some((e) => e.message.includes(taskId)), JSON.stringify(shutdownEvents));
-      assert.equal((await druid.call("GET", `/druid/coordinator/v1/config/compaction/${ds.b}`)).status, 404, "compaction config removed");
+      assert.equal((await druid.compactionConfig(ds.b)).status, 404, "compaction config removed");
       assert.deepEqual((await druid.call("GET", `/druid/coordinator/v1/rules/${ds.b}`)).json, [], "rules cleared");
       // Nothing else was started: no other noop task since the test began.
       const tasks = (await druid.call("GET", "/druid/indexer/v1/tasks?type=noop")).json as Array<{ id: string; type: string; createdTime: string; statusCode: string }>;

@@ -4,6 +4,7 @@
 // append to one call log, so tests can assert the order of writes across the two systems.
 import { ApiException, type KubernetesObject, type V1ConfigMap, type V1Secret } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
+import { isDeepStrictEqual } from "node:util";
 import winston from "winston";
 import type { DruidIngestion, JsonObject } from "../../src/api/druid-ingestion.ts";
 import type { DruidTarget } from "../../src/druid/client.ts";
@@ -97,6 +98,8 @@ export class FakeKube {
 
   /** Runs before each status patch (e.g. to let another writer change the object first). */
   beforeStatusPatch: ((namespace: string, name: string, patch: Record<string, unknown>) => void) | undefined;
+  /** Status fields an older CRD's schema does not have: the API server drops them (a patch that then changes nothing keeps the resourceVersion). */
+  prunedStatusFields: string[] = [];
 
   async patchIngestionStatus(namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<KubernetesObject> {
     this.beforeStatusPatch?.(namespace, name, status);
@@ -104,7 +107,10 @@ export class FakeKube {
     const current = this.get(namespace, name);
     if (!current) throw new ApiException(404, "not found", "{}", {});
     if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) throw new ApiException(409, "conflict", JSON.stringify({ message: "the object has been modified" }), {});
-    const next = { ...current, status: applyMergePatch((current.status ?? {}) as Record<string, unknown>, status), metadata: { ...current.metadata, resourceVersion: String(++this.rv) } } as DruidIngestion;
+    const merged = applyMergePatch((current.status ?? {}) as Record<string, unknown>, status);
+    for (const field of this.prunedStatusFields) delete merged[field];
+    if (isDeepStrictEqual(merged, current.status ?? {})) return current as unknown as KubernetesObject;
+    const next = { ...current, status: merged, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } } as DruidIngestion;
     this.objects.set(`${namespace}/${name}`, next);
     return next as unknown as KubernetesObject;
   }
@@ -158,6 +164,10 @@ interface FakeSupervisor {
   reportedState?: string;
   /** Set to report it unhealthy: its detailed state, and the errors its status report lists (oldest first, as Druid). */
   unhealthy?: { detailedState: string; errors: Array<{ timestamp: string; exceptionClass: string; message: string }> };
+  /** What its status report gives as aggregateLag (records behind). */
+  lag?: number;
+  /** Tasks its status report lists as reading (activeTasks); 0 when not set. */
+  tasks?: number;
 }
 
 /** One Druid cluster; `client(target)` gives a DruidClient-shaped view that logs as that endpoint. */
@@ -176,6 +186,8 @@ export class FakeDruid {
   readonly failNext = new Map<string, DruidError>();
   /** Make one write fail once with this error after Druid acted (a lost response). */
   readonly failAfterActing = new Map<string, DruidError>();
+  /** Offset resets Druid took, in order. */
+  readonly offsetResets: Array<{ id: string; metadata: JsonObject }> = [];
   /** The secret values the last supervisor submission was given (for cleaning Druid's error text). */
   submittedSecrets: string[] = [];
   /** Druid's task clock, for createdTime. */
@@ -235,7 +247,7 @@ export class FakeDruid {
         const l = druid.live(id);
         if (!l) return undefined;
         const errors = (druid.supervisors.get(id)?.unhealthy?.errors ?? []).map((x) => ({ ...x, message: sanitizeErrorText(x.message, secrets), streamException: true }));
-        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: undefined, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, recentErrors: errors.reverse().slice(0, 3) };
+        return { state: l.state, detailedState: l.detailedState, healthy: l.healthy, suspended: l.suspended, aggregateLag: druid.supervisors.get(id)?.lag, aggregateLagMillis: undefined, offsetsLastUpdated: undefined, activeTasks: druid.supervisors.get(id)?.tasks ?? 0, publishingTasks: 0, recentErrors: errors.reverse().slice(0, 3) };
       },
       async submitSupervisor(spec: JsonObject, _skip?: boolean, secrets: readonly string[] = []) {
         druid.submittedSecrets = [...secrets];
@@ -251,6 +263,13 @@ export class FakeDruid {
       async suspendSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/suspend`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: true }; },
       async resumeSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/resume`); const s = druid.supervisors.get(id); if (s) s.spec = { ...s.spec, suspended: false }; },
       async resetSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/reset`); druid.afterActing(`POST /supervisor/${id}/reset`); },
+      async resetOffsets(id: string, metadata: JsonObject) { druid.call(e, `POST /supervisor/${id}/resetOffsets`); druid.offsetResets.push({ id, metadata }); druid.afterActing(`POST /supervisor/${id}/resetOffsets`); },
+      async resetToLatestAndBackfill(id: string, backfillTaskCount: number | undefined) {
+        druid.call(e, `POST /supervisor/${id}/resetToLatestAndBackfill`);
+        druid.offsetResets.push({ id, metadata: { latestAndBackfill: backfillTaskCount ?? null } });
+        druid.afterActing(`POST /supervisor/${id}/resetToLatestAndBackfill`);
+        return `${id}_backfill_${druid.offsetResets.length}`;
+      },
       async terminateSupervisor(id: string) { druid.call(e, `POST /supervisor/${id}/terminate`); return druid.supervisors.delete(id); },
       async submitTask(spec: JsonObject, secrets: readonly string[] = []) {
         const id = spec["id"] as string;
