@@ -14,6 +14,9 @@ set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 [ -f "$ENV_FILE" ] || die "no $ENV_FILE: run stack/druid/up.sh first"
+# Whether this stack has a Router is what its druid.env says, not sql.sh's default URL (which, on a
+# stack started with STACK_SQL=0, points at another stack's Router on the default port).
+unset DRUID_ROUTER_URL DRUID_BROKER_URL
 # shellcheck disable=SC1090
 source "$ENV_FILE"
 ID="stacksmoke-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
