@@ -14,7 +14,6 @@ source "$DRUID_STACK_SRC/../lib.sh"
 : "${STACK_DRUID_SYSTEM_PASSWORD:=internal-password-for-tests}"   # user druid_system
 : "${STACK_DRUID_HEAP:=768m}"
 : "${STACK_DRUID_WORKER_CAPACITY:=6}"          # task slots (each Kafka task = one ~0.5 GB peon JVM)
-: "${STACK_KAFKA:=1}"                           # 1: run a local Kafka broker (KRaft)
 : "${STACK_KAFKA_PORT:=39092}"
 : "${STACK_KAFKA_CONTROLLER_PORT:=39093}"
 : "${STACK_UP_TIMEOUT:=240}"                    # seconds to wait for Druid to be ready
@@ -38,6 +37,10 @@ else
   done
 fi
 DRUID_VERSION="$(pom_prop "$DRUID_POM" druid.version)"
+# 1: run a local Kafka broker (KRaft). Default 1, except on 27.0.0 (SQL-based ingestion only: its
+# Kafka indexing extension is not served, so a broker would have no use there).
+case "$DRUID_VERSION" in 27.*) : "${STACK_KAFKA:=0}" ;; esac
+: "${STACK_KAFKA:=1}"
 KAFKA_VERSION="$(pom_prop "$DRUID_STACK_SRC/kafka/pom.xml" kafka.version)"
 
 # ---- paths -------------------------------------------------------------------------------
@@ -109,3 +112,7 @@ worker_registered() {
 }
 druid_ready() { druid_health_ok && overlord_leader && coordinator_leader && supervisors_ok; }
 kafka_ok() { port_listening "$STACK_KAFKA_PORT"; }
+
+# Broker + Router (STACK_SQL): settings, probes and the hooks up/down/status call
+# shellcheck source=sql.sh
+source "$DRUID_STACK_SRC/sql.sh"

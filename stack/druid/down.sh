@@ -13,8 +13,9 @@ for a in "$@"; do
   esac
 done
 
-# MiddleManager first (its process group holds the peons), then the coordinator-overlord
-# (it holds the Derby server), then Kafka and ZooKeeper
+# Router and Broker first (STACK_SQL), then the MiddleManager (its process group holds the
+# peons), then the coordinator-overlord (it holds the Derby server), then Kafka and ZooKeeper
+sql_stop
 stop_pid middlemanager "$MM_PID"
 stop_pid druid "$DRUID_PID"
 stop_pid kafka "$KAFKA_PID"

@@ -26,4 +26,5 @@ report middlemgr "$ok" "127.0.0.1:$STACK_DRUID_MM_PORT, $(pidinfo "$MM_PID"), re
 ok=1; overlord_leader && ok=0;    report overlord "$ok" "/druid/indexer/v1/isLeader"
 ok=1; coordinator_leader && ok=0; report coordinator "$ok" "/druid/coordinator/v1/isLeader"
 ok=1; supervisors_ok && ok=0;     report supervisors "$ok" "authenticated GET /druid/indexer/v1/supervisor"
+sql_status
 exit "$rc"

@@ -17,6 +17,7 @@ write_env() {
     printf 'export DRUID_PASSWORD=%q\n' "$STACK_DRUID_PASSWORD"
     echo "export DRUID_VERSION=$DRUID_VERSION"
     if [ "$STACK_KAFKA" = 1 ]; then echo "export KAFKA_BOOTSTRAP=127.0.0.1:$STACK_KAFKA_PORT"; fi
+    sql_env_lines
   } > "$tmp"
   mv "$tmp" "$ENV_FILE"
   log "wrote $ENV_FILE"
@@ -25,6 +26,7 @@ write_env() {
 all_up() {
   pid_alive "$ZK_PID" && pid_alive "$DRUID_PID" && pid_alive "$MM_PID" && druid_ready && worker_registered || return 1
   if [ "$STACK_KAFKA" = 1 ]; then pid_alive "$KAFKA_PID" && kafka_ok || return 1; fi
+  sql_all_up
 }
 
 # The state (metadata store, segments, ZooKeeper and Kafka data) belongs to one Druid version:
@@ -79,6 +81,8 @@ render() {
   s="${s//@KAFKA_PORT@/$STACK_KAFKA_PORT}"
   s="${s//@KAFKA_CONTROLLER_PORT@/$STACK_KAFKA_CONTROLLER_PORT}"
   s="${s//@KAFKA_DATA_DIR@/$STATE/kafka}"
+  s="${s//@BROKER_PORT@/$STACK_DRUID_BROKER_PORT}"
+  s="${s//@ROUTER_PORT@/$STACK_DRUID_ROUTER_PORT}"
   mkdir -p "$(dirname "$2")"
   ( umask 077; printf '%s\n' "$s" > "$2" )
 }
@@ -90,6 +94,7 @@ render "$DRUID_STACK_SRC/conf/middleManager/runtime.properties" "$CONF_OUT/middl
 render "$DRUID_STACK_SRC/conf/zoo.cfg" "$CONF_OUT/zoo.cfg"
 render "$DRUID_STACK_SRC/conf/kafka-server.properties" "$CONF_OUT/kafka-server.properties"
 cp "$DRUID_STACK_SRC"/conf/log4j2*.xml "$CONF_OUT/"
+sql_render_conf
 
 # fail early with a clear message when a port is taken by something that is not ours
 check_port_free() { # <port> <what> <pidfile>
@@ -105,6 +110,7 @@ if [ "$STACK_KAFKA" = 1 ]; then
   check_port_free "$STACK_KAFKA_PORT" "Kafka" "$KAFKA_PID"
   check_port_free "$STACK_KAFKA_CONTROLLER_PORT" "Kafka controller" "$KAFKA_PID"
 fi
+sql_check_ports
 
 # ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on (3.8.x; it needs
 # snappy, dropwizard metrics, netty ..., so the whole Druid lib/ is its classpath)
@@ -190,6 +196,7 @@ start_druid() {
 }
 start_druid druid "$DRUID_PID" coordinator-overlord "$STACK_DRUID_HEAP" coordinator
 start_druid middlemanager "$MM_PID" middleManager 128m middleManager
+sql_start   # broker + router (STACK_SQL=1)
 
 if [ "$STACK_KAFKA" = 1 ]; then
   await_kafka
@@ -213,6 +220,7 @@ while :; do
   sleep 1
 done
 log "supervisor API ready after $((SECONDS - start))s"
+sql_wait_ready
 
 write_env
-log "druid stack up in $((SECONDS - T0))s: $DRUID_URL (Druid $DRUID_VERSION, user admin)$([ "$STACK_KAFKA" = 1 ] && echo ", kafka 127.0.0.1:$STACK_KAFKA_PORT")"
+log "druid stack up in $((SECONDS - T0))s: $DRUID_URL (Druid $DRUID_VERSION, user admin)$([ "$STACK_KAFKA" = 1 ] && echo ", kafka 127.0.0.1:$STACK_KAFKA_PORT")$([ "$STACK_SQL" = 1 ] && echo ", router $DRUID_ROUTER_URL, broker $DRUID_BROKER_URL")"
