@@ -4,7 +4,7 @@
 # the only real Druid here that runs POST /druid/v2/sql/task. A Druid 27.0.0 beside the local
 # stack (its own ZooKeeper, Derby, Coordinator-Overlord, MiddleManager, Broker and Router, on 5xxxx
 # ports; no Kafka: its Kafka indexing extension is not served), sharing the stack's Kubernetes API
-# server; test/e2e/sql.test.ts runs with the controller's default Druid URL = that Router.
+# server; test/e2e-sql27/sql.test.ts runs with the controller's default Druid URL = that Router.
 # Stopped at the end, whatever happens. Opt out with E2E_SQL27=0 (then this says so and fails
 # nothing). If the Druid 27 stack does not start, this fails.
 set -euo pipefail
@@ -45,4 +45,4 @@ export DRUID_URL="$DRUID_ROUTER_URL"
 export KUBECONFIG DRUID_USER DRUID_PASSWORD DRUID_VERSION
 export DIC_E2E_SQL27=1
 unset KAFKA_BOOTSTRAP
-node --test --test-concurrency=1 --test-timeout=900000 test/e2e/sql.test.ts
+node --test --test-concurrency=1 --test-timeout=900000 test/e2e-sql27/sql.test.ts
