@@ -194,6 +194,37 @@ describe("operating ingestion", () => {
     }
   });
 
+  test("explicit supervisor id: on Druid 34+ the supervisor runs under the spec's own id (not the datasource) and goes with the resource; before, refused before any call", async () => {
+    const ns = await namespaceWithAuthSecret(kube, env, "sid");
+    namespaces.push(ns);
+    const ds = unique("sid");
+    const id = `${ds}-eu`;
+    const version = String(((await druid.call("GET", "/status")).json as { version?: string }).version ?? "");
+    const resource = kafkaIngestion("eu", ds, env.kafkaBootstrap ?? "127.0.0.1:9") as { spec: { ingestion: { nativeSpec: Record<string, unknown> } } };
+    resource.spec.ingestion.nativeSpec["id"] = id;
+    try {
+      await kube.createIngestion(ns, resource);
+      if (Number.parseInt(version, 10) >= 34) {
+        const synced = await waitForIngestion(ns, "eu", "synced under its own id", (i) => condition(i, "Synced")?.status === "True" && i.status?.supervisorId === id);
+        assert.equal(synced.status?.applied?.supervisorId, id);
+        const live = await druid.supervisor(id);
+        assert.ok(live, `Druid lists supervisor ${id}`);
+        assert.equal((((live.spec?.["spec"] as Record<string, unknown>)["dataSchema"]) as Record<string, unknown>)["dataSource"], ds);
+        assert.equal(await druid.supervisor(ds), undefined, "nothing under the datasource's name");
+        await kube.deleteIngestion(ns, "eu");
+        await waitFor(`${ns}/eu finalized`, async () => !(await kube.getIngestion(ns, "eu")), 120_000, 1000);
+        assert.equal(await druid.supervisor(id), undefined, "terminated under its own id");
+      } else {
+        const refused = await waitForIngestion(ns, "eu", "SupervisorIdUnsupported", (i) => condition(i, "Synced")?.reason === "SupervisorIdUnsupported");
+        assert.match(condition(refused, "Synced")?.message ?? "", new RegExp(`supervisor id "${id}" but Druid ${version.replace(/\./g, "\\.")} only supports supervisor id = dataSource`));
+        assert.equal(await druid.supervisor(id), undefined);
+        assert.equal(await druid.supervisor(ds), undefined, "nothing was sent");
+      }
+    } finally {
+      if (env.kafkaBootstrap) await deleteKafkaTopics(env.kafkaBootstrap, ds).catch(() => {});
+    }
+  });
+
   test("index-hadoop: refused before any call on Druid 37+ (Hadoop ingestion removed there); submitted as before on older Druid", async () => {
     const ns = await namespaceWithAuthSecret(kube, env, "hadoop");
     namespaces.push(ns);
