@@ -31,7 +31,9 @@ export STACK_ZK_PORT="${STACK37_ZK_PORT:-42181}" STACK_DERBY_PORT="${STACK37_DER
 export STACK_DRUID_PORT="${STACK37_DRUID_PORT:-48081}" STACK_DRUID_MM_PORT="${STACK37_DRUID_MM_PORT:-48091}"
 export STACK_DRUID_PEON_PORTS="${STACK37_DRUID_PEON_PORTS:-48100-48139}"
 export STACK_KAFKA=0
-trap 'bash stack/druid/down.sh >&2 || true' EXIT
+# Its state goes with it: a side stack kept between runs restarts the tasks an earlier run left
+# RUNNING in its metadata store, and they fill the MiddleManager's slots.
+trap 'bash stack/druid/down.sh --purge >&2 || true' EXIT
 started=$SECONDS
 bash stack/druid/up.sh
 echo "[e2e-druid37] Druid 37 up in $((SECONDS - started))s" >&2

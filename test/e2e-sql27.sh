@@ -32,7 +32,9 @@ export STACK_DRUID_PORT="${STACK27_DRUID_PORT:-58081}" STACK_DRUID_MM_PORT="${ST
 export STACK_DRUID_PEON_PORTS="${STACK27_DRUID_PEON_PORTS:-58100-58139}"
 export STACK_DRUID_BROKER_PORT="${STACK27_DRUID_BROKER_PORT:-58082}" STACK_DRUID_ROUTER_PORT="${STACK27_DRUID_ROUTER_PORT:-58888}"
 export STACK_KAFKA=0 STACK_SQL=1
-trap 'bash stack/druid/down.sh >&2 || true' EXIT
+# Its state goes with it: a side stack kept between runs restarts the tasks an earlier run left
+# RUNNING in its metadata store, and they fill the MiddleManager's slots.
+trap 'bash stack/druid/down.sh --purge >&2 || true' EXIT
 started=$SECONDS
 bash stack/druid/up.sh
 echo "[e2e-sql27] Druid 27 up in $((SECONDS - started))s" >&2
