@@ -7,23 +7,9 @@
 # What "Druid 37.0.0" is here, and why its Kafka extension is ported: stack/druid/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${E2E_DRUID37:-1}" = 0 ]; then
-  echo "[e2e-druid37] E2E_DRUID37=0: the Druid 37 column of the matrix is NOT run" >&2
-  exit 0
-fi
-REPO="$PWD"
-: "${DIC_STACK_DIR:=$REPO/.stack}"
-MAIN_STACK_DIR="$DIC_STACK_DIR"
-
-# The shared half first, with the local stack's own settings: its API server and Kafka (or the
-# cluster the environment names).
-if [ -z "${KUBECONFIG:-}" ]; then
-  bash stack/up.sh
-  # shellcheck disable=SC1091
-  source "$MAIN_STACK_DIR/kube.env"
-  # shellcheck disable=SC1091
-  KAFKA_BOOTSTRAP="$(source "$MAIN_STACK_DIR/druid.env"; echo "${KAFKA_BOOTSTRAP:-}")"
-fi
+# shellcheck source=side-stack.sh
+source test/side-stack.sh
+side_stack_begin e2e-druid37 E2E_DRUID37 "the Druid 37 column of the matrix"
 
 export STACK_DRUID_VERSION=37.0.0
 export DIC_STACK_DIR="$MAIN_STACK_DIR/druid37"

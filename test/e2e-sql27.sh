@@ -9,21 +9,9 @@
 # nothing). If the Druid 27 stack does not start, this fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${E2E_SQL27:-1}" = 0 ]; then
-  echo "[e2e-sql27] E2E_SQL27=0: the Druid 27 (SQL-based ingestion) column of the matrix is NOT run" >&2
-  exit 0
-fi
-REPO="$PWD"
-: "${DIC_STACK_DIR:=$REPO/.stack}"
-MAIN_STACK_DIR="$DIC_STACK_DIR"
-
-# The shared half first, with the local stack's own settings: its API server (or the cluster the
-# environment names).
-if [ -z "${KUBECONFIG:-}" ]; then
-  bash stack/up.sh
-  # shellcheck disable=SC1091
-  source "$MAIN_STACK_DIR/kube.env"
-fi
+# shellcheck source=side-stack.sh
+source test/side-stack.sh
+side_stack_begin e2e-sql27 E2E_SQL27 "the Druid 27 (SQL-based ingestion) column of the matrix"
 
 export STACK_DRUID_VERSION=27.0.0
 export DIC_STACK_DIR="$MAIN_STACK_DIR/druid27"
