@@ -45,6 +45,9 @@ export function isOffsetsReset(action: DruidAction): action is Extract<DruidActi
   return action.kind === "resetOffsets" || action.kind === "resetToLatestAndBackfill";
 }
 
+/** Status copies of a spec (currentIngestionSpec.json, rules, the last known good) are left out above this size, so the object stays far below etcd's limit. */
+export const MAX_STATUS_COPY_BYTES = 128 * 1024;
+
 /** A stage that could not go on: a machine reason and a message a user can act on. */
 export interface Failure {
   reason: string;

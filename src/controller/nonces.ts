@@ -108,8 +108,7 @@ export function settleNonces(next: DruidIngestionStatus, spec: DruidIngestionSpe
 /** Intents for a nonce that is done with, or no longer asked for, are history. */
 export function dropStaleIntents(next: DruidIngestionStatus, spec: DruidIngestionSpec): void {
   for (const request of NONCE_REQUESTS) {
-    const pending = next[request.pendingField];
-    if (pending && (pending.nonce !== spec[request.nonceField] || next[request.lastField] === pending.nonce)) delete next[request.pendingField];
+    if (!unconfirmed(request, next, askedNonce(request, spec))) delete next[request.pendingField];
   }
 }
 
@@ -132,7 +131,7 @@ export function confirmedButUnwritten(previous: DruidIngestionStatus | undefined
 
 /** The status as it is now with a confirmed call recorded; undefined when there is nothing (left) to record. */
 export function withConfirmed(status: DruidIngestionStatus, request: NonceRequest, nonce: string): DruidIngestionStatus | undefined {
-  if (status[request.pendingField]?.nonce !== nonce || status[request.lastField] === nonce) return undefined;
+  if (!unconfirmed(request, status, nonce)) return undefined;
   const next: DruidIngestionStatus = { ...status, [request.lastField]: nonce };
   delete next[request.pendingField];
   return next;

@@ -236,6 +236,9 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     return withParts({ actions }, input);
   }
   let offsetsResetHeld: Failure | undefined;
+  // A supervisor this resource comes to hold now (its own create confirmed late, or adopted):
+  // a nonce already there is consumed, not acted on, as for a supervisor it creates.
+  const takesHold = input.holding !== "owned" && decision !== "Created" && decision !== "Recreated";
   if (decision === "Created" || decision === "Recreated") {
     // A brand-new supervisor has no offsets to reset: a pending nonce is simply consumed.
     actions.push({ kind: "submitSupervisor", supervisorId: id, spec: supervisorSubmission(desired, wantSuspended), cause: decision });
@@ -244,9 +247,6 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
     const resuming = liveSuspended && !wantSuspended;
     const resetOnResume = resuming && ingestion.spec.resetOnResume === true;
     if (resetOnResume) actions.push({ kind: "resetSupervisor", supervisorId: id, cause: "ResetOnResume" });
-    // A supervisor this resource comes to hold now (its own create confirmed late, or adopted):
-    // a nonce already there is consumed, not acted on, as for a supervisor it creates.
-    const takesHold = input.holding !== "owned";
     if (decision !== "none") {
       actions.push({ kind: "submitSupervisor", supervisorId: id, spec: submission(), cause: decision });
     } else if (wantSuspended && !liveSuspended) {
@@ -265,8 +265,7 @@ export function planSupervisor(input: PlanInput & { desired: DesiredSupervisor }
       else offsetsResetHeld = step.failure;
     }
   }
-  const consumesNonces = input.holding !== "owned" && decision !== "Created" && decision !== "Recreated";
-  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}), ...(consumesNonces ? { consumesNonces } : {}) }, input);
+  return withParts({ actions, ...(applied.takenOver && decision === "none" ? { specTakenOver: true } : {}), ...(offsetsResetHeld ? { offsetsResetHeld } : {}), ...(takesHold ? { consumesNonces: true } : {}) }, input);
 }
 
 export function planTask(input: PlanInput & { desired: DesiredTask }): Plan {

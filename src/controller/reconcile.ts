@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "winston";
-import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type JsonObject, type PendingCreate } from "../api/druid-ingestion.ts";
+import { CREDENTIALS_LABEL, deletionPolicyOf, FINALIZER, isPaused, managementPolicyOf, objectKey, type AppliedRecord, type DruidIngestion, type DruidIngestionStatus, type JsonObject, type PendingCreate, type RollbackRecord } from "../api/druid-ingestion.ts";
 import type { DruidIngestionValidator } from "../api/schema.ts";
 import type { DruidClient, DruidCredentials, DruidTarget } from "../druid/client.ts";
 import type { LiveSupervisor, SupervisorHealth } from "../druid/decode.ts";
@@ -451,11 +451,7 @@ export class Reconciler {
     // rollback is recorded now and carried out by the next reconcile (which holds this generation back).
     if (decision.kind === "owned" && desired.kind === "supervisor" && !facts.heldBack) {
       const due = rollbackDue({ ingestion, desired, live: observed.supervisor, now: facts.now });
-      if (due) {
-        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
-        facts.rollback = due;
-        return this.end(log, facts, { kind: "changed" });
-      }
+      if (due) return this.rollBack(log, facts, due);
     }
     const planFor = (holding: Holding) => planIngestion({ ingestion, desired, observed, holding, record: holding === "owned" && decision.kind === "owned" ? decision.record : record, policy, ignored, secretValues: specSecrets.values });
 
@@ -520,11 +516,7 @@ export class Reconciler {
     // Druid refused the resource's spec (certainly not applied): the last known good stays.
     if (failed && failed.action.kind === "submitSupervisor" && failed.action.cause === "Updated" && !failed.ambiguous && desired.kind === "supervisor" && decision.kind === "owned" && !facts.heldBack) {
       const due = rollbackDue({ ingestion, desired, live: observed.supervisor, rejected: failed.failure, now: facts.now });
-      if (due) {
-        log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
-        facts.rollback = due;
-        return this.end(log, facts, { kind: "changed" });
-      }
+      if (due) return this.rollBack(log, facts, due);
     }
     if (outcome.failed) return this.end(log, facts, { kind: "failed", failure: outcome.failed.failure });
     const partStandDown = plan.compactionStandDown ?? plan.rulesStandDown;
@@ -552,6 +544,13 @@ export class Reconciler {
           }
         : undefined;
     return this.idle(log, facts, client, desired, observed, false, memo);
+  }
+
+  /** A rollback decided now: recorded in status; the next reconcile holds the spec back and applies the last known good. */
+  private async rollBack(log: Logger, facts: StatusFacts, due: RollbackRecord): Promise<ProcessResult> {
+    log.warn("rolling back to the last known good spec", { reason: due.reason, generation: due.generation, to: due.toSpecHash });
+    facts.rollback = due;
+    return this.end(log, facts, { kind: "changed" });
   }
 
   /** Nothing to change; a supervisor on its way somewhere is watched (once the status is written). */

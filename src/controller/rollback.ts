@@ -13,7 +13,7 @@
 import type { DruidIngestion, DruidIngestionStatus, JsonObject, LastKnownGood, RollbackRecord } from "../api/druid-ingestion.ts";
 import { parseDuration } from "../config.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
-import type { Failure } from "./model.ts";
+import { MAX_STATUS_COPY_BYTES, type Failure } from "./model.ts";
 import { dataSourceOf, type DesiredSupervisor } from "./render.ts";
 import { sha256Hex } from "./canonical-json.ts";
 import { secretRefsOf } from "./secret-refs.ts";
@@ -24,8 +24,6 @@ export const MIN_ROLLBACK_WINDOW_MS = 10_000;
 export const MAX_ROLLBACK_WINDOW_MS = 86_400_000;
 /** After the window, the idle shortcut still yields this long, so a resync records the last known good (later, drift checks do). */
 const RECORD_GRACE_MS = 120_000;
-/** Status copies of a spec stay below this (as currentIngestionSpec.json). */
-const MAX_SPEC_COPY_BYTES = 128 * 1024;
 
 /** The rollback window when the resource asks for rollback; undefined when it does not (or asks for a window out of bounds: rollbackSpecProblem says so). */
 export function rollbackWindowMs(ingestion: DruidIngestion): number | undefined {
@@ -128,7 +126,7 @@ export function nextLastKnownGood(input: { ingestion: DruidIngestion; next: Drui
   if (previous?.specHash === desired.specHash || next.specHash !== desired.specHash) return previous;
   if (!live || live.suspended || live.state !== "RUNNING" || live.healthy !== true || healthySince === undefined) return previous;
   if (elapsedMs(next.specAppliedTime, now) < windowMs || elapsedMs(healthySince, now) < Math.min(windowMs, elapsedMs(next.specAppliedTime, now))) return previous;
-  if (Buffer.byteLength(desired.canonical, "utf8") > MAX_SPEC_COPY_BYTES) return previous;
+  if (Buffer.byteLength(desired.canonical, "utf8") > MAX_STATUS_COPY_BYTES) return previous;
   return { specHash: desired.specHash, spec: desired.canonical, recordedAt: now };
 }
 

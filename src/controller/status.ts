@@ -10,7 +10,7 @@ import { jsonEqual } from "./canonical-json.ts";
 import { COMPACTION_SYNCED, CONFIGMAP_SYNCED, findCondition, HEALTHY, OFFSETS_RESET_APPLIED, READY, removeCondition, RULES_SYNCED, setCondition, SUSPENDED, SYNCED, type ConditionUpdate } from "./conditions.ts";
 import { liveSupervisorSpecHash, sameIgnoredPaths } from "./drift.ts";
 import { nextStatusLag, type LagReading } from "./lag.ts";
-import { createsSupervisor, type DruidAction, type Failure, type Outcome } from "./model.ts";
+import { createsSupervisor, MAX_STATUS_COPY_BYTES, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { askedNonce, dropStaleIntents, NONCE_REQUESTS, RESET_OFFSETS, settleNonces, unconfirmed, type NonceRequest } from "./nonces.ts";
 import { describePartitionOffsets } from "./offset-reset.ts";
 import { describeRecord, pendingMatches, type OwnershipDecision, type Removal, type Target } from "./ownership.ts";
@@ -18,8 +18,7 @@ import type { Observed, Plan } from "./plan.ts";
 import { wantsSuspended, type DesiredIngestion } from "./render.ts";
 import { nextLastKnownGood } from "./rollback.ts";
 
-/** Status copies of the spec are left out above this size, so the object stays far below etcd's limit. */
-export const MAX_STATUS_COPY_BYTES = 128 * 1024;
+export { MAX_STATUS_COPY_BYTES };
 
 export interface StatusFacts {
   ingestion: DruidIngestion;
@@ -54,8 +53,10 @@ export interface StatusFacts {
 }
 
 const HEALTHY_RUNNING_STATES = new Set(["RUNNING", "IDLE"]);
-/** Actions on the datasource's compaction config and rules, not on the supervisor. */
-const PART_ACTIONS: ReadonlySet<DruidAction["kind"]> = new Set(["submitCompaction", "deleteCompaction", "submitRules", "clearRules"]);
+/** Actions on the datasource's compaction config and on its rules, not on the supervisor. */
+const COMPACTION_ACTIONS: ReadonlyArray<DruidAction["kind"]> = ["submitCompaction", "deleteCompaction"];
+const RULES_ACTIONS: ReadonlyArray<DruidAction["kind"]> = ["submitRules", "clearRules"];
+const PART_ACTIONS: ReadonlySet<DruidAction["kind"]> = new Set([...COMPACTION_ACTIONS, ...RULES_ACTIONS]);
 
 /** Druid reports the supervisor and it is not suspended (by its stored flag or its state): its lag means something. */
 export function supervisorRuns(live: LiveSupervisor | undefined): live is LiveSupervisor {
@@ -503,8 +504,8 @@ export function nextStatus(facts: StatusFacts): DruidIngestionStatus {
   }
 
   if (desired && decision && decision.kind !== "standDown" && decision.kind !== "move" && decision.kind !== "observe" && !facts.stop) {
-    conditions = partCondition(conditions, COMPACTION_SYNCED, desired.compaction !== undefined, "compaction config", facts, ["submitCompaction", "deleteCompaction"], facts.plan?.compactionStandDown, generation, now);
-    conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, ["submitRules", "clearRules"], facts.plan?.rulesStandDown, generation, now);
+    conditions = partCondition(conditions, COMPACTION_SYNCED, desired.compaction !== undefined, "compaction config", facts, COMPACTION_ACTIONS, facts.plan?.compactionStandDown, generation, now);
+    conditions = partCondition(conditions, RULES_SYNCED, desired.rules !== undefined, "retention rules", facts, RULES_ACTIONS, facts.plan?.rulesStandDown, generation, now);
   }
 
   for (const request of NONCE_REQUESTS) {
