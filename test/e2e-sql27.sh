@@ -13,21 +13,8 @@ cd "$(dirname "$0")/.."
 source test/side-stack.sh
 side_stack_begin e2e-sql27 E2E_SQL27 "the Druid 27 (SQL-based ingestion) column of the matrix"
 
-export STACK_DRUID_VERSION=27.0.0
-export DIC_STACK_DIR="$MAIN_STACK_DIR/druid27"
-export STACK_ZK_PORT="${STACK27_ZK_PORT:-52181}" STACK_DERBY_PORT="${STACK27_DERBY_PORT:-51527}"
-export STACK_DRUID_PORT="${STACK27_DRUID_PORT:-58081}" STACK_DRUID_MM_PORT="${STACK27_DRUID_MM_PORT:-58091}"
-export STACK_DRUID_PEON_PORTS="${STACK27_DRUID_PEON_PORTS:-58100-58139}"
-export STACK_DRUID_BROKER_PORT="${STACK27_DRUID_BROKER_PORT:-58082}" STACK_DRUID_ROUTER_PORT="${STACK27_DRUID_ROUTER_PORT:-58888}"
-export STACK_KAFKA=0 STACK_SQL=1
-# Its state goes with it: a side stack kept between runs restarts the tasks an earlier run left
-# RUNNING in its metadata store, and they fill the MiddleManager's slots.
-trap 'bash stack/druid/down.sh --purge >&2 || true' EXIT
-started=$SECONDS
-bash stack/druid/up.sh
-echo "[e2e-sql27] Druid 27 up in $((SECONDS - started))s" >&2
-# shellcheck disable=SC1091
-source "$DIC_STACK_DIR/druid.env"
+export STACK_SQL=1
+side_stack_start e2e-sql27 27.0.0 27 5
 [ -n "${DRUID_ROUTER_URL:-}" ] || { echo "[e2e-sql27] no DRUID_ROUTER_URL in $DIC_STACK_DIR/druid.env" >&2; exit 1; }
 # Everything through the Router, as in a druid-operator cluster: the controller's default URL,
 # and the test's own calls (task status through the management proxy).

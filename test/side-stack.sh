@@ -21,3 +21,29 @@ side_stack_begin() {
     KAFKA_BOOTSTRAP="$(source "$MAIN_STACK_DIR/druid.env"; echo "${KAFKA_BOOTSTRAP:-}")"
   fi
 }
+
+#   side_stack_start <tag> <Druid version> <column, e.g. 37> <first port digit, e.g. 4>
+# Starts that Druid beside the stack in $MAIN_STACK_DIR/druid<column>, without Kafka, on ports
+# <digit>2181 (ZooKeeper), <digit>1527 (Derby), <digit>8081 (Coordinator-Overlord), <digit>8091
+# (MiddleManager), <digit>8100-<digit>8139 (peons), <digit>8082 (Broker), <digit>8888 (Router);
+# STACK<column>_ZK_PORT and the like override one. Stopped, and its state deleted, when the
+# script exits (a side stack kept between runs restarts the tasks an earlier run left RUNNING in
+# its metadata store, and they fill the MiddleManager's slots). Sources its druid.env.
+side_stack_start() {
+  local tag=$1 version=$2 column=$3 d=$4
+  local p="STACK${column}_"
+  export STACK_DRUID_VERSION="$version"
+  export DIC_STACK_DIR="$MAIN_STACK_DIR/druid$column"
+  local zk="${p}ZK_PORT" derby="${p}DERBY_PORT" druid="${p}DRUID_PORT" mm="${p}DRUID_MM_PORT" peons="${p}DRUID_PEON_PORTS" broker="${p}DRUID_BROKER_PORT" router="${p}DRUID_ROUTER_PORT"
+  export STACK_ZK_PORT="${!zk:-${d}2181}" STACK_DERBY_PORT="${!derby:-${d}1527}"
+  export STACK_DRUID_PORT="${!druid:-${d}8081}" STACK_DRUID_MM_PORT="${!mm:-${d}8091}"
+  export STACK_DRUID_PEON_PORTS="${!peons:-${d}8100-${d}8139}"
+  export STACK_DRUID_BROKER_PORT="${!broker:-${d}8082}" STACK_DRUID_ROUTER_PORT="${!router:-${d}8888}"
+  export STACK_KAFKA=0
+  trap 'bash stack/druid/down.sh --purge >&2 || true' EXIT
+  local started=$SECONDS
+  bash stack/druid/up.sh
+  echo "[$tag] Druid ${version%%.*} up in $((SECONDS - started))s" >&2
+  # shellcheck disable=SC1091
+  source "$DIC_STACK_DIR/druid.env"
+}
