@@ -1,7 +1,9 @@
 // The README's first command: start the local real stack (unless KUBECONFIG and DRUID_URL
 // name an existing cluster and Druid), install the CRD, run the controller, apply the example
 // DruidIngestion and show the supervisor Druid now runs. Keeps the controller running until
-// Ctrl-C; with --once it stops after showing the result.
+// Ctrl-C, which deletes the example through the controller (its supervisor is terminated in
+// Druid) before stopping it, so the stack is left as it was before the demo; a second Ctrl-C
+// stops at once and says what is left. With --once it does the same right after the result.
 import { mkdirSync, createWriteStream, readFileSync } from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
@@ -46,12 +48,42 @@ controller.on("exit", (code) => {
 
 const stop = async (code: number): Promise<never> => {
   stopping = true;
-  controller.kill("SIGTERM");
-  await new Promise((resolve) => controller.once("exit", resolve));
+  if (controller.exitCode === null && controller.signalCode === null) {
+    const exited = new Promise((resolve) => controller.once("exit", resolve));
+    controller.kill("SIGTERM");
+    await exited;
+  }
   process.exit(code);
 };
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
+
+/** The example goes through the controller (its finalizer terminates the supervisor), then the controller stops. */
+let applied = false;
+const removeExampleAndStop = async (code: number): Promise<never> => {
+  if (applied) {
+    say(`deleting DruidIngestion ${NAMESPACE}/kafka-2 (the controller terminates its supervisor in Druid first)`);
+    try {
+      await kube.deleteIngestion(NAMESPACE, "kafka-2");
+      await waitFor("the example to be deleted", async () => !(await kube.getIngestion(NAMESPACE, "kafka-2")), 120_000);
+      say("example removed; controller stopped");
+    } catch (error) {
+      process.stderr.write(`could not remove the example: ${(error as Error).message}\n  left behind: DruidIngestion ${NAMESPACE}/kafka-2; run npm run quickstart again and stop it with one Ctrl-C to remove it\n`);
+      code = code || 1;
+    }
+  }
+  return stop(code);
+};
+let interrupted = false;
+const onSignal = (): void => {
+  if (interrupted) {
+    process.stderr.write(`\nsecond interrupt: stopping now; DruidIngestion ${NAMESPACE}/kafka-2 and its supervisor may be left behind (run npm run quickstart again and stop it with one Ctrl-C to remove them)\n`);
+    void stop(130);
+    return;
+  }
+  interrupted = true;
+  void removeExampleAndStop(0);
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
 
 try {
   say(`applying deploy/examples/druid-auth-secret.yaml and deploy/examples/kafka-ingestion-native.yaml in namespace ${NAMESPACE}`);
@@ -64,8 +96,9 @@ try {
         await kube.core.createNamespacedSecret({ namespace: NAMESPACE, body: doc as never }).catch((e: unknown) => {
           if (!(e instanceof ApiException && e.code === 409)) throw e;
         });
-      } else if (!(await kube.getIngestion(NAMESPACE, doc.metadata.name))) {
-        await kube.createIngestion(NAMESPACE, doc);
+      } else {
+        applied = true;
+        if (!(await kube.getIngestion(NAMESPACE, doc.metadata.name))) await kube.createIngestion(NAMESPACE, doc);
       }
     }
   }
@@ -80,13 +113,11 @@ try {
   process.stdout.write(`    see it yourself:  curl -u ${env.druidUser}:${env.druidPassword} '${env.druidUrl}/druid/indexer/v1/supervisor?state=true'\n`);
   process.stdout.write(`    Kubernetes:       export KUBECONFIG=${env.kubeconfig}; kubectl -n ${NAMESPACE} get druidingestions\n`);
   if (once) {
-    say("--once: deleting the example again (the controller terminates its supervisor first)");
-    await kube.deleteIngestion(NAMESPACE, "kafka-2");
-    await waitFor("the example to be deleted", async () => !(await kube.getIngestion(NAMESPACE, "kafka-2")), 120_000);
-    await stop(0);
+    say("--once: removing the example again");
+    await removeExampleAndStop(0);
   }
-  say("the controller keeps running; edit the resource (e.g. spec.suspend: true) and watch Druid follow. Ctrl-C stops it.");
+  say("the controller keeps running; edit the resource (e.g. spec.suspend: true) and watch Druid follow. Ctrl-C removes the example through the controller and stops it.");
 } catch (error) {
   process.stderr.write(`quickstart failed: ${(error as Error).message}\nlast controller logs: ${logFile}\n`);
-  await stop(1);
+  await removeExampleAndStop(1);
 }

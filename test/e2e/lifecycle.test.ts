@@ -11,6 +11,7 @@ import { DruidProbe, kafkaSupervisorSpec } from "../support/druid.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { DruidProxy } from "../support/proxy.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { unmet } from "../support/needs.ts";
 import { waitFor } from "../support/wait.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
@@ -336,8 +337,7 @@ describe("DruidIngestion lifecycle", { timeout: 600_000 }, () => {
     const all = (await kube.custom.listClusterCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions" })) as { items: DruidIngestion[] };
     const holder = all.items.find((i) => ["metrics-kafka", "metrics-kafka-2"].includes(i.status?.supervisorId ?? ""));
     if (holder) {
-      t.skip(`DruidIngestion ${holder.metadata.namespace}/${holder.metadata.name} already manages ${holder.status?.supervisorId}; delete it to run this test`);
-      return;
+      return unmet(t, "examples", `DruidIngestion ${holder.metadata.namespace}/${holder.metadata.name} already manages ${holder.status?.supervisorId}: delete it (with a controller running) to run this test`);
     }
     const ns = await kube.createNamespace("examples");
     namespaces.push(ns);

@@ -13,6 +13,7 @@ import { ControllerProcess } from "../support/controller.ts";
 import { DruidProbe } from "../support/druid.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { unmet } from "../support/needs.ts";
 import { waitFor } from "../support/wait.ts";
 import { kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 import { deleteKafkaTopics, kafkaTopicScript } from "../../tools/kafka-topics.ts";
@@ -96,7 +97,8 @@ describe("operating ingestion", () => {
     }
   });
 
-  test("offsets: a new resetOffsetsNonce moves partition 0 of the example to offset 20 once (Druid restarts its task there); resetToLatestAndBackfill refused before Druid 38", { skip: env.kafkaBootstrap ? false : "no Kafka in this stack (STACK_KAFKA=0)" }, async () => {
+  test("offsets: a new resetOffsetsNonce moves partition 0 of the example to offset 20 once (Druid restarts its task there); resetToLatestAndBackfill refused before Druid 38", async (t) => {
+    if (!env.kafkaBootstrap) return unmet(t, "kafka", "no Kafka in this stack");
     const bootstrap = env.kafkaBootstrap as string;
     const ns = await namespaceWithAuthSecret(kube, env, "offsets");
     namespaces.push(ns);
@@ -153,7 +155,8 @@ describe("operating ingestion", () => {
     }
   });
 
-  test("last known good: the example's spec, healthy for the window, is put back when Druid refuses an update and when an update makes the supervisor unhealthy; each generation once", { skip: env.kafkaBootstrap ? false : "no Kafka in this stack (STACK_KAFKA=0)" }, async () => {
+  test("last known good: the example's spec, healthy for the window, is put back when Druid refuses an update and when an update makes the supervisor unhealthy; each generation once", async (t) => {
+    if (!env.kafkaBootstrap) return unmet(t, "kafka", "no Kafka in this stack");
     const bootstrap = env.kafkaBootstrap as string;
     const ns = await namespaceWithAuthSecret(kube, env, "rollback");
     namespaces.push(ns);

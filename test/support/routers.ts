@@ -7,6 +7,7 @@ import { lookup } from "node:dns/promises";
 import type { TestContext } from "node:test";
 import { cleanUpNamespaces, ignore404, type Kube } from "./kube.ts";
 import type { StackEnv } from "./stack.ts";
+import { unmet } from "./needs.ts";
 import { waitFor } from "./wait.ts";
 
 export const ROUTER_NS = "druid-routers";
@@ -22,18 +23,18 @@ export function routerUrl(env: StackEnv, router: Router): string {
   return `http://${router.name}.${ROUTER_NS}.svc:${druidPort(env)}`;
 }
 
-/** Skips the test (returns false) unless both router names resolve to loopback. */
+/** False unless both router names resolve to loopback: the test then fails, or is skipped when E2E_SKIP has router-hosts (needs.ts). */
 export async function routerNamesResolve(t: TestContext): Promise<boolean> {
   // The short name is what status records, the full one what the controller dials.
   for (const host of Object.values(ROUTERS).flatMap((r) => [`${r.name}.${ROUTER_NS}.svc`, `${r.name}.${ROUTER_NS}.svc.cluster.local`])) {
     try {
       const { address } = await lookup(host);
       if (address !== "127.0.0.1") {
-        t.skip(`${host} resolves to ${address}, not 127.0.0.1; run stack/hosts.sh as root`);
+        unmet(t, "router-hosts", `${host} resolves to ${address}, not 127.0.0.1`);
         return false;
       }
     } catch (error) {
-      t.skip(`${host} does not resolve (${(error as Error).message}); run stack/up.sh (or stack/hosts.sh) as root to add it to /etc/hosts`);
+      unmet(t, "router-hosts", `${host} does not resolve (${(error as Error).message})`);
       return false;
     }
   }

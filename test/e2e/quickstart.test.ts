@@ -1,0 +1,40 @@
+// The README's first command, as a user runs it: `npm run quickstart` applies the example and
+// keeps the controller running; Ctrl-C (SIGINT) removes the example through the controller, so
+// its supervisor is terminated in Druid and the next `npm test` finds the example datasources free.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { DruidProbe } from "../support/druid.ts";
+import { Kube } from "../support/kube.ts";
+import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
+
+ensureStack();
+const env = stackEnv();
+const kube = Kube.admin(env);
+const druid = new DruidProbe(env);
+const NAMESPACE = "druid-quickstart";
+const SUPERVISOR = "metrics-kafka-2";
+
+test("npm run quickstart: the example runs in Druid; one Ctrl-C removes it through the controller and exits 0", { timeout: 600_000 }, async () => {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "scripts/quickstart.ts")], { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  try {
+    await waitFor("the quickstart to say the controller keeps running", () => output.includes("the controller keeps running"), 300_000, 500);
+    assert.ok(await kube.getIngestion(NAMESPACE, "kafka-2"), output);
+    assert.ok(await druid.supervisor(SUPERVISOR), `Druid runs ${SUPERVISOR}\n${output}`);
+
+    child.kill("SIGINT");
+    const code = await Promise.race([exited, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 180_000))]);
+    assert.equal(code, 0, output);
+    assert.match(output, /example removed/);
+    assert.equal(await kube.getIngestion(NAMESPACE, "kafka-2"), undefined, "the example is gone");
+    assert.equal(await druid.supervisor(SUPERVISOR), undefined, "its supervisor was terminated in Druid");
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+});
