@@ -24,7 +24,7 @@ test("npm run quickstart: the example runs in Druid; one Ctrl-C removes it throu
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   try {
-    await waitFor("the quickstart to say the controller keeps running", () => output.includes("the controller keeps running"), 300_000, 500);
+    await waitFor("the quickstart to say the controller keeps running", async () => output.includes("the controller keeps running"), 300_000, 500);
     assert.ok(await kube.getIngestion(NAMESPACE, "kafka-2"), output);
     assert.ok(await druid.supervisor(SUPERVISOR), `Druid runs ${SUPERVISOR}\n${output}`);
 
