@@ -19,18 +19,19 @@ import type { EventSink } from "../kube/events.ts";
 import { LeadershipFence, type WriteFence } from "../kube/fence.ts";
 import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
-import { ignoredPaths, sameIgnoredPaths } from "./drift.ts";
+import { sameIgnoredPaths } from "./drift.ts";
+import { desiredOf, ignoredPathsOf } from "./desired.ts";
 import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type EndpointChoice, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
-import { heldBack, lastKnownGoodDesired, lastKnownGoodPending, rollbackDue, rollbackSpecProblem } from "./rollback.ts";
+import { lastKnownGoodPending, rollbackDue } from "./rollback.ts";
 import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
-import { renderIngestion, RenderError, type DesiredIngestion } from "./render.ts";
+import { renderIngestion, type DesiredIngestion } from "./render.ts";
 import { requeueAfter, type Ending } from "./requeue.ts";
 import { NO_SECRET_REFS, resolveSecretRefs, type ResolvedSecretRefs } from "./secret-refs.ts";
 import { configMapIsOurs, configMapNameFor, configMapPatch, configMapUpToDate, desiredConfigMap, SpecTooLargeError } from "./spec-configmap.ts";
@@ -164,14 +165,6 @@ function finishedTask(status: DruidIngestionStatus | undefined, taskId: string |
 export const EXPECTATION_TIMEOUT_MS = 30_000;
 /** Retry interval while waiting for the cache to show our own write (no Druid call is made). */
 export const CACHE_LAG_RETRY_MS = 200;
-
-/**
- * Paths left out of the hash of Druid's copy: the resource's own, Druid's, and where the spec
- * references Secret values (a rotated value changes desired.specHash instead, so it is sent once).
- */
-function ignoredPathsOf(ingestion: DruidIngestion, desired: DesiredIngestion): string[] {
-  return desired.kind === "supervisor" ? ignoredPaths(desired.body, [...(ingestion.spec.driftIgnorePaths ?? []), ...desired.secretRefs.map((r) => r.pointer)]) : [];
-}
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
@@ -325,30 +318,15 @@ export class Reconciler {
     const ingestion = finalizer.value;
     facts.ingestion = ingestion;
 
-    let desired: DesiredIngestion;
-    try {
-      desired = renderIngestion(ingestion);
-    } catch (error) {
-      if (!(error instanceof RenderError)) throw error;
-      facts.stop = { reason: error.reason, message: error.message };
-      return this.end(log, facts, { kind: "waitForEdit" });
-    }
-    const rollbackProblem = rollbackSpecProblem(ingestion);
-    if (rollbackProblem) {
-      facts.stop = { reason: "InvalidSpec", message: rollbackProblem };
+    const wanted = desiredOf(ingestion);
+    if (!wanted.ok) {
+      facts.stop = wanted.failure;
       return this.end(log, facts, { kind: "waitForEdit" });
     }
     // A spec rolled back (spec.rollback): the last known good is what is applied.
-    const held = desired.kind === "supervisor" ? heldBack(ingestion, desired.specHash) : undefined;
-    if (held && desired.kind === "supervisor") {
-      const good = lastKnownGoodDesired(desired, ingestion.status?.lastKnownGood);
-      if (good) {
-        desired = good;
-        facts.heldBack = held;
-      } else {
-        log.warn("spec rolled back, but the last known good spec cannot stand in for it: applying the resource's spec", { generation: held.generation });
-      }
-    }
+    const { desired } = wanted;
+    if (wanted.heldBack) facts.heldBack = wanted.heldBack;
+    if (wanted.heldBackUnusable) log.warn("spec rolled back, but the last known good spec cannot stand in for it: applying the resource's spec", { generation: wanted.heldBackUnusable.generation });
     facts.desired = desired;
 
     const resolved = await this.resolve(ingestion, desired);
