@@ -12,6 +12,7 @@ import { objectKey } from "../api/druid-ingestion.ts";
 import { normalizeOrKeep } from "../druid/endpoint.ts";
 import type { DruidAction, Failure, RemoveCause } from "./model.ts";
 import { dataSourceOf, TASK_TYPES } from "./render.ts";
+import type { EndpointChoice, Resolution } from "./druid-target.ts";
 
 /** Where this reconcile wants the ingestion to be. */
 export interface Target {
@@ -97,6 +98,23 @@ export function resolveRecord(lookup: RecordLookup, current: { druidEndpoint: st
   if (lookup.kind === "recorded") return lookup.record;
   if (lookup.kind === "druidOperator" && current) return { ...lookup.partial, druidEndpoint: current.druidEndpoint, endpointSource: current.endpointSource };
   return undefined;
+}
+
+/**
+ * The record with its endpoint. A druid-operator record takes the endpoint found now, but never
+ * the controller default: that operator only ever used the router Service (or none at all).
+ */
+export function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: EndpointChoice): Resolution<AppliedRecord | undefined> {
+  if (lookup.kind === "druidOperator" && endpoint.source === "ControllerDefault") {
+    return {
+      ok: false,
+      failure: {
+        reason: "EndpointNotFound",
+        message: `this resource was managed by the druid-operator, which only used the router Service of Druid cluster ${ingestion.spec.druidCluster ?? "(none)"} (labels druid_cr, component=router); no such Service is found, so the Druid that runs what it created is not known (the controller default URL may be another one). Restore the router Service, or set spec.druidEndpoint to that Druid's URL`,
+      },
+    };
+  }
+  return { ok: true, value: resolveRecord(lookup, { druidEndpoint: endpoint.url, endpointSource: endpoint.source }) };
 }
 
 /** The record's compaction config / rules (status hashes) belong to its recorded datasource. */

@@ -21,14 +21,14 @@ import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { sameIgnoredPaths } from "./drift.ts";
 import { desiredOf, ignoredPathsOf } from "./desired.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type EndpointChoice, type SecretLookup, type SecretRef } from "./druid-target.ts";
+import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
 import { lastKnownGoodPending, rollbackDue } from "./rollback.ts";
-import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, resolveRecord, storedSince, type Claim, type RecordLookup, type Target } from "./ownership.ts";
+import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, recordAt, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, storedSince, type Claim, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
@@ -121,23 +121,6 @@ const BUSY_RETRY_MS = 1_000;
 function describePending(pending: PendingCreate): string {
   const what = [pending.supervisorId && `supervisor ${pending.supervisorId}`, pending.taskId && `task ${pending.taskId}`, pending.dataSource && `datasource ${pending.dataSource}'s compaction/rules`].filter(Boolean).join(", ");
   return `${what} on ${pending.druidEndpoint}`;
-}
-
-/**
- * The record with its endpoint. A druid-operator record takes the endpoint found now, but never
- * the controller default: that operator only ever used the router Service (or none at all).
- */
-function recordAt(ingestion: DruidIngestion, lookup: RecordLookup, endpoint: EndpointChoice): Step<AppliedRecord | undefined> {
-  if (lookup.kind === "druidOperator" && endpoint.source === "ControllerDefault") {
-    return {
-      ok: false,
-      failure: {
-        reason: "EndpointNotFound",
-        message: `this resource was managed by the druid-operator, which only used the router Service of Druid cluster ${ingestion.spec.druidCluster ?? "(none)"} (labels druid_cr, component=router); no such Service is found, so the Druid that runs what it created is not known (the controller default URL may be another one). Restore the router Service, or set spec.druidEndpoint to that Druid's URL`,
-      },
-    };
-  }
-  return { ok: true, value: resolveRecord(lookup, { druidEndpoint: endpoint.url, endpointSource: endpoint.source }) };
 }
 
 /** Actions whose only consequence to watch is the supervisor's state (an update may restart tasks). */
