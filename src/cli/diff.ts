@@ -1,7 +1,8 @@
 // `diff`: what the controller would do in Druid for a manifest, decided by the controller's own
 // functions on Druid's real state: the ownership decision (ownership.ts) and the plan (plan.ts),
 // with the fields that change and what each call does to running tasks. Reads only.
-import type { DruidIngestion, JsonObject } from "../api/druid-ingestion.ts";
+import type { DruidIngestion, DruidIngestionStatus, JsonObject } from "../api/druid-ingestion.ts";
+import { liveSupervisorSpecHash } from "../controller/drift.ts";
 import { jsonEqual } from "../controller/canonical-json.ts";
 import { ignoredPathsOf } from "../controller/desired.ts";
 import { failureOf, type DruidAction, type Failure } from "../controller/model.ts";
@@ -40,6 +41,18 @@ export interface DiffReport {
   /** The controller would not act: the reason its status would show. */
   refused?: Failure;
   notes: string[];
+}
+
+/**
+ * The status the controller would have written had it applied what Druid stores: the spec hash is
+ * the manifest's when Druid's copy holds every value the manifest sets (then only suspend/resume
+ * and the parts can differ), and an unknown one otherwise (an update).
+ */
+function assumedStatus(ingestion: DruidIngestion, desired: DesiredIngestion, stored: JsonObject | undefined): DruidIngestionStatus {
+  if (desired.kind !== "supervisor" || !stored) return {};
+  const ignored = ignoredPathsOf(ingestion, desired);
+  const same = changesAgainstStored(stored, desired.body, ignored).length === 0;
+  return { specHash: same ? desired.specHash : "unknown (no status)", druidSpecHash: liveSupervisorSpecHash(stored, ignored), driftIgnorePaths: ignored };
 }
 
 function holdingOf(decision: OwnershipDecision): Holding | undefined {
@@ -94,7 +107,8 @@ export interface DiffInput {
 }
 
 export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
-  const { ingestion, desired, target, client } = input;
+  const { desired, target, client } = input;
+  let ingestion = input.ingestion;
   const status = ingestion.status ?? {};
   const id = desired.kind === "supervisor" ? desired.supervisorId : desired.taskId;
   const report: DiffReport = {
@@ -130,6 +144,7 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
   if (input.assumeOwned && !record && (live || desired.kind === "task")) {
     record = { druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource, ...(desired.kind === "supervisor" ? { supervisorId: desired.supervisorId } : {}), ...(desired.dataSource ? { dataSource: desired.dataSource } : {}), origin: "Created" } as NonNullable<typeof record>;
     decision = policy === "Observe" ? { kind: "observe", record } : { kind: "owned", record };
+    ingestion = { ...ingestion, status: assumedStatus(ingestion, desired, live?.spec) };
     report.notes.push("the manifest has no status, so ownership is not checked: compared as if this resource managed what Druid has (diff a resource in the cluster, with a kubeconfig, for the controller's real decision)");
   } else {
     decision = decideOwnership({ policy, target: t, record, status, pendingConfirmed: false, live: live !== undefined, olderClaimant: undefined });

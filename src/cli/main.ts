@@ -124,8 +124,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === "help") {
+    if (command === undefined && !values.help) {
+      io.err(`${USAGE}\n`);
+      return 2;
+    }
     io.out(`${USAGE}\n`);
-    return command === undefined && !values.help ? 2 : 0;
+    return 0;
   }
   const output = values.output;
   if (output !== "text" && output !== "json") {
@@ -219,8 +223,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  const code = await run(process.argv.slice(2), {
+/** The process's entry (bin/druid-ingestion.js): the exit code for `argv`. */
+export function main(argv: string[]): Promise<number> {
+  return run(argv, {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
     stdin: () => readFileSync(0, "utf8"),
@@ -229,5 +234,6 @@ if (import.meta.main) {
     process.stderr.write(`druid-ingestion: ${(error as Error).stack ?? String(error)}\n`);
     return 2;
   });
-  process.exitCode = code;
 }
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
