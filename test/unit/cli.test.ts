@@ -101,10 +101,11 @@ describe("render", () => {
     });
     const r = await cli(["render", "-o", "json", file]);
     assert.equal(r.code, 0, r.err);
-    const rendered = JSON.parse(r.out) as { spec: { body: Record<string, unknown> }; compaction: { body: unknown }; rules: { path: string; body: unknown } };
+    const rendered = JSON.parse(r.out) as { spec: { body: Record<string, unknown> }; compaction: { body: unknown }; rules: { path: string; body: unknown; hash: string } };
     assert.equal(rendered.spec.body["suspended"], true);
     assert.deepEqual(rendered.compaction.body, { skipOffsetFromLatest: "PT1H", dataSource: "metrics-kafka-2" });
-    assert.deepEqual(rendered.rules, { method: "POST", path: "/druid/coordinator/v1/rules/metrics-kafka-2", body: [{ type: "loadForever" }], hash: rendered.rules && (rendered.rules as { hash: string }).hash });
+    assert.deepEqual(rendered.rules, { method: "POST", path: "/druid/coordinator/v1/rules/metrics-kafka-2", body: [{ type: "loadForever" }], hash: rendered.rules.hash });
+    assert.match(rendered.rules.hash, /^[0-9a-f]{64}$/);
   });
 
   test("several DruidIngestions in the file: --name picks one, without it exit 2 naming them", async () => {
