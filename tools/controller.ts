@@ -43,11 +43,17 @@ export class ControllerProcess {
     const port = await freePort();
     const controller = new ControllerProcess(port, env, repoRoot, nodeArgs);
     controller.launch();
-    await waitFor("controller ready", async () => {
-      if (controller.child?.exitCode !== null && controller.child?.exitCode !== undefined) throw new Error(`controller exited with ${controller.child.exitCode}: ${controller.tail()}`);
-      const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return r?.status === 200;
-    }, 60_000, 200);
+    try {
+      await waitFor("controller ready", async () => {
+        if (controller.child?.exitCode !== null && controller.child?.exitCode !== undefined) throw new Error(`controller exited with ${controller.child.exitCode}: ${controller.tail()}`);
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return r?.status === 200;
+      }, 60_000, 200);
+    } catch (error) {
+      // Never ready: the caller gets no handle to stop it, so it is stopped here (a live child would keep the test process waiting).
+      await controller.stop("SIGKILL", 5_000);
+      throw new Error(`${(error as Error).message}; controller log tail: ${controller.tail()}`, { cause: error });
+    }
     return controller;
   }
 

@@ -25,6 +25,10 @@ test("changesAgainstStored: Druid's defaults and its long form of a dimension ar
     { path: "/spec/ioConfig/topic", op: "change", from: "a", to: "b" },
   ]);
   assert.deepEqual(changesAgainstStored(stored, { type: "kafka", spec: { ioConfig: { topic: "b" } } }, ["/spec/ioConfig/topic"]), []);
+  // Druid 33's stored forms of a granularity and a duration (read from the real Druid).
+  const granular = { spec: { dataSchema: { granularitySpec: { queryGranularity: { type: "none" }, segmentGranularity: "HOUR" } }, ioConfig: { taskDuration: "PT3600S", period: "PT30S" } } };
+  assert.deepEqual(changesAgainstStored(granular, { spec: { dataSchema: { granularitySpec: { queryGranularity: "NONE", segmentGranularity: "HOUR" } }, ioConfig: { taskDuration: "PT1H", period: "PT30S" } } }), []);
+  assert.deepEqual(changesAgainstStored(granular, { spec: { dataSchema: { granularitySpec: { queryGranularity: "MINUTE" } }, ioConfig: { taskDuration: "PT2H" } } }).map((c) => c.path), ["/spec/dataSchema/granularitySpec/queryGranularity", "/spec/ioConfig/taskDuration"]);
 });
 
 test("effectOf: which calls restart running tasks", () => {

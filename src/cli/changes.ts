@@ -46,14 +46,31 @@ export function exactChanges(before: JsonObject, after: JsonObject, ignored: rea
   return changes;
 }
 
+/** Milliseconds of an ISO-8601 duration without years or months (PT1H, P1D, PT3600S), else undefined. */
+function durationMs(text: string): number | undefined {
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (!m || text === "P" || text.endsWith("T")) return undefined;
+  const [, w = "0", d = "0", h = "0", min = "0", sec = "0"] = m;
+  return (((Number(w) * 7 + Number(d)) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(sec) * 1000;
+}
+
 /**
- * Druid stores a spec with its defaults filled in and some values in a longer form, so its copy
+ * Druid stores a spec with its defaults filled in and some values in another form, so its copy
  * is never equal to a manifest. A value the manifest gives stands for the stored one when it is
- * the same, or is Druid's longer form of it: a dimension named by a string is stored as
- * {"type": "string", "name": ...}.
+ * the same, or is Druid's form of it (as the real Druid 33 and 37 store them):
+ * - a dimension named by a string is stored as {"type": "string", "name": ...};
+ * - a granularity named by a string ("NONE", "hour") as {"type": "none"} / {"type": "hour"};
+ * - a duration (taskDuration "PT1H") in seconds ("PT3600S").
  */
 function sameAsStored(wanted: JsonValue, stored: JsonValue | undefined): boolean {
-  if (typeof wanted === "string" && isObject(stored)) return stored["name"] === wanted && (stored["type"] === undefined || stored["type"] === "string");
+  if (typeof wanted === "string" && isObject(stored)) {
+    if (stored["name"] === wanted && (stored["type"] === undefined || stored["type"] === "string")) return true;
+    return Object.keys(stored).length === 1 && typeof stored["type"] === "string" && stored["type"] === wanted.toLowerCase();
+  }
+  if (typeof wanted === "string" && typeof stored === "string" && wanted !== stored) {
+    const a = durationMs(wanted);
+    return a !== undefined && a === durationMs(stored);
+  }
   if (Array.isArray(wanted)) return Array.isArray(stored) && stored.length === wanted.length && wanted.every((w, i) => sameAsStored(w, stored[i]));
   if (isObject(wanted)) return isObject(stored) && Object.entries(wanted).every(([k, v]) => sameAsStored(v, stored[k]));
   return jsonEqual(wanted, stored);
