@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess } from "../support/controller.ts";
 import { DruidProbe } from "../support/druid.ts";
-import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
+import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique, waitForIngestion } from "../support/fixtures.ts";
 import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
 import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerHttpsUrl, routerNamesUnresolved, ROUTERS } from "../support/routers.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
@@ -49,20 +49,8 @@ async function stop(c: ControllerProcess): Promise<void> {
   assert.equal(await c.stop(), 0, `controller exit code; last logs:\n${c.tail()}`);
 }
 
-/** Waits for a status; a timeout says what the status, the events and the controller's last logs were. */
-async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, acting: ControllerProcess, timeoutMs = 90_000): Promise<DruidIngestion> {
-  let last: DruidIngestion | undefined;
-  try {
-    return await waitFor(`${ns}/${name}: ${what}`, async () => {
-      last = await kube.getIngestion(ns, name);
-      return last && ok(last) ? last : false;
-    }, timeoutMs);
-  } catch (error) {
-    const s = last?.status;
-    const summary = { druidEndpoint: s?.druidEndpoint, applied: s?.applied, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`) };
-    const events = (await kube.events(ns, name).catch(() => [])).map((e) => `${e.reason}: ${e.message}`).join("\n");
-    throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify(summary, null, 1)}\nevents:\n${events}\ncontroller logs:\n${acting.tail(20)}`);
-  }
+async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, acting: ControllerProcess): Promise<DruidIngestion> {
+  return waitForIngestion(kube, ns, name, what, ok, { logs: acting.logs });
 }
 
 async function deleteAndWaitGone(ns: string, name: string): Promise<void> {
