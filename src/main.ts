@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       maxResponseBytes: config.druidMaxResponseBytes,
       allowedEndpoints: config.allowedDruidEndpoints,
       routerDiscovery: config.routerDiscovery,
+      ...(config.druidCaFile ? { caFile: config.druidCaFile } : {}),
     },
     fence,
     validator: createValidator(),

@@ -5,13 +5,14 @@
 #   router-a.druid-routers.svc  router-b.druid-routers.svc  → 127.0.0.1 (loopback only)
 # and their full names (<svc>.<ns>.svc.cluster.local), which the controller really dials.
 # The tests create Services router-a/router-b in namespace druid-routers whose port is Druid's,
-# so these URLs reach the local Druid. Idempotent; needs root, otherwise it only says that the
+# so these URLs reach the local Druid (the Router's https certificate names them too, see
+# stack/druid/tls.sh). Idempotent; needs root, otherwise it only says that the
 # router-Service e2e tests will skip.
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 HOSTS_FILE="${STACK_HOSTS_FILE:-/etc/hosts}"
 MARKER="# druid-ingestion-controller e2e router Services (stack/hosts.sh)"
-LINE="127.0.0.1 router-a.druid-routers.svc router-b.druid-routers.svc router-a.druid-routers.svc.cluster.local router-b.druid-routers.svc.cluster.local $MARKER"
+LINE="127.0.0.1 $ROUTER_HOSTNAMES $MARKER"
 
 if grep -qxF -- "$LINE" "$HOSTS_FILE" 2>/dev/null; then
   log "router Service names already in $HOSTS_FILE"

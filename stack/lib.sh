@@ -11,6 +11,10 @@ REPO_ROOT="$(cd "$STACK_ROOT/.." && pwd)"
 export DIC_CACHE_DIR DIC_STACK_DIR
 mkdir -p "$DIC_CACHE_DIR" "$DIC_STACK_DIR"
 
+# The router Service names the e2e tests use (test/support/routers.ts): short and full forms.
+# stack/hosts.sh maps them to 127.0.0.1; the local Druid's https certificate names them.
+ROUTER_HOSTNAMES="router-a.druid-routers.svc router-b.druid-routers.svc router-a.druid-routers.svc.cluster.local router-b.druid-routers.svc.cluster.local"
+
 log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 

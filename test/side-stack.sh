@@ -25,7 +25,8 @@ side_stack_begin() {
 #   side_stack_start <tag> <Druid version> <column, e.g. 37> <first port digit, e.g. 4>
 # Starts that Druid beside the stack in $MAIN_STACK_DIR/druid<column>, without Kafka, on ports
 # <digit>2181 (ZooKeeper), <digit>1527 (Derby), <digit>8081 (Coordinator-Overlord), <digit>8091
-# (MiddleManager), <digit>8100-<digit>8139 (peons), <digit>8082 (Broker), <digit>8888 (Router);
+# (MiddleManager), <digit>8100-<digit>8139 (peons), <digit>8082 (Broker), <digit>8888 (Router, plain
+# http only: STACK_DRUID_TLS=0);
 # STACK<column>_ZK_PORT and the like override one. Stopped, and its state deleted, when the
 # script exits (a side stack kept between runs restarts the tasks an earlier run left RUNNING in
 # its metadata store, and they fill the MiddleManager's slots). Sources its druid.env.
@@ -40,6 +41,8 @@ side_stack_start() {
   export STACK_DRUID_PEON_PORTS="${!peons:-${d}8100-${d}8139}"
   export STACK_DRUID_BROKER_PORT="${!broker:-${d}8082}" STACK_DRUID_ROUTER_PORT="${!router:-${d}8888}"
   export STACK_KAFKA=0
+  # No https on the side columns: the TLS e2e (test/e2e/tls.test.ts) runs on the main stack's Router
+  export STACK_DRUID_TLS=0
   trap 'bash stack/druid/down.sh --purge >&2 || true' EXIT
   local started=$SECONDS
   bash stack/druid/up.sh

@@ -4,6 +4,7 @@ import type { DruidIngestion } from "../src/api/druid-ingestion.ts";
 import { kafkaSupervisorSpec } from "./druid-probe.ts";
 import { condition, type Kube } from "./kube.ts";
 import type { StackEnv } from "./stack.ts";
+import { waitFor } from "./wait.ts";
 
 export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
@@ -34,4 +35,24 @@ export function kafkaIngestion(name: string, dataSource: string, bootstrap: stri
 /** Synced=True for the current generation. */
 export function isSynced(i: DruidIngestion | undefined): boolean {
   return condition(i, "Synced")?.status === "True" && i?.status?.observedGeneration === i?.metadata.generation;
+}
+
+/**
+ * Waits until the resource's status passes `ok`. A timeout says what the status was (the fields
+ * tests wait on), the resource's Events and the last lines the acting controller logged about it.
+ */
+export async function waitForIngestion(kube: Kube, ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, { timeoutMs = 90_000, logs = [] }: { timeoutMs?: number; logs?: readonly string[] } = {}): Promise<DruidIngestion> {
+  let last: DruidIngestion | undefined;
+  try {
+    return await waitFor(`${ns}/${name}: ${what}`, async () => {
+      last = await kube.getIngestion(ns, name);
+      return last && ok(last) ? last : false;
+    }, timeoutMs);
+  } catch (error) {
+    const s = last?.status;
+    const summary = { generation: last?.metadata.generation, observedGeneration: s?.observedGeneration, supervisorId: s?.supervisorId, druidEndpoint: s?.druidEndpoint, applied: s?.applied, pendingCreate: s?.pendingCreate, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`) };
+    const events = (await kube.events(ns, name).catch(() => [])).map((e) => `${e.reason}: ${e.message}`).join("\n");
+    const about = logs.filter((l) => l.includes(name) && l.includes(ns)).slice(-15).join("\n");
+    throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify(summary, null, 1)}\nevents:\n${events}\ncontroller logs for it:\n${about}`);
+  }
 }

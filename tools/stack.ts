@@ -1,6 +1,6 @@
 // Where the e2e tests and the tools (quickstart, bench, chaos) find Kubernetes and Druid: from
 // the environment when given (any cluster and Druid: KUBECONFIG, DRUID_URL, DRUID_USER,
-// DRUID_PASSWORD), else the local real stack started by stack/up.sh, whose env files live in
+// DRUID_PASSWORD; DRUID_HTTPS_URL and DRUID_CA_FILE for the https tests), else the local real stack started by stack/up.sh, whose env files live in
 // $DIC_STACK_DIR (default .stack/).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -17,6 +17,9 @@ export interface StackEnv {
   druidPassword: string;
   /** Set when a Kafka broker is available to supervisors. */
   kafkaBootstrap: string | undefined;
+  /** The same Druid over https (the local stack's Router: stack/druid/tls.sh), and the PEM CA that signed its certificate. */
+  druidHttpsUrl: string | undefined;
+  druidCaFile: string | undefined;
   /** True when the stack is this repo's local one (tests may stop and start its processes). */
   local: boolean;
 }
@@ -55,6 +58,8 @@ export function stackEnv(): StackEnv {
     druidUser: source["DRUID_USER"] ?? "admin",
     druidPassword: source["DRUID_PASSWORD"] ?? "",
     kafkaBootstrap: source["KAFKA_BOOTSTRAP"] || undefined,
+    druidHttpsUrl: source["DRUID_HTTPS_URL"]?.replace(/\/+$/, "") || undefined,
+    druidCaFile: source["DRUID_CA_FILE"] || undefined,
     local: !external,
   };
 }

@@ -34,7 +34,7 @@ export interface ManagerOptions {
   /** Lag reads in flight at once (default 2). */
   lagConcurrency?: number;
   backoff: { baseMs: number; maxMs: number };
-  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any"; routerDiscovery: boolean };
+  druid: { dispatcher: Dispatcher; requestTimeoutMs: number; retries: number; maxResponseBytes: number; allowedEndpoints: AllowedEndpoint[] | "any"; routerDiscovery: boolean; caFile?: string };
   /** Closed when this replica must stop writing to Druid (leadership lost, shutdown). */
   fence: WriteFence;
   validator: DruidIngestionValidator;
@@ -240,12 +240,13 @@ export class Manager {
     const key = JSON.stringify([target.baseUrl, target.credentials?.username ?? "", target.credentials?.password ?? "", target.namespace ?? ""]);
     let client = this.clients.get(key);
     if (!client) {
-      const { dispatcher, requestTimeoutMs, retries, maxResponseBytes } = this.options.druid;
+      const { dispatcher, requestTimeoutMs, retries, maxResponseBytes, caFile } = this.options.druid;
       client = new DruidClient(target, {
         dispatcher,
         requestTimeoutMs,
         retries,
         maxResponseBytes,
+        ...(caFile ? { caFile } : {}),
         // Druid lists every supervisor: the cap grows with the resources this controller watches.
         maxListResponseBytes: () => LIST_BYTES_PER_RESOURCE * this.ingestions.count(),
         refuseEndpoint: (url = target.baseUrl) => {

@@ -30,7 +30,7 @@ async function serve(handler: Handler): Promise<{ url: string; close: () => Prom
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined; beforeConnect?: () => void };
+type ClientOpts = { password?: string; retries?: number; timeoutMs?: number; ca?: string; caFile?: string; observe?: (o: DruidRequestObservation) => void; maxBytes?: number; maxListBytes?: () => number; signal?: AbortSignal; beforeWrite?: (what: string) => void; refuseEndpoint?: (url?: string) => string | undefined; beforeConnect?: () => void };
 
 function client(url: string, opts: ClientOpts = {}): DruidClient {
   return new DruidClient(
@@ -40,6 +40,7 @@ function client(url: string, opts: ClientOpts = {}): DruidClient {
       requestTimeoutMs: opts.timeoutMs ?? 2000,
       retries: opts.retries ?? 2,
       retryMinTimeoutMs: 5,
+      ...(opts.caFile ? { caFile: opts.caFile } : {}),
       maxResponseBytes: opts.maxBytes ?? 1024 * 1024,
       ...(opts.maxListBytes ? { maxListResponseBytes: opts.maxListBytes } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -364,18 +365,76 @@ before(() => {
   run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
   execFileSync("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.1' > san.ext"], { cwd: pki });
   run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
+  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "2", "-subj", "/CN=another-ca");
 });
 after(() => rmSync(pki, { recursive: true, force: true }));
 
-test("https: trusted with the CA bundle, refused without it", async () => {
-  const server = createHttpsServer({ key: readFileSync(path.join(pki, "server.key")), cert: readFileSync(path.join(pki, "server.crt")) }, (_req, res) => json(res, 200, { version: "33.0.0" }));
+/** An https Druid double (certificate for IP 127.0.0.1 signed by ca.crt) counting connections and requests. */
+async function serveHttps(): Promise<{ port: number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  let requests = 0;
+  const server = createHttpsServer({ key: readFileSync(path.join(pki, "server.key")), cert: readFileSync(path.join(pki, "server.crt")) }, (_req, res) => {
+    requests++;
+    json(res, 200, { version: "33.0.0" });
+  });
+  server.on("connection", () => connections++);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { port: (server.address() as AddressInfo).port, connections: () => connections, requests: () => requests, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+test("https: trusted with the CA bundle, refused without it", async () => {
+  const druid = await serveHttps();
+  const url = `https://127.0.0.1:${druid.port}`;
   try {
     assert.equal(await client(url, { ca: readFileSync(path.join(pki, "ca.crt"), "utf8") }).version(), "33.0.0");
-    await assert.rejects(client(url, { retries: 0 }).version(), (e: unknown) => e instanceof DruidError && e.reason === "DruidUnreachable" && /certificate/i.test(e.message));
+    await assert.rejects(client(url, { retries: 0 }).version(), (e: unknown) => e instanceof DruidError && e.reason === "DruidTLSFailed" && /certificate/i.test(e.message));
   } finally {
-    await new Promise((r) => server.close(r));
+    await druid.close();
+  }
+});
+
+test("https with a CA that did not sign Druid's certificate: DruidTLSFailed naming the URL, the code and DRUID_CA_FILE; nothing sent, not retried", async () => {
+  const druid = await serveHttps();
+  const url = `https://127.0.0.1:${druid.port}`;
+  const caFile = path.join(pki, "other-ca.crt");
+  try {
+    const wrong = client(url, { password: "s3cret-pw", ca: readFileSync(caFile, "utf8"), caFile });
+    for (const call of [() => wrong.version(), () => wrong.submitSupervisor({ type: "kafka" }, true)]) {
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(e instanceof DruidError);
+        assert.equal(e.reason, "DruidTLSFailed");
+        assert.equal(e.notSent, true);
+        assert.equal(e.transient, false);
+        assert.match(e.message, new RegExp(`TLS with ${url.replace(/[.]/g, "\\.")} failed \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\\)`));
+        assert.ok(e.message.includes(`not signed by a CA in DRUID_CA_FILE=${caFile}`), e.message);
+        assert.match(e.message, /set DRUID_CA_FILE to a PEM bundle holding the CA that signed it, and restart the controller/);
+        assert.doesNotMatch(e.message, /--use-system-ca|s3cret-pw/);
+        return true;
+      });
+    }
+    // Two calls, one connection each: no retry of a handshake that cannot succeed, no request.
+    assert.equal(druid.connections(), 2);
+    assert.equal(druid.requests(), 0);
+    await assert.rejects(client(url, { retries: 0 }).version(), (e: DruidError) => e.reason === "DruidTLSFailed" && e.message.includes("the system's root CAs (DRUID_CA_FILE is not set)"));
+  } finally {
+    await druid.close();
+  }
+});
+
+test("https: a certificate for another name, and an https URL on a plain http port, say so", async () => {
+  const druid = await serveHttps();
+  const plain = await serve((_req, _body, res) => json(res, 200, { version: "33.0.0" }));
+  const ca = readFileSync(path.join(pki, "ca.crt"), "utf8");
+  try {
+    await assert.rejects(client(`https://localhost:${druid.port}`, { ca, retries: 0 }).version(), (e: DruidError) =>
+      e.reason === "DruidTLSFailed" && e.message.includes(`TLS with https://localhost:${druid.port} failed (ERR_TLS_CERT_ALTNAME_INVALID`) && e.message.includes("Druid's certificate does not name localhost"));
+    const https = plain.url.replace("http:", "https:");
+    await assert.rejects(client(https, { ca, retries: 0 }).version(), (e: DruidError) =>
+      e.reason === "DruidTLSFailed" && e.message.includes(`TLS with ${https} failed (ERR_SSL_WRONG_VERSION_NUMBER: wrong version number)`) && /must lead to Druid's TLS port/.test(e.message));
+    assert.equal(druid.requests() + plain.requests.length, 0);
+  } finally {
+    await druid.close();
+    await plain.close();
   }
 });
 

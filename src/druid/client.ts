@@ -26,7 +26,7 @@ import {
 } from "./decode.ts";
 import { describeReply, sanitizeErrorText, type ReplyMeta } from "./error-text.ts";
 import { dialUrl } from "./endpoint.ts";
-import { DruidError, druidErrorText, reasonForStatus, transportError } from "./errors.ts";
+import { DruidError, druidErrorText, reasonForStatus, tlsError, transportError } from "./errors.ts";
 
 export interface DruidCredentials {
   username: string;
@@ -74,6 +74,8 @@ export interface DruidClientOptions {
   beforeWrite?: (what: string) => void;
   /** Retries of transient failures within one call (the work queue's backoff comes after). */
   retries: number;
+  /** The DRUID_CA_FILE the dispatcher trusts (undefined: the system roots), named when a TLS handshake fails. */
+  caFile?: string;
   retryMinTimeoutMs?: number;
   observe?: (o: DruidRequestObservation) => void;
 }
@@ -405,7 +407,12 @@ export class DruidClient {
     for (let hop = 0; ; hop++) {
       const sameOrigin = current.origin === base.origin;
       const { authorization: _dropped, ...anonymous } = init.headers;
-      const response = await request(current.href, { ...init, headers: sameOrigin ? init.headers : anonymous });
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(current.href, { ...init, headers: sameOrigin ? init.headers : anonymous });
+      } catch (error) {
+        throw tlsError(what, current.origin, error, this.options.caFile) ?? error;
+      }
       const location = response.headers["location"];
       if (!REDIRECTS.has(response.statusCode)) return response;
       await response.body.dump();

@@ -3,7 +3,8 @@
 import { sanitizeErrorText } from "./error-text.ts";
 
 export type DruidErrorReason =
-  | "DruidUnreachable" // connection refused/reset, DNS failure, TLS failure
+  | "DruidUnreachable" // connection refused/reset, DNS failure
+  | "DruidTLSFailed" // not sent: the TLS handshake failed (certificate not trusted, not for this host, expired; not a TLS port)
   | "DruidTimeout" // no complete answer within the request deadline
   | "DruidResponseTooLarge" // the body passed the size cap
   | "DruidCallAborted" // abandoned by this replica: leadership lost or shutting down
@@ -88,11 +89,77 @@ export function transportError(what: string, error: unknown): DruidError {
   return new DruidError("DruidUnreachable", `${what}: cannot reach Druid (${code ?? "error"}): ${detail}`, { notSent, cause: error });
 }
 
+/** Node's codes for a certificate that does not chain up to a trusted CA. */
+const UNTRUSTED_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "INVALID_CA",
+  "CERT_CHAIN_TOO_LONG",
+  "PATH_LENGTH_EXCEEDED",
+]);
+const WRONG_NAME_CODES = new Set(["ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH"]);
+const OUT_OF_DATE_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD"]);
+const OTHER_CERTIFICATE_CODES = new Set(["CERT_REVOKED", "INVALID_PURPOSE", "UNABLE_TO_GET_CRL", "CRL_HAS_EXPIRED", "CRL_NOT_YET_VALID", "CRL_SIGNATURE_FAILURE"]);
+/** OpenSSL's words for a peer that answered the handshake with something that is not TLS (an http port). */
+const NOT_TLS_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST"]);
+
+/**
+ * A TLS handshake with Druid that failed, as a DruidError that says where (the origin dialed),
+ * why (Node's code and words), against what (DRUID_CA_FILE, or the system roots) and what to do;
+ * undefined for any other error. Nothing was sent: the request is written only after the
+ * handshake. Not transient: retrying cannot change a certificate (the next resync tries again).
+ */
+export function tlsError(what: string, origin: string, error: unknown, caFile: string | undefined): DruidError | undefined {
+  const failure = codedError(error);
+  if (failure === undefined) return undefined;
+  const { code } = failure;
+  const trust = caFile ? `DRUID_CA_FILE=${caFile}` : "the system's root CAs (DRUID_CA_FILE is not set)";
+  let advice: string;
+  if (UNTRUSTED_CODES.has(code)) {
+    advice = `Druid's certificate is not signed by a CA in ${trust}: set DRUID_CA_FILE to a PEM bundle holding the CA that signed it, and restart the controller (it reads the file at start)`;
+  } else if (WRONG_NAME_CODES.has(code)) {
+    advice = `Druid's certificate does not name ${new URL(origin).hostname}: give Druid a certificate whose subjectAltName holds that name, or reach it under a name its certificate holds`;
+  } else if (OUT_OF_DATE_CODES.has(code)) {
+    advice = "Druid's certificate is outside its validity period: renew it (or check the clocks)";
+  } else if (OTHER_CERTIFICATE_CODES.has(code)) {
+    advice = `Druid's certificate is refused (checked against ${trust})`;
+  } else if (NOT_TLS_CODES.has(code)) {
+    advice = "the server does not answer TLS there: an https URL (or a router Service port named https) must lead to Druid's TLS port (druid.tlsPort), not a plain http one";
+  } else {
+    return undefined;
+  }
+  const detail = sanitizeErrorText(tlsWords(failure.message));
+  return new DruidError("DruidTLSFailed", `${what}: TLS with ${origin} failed (${code}: ${detail}); ${advice}. Nothing was sent`, { notSent: true, cause: error });
+}
+
+/**
+ * Node's words without its advice for Node users ("try running Node.js with --use-system-ca"),
+ * and OpenSSL's error line reduced to its reason ("wrong version number").
+ */
+function tlsWords(message: string): string {
+  const openssl = /error:[0-9A-F]+:SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (openssl) return openssl[1] as string;
+  return message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, "");
+}
+
 function errorCode(error: unknown): string | undefined {
+  return codedError(error)?.code;
+}
+
+/** The first error in the cause chain that carries a code (undici wraps Node's in "fetch failed" and the like). */
+function codedError(error: unknown): { code: string; message: string } | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    if (typeof code === "string") return { code, message: current.message };
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;

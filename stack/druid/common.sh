@@ -116,3 +116,6 @@ kafka_ok() { port_listening "$STACK_KAFKA_PORT"; }
 # Broker + Router (STACK_SQL): settings, probes and the hooks up/down/status call
 # shellcheck source=sql.sh
 source "$DRUID_STACK_SRC/sql.sh"
+# https on the Router (STACK_DRUID_TLS, after sql.sh: there is no https without a Router)
+# shellcheck source=tls.sh
+source "$DRUID_STACK_SRC/tls.sh"

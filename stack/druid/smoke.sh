@@ -10,13 +10,14 @@
 # and SQL-based ingestion (/druid/v2/sql/task) when druid-multi-stage-query is loaded.
 #   STACK_SMOKE_REQUIRE_SQL_TASK=1  fail (instead of skip) when /druid/v2/sql/task is not served
 #   STACK_SMOKE_ONLY=sql            only the SQL-based ingestion part (needs no Kafka extension)
+# With https on the Router (DRUID_HTTPS_URL, DRUID_CA_FILE in druid.env) another part checks it.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 [ -f "$ENV_FILE" ] || die "no $ENV_FILE: run stack/druid/up.sh first"
 # Whether this stack has a Router is what its druid.env says, not sql.sh's default URL (which, on a
 # stack started with STACK_SQL=0, points at another stack's Router on the default port).
-unset DRUID_ROUTER_URL DRUID_BROKER_URL
+unset DRUID_ROUTER_URL DRUID_BROKER_URL DRUID_HTTPS_URL DRUID_CA_FILE
 # shellcheck disable=SC1090
 source "$ENV_FILE"
 ID="stacksmoke-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -91,6 +92,27 @@ router_checks() {
   call 200 "router GET /config/compaction/{ds}" "${AUTH[@]}" "$RC/config/compaction/$rid"
   call 200 "router DELETE /config/compaction/{ds}" "${AUTH[@]}" -X DELETE "$RC/config/compaction/$rid"
   call 200 "router POST /druid/v2/sql (SELECT)" "${AUTH[@]}" "${JSON[@]}" -d '{"query":"SELECT 1 AS \"probe\""}' "$R/druid/v2/sql"
+}
+
+# https on the Router (STACK_DRUID_TLS=1, DRUID_HTTPS_URL and DRUID_CA_FILE in druid.env): trusted
+# with the stack's CA under every name the certificate holds, refused without it, and the
+# management proxy works through it.
+tls_checks() {
+  local T="$DRUID_HTTPS_URL" port="${DRUID_HTTPS_URL##*:}" tid="$ID-tls" host
+  local CA=(--cacert "$DRUID_CA_FILE")
+  echo "== https through the Router $T (CA $DRUID_CA_FILE)"
+  call 200 "https GET /status (stack CA)" "${CA[@]}" "${AUTH[@]}" "$T/status"
+  call 200 "https GET /status via localhost" "${CA[@]}" "${AUTH[@]}" "https://localhost:$port/status"
+  for host in $ROUTER_HOSTNAMES; do
+    call 200 "https GET /status/health as $host" "${CA[@]}" --resolve "$host:$port:127.0.0.1" "https://$host:$port/status/health"
+  done
+  call 000 "https without the stack CA (system roots)" "$T/status"
+  call 000 "https as a name the certificate lacks" "${CA[@]}" --resolve "druid.example:$port:127.0.0.1" "https://druid.example:$port/status"
+  call 401 "https GET /supervisor without credentials" "${CA[@]}" "$T/druid/indexer/v1/supervisor"
+  call 200 "https POST /supervisor" "${CA[@]}" "${AUTH[@]}" "${JSON[@]}" -d "$(spec "$tid" "$BOOTSTRAP")" "$T/druid/indexer/v1/supervisor"
+  call 200 "https GET /supervisor/{id}" "${CA[@]}" "${AUTH[@]}" "$T/druid/indexer/v1/supervisor/$tid"
+  call 200 "https POST /supervisor/{id}/terminate" "${CA[@]}" "${AUTH[@]}" -X POST "$T/druid/indexer/v1/supervisor/$tid/terminate"
+  call 200 "https GET /druid/coordinator/v1/rules" "${CA[@]}" "${AUTH[@]}" "$T/druid/coordinator/v1/rules"
 }
 
 # SQL-based ingestion (MSQ) through the Router: REPLACE from inline data with a chosen
@@ -230,6 +252,9 @@ call 200 "POST /rules/{ds} [] (clean up)" "${AUTH[@]}" "${JSON[@]}" -d '[]' "$CO
 if [ -n "${DRUID_ROUTER_URL:-}" ]; then
   router_checks
   sql_task_checks
+fi
+if [ -n "${DRUID_HTTPS_URL:-}" ]; then
+  tls_checks
 fi
 
 # ---- Druid 34 and later only (STACK_DRUID_VERSION=37.0.0); nothing of this runs on 33.0.0

@@ -27,4 +27,5 @@ ok=1; overlord_leader && ok=0;    report overlord "$ok" "/druid/indexer/v1/isLea
 ok=1; coordinator_leader && ok=0; report coordinator "$ok" "/druid/coordinator/v1/isLeader"
 ok=1; supervisors_ok && ok=0;     report supervisors "$ok" "authenticated GET /druid/indexer/v1/supervisor"
 sql_status
+tls_status
 exit "$rc"

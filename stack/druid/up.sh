@@ -18,6 +18,7 @@ write_env() {
     echo "export DRUID_VERSION=$DRUID_VERSION"
     if [ "$STACK_KAFKA" = 1 ]; then echo "export KAFKA_BOOTSTRAP=127.0.0.1:$STACK_KAFKA_PORT"; fi
     sql_env_lines
+    tls_env_lines
   } > "$tmp"
   mv "$tmp" "$ENV_FILE"
   log "wrote $ENV_FILE"
@@ -26,7 +27,7 @@ write_env() {
 all_up() {
   pid_alive "$ZK_PID" && pid_alive "$DRUID_PID" && pid_alive "$MM_PID" && druid_ready && worker_registered || return 1
   if [ "$STACK_KAFKA" = 1 ]; then pid_alive "$KAFKA_PID" && kafka_ok || return 1; fi
-  sql_all_up
+  sql_all_up && tls_all_up
 }
 
 # The state (metadata store, segments, ZooKeeper and Kafka data) belongs to one Druid version:
@@ -83,11 +84,15 @@ render() {
   s="${s//@KAFKA_DATA_DIR@/$STATE/kafka}"
   s="${s//@BROKER_PORT@/$STACK_DRUID_BROKER_PORT}"
   s="${s//@ROUTER_PORT@/$STACK_DRUID_ROUTER_PORT}"
+  s="${s//@TLS_PORT@/$STACK_DRUID_TLS_PORT}"
+  s="${s//@TLS_KEYSTORE@/$DRUID_KEYSTORE}"
+  if [[ "$s" == *@TLS_KEYSTORE_PASSWORD@* ]]; then s="${s//@TLS_KEYSTORE_PASSWORD@/$(cat "$DRUID_KEYSTORE_PASSWORD_FILE")}"; fi
   mkdir -p "$(dirname "$2")"
   ( umask 077; printf '%s\n' "$s" > "$2" )
 }
 mkdir -p "$LOGS" "$VAR/tmp" "$STATE/zk" "$CONF_OUT"
 echo "$DRUID_VERSION" > "$VERSION_FILE"
+tls_prepare   # the stack's CA and the Router's keystore (STACK_DRUID_TLS)
 render "$DRUID_STACK_SRC/conf/common.runtime.properties" "$CONF_OUT/_common/common.runtime.properties"
 render "$DRUID_STACK_SRC/conf/coordinator-overlord/runtime.properties" "$CONF_OUT/coordinator-overlord/runtime.properties"
 render "$DRUID_STACK_SRC/conf/middleManager/runtime.properties" "$CONF_OUT/middleManager/runtime.properties"
@@ -95,6 +100,7 @@ render "$DRUID_STACK_SRC/conf/zoo.cfg" "$CONF_OUT/zoo.cfg"
 render "$DRUID_STACK_SRC/conf/kafka-server.properties" "$CONF_OUT/kafka-server.properties"
 cp "$DRUID_STACK_SRC"/conf/log4j2*.xml "$CONF_OUT/"
 sql_render_conf
+tls_render_conf
 
 # fail early with a clear message when a port is taken by something that is not ours
 check_port_free() { # <port> <what> <pidfile>
@@ -111,6 +117,7 @@ if [ "$STACK_KAFKA" = 1 ]; then
   check_port_free "$STACK_KAFKA_CONTROLLER_PORT" "Kafka controller" "$KAFKA_PID"
 fi
 sql_check_ports
+tls_check_ports
 
 # ---- ZooKeeper: ZooKeeperServerMain from the jars Druid depends on (3.8.x; it needs
 # snappy, dropwizard metrics, netty ..., so the whole Druid lib/ is its classpath)
@@ -221,6 +228,7 @@ while :; do
 done
 log "supervisor API ready after $((SECONDS - start))s"
 sql_wait_ready
+tls_wait_ready
 
 write_env
-log "druid stack up in $((SECONDS - T0))s: $DRUID_URL (Druid $DRUID_VERSION, user admin)$([ "$STACK_KAFKA" = 1 ] && echo ", kafka 127.0.0.1:$STACK_KAFKA_PORT")$([ "$STACK_SQL" = 1 ] && echo ", router $DRUID_ROUTER_URL, broker $DRUID_BROKER_URL")"
+log "druid stack up in $((SECONDS - T0))s: $DRUID_URL (Druid $DRUID_VERSION, user admin)$([ "$STACK_KAFKA" = 1 ] && echo ", kafka 127.0.0.1:$STACK_KAFKA_PORT")$([ "$STACK_SQL" = 1 ] && echo ", router $DRUID_ROUTER_URL, broker $DRUID_BROKER_URL")$([ "$STACK_DRUID_TLS" = 1 ] && echo ", https $DRUID_HTTPS_URL (CA $DRUID_CA_FILE)")"

@@ -21,7 +21,7 @@ import { DruidProxy } from "../support/proxy.ts";
 import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerNamesResolve, ROUTERS, routerUrl as routerUrlOf, type Router } from "../support/routers.ts";
 import { ensureStack, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
-import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
+import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique, waitForIngestion } from "../support/fixtures.ts";
 
 ensureStack();
 const env = stackEnv();
@@ -67,18 +67,7 @@ function specWith(dataSource: string, change: (spec: { ioConfig: Record<string, 
 
 /** Waits for a status; a timeout says what the status and the controller's last logs were. */
 async function waitForStatus(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 90_000, acting: ControllerProcess = controller): Promise<DruidIngestion> {
-  let last: DruidIngestion | undefined;
-  try {
-    return await waitFor(`${ns}/${name}: ${what}`, async () => {
-      last = await kube.getIngestion(ns, name);
-      return last && ok(last) ? last : false;
-    }, timeoutMs);
-  } catch (error) {
-    const s = last?.status;
-    const summary = { generation: last?.metadata.generation, observedGeneration: s?.observedGeneration, supervisorId: s?.supervisorId, druidEndpoint: s?.druidEndpoint, applied: s?.applied, pendingCreate: s?.pendingCreate, conditions: s?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`) };
-    const logs = acting.logs.filter((l) => l.includes(name) && l.includes(ns)).slice(-15).join("\n");
-    throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify(summary, null, 1)}\nevents:\n${eventsText(await kube.events(ns, name).catch(() => []))}\ncontroller logs for it:\n${logs}`);
-  }
+  return waitForIngestion(kube, ns, name, what, ok, { timeoutMs, logs: acting.logs });
 }
 
 async function waitForGone(ns: string, name: string, timeoutMs = 90_000): Promise<void> {

@@ -10,6 +10,7 @@ export const NEEDS = {
   "router-hosts": "router-a/router-b.druid-routers.svc resolving to 127.0.0.1 (stack/hosts.sh, run as root by stack/up.sh)",
   "local-stack": "this repository's local stack (the test stops and starts its processes)",
   examples: "the example datasources free (no other DruidIngestion managing metrics-kafka or metrics-kafka-2)",
+  tls: "an https Druid: DRUID_HTTPS_URL and DRUID_CA_FILE (the local stack's Router serves them unless STACK_DRUID_TLS=0)",
 } as const;
 export type Need = keyof typeof NEEDS;
 

@@ -7,5 +7,5 @@ test("E2E_SKIP names the needs a run opts out of; empty opts out of nothing; an 
   assert.deepEqual([...optedOut({})], []);
   assert.deepEqual([...optedOut({ E2E_SKIP: "" })], []);
   assert.deepEqual([...optedOut({ E2E_SKIP: " kafka , router-hosts" })].sort(), ["kafka", "router-hosts"]);
-  assert.throws(() => optedOut({ E2E_SKIP: "kafak" }), /unknown need "kafak"; known: kafka, router-hosts, local-stack, examples/);
+  assert.throws(() => optedOut({ E2E_SKIP: "kafak" }), /unknown need "kafak"; known: kafka, router-hosts, local-stack, examples, tls/);
 });
