@@ -3,7 +3,6 @@
 // with the fields that change and what each call does to running tasks. Reads only.
 import type { DruidIngestion, DruidIngestionStatus, JsonObject } from "../api/druid-ingestion.ts";
 import { liveSupervisorSpecHash } from "../controller/drift.ts";
-import { jsonEqual } from "../controller/canonical-json.ts";
 import { ignoredPathsOf } from "../controller/desired.ts";
 import { failureOf, type DruidAction, type Failure } from "../controller/model.ts";
 import { appliedSpecOf, decideOwnership, describeRecord, planRemoval, type OwnershipDecision, type Target } from "../controller/ownership.ts";
@@ -80,7 +79,8 @@ function describeOwnership(decision: OwnershipDecision): string {
 function partDiff(desired: JsonObject | JsonObject[] | undefined, live: JsonObject | JsonObject[] | undefined, recorded: boolean): PartDiff {
   if (desired === undefined) return { state: recorded && live !== undefined && !(Array.isArray(live) && live.length === 0) ? "removed" : "none", changes: [] };
   if (live === undefined || (Array.isArray(live) && live.length === 0 && Array.isArray(desired) && desired.length > 0)) return { state: "set", changes: [] };
-  const changes = Array.isArray(desired) || Array.isArray(live) ? (jsonEqual(desired, live) ? [] : [{ path: "", op: "change" as const, from: live, to: desired }]) : changesAgainstStored(live, desired);
+  // Druid adds defaults to both (a rule's useDefaultTierForNull): only what the resource sets counts.
+  const changes = changesAgainstStored({ value: live }, { value: desired }).map((c) => ({ ...c, path: c.path.slice("/value".length) }));
   return { state: changes.length === 0 ? "unchanged" : "changed", changes };
 }
 

@@ -53,7 +53,10 @@ describe("the CLI against the real API server and Druid", { timeout: 600_000 }, 
   let controller: ControllerProcess;
   let ns: string;
   const ds = unique("cli");
-  const manifest = kafkaIngestion("cli", ds, bootstrap);
+  const manifest = kafkaIngestion("cli", ds, bootstrap) as { spec: { ingestion: Record<string, unknown> } };
+  // Druid adds defaults to both (a rule's useDefaultTierForNull): not differences.
+  manifest.spec.ingestion["compaction"] = { skipOffsetFromLatest: "PT1H" };
+  manifest.spec.ingestion["rules"] = [{ type: "loadByPeriod", period: "P1M", includeFuture: true, tieredReplicants: { _default_tier: 1 } }, { type: "dropForever" }];
   before(async () => {
     await kube.installCrd();
     controller = await ControllerProcess.start({ KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, RESYNC_PERIOD: "5s" });
@@ -76,6 +79,8 @@ describe("the CLI against the real API server and Druid", { timeout: 600_000 }, 
     assert.match(r.stdout, new RegExp(`DruidIngestion ${ns}/cli → supervisor ${ds} on ${env.druidUrl.replace(/[.]/g, "\\.")} \\(Druid \\d+\\.`));
     assert.match(r.stdout, /ownership +managed by this resource/);
     assert.match(r.stdout, /spec +unchanged \(against the spec last applied, from status\)/);
+    assert.match(r.stdout, /compaction +unchanged/);
+    assert.match(r.stdout, /rules +unchanged/);
     assert.match(r.stdout, /no change: the controller would make no call to Druid/);
   });
 
