@@ -10,18 +10,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { dump } from "js-yaml";
 import { ControllerProcess } from "../support/controller.ts";
-import { DruidProbe } from "../support/druid.ts";
-import { Kube } from "../support/kube.ts";
 import { kubectlBinary } from "../support/kubectl.ts";
-import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { REPO_ROOT } from "../support/stack.ts";
+import { e2eSetup } from "../support/e2e-setup.ts";
 import { waitFor } from "../support/wait.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
 
-ensureStack();
-const env = stackEnv();
-const kube = Kube.admin(env);
-const druid = new DruidProbe(env);
-const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
+const { env, kube, druid, bootstrap } = e2eSetup();
 const LAUNCHER = path.join(REPO_ROOT, "bin/druid-ingestion.js");
 const dir = mkdtempSync(path.join(tmpdir(), "cli-e2e-"));
 

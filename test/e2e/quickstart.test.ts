@@ -5,15 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { DruidProbe } from "../support/druid.ts";
-import { Kube } from "../support/kube.ts";
-import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
+import { REPO_ROOT } from "../support/stack.ts";
+import { e2eSetup } from "../support/e2e-setup.ts";
 import { waitFor } from "../support/wait.ts";
 
-ensureStack();
-const env = stackEnv();
-const kube = Kube.admin(env);
-const druid = new DruidProbe(env);
+const { kube, druid } = e2eSetup();
 const NAMESPACE = "druid-quickstart";
 const SUPERVISOR = "metrics-kafka-2";
 

@@ -16,20 +16,15 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DruidIngestion } from "../../src/api/druid-ingestion.ts";
 import { ControllerProcess } from "../support/controller.ts";
-import { DruidProbe } from "../support/druid.ts";
 import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique, waitForIngestion } from "../support/fixtures.ts";
-import { cleanUpNamespaces, condition, Kube } from "../support/kube.ts";
+import { cleanUpNamespaces, condition } from "../support/kube.ts";
 import { freshRouterNamespace, removeRouterNamespace, ROUTER_NS, routerHttpsUrl, routerNamesUnresolved, ROUTERS } from "../support/routers.ts";
 import { optedOut } from "../support/needs.ts";
-import { ensureStack, stackEnv } from "../support/stack.ts";
+import { e2eSetup } from "../support/e2e-setup.ts";
 import { waitFor } from "../support/wait.ts";
 
 const OPTED_OUT = optedOut().has("tls");
-ensureStack();
-const env = stackEnv();
-const kube = Kube.admin(env);
-const druid = new DruidProbe(env);
-const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
+const { env, kube, druid, bootstrap } = e2eSetup();
 const namespaces: string[] = [];
 const controllers: ControllerProcess[] = [];
 /** A CA of its own, made here: it signed nothing Druid presents. */
