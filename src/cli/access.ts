@@ -10,7 +10,8 @@ import { keepRecordedEndpoint, ROUTER_SELECTOR, resolveCredentials, resolveEndpo
 import type { Failure } from "../controller/model.ts";
 import { lookupRecord, recordAt } from "../controller/ownership.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../druid/client.ts";
-import { normalizeEndpoint } from "../druid/endpoint.ts";
+import { normalizeEndpoint, sameEndpoint } from "../druid/endpoint.ts";
+import { allowEndpoint, parseAllowedEndpoints } from "../controller/endpoint-policy.ts";
 
 export class CliError extends Error {}
 
@@ -23,6 +24,12 @@ export interface DruidOptions {
   credentials?: DruidCredentials | undefined;
   /** --druid-ca-file / DRUID_CA_FILE. */
   caFile?: string | undefined;
+  /**
+   * --allowed-druid-endpoints / ALLOWED_DRUID_ENDPOINTS, the controller's syntax: where a
+   * resource's spec.druidEndpoint may lead. A manifest under review is a namespace user's text:
+   * the CLI sends the Secret's credentials only where the controller would.
+   */
+  allowedEndpoints?: string | undefined;
 }
 
 export function druidClient(baseUrl: string, credentials: DruidCredentials | undefined, options: DruidOptions): DruidClient {
@@ -169,8 +176,25 @@ export async function resolveTarget(ingestion: DruidIngestion, cluster: Cluster 
     return { ok: true, value: { druidEndpoint: override, endpointSource: "DruidEndpoint", dialUrl: override, credentials: options.credentials, record: record.value } };
   }
   const namespace = ingestion.metadata.namespace;
-  const endpoint = resolveEndpoint(ingestion, ingestion.spec.druidCluster ? await cluster.routerServices(namespace) : [], options.defaultUrl);
+  const services = ingestion.spec.druidCluster || ingestion.spec.druidEndpoint ? await cluster.routerServices(namespace) : [];
+  const endpoint = resolveEndpoint(ingestion, services, options.defaultUrl);
   if (!endpoint.ok) return endpoint;
+  // As the controller: an endpoint the administrator did not allow gets nothing, credentials least
+  // of all (the endpoint the resource already applied to is where the controller acts anyway).
+  const recorded = ingestion.status?.applied?.druidEndpoint;
+  if (!override && !(recorded !== undefined && sameEndpoint(recorded, endpoint.value.url))) {
+    let allowed;
+    try {
+      allowed = parseAllowedEndpoints(options.allowedEndpoints ?? "");
+    } catch (error) {
+      throw new CliError(`--allowed-druid-endpoints: ${(error as Error).message}`);
+    }
+    const allowance = allowEndpoint(endpoint.value.url, { allowed, defaultUrl: options.defaultUrl, discovery: true, namespace, routerService: (ns, name) => services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+    if (!allowance.ok) {
+      const what = endpoint.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : endpoint.value.source === "RouterService" ? "the router Service" : "the default URL";
+      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message} (the CLI takes the controller's list as --allowed-druid-endpoints or ALLOWED_DRUID_ENDPOINTS; --druid-url sends the requests where you say)` } };
+    }
+  }
   const record = recordAt(ingestion, lookupRecord(ingestion), endpoint.value);
   if (!record.ok) return record;
   const kept = keepRecordedEndpoint(endpoint.value, record.value);

@@ -41,6 +41,8 @@ Options:
       --druid-url URL        reach Druid here (e.g. a kubectl port-forward); without a cluster, the endpoint itself
       --druid-default-url URL  the controller's DRUID_DEFAULT_URL, for resources that name no Druid
       --druid-ca-file FILE   PEM CA bundle for https Druid (default: DRUID_CA_FILE, else the system roots)
+      --allowed-druid-endpoints LIST  the controller's ALLOWED_DRUID_ENDPOINTS (default: that variable): a
+                             spec.druidEndpoint outside it gets no request and no credential, as from the controller
   -h, --help
 
 Druid credentials: the Secret the resource names (read with your kubeconfig), or DRUID_USER and
@@ -60,6 +62,7 @@ const OPTIONS = {
   "druid-url": { type: "string" },
   "druid-default-url": { type: "string" },
   "druid-ca-file": { type: "string" },
+  "allowed-druid-endpoints": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } satisfies ParseArgsConfig["options"];
 
@@ -87,6 +90,7 @@ function druidOptions(values: Values, env: NodeJS.ProcessEnv): DruidOptions {
     defaultUrl: values["druid-default-url"] ?? env["DRUID_DEFAULT_URL"],
     credentials: user !== undefined && password !== undefined ? { username: user, password } : undefined,
     caFile: values["druid-ca-file"] ?? env["DRUID_CA_FILE"],
+    allowedEndpoints: values["allowed-druid-endpoints"] ?? env["ALLOWED_DRUID_ENDPOINTS"],
   };
 }
 

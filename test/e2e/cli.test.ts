@@ -5,6 +5,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -99,6 +101,29 @@ describe("the CLI against the real API server and Druid", { timeout: 600_000 }, 
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /spec +unchanged \(against Druid's stored copy/);
     assert.ok(!r.stdout.includes(env.druidPassword) && !r.stderr.includes(env.druidPassword), "the password is never printed");
+  });
+
+  test("diff of a manifest whose spec.druidEndpoint the administrator did not allow: EndpointNotAllowed, exit 2, no request (and no credential) sent there", async () => {
+    const seen: string[] = [];
+    const trap = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+      const elsewhere = structuredClone(manifest) as any;
+      elsewhere.spec.druidEndpoint = url;
+      const r = await cli(["diff", "-n", ns, write("elsewhere", elsewhere)]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /EndpointNotAllowed: spec\.druidEndpoint: http:\/\/127\.0\.0\.1:\d+ is not an allowed Druid endpoint/);
+      assert.deepEqual(seen, []);
+      // Listed as the controller's administrator would list it: asked (with the resource's Secret).
+      const allowed = await cli(["diff", "-n", ns, "--allowed-druid-endpoints", url, write("elsewhere", elsewhere)]);
+      assert.equal(seen.length > 0, true, allowed.stdout + allowed.stderr);
+    } finally {
+      trap.close();
+    }
   });
 
   test("status: Ready and Druid's state side by side; a supervisor suspended in Druid behind the resource's back is marked", async () => {
