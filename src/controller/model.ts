@@ -96,5 +96,7 @@ export function isAmbiguous(error: unknown): boolean {
   if (error instanceof FenceClosedError) return false; // refused before anything was sent
   if (!(error instanceof DruidError)) return true;
   if (error.notSent) return false;
+  // A retry that failed for a reason of its own (TLS, a refused redirect) after an attempt that may have acted.
+  if (error.earlierAttemptMayHaveActed) return true;
   return AMBIGUOUS.has(error.reason);
 }

@@ -507,6 +507,7 @@ test("a write cut after Druid received it, then retried against a Druid gone dow
     assert.equal(error.reason, "DruidUnreachable");
     assert.equal(error.notSent, false, error.message);
     assert.match(error.message, /an earlier attempt may have reached Druid/);
+    assert.equal(error.earlierAttemptMayHaveActed, true);
   } finally {
     await druid.close().catch(() => undefined);
   }

@@ -481,6 +481,7 @@ export class DruidClient {
           ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
           ...(error.druidMessage === undefined ? {} : { druidMessage: error.druidMessage }),
           notSent: false,
+          earlierAttemptMayHaveActed: true,
           cause: error,
         });
       }

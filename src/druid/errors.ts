@@ -26,14 +26,20 @@ export class DruidError extends Error {
   readonly druidMessage: string | undefined;
   /** True when the request certainly did not reach Druid's handler (safe to retry anything). */
   readonly notSent: boolean;
+  /**
+   * An earlier attempt of this call may have reached Druid (it timed out after sending), whatever
+   * the last attempt's reason says (a TLS failure, a refused redirect): the write is ambiguous.
+   */
+  readonly earlierAttemptMayHaveActed: boolean;
 
-  constructor(reason: DruidErrorReason, message: string, opts: { statusCode?: number; druidMessage?: string; notSent?: boolean; cause?: unknown } = {}) {
+  constructor(reason: DruidErrorReason, message: string, opts: { statusCode?: number; druidMessage?: string; notSent?: boolean; earlierAttemptMayHaveActed?: boolean; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "DruidError";
     this.reason = reason;
     this.statusCode = opts.statusCode;
     this.druidMessage = opts.druidMessage;
     this.notSent = opts.notSent ?? false;
+    this.earlierAttemptMayHaveActed = opts.earlierAttemptMayHaveActed ?? false;
   }
 
   get transient(): boolean {
