@@ -4,7 +4,7 @@
 import type { V1ObjectMeta, V1Secret, V1Service } from "@kubernetes/client-node";
 import { authOf, CREDENTIALS_LABEL, DEFAULT_PASSWORD_KEY, DEFAULT_USERNAME_KEY, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
 import type { DruidCredentials } from "../druid/client.ts";
-import { EndpointError, normalizeEndpoint, normalizeOrKeep } from "../druid/endpoint.ts";
+import { EndpointError, normalizeEndpoint, normalizeOrKeep, sameEndpoint } from "../druid/endpoint.ts";
 import { isRouterService } from "./endpoint-policy.ts";
 import type { Failure } from "./model.ts";
 import { describeRecord } from "./ownership.ts";
@@ -163,4 +163,17 @@ export function resolveCredentials(ingestion: DruidIngestion, secrets: SecretLoo
     return { ok: false, failure: { reason: "SecretKeyMissing", message: `Secret ${namespace}/${name} has no key ${missing.join(" and no key ")} (keys are set by spec.auth.usernameKey / passwordKey)` } };
   }
   return { ok: true, value: { username: read(usernameKey) as string, password: read(passwordKey) as string } };
+}
+
+/**
+ * Discovery alone gives another URL (a router Service appeared, was renamed or relabelled) while
+ * the resource did not change: no request goes there (whoever may create Services must not
+ * receive the credentials, nor move the ingestion). Moving is the resource's decision.
+ */
+export function discoveryMoveRefusal(ingestion: DruidIngestion, record: AppliedRecord | undefined, target: { druidEndpoint: string }, source: EndpointSource): Failure | undefined {
+  if (!record || sameEndpoint(record.druidEndpoint, target.druidEndpoint) || source === "DruidEndpoint" || record.druidCluster === undefined || record.druidCluster !== ingestion.spec.druidCluster) return undefined;
+  return {
+    reason: "EndpointChangeRefused",
+    message: `discovery now gives ${target.druidEndpoint} for Druid cluster ${record.druidCluster}, but this resource did not change and its ${describeRecord(record)}: nothing is sent to the new URL. If the router really moved, set spec.druidEndpoint: ${target.druidEndpoint} (when it is the same Druid the record follows it, nothing restarts); otherwise restore or fix the router Service`,
+  };
 }

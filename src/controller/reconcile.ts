@@ -21,14 +21,15 @@ import type { ReconcileResult } from "../observability/metrics.ts";
 import { findCondition, READY } from "./conditions.ts";
 import { sameIgnoredPaths } from "./drift.ts";
 import { desiredOf, ignoredPathsOf } from "./desired.ts";
-import { keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type SecretLookup, type SecretRef } from "./druid-target.ts";
+import { probeSameDruid } from "./same-druid.ts";
+import { discoveryMoveRefusal, keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
 import { lastKnownGoodPending, rollbackDue } from "./rollback.ts";
-import { betterClaimant, claimKey, decideOwnership, describeRecord, lookupRecord, recordAt, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, storedSince, type Claim, type Target } from "./ownership.ts";
+import { betterClaimant, claimKey, decideOwnership, lookupRecord, recordAt, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, storedSince, type Claim, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
@@ -580,26 +581,7 @@ export class Reconciler {
    */
   private async sameDruid(record: AppliedRecord, targetClient: DruidClient, credentials: DruidCredentials | undefined): Promise<Step<boolean>> {
     const recorded = this.deps.druidClient({ baseUrl: record.druidEndpoint, credentials, ...(targetClient.target.namespace ? { namespace: targetClient.target.namespace } : {}) });
-    try {
-      if (record.supervisorId) {
-        const [a, b] = await Promise.all([recorded.supervisorSpecVersion(record.supervisorId), targetClient.supervisorSpecVersion(record.supervisorId)]);
-        return { ok: true, value: a !== undefined && a === b };
-      }
-      if (record.taskId) {
-        const [a, b] = await Promise.all([recorded.taskStatus(record.taskId), targetClient.taskStatus(record.taskId)]);
-        return { ok: true, value: a?.createdTime !== undefined && a.createdTime === b?.createdTime };
-      }
-      return { ok: true, value: false };
-    } catch (error) {
-      const failure = failureOf(error);
-      return {
-        ok: false,
-        failure: {
-          ...failure,
-          message: `the Druid endpoint changed from ${record.druidEndpoint} to ${targetClient.target.baseUrl}, which already has ${describeRecord(record).replace(/ on .*$/, "")}; whether they are the same Druid cannot be told while the recorded one does not answer (${failure.message}), so nothing is changed in either. Make the old URL answer again; or, if it is gone for good, set spec.deletionPolicy: Orphan to let go of the old record, then spec.managementPolicy: Adopt to take over what the new URL has`,
-        },
-      };
-    }
+    return probeSameDruid(record, recorded, targetClient);
   }
 
   /** The pending create for this target; an earlier one for the same target keeps its time. */
@@ -698,17 +680,9 @@ export class Reconciler {
     const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
     if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
     // Discovery alone gives another URL (a router Service appeared, was renamed or relabelled)
-    // while the resource did not change: no request goes there (whoever may create Services must
-    // not receive the credentials, nor move the ingestion). Moving is the resource's decision.
-    if (record && !sameEndpoint(record.druidEndpoint, target.druidEndpoint) && endpoint.value.source !== "DruidEndpoint" && record.druidCluster !== undefined && record.druidCluster === ingestion.spec.druidCluster) {
-      return {
-        ok: false,
-        failure: {
-          reason: "EndpointChangeRefused",
-          message: `discovery now gives ${target.druidEndpoint} for Druid cluster ${record.druidCluster}, but this resource did not change and its ${describeRecord(record)}: nothing is sent to the new URL. If the router really moved, set spec.druidEndpoint: ${target.druidEndpoint} (when it is the same Druid the record follows it, nothing restarts); otherwise restore or fix the router Service`,
-        },
-      };
-    }
+    // while the resource did not change: no request goes there (druid-target.ts).
+    const moveRefused = discoveryMoveRefusal(ingestion, record, target, endpoint.value.source);
+    if (moveRefused) return { ok: false, failure: moveRefused };
     if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
     return { ok: true, value: { target, record, credentials: credentials.value } };
   }
