@@ -5,6 +5,7 @@
 // dependency (npm ci), or refused with what to install.
 import { spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -21,5 +22,6 @@ if (major >= 24) {
     process.exit(2);
   }
   const child = spawnSync(bundled, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(child.status ?? 2);
+  // A child killed by a signal exits as a shell reports it: 128 + the signal's number.
+  process.exit(child.status ?? (child.signal ? 128 + (os.constants.signals[child.signal] ?? 0) : 2));
 }

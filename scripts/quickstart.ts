@@ -35,6 +35,13 @@ const log = createWriteStream(logFile, { flags: "a" });
 const controller = spawn(process.execPath, [path.join(REPO_ROOT, "src/main.ts")], {
   env: { ...process.env, KUBECONFIG: env.kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, RESYNC_PERIOD: "15s", METRICS_BIND_ADDRESS: "127.0.0.1:8383", HEALTH_PROBE_BIND_ADDRESS: "127.0.0.1:8384" },
   stdio: ["ignore", "pipe", "pipe"],
+  // Its own process group: the terminal's Ctrl-C reaches this script only, which removes the
+  // example through the controller before stopping it.
+  detached: true,
+});
+// Whatever ends this script, the controller does not outlive it.
+process.on("exit", () => {
+  if (controller.exitCode === null && controller.signalCode === null) controller.kill("SIGKILL");
 });
 controller.stdout.pipe(log);
 controller.stderr.pipe(log);
@@ -57,12 +64,16 @@ const stop = async (code: number): Promise<never> => {
 };
 
 /** The example goes through the controller (its finalizer terminates the supervisor), then the controller stops. */
-let applied = false;
+let applying = false;
+let creating: Promise<unknown> | undefined;
 const removeExampleAndStop = async (code: number): Promise<never> => {
-  if (applied) {
+  if (applying) {
     say(`deleting DruidIngestion ${NAMESPACE}/kafka-2 (the controller terminates its supervisor in Druid first)`);
     try {
-      await kube.deleteIngestion(NAMESPACE, "kafka-2");
+      await creating?.catch(() => undefined); // a create in flight lands first, then goes
+      await kube.deleteIngestion(NAMESPACE, "kafka-2").catch((e: unknown) => {
+        if (!(e instanceof ApiException && e.code === 404)) throw e;
+      });
       await waitFor("the example to be deleted", async () => !(await kube.getIngestion(NAMESPACE, "kafka-2")), 120_000);
       say("example removed; controller stopped");
     } catch (error) {
@@ -72,15 +83,19 @@ const removeExampleAndStop = async (code: number): Promise<never> => {
   }
   return stop(code);
 };
-let interrupted = false;
+/** One shutdown, whoever asks first (Ctrl-C, --once, a failure); the main flow stops at its next step. */
+let shuttingDown: Promise<never> | undefined;
+const shutDown = (code: number): Promise<never> => (shuttingDown ??= removeExampleAndStop(code));
+const unlessShuttingDown = async (): Promise<void> => {
+  if (shuttingDown) await shuttingDown;
+};
 const onSignal = (): void => {
-  if (interrupted) {
+  if (shuttingDown) {
     process.stderr.write(`\nsecond interrupt: stopping now; DruidIngestion ${NAMESPACE}/kafka-2 and its supervisor may be left behind (run npm run quickstart again and stop it with one Ctrl-C to remove them)\n`);
     void stop(130);
     return;
   }
-  interrupted = true;
-  void removeExampleAndStop(0);
+  void shutDown(0);
 };
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
@@ -97,11 +112,14 @@ try {
           if (!(e instanceof ApiException && e.code === 409)) throw e;
         });
       } else {
-        applied = true;
-        if (!(await kube.getIngestion(NAMESPACE, doc.metadata.name))) await kube.createIngestion(NAMESPACE, doc);
+        await unlessShuttingDown();
+        applying = true;
+        creating = kube.getIngestion(NAMESPACE, doc.metadata.name).then((found) => (found ? undefined : kube.createIngestion(NAMESPACE, doc)));
+        await creating;
       }
     }
   }
+  await unlessShuttingDown();
   const ingestion = await waitFor("the example to be synced", async () => {
     const i = await kube.getIngestion(NAMESPACE, "kafka-2");
     return condition(i, "Synced")?.status === "True" ? i : false;
@@ -112,12 +130,13 @@ try {
   process.stdout.write(`    status.conditions: ${(ingestion.status?.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason})`).join(" ")}\n`);
   process.stdout.write(`    see it yourself:  curl -u ${env.druidUser}:${env.druidPassword} '${env.druidUrl}/druid/indexer/v1/supervisor?state=true'\n`);
   process.stdout.write(`    Kubernetes:       export KUBECONFIG=${env.kubeconfig}; kubectl -n ${NAMESPACE} get druidingestions\n`);
+  await unlessShuttingDown();
   if (once) {
     say("--once: removing the example again");
-    await removeExampleAndStop(0);
+    await shutDown(0);
   }
   say("the controller keeps running; edit the resource (e.g. spec.suspend: true) and watch Druid follow. Ctrl-C removes the example through the controller and stops it.");
 } catch (error) {
-  process.stderr.write(`quickstart failed: ${(error as Error).message}\nlast controller logs: ${logFile}\n`);
-  await removeExampleAndStop(1);
+  if (!shuttingDown) process.stderr.write(`quickstart failed: ${(error as Error).message}\nlast controller logs: ${logFile}\n`);
+  await (shuttingDown ?? shutDown(1));
 }

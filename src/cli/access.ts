@@ -6,11 +6,11 @@ import { readFileSync } from "node:fs";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Secret, type V1Service } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
 import { parseByteSize, parseDuration, SETTINGS } from "../config.ts";
-import { keepRecordedEndpoint, ROUTER_SELECTOR, resolveCredentials, resolveEndpoint, secretKeyOf, unusableSecretFailure, type SecretLookup } from "../controller/druid-target.ts";
+import { discoveryMoveRefusal, keepRecordedEndpoint, ROUTER_SELECTOR, resolveCredentials, resolveEndpoint, secretKeyOf, unusableSecretFailure, type EndpointChoice, type SecretLookup } from "../controller/druid-target.ts";
 import type { Failure } from "../controller/model.ts";
 import { lookupRecord, recordAt } from "../controller/ownership.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../druid/client.ts";
-import { normalizeEndpoint, sameEndpoint } from "../druid/endpoint.ts";
+import { normalizeEndpoint, normalizeOrKeep, sameEndpoint } from "../druid/endpoint.ts";
 import { allowEndpoint, parseAllowedEndpoints } from "../controller/endpoint-policy.ts";
 
 export class CliError extends Error {}
@@ -30,6 +30,10 @@ export interface DruidOptions {
    * the CLI sends the Secret's credentials only where the controller would.
    */
   allowedEndpoints?: string | undefined;
+  /** ALLOW_CROSS_NAMESPACE_SECRETS / --allow-cross-namespace-secrets: the controller's setting (default false). */
+  allowCrossNamespaceSecrets?: boolean;
+  /** ROUTER_DISCOVERY: the controller's setting (default true). */
+  routerDiscovery?: boolean;
 }
 
 export function druidClient(baseUrl: string, credentials: DruidCredentials | undefined, options: DruidOptions): DruidClient {
@@ -46,6 +50,7 @@ export function druidClient(baseUrl: string, credentials: DruidCredentials | und
     { baseUrl, credentials },
     {
       dispatcher,
+      ...(options.caFile ? { caFile: options.caFile } : {}),
       requestTimeoutMs: parseDuration(SETTINGS.druidRequestTimeout.default),
       retries: 1,
       maxResponseBytes: parseByteSize(SETTINGS.druidMaxResponseSize.default),
@@ -60,6 +65,8 @@ export class Cluster {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly secrets = new Map<string, V1Secret | undefined>();
+  /** Secrets the kubeconfig's user may not read (403): not known to be missing. */
+  private readonly forbidden = new Set<string>();
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
@@ -126,11 +133,18 @@ export class Cluster {
       try {
         this.secrets.set(key, await this.core.readNamespacedSecret({ namespace, name }));
       } catch (error) {
-        if (error instanceof ApiException && (error.code === 404 || error.code === 403)) this.secrets.set(key, undefined);
-        else throw describe(error, `read Secret ${key}`);
+        if (error instanceof ApiException && (error.code === 404 || error.code === 403)) {
+          this.secrets.set(key, undefined);
+          if (error.code === 403) this.forbidden.add(key);
+        } else throw describe(error, `read Secret ${key}`);
       }
     }
     return { get: (namespace, name) => this.secrets.get(`${namespace}/${name}`) };
+  }
+
+  /** The kubeconfig's user may not read this Secret (so whether it is usable is not known). */
+  unreadable(namespace: string, name: string): boolean {
+    return this.forbidden.has(`${namespace}/${name}`);
   }
 }
 
@@ -157,56 +171,83 @@ export interface ResolvedTarget {
   dialUrl: string;
   credentials: DruidCredentials | undefined;
   record: AppliedRecord | undefined;
+  /** What the user should know about how this was resolved. */
+  notes: string[];
 }
 
 export type Resolved = { ok: true; value: ResolvedTarget } | { ok: false; failure: Failure };
 
 /**
  * The Druid a resource's calls go to and the credentials they carry, as the controller resolves
- * them (spec.druidEndpoint, the router Service of spec.druidCluster, the default URL; the
- * resource's Secret), with --druid-url and DRUID_USER/DRUID_PASSWORD taking precedence when given.
- * Without a cluster, --druid-url is the endpoint.
+ * them (druid-target.ts: spec.druidEndpoint, the router Service of spec.druidCluster, the default
+ * URL; the endpoint allow-list; a discovery move refused; the resource's Secret), with --druid-url
+ * and DRUID_USER/DRUID_PASSWORD taking precedence for the connection. The verdict on the
+ * resource's Secret is the controller's even when the environment's credentials connect.
+ * `recorded`: go where status says the resource applied (status: what runs there now).
+ * Without a cluster, --druid-url is the endpoint. The resource's status must come from the API
+ * server (never from a file: a status in a manifest would name any endpoint as recorded).
  */
-export async function resolveTarget(ingestion: DruidIngestion, cluster: Cluster | undefined, options: DruidOptions): Promise<Resolved> {
-  const override = options.url ? normalizeEndpoint(options.url) : undefined;
+export async function resolveTarget(ingestion: DruidIngestion, cluster: Cluster | undefined, options: DruidOptions, recorded = false): Promise<Resolved> {
+  let override: string | undefined;
+  try {
+    override = options.url ? normalizeEndpoint(options.url) : undefined;
+  } catch (error) {
+    throw new CliError(`--druid-url: ${(error as Error).message}`);
+  }
   if (!cluster) {
     if (!override) throw new CliError("no Druid to ask: give --druid-url (credentials from DRUID_USER and DRUID_PASSWORD), or a kubeconfig to find the Druid the resource names");
-    const record = recordAt(ingestion, lookupRecord(ingestion), { url: override, source: "DruidEndpoint" });
-    if (!record.ok) return record;
-    return { ok: true, value: { druidEndpoint: override, endpointSource: "DruidEndpoint", dialUrl: override, credentials: options.credentials, record: record.value } };
+    return { ok: true, value: { druidEndpoint: override, endpointSource: "DruidEndpoint", dialUrl: override, credentials: options.credentials, record: undefined, notes: [] } };
   }
+  const notes: string[] = [];
   const namespace = ingestion.metadata.namespace;
   const services = ingestion.spec.druidCluster || ingestion.spec.druidEndpoint ? await cluster.routerServices(namespace) : [];
-  const endpoint = resolveEndpoint(ingestion, services, options.defaultUrl);
-  if (!endpoint.ok) return endpoint;
+  const lookup = lookupRecord(ingestion);
+  const applied = lookup.kind === "recorded" ? lookup.record : undefined;
+  let endpoint: EndpointChoice;
+  if (recorded && applied) {
+    endpoint = { url: normalizeOrKeep(applied.druidEndpoint), source: applied.endpointSource ?? "DruidEndpoint" };
+  } else {
+    const found = resolveEndpoint(ingestion, services, options.defaultUrl);
+    if (!found.ok) {
+      if (!override) return found;
+      notes.push(`the controller would stop here (${found.failure.reason}); --druid-url is asked instead`);
+      endpoint = { url: override, source: "DruidEndpoint" };
+    } else endpoint = found.value;
+  }
+  const record = recordAt(ingestion, lookup, endpoint);
+  if (!record.ok) return record;
+  const kept = keepRecordedEndpoint(endpoint, record.value);
+  if (!kept.ok) return kept;
+  const moveRefused = discoveryMoveRefusal(ingestion, record.value, { druidEndpoint: kept.value.url }, kept.value.source);
+  if (moveRefused) return { ok: false, failure: moveRefused };
   // As the controller: an endpoint the administrator did not allow gets nothing, credentials least
-  // of all (the endpoint the resource already applied to is where the controller acts anyway).
-  const recorded = ingestion.status?.applied?.druidEndpoint;
-  if (!override && !(recorded !== undefined && sameEndpoint(recorded, endpoint.value.url))) {
+  // of all (where the resource already applied, the controller acts anyway).
+  if (!override && !(applied !== undefined && sameEndpoint(applied.druidEndpoint, kept.value.url))) {
     let allowed;
     try {
       allowed = parseAllowedEndpoints(options.allowedEndpoints ?? "");
     } catch (error) {
       throw new CliError(`--allowed-druid-endpoints: ${(error as Error).message}`);
     }
-    const allowance = allowEndpoint(endpoint.value.url, { allowed, defaultUrl: options.defaultUrl, discovery: true, namespace, routerService: (ns, name) => services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
+    const allowance = allowEndpoint(kept.value.url, { allowed, defaultUrl: options.defaultUrl, discovery: options.routerDiscovery ?? true, namespace, routerService: (ns, name) => services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
     if (!allowance.ok) {
-      const what = endpoint.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : endpoint.value.source === "RouterService" ? "the router Service" : "the default URL";
+      const what = kept.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : kept.value.source === "RouterService" ? "the router Service" : "the default URL";
       return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message} (the CLI takes the controller's list as --allowed-druid-endpoints or ALLOWED_DRUID_ENDPOINTS; --druid-url sends the requests where you say)` } };
     }
   }
-  const record = recordAt(ingestion, lookupRecord(ingestion), endpoint.value);
-  if (!record.ok) return record;
-  const kept = keepRecordedEndpoint(endpoint.value, record.value);
-  if (!kept.ok) return kept;
+  // The resource's Secret, judged as the controller judges it.
+  const key = secretKeyOf(ingestion);
+  const refs = key ? [{ namespace: key.slice(0, key.indexOf("/")), name: key.slice(key.indexOf("/") + 1) }] : [];
+  const secrets = await cluster.secretLookup(refs);
+  const found = resolveCredentials(ingestion, secrets, options.allowCrossNamespaceSecrets ?? false);
   let credentials = options.credentials;
-  if (!credentials) {
-    const key = secretKeyOf(ingestion);
-    const refs = key ? [{ namespace: key.split("/")[0] as string, name: key.split("/")[1] as string }] : [];
-    const lookup = await cluster.secretLookup(refs);
-    const found = resolveCredentials(ingestion, lookup, true);
-    if (!found.ok) return "unusable" in found ? { ok: false, failure: unusableSecretFailure(found.unusable, lookup.get(found.unusable.namespace, found.unusable.name) !== undefined, found.keys) } : found;
-    credentials = found.value;
-  }
-  return { ok: true, value: { druidEndpoint: kept.value.url, endpointSource: kept.value.source, dialUrl: override ?? kept.value.url, credentials, record: record.value } };
+  if (!found.ok) {
+    if ("unusable" in found && cluster.unreadable(found.unusable.namespace, found.unusable.name)) {
+      if (!credentials) return { ok: false, failure: { reason: "SecretUnreadable", message: `your kubeconfig may not read Secret ${found.unusable.namespace}/${found.unusable.name} (403): give DRUID_USER and DRUID_PASSWORD instead` } };
+      notes.push(`Secret ${found.unusable.namespace}/${found.unusable.name} is not readable with your kubeconfig: whether the controller can use it is not checked`);
+    } else {
+      return "unusable" in found ? { ok: false, failure: unusableSecretFailure(found.unusable, secrets.get(found.unusable.namespace, found.unusable.name) !== undefined, found.keys) } : found;
+    }
+  } else credentials ??= found.value;
+  return { ok: true, value: { druidEndpoint: kept.value.url, endpointSource: kept.value.source, dialUrl: override ?? kept.value.url, credentials, record: record.value, notes } };
 }

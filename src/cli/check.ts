@@ -41,7 +41,9 @@ export function checkIngestion(object: Record<string, unknown>, namespace: strin
   if (typeof metadata["name"] !== "string" || metadata["name"] === "") problems.push("metadata.name is required");
   else if (!NAME.test(metadata["name"]) || metadata["name"].length > 253) problems.push(`metadata.name ${JSON.stringify(metadata["name"])} must be lowercase letters, digits, '-' and '.' (RFC 1123), at most 253 characters`);
   if (problems.length > 0) return { ok: false, name, reason: "InvalidMetadata", problems };
-  const complete = { ...object, metadata: { namespace, uid: "", generation: 1, ...metadata } };
+  // A status in a file is anybody's text: it never stands for what the controller recorded (diff reads that from the API server).
+  const { status: _fromFile, ...rest } = object;
+  const complete = { ...rest, metadata: { namespace, uid: "", generation: 1, ...metadata } };
   const parsed = validator().parse(complete);
   if (!parsed.ok) return { ok: false, name, reason: "SchemaInvalid", problems: parsed.error.problems };
   const wanted = desiredOf(parsed.value);

@@ -5,14 +5,16 @@ import type { DruidIngestion, DruidIngestionStatus, JsonObject } from "../api/dr
 import { liveSupervisorSpecHash } from "../controller/drift.ts";
 import { ignoredPathsOf } from "../controller/desired.ts";
 import { failureOf, type DruidAction, type Failure } from "../controller/model.ts";
-import { appliedSpecOf, decideOwnership, describeRecord, planRemoval, type OwnershipDecision, type Target } from "../controller/ownership.ts";
+import { appliedSpecOf, decideOwnership, describeRecord, onlyEndpointDiffers, planRemoval, type OwnershipDecision, type Target } from "../controller/ownership.ts";
 import { planIngestion, type Holding, type Observed, type Plan } from "../controller/plan.ts";
 import type { DesiredIngestion } from "../controller/render.ts";
 import { supervisorSubmission, wantsSuspended } from "../controller/render.ts";
 import { resolveSecretRefs } from "../controller/secret-refs.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { changesAgainstStored, effectOf, exactChanges, type ActionEffect, type FieldChange } from "./changes.ts";
-import type { Cluster, ResolvedTarget } from "./access.ts";
+import { druidClient, type Cluster, type DruidOptions, type ResolvedTarget } from "./access.ts";
+import { unusableSecretFailure } from "../controller/druid-target.ts";
+import { probeSameDruid } from "../controller/same-druid.ts";
 
 export interface PartDiff {
   /** "unchanged", "set" (Druid has none), "changed", "removed" (the resource dropped it), "none". */
@@ -104,6 +106,8 @@ export interface DiffInput {
   cluster?: Cluster | undefined;
   /** No status to judge ownership by (a manifest not read from the cluster): compared as if the resource managed what Druid has. */
   assumeOwned: boolean;
+  /** For a client of the recorded endpoint (the same-Druid probe). */
+  druidOptions?: DruidOptions;
 }
 
 export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
@@ -122,8 +126,24 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
     rules: { state: "none", changes: [] },
     actions: [],
     restartsTasks: false,
-    notes: [],
+    notes: [...target.notes],
   };
+  const policy = ingestion.spec.managementPolicy ?? "Manage";
+  // The values the spec's references stand for (never shown): the controller stops without them
+  // (Observe reads none); where the kubeconfig may not read a Secret, they are not compared.
+  let secretValues: ReadonlyMap<string, string> | undefined;
+  if (desired.secretRefs.length > 0 && input.cluster && policy !== "Observe") {
+    const namespace = ingestion.metadata.namespace;
+    const lookup = await input.cluster.secretLookup(desired.secretRefs.map((r) => ({ namespace, name: r.name })));
+    const resolved = resolveSecretRefs(desired.secretRefs, namespace, lookup);
+    if (resolved.ok) secretValues = resolved.value.values;
+    else if ("unusable" in resolved && input.cluster.unreadable(resolved.unusable.namespace, resolved.unusable.name)) report.notes.push(`Secret ${resolved.unusable.namespace}/${resolved.unusable.name} is not readable with your kubeconfig: the values the spec references are not compared`);
+    else {
+      report.refused = "unusable" in resolved ? unusableSecretFailure(resolved.unusable, lookup.get(resolved.unusable.namespace, resolved.unusable.name) !== undefined, resolved.keys) : resolved.failure;
+      return report;
+    }
+  }
+  if (desired.secretRefs.length > 0) report.notes.push(`${desired.secretRefs.length} value(s) come from Secrets: ${secretValues ? "compared by value, never shown" : "not compared"}`);
   let observed: Observed;
   try {
     observed = await observe(client, ingestion, desired, target.record);
@@ -135,7 +155,6 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
   const live = observed.supervisor;
   if (live) report.live = { state: live.state, detailedState: live.detailedState, healthy: live.healthy, suspended: live.suspended };
 
-  const policy = ingestion.spec.managementPolicy ?? "Manage";
   const t: Target = { druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource, kind: desired.kind, dataSource: desired.dataSource };
   if (desired.kind === "supervisor") t.supervisorId = desired.supervisorId;
   if (ingestion.spec.druidCluster && target.endpointSource !== "DruidEndpoint") t.druidCluster = ingestion.spec.druidCluster;
@@ -147,23 +166,27 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
     ingestion = { ...ingestion, status: assumedStatus(ingestion, desired, live?.spec) };
     report.notes.push("the manifest has no status, so ownership is not checked: compared as if this resource managed what Druid has (diff a resource in the cluster, with a kubeconfig, for the controller's real decision)");
   } else {
-    decision = decideOwnership({ policy, target: t, record, status, pendingConfirmed: false, live: live !== undefined, olderClaimant: undefined });
+    // Only the URL changed: the controller asks both whether they are one Druid (same-druid.ts).
+    let sameDruidAsRecord: boolean | undefined;
+    if (record && onlyEndpointDiffers(record, t) && (live !== undefined || desired.kind === "task")) {
+      const probe = await probeSameDruid(record, druidClient(record.druidEndpoint, target.credentials, input.druidOptions ?? {}), client);
+      if (probe.ok) sameDruidAsRecord = probe.value;
+      else if (ingestion.spec.deletionPolicy === "Orphan") sameDruidAsRecord = false;
+      else {
+        report.refused = probe.failure;
+        return report;
+      }
+    }
+    decision = decideOwnership({ policy, target: t, record, status, pendingConfirmed: false, live: live !== undefined, olderClaimant: undefined, ...(sameDruidAsRecord === undefined ? {} : { sameDruidAsRecord }) });
   }
   report.ownership = describeOwnership(decision);
-
-  // The values the spec's references stand for, to tell whether Druid holds them (never shown).
-  let secretValues: ReadonlyMap<string, string> | undefined;
-  if (desired.secretRefs.length > 0 && input.cluster) {
-    const lookup = await input.cluster.secretLookup(desired.secretRefs.map((r) => ({ namespace: ingestion.metadata.namespace, name: r.name })));
-    const resolved = resolveSecretRefs(desired.secretRefs, ingestion.metadata.namespace, lookup);
-    if (resolved.ok) secretValues = resolved.value.values;
-  }
-  if (desired.secretRefs.length > 0) report.notes.push(`${desired.secretRefs.length} value(s) come from Secrets: ${secretValues ? "compared by value, never shown" : "not compared (no cluster to read them from)"}`);
 
   const ignored = ignoredPathsOf(ingestion, desired);
   // The fields: against the spec last applied (status keeps it in the manifest's form) when there
   // is one for this target, else against the copy Druid stores (defaults filled in).
-  if (desired.kind === "supervisor") {
+  // Someone else's supervisor (the controller leaves it alone) is not compared: its stored copy may
+  // hold values of Secrets this resource has no business showing.
+  if (desired.kind === "supervisor" && decision.kind !== "standDown") {
     const wanted = supervisorSubmission(desired, wantsSuspended(ingestion, desired));
     const applied = target.record?.supervisorId === desired.supervisorId ? appliedSpecOf(status) : undefined;
     if (!live) report.spec = { state: "set", changes: [] };
@@ -173,7 +196,8 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
       report.spec = { state: changes.length ? "changed" : "unchanged", changes };
     } else if (live.spec) {
       report.comparedWith = "stored";
-      const changes = changesAgainstStored(live.spec, wanted, ignored);
+      // Druid's copy holds the values Secrets gave it: its side is never shown, only that it differs.
+      const changes = changesAgainstStored(live.spec, wanted, ignored).map(({ from: _hidden, ...c }) => c);
       report.spec = { state: changes.length ? "changed" : "unchanged", changes };
     }
   }
@@ -193,6 +217,13 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
     if (decision.kind === "observe") report.notes.push(plan.actions.length > 0 ? `Observe: ${plan.actions.length} call(s) would be needed to match; none is made` : "Observe: Druid matches the resource");
     else actions = plan.actions;
     if (plan.offsetsResetHeld) report.notes.push(`offsets reset not sent yet: ${plan.offsetsResetHeld.message}`);
+  }
+  // The plan compares hashes: a field the resource no longer sets, or one changed in Druid, shows only there.
+  for (const [part, kinds] of [["compaction", ["submitCompaction"]], ["rules", ["submitRules"]]] as const) {
+    if (report[part].state === "unchanged" && actions.some((a) => (kinds as readonly string[]).includes(a.kind))) {
+      report[part] = { state: "changed", changes: [] };
+      report.notes.push(`${part}: what Druid holds differs from what this resource applied (a field it no longer sets, or an edit made in Druid)`);
+    }
   }
   report.actions = actions.map(effectOf);
   report.restartsTasks = report.actions.some((a) => a.restartsTasks);

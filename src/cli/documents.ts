@@ -50,14 +50,28 @@ export function loadDocuments(args: readonly string[], stdin: () => string): Loa
       loaded.problems.push({ source: file, message: `not valid YAML: ${(error as Error).message.split("\n")[0]}` });
       continue;
     }
-    const objects = docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object" && !Array.isArray(d));
     // A List (kubectl get -o yaml of several) holds its objects in items.
-    const flat = objects.flatMap((o) => (o["kind"] === "List" && Array.isArray(o["items"]) ? (o["items"] as Record<string, unknown>[]) : [o]));
-    flat.forEach((object, i) => loaded.documents.push({ source: flat.length > 1 ? `${file}#${i + 1}` : file, object }));
+    const flat = docs.filter((d) => d !== null && d !== undefined).flatMap((d) => (isObject(d) && d["kind"] === "List" && Array.isArray(d["items"]) ? (d["items"] as unknown[]) : [d]));
+    flat.forEach((object, i) => {
+      const source = flat.length > 1 ? `${file}#${i + 1}` : file;
+      if (!isObject(object)) loaded.problems.push({ source, message: `not a Kubernetes object (a YAML ${Array.isArray(object) ? "list" : typeof object}): nothing was checked` });
+      else if (!isDruidIngestion(object) && looksLikeDruidIngestion(object)) loaded.problems.push({ source, message: `kind ${JSON.stringify(object["kind"])} in ${JSON.stringify(object["apiVersion"])} is not a DruidIngestion of ${API_VERSION}: nothing was checked` });
+      else loaded.documents.push({ source, object });
+    });
   }
   return loaded;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Meant as one, by its kind or group, but not one (a typo would otherwise be skipped without a word). */
+function looksLikeDruidIngestion(object: Record<string, unknown>): boolean {
+  const group = typeof object["apiVersion"] === "string" ? (object["apiVersion"] as string).split("/")[0] : undefined;
+  return (typeof object["kind"] === "string" && (object["kind"] as string).toLowerCase() === KIND.toLowerCase()) || (group === API_VERSION.split("/")[0] && object["kind"] !== "Druid");
+}
+
 export function isDruidIngestion(object: Record<string, unknown>): boolean {
-  return object["kind"] === KIND && typeof object["apiVersion"] === "string" && (object["apiVersion"] as string).split("/")[0] === API_VERSION.split("/")[0];
+  return object["kind"] === KIND && object["apiVersion"] === API_VERSION;
 }

@@ -57,7 +57,7 @@ function partLine(label: string, part: PartDiff, what: string): string {
 export function formatDiff(r: DiffReport): string {
   let text = `DruidIngestion ${r.resource} → ${r.kind} ${r.id} on ${r.druidEndpoint}${r.druidVersion ? ` (Druid ${r.druidVersion})` : ""}\n`;
   if (r.kind === "supervisor") {
-    const live = r.live ? `${r.live.state ?? "?"}${r.live.healthy === false ? " (unhealthy)" : ""}${r.live.suspended ? ", suspended" : ""}` : "no such supervisor";
+    const live = r.druidVersion === undefined ? "not asked" : r.live ? `${r.live.state ?? "?"}${r.live.healthy === false ? " (unhealthy)" : ""}${r.live.suspended ? ", suspended" : ""}` : "no such supervisor";
     text += `  ${"Druid now".padEnd(12)}${live}\n`;
   }
   if (r.ownership) text += `  ${"ownership".padEnd(12)}${r.ownership}\n`;

@@ -6,7 +6,9 @@
 //   status             the resources of a namespace with Druid's view side by side
 // Exit codes: 0 fine / nothing to change; 1 invalid manifest, or (diff) Druid would be changed;
 // 2 usage error, unreadable input, Druid or Kubernetes unreachable, or the controller would refuse.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { setClusterDomain } from "../druid/endpoint.ts";
 import { homedir } from "node:os";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -43,6 +45,9 @@ Options:
       --druid-ca-file FILE   PEM CA bundle for https Druid (default: DRUID_CA_FILE, else the system roots)
       --allowed-druid-endpoints LIST  the controller's ALLOWED_DRUID_ENDPOINTS (default: that variable): a
                              spec.druidEndpoint outside it gets no request and no credential, as from the controller
+      --allow-cross-namespace-secrets  the controller's ALLOW_CROSS_NAMESPACE_SECRETS (default: that variable, else false)
+
+The controller's ROUTER_DISCOVERY and CLUSTER_DOMAIN are read from the environment too.
   -h, --help
 
 Druid credentials: the Secret the resource names (read with your kubeconfig), or DRUID_USER and
@@ -63,6 +68,7 @@ const OPTIONS = {
   "druid-default-url": { type: "string" },
   "druid-ca-file": { type: "string" },
   "allowed-druid-endpoints": { type: "string" },
+  "allow-cross-namespace-secrets": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } satisfies ParseArgsConfig["options"];
 
@@ -91,6 +97,8 @@ function druidOptions(values: Values, env: NodeJS.ProcessEnv): DruidOptions {
     credentials: user !== undefined && password !== undefined ? { username: user, password } : undefined,
     caFile: values["druid-ca-file"] ?? env["DRUID_CA_FILE"],
     allowedEndpoints: values["allowed-druid-endpoints"] ?? env["ALLOWED_DRUID_ENDPOINTS"],
+    allowCrossNamespaceSecrets: values["allow-cross-namespace-secrets"] || env["ALLOW_CROSS_NAMESPACE_SECRETS"] === "true",
+    routerDiscovery: env["ROUTER_DISCOVERY"] !== "false",
   };
 }
 
@@ -141,6 +149,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const json = output === "json";
+  if (io.env["CLUSTER_DOMAIN"]) setClusterDomain(io.env["CLUSTER_DOMAIN"]);
   const print = (text: string, value: unknown): void => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text);
   try {
     switch (command) {
@@ -185,7 +194,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
           const live = await cluster.getIngestion(ingestion.metadata.namespace, ingestion.metadata.name);
           if (live) {
             const generation = (live.metadata.generation ?? 1) + (jsonEqual(live.spec, ingestion.spec) ? 0 : 1);
-            ingestion = { ...ingestion, metadata: { ...live.metadata, generation }, ...(live.status ? { status: live.status } : {}) };
+            const { status: _none, ...fromFile } = ingestion;
+            ingestion = { ...fromFile, metadata: { ...live.metadata, generation }, ...(live.status ? { status: live.status } : {}) };
           }
           assumeOwned = false;
         }
@@ -197,7 +207,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           return 2;
         }
         const client = druidClient(target.value.dialUrl, target.value.credentials, options);
-        const report = await diffIngestion({ ingestion, desired: wanted.desired, target: target.value, client, cluster, assumeOwned });
+        const report = await diffIngestion({ ingestion, desired: wanted.desired, target: target.value, client, cluster, assumeOwned, druidOptions: options });
         if (wanted.heldBack) report.notes.push(`spec rolled back (generation ${wanted.heldBack.generation}): the last known good spec is what would be applied; change the spec, or set rollback.enabled: false, to apply it anyway`);
         print(formatDiff(report), report);
         return report.refused ? 2 : hasChanges(report) ? 1 : 0;
@@ -209,7 +219,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         const namespace = values["all-namespaces"] ? undefined : values.namespace ?? cluster.defaultNamespace();
         const rows = await statusRows(cluster, namespace, options);
         print(formatStatus(rows, namespace), rows);
-        return 0;
+        return rows.some((r) => r.druid?.error !== undefined) ? 2 : 0;
       }
       default:
         throw new UsageError(`unknown command ${command}`);
@@ -240,4 +250,5 @@ export function main(argv: string[]): Promise<number> {
   });
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
+// Run as a script (node src/cli/main.ts); the launcher calls main() itself.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -80,7 +80,8 @@ export async function statusRows(cluster: Cluster, namespace: string | undefined
     const supervisorId = status.applied?.supervisorId ?? status.supervisorId;
     if (supervisorId) {
       try {
-        const target = await resolveTarget(ingestion, cluster, options);
+        // Where the supervisor runs: the endpoint status records (else the one the controller would find).
+        const target = await resolveTarget(ingestion, cluster, options, true);
         if (!target.ok) {
           row.druid = { present: false, error: `${target.failure.reason}: ${target.failure.message}` };
         } else {

@@ -62,9 +62,13 @@ describe("the CLI against the real API server and Druid", { timeout: 600_000 }, 
     await waitFor("the resource synced", async () => isSynced(await kube.getIngestion(ns, "cli")), 120_000);
   });
   after(async () => {
-    await controller?.stop();
+    // Deleted while the controller runs (its finalizer needs it and the namespace's Secret).
     if (ns) {
       await kube.deleteIngestion(ns, "cli").catch(() => undefined);
+      await waitFor(`${ns}/cli gone`, async () => !(await kube.getIngestion(ns, "cli")), 120_000).catch(() => undefined);
+    }
+    await controller?.stop();
+    if (ns) {
       await druid.terminate(ds).catch(() => undefined);
       await kube.deleteNamespace(ns).catch(() => undefined);
     }

@@ -66,6 +66,21 @@ describe("validate", () => {
     assert.doesNotMatch(r.out, /ignored/);
   });
 
+  test("what is not a DruidIngestion of this version is named, not skipped: a YAML list, a typo'd kind, another version; a List's null item", async () => {
+    const stdin = [
+      "- a\n- b",
+      "apiVersion: druid.apache.org/v1alpha1\nkind: Druidingestion\nmetadata: {name: typo}",
+      "apiVersion: druid.apache.org/v1beta1\nkind: DruidIngestion\nmetadata: {name: other}",
+      "apiVersion: v1\nkind: List\nitems: [null]",
+    ].join("\n---\n");
+    const r = await cli(["validate", "-"], { stdin });
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /-#1: not a Kubernetes object \(a YAML list\)/);
+    assert.match(r.err, /-#2: kind "Druidingestion" in "druid\.apache\.org\/v1alpha1" is not a DruidIngestion/);
+    assert.match(r.err, /-#3: kind "DruidIngestion" in "druid\.apache\.org\/v1beta1" is not a DruidIngestion of druid\.apache\.org\/v1alpha1/);
+    assert.match(r.err, /-#4: not a Kubernetes object \(a YAML object\)/);
+  });
+
   test("a file that cannot be read or parsed: exit 2, named on stderr", async () => {
     const missing = await cli(["validate", path.join(dir, "absent.yaml")]);
     assert.equal(missing.code, 2);
@@ -174,7 +189,8 @@ describe("diff without a cluster (--druid-url, a loopback Overlord double)", () 
     assert.equal(r.code, 1, r.out);
     const report = JSON.parse(r.out) as { spec: { changes: unknown[] }; actions: Array<{ call: string }>; restartsTasks: boolean; comparedWith: string };
     assert.equal(report.comparedWith, "stored");
-    assert.deepEqual(report.spec.changes, [{ path: "/spec/ioConfig/taskCount", op: "change", from: 1, to: 3 }]);
+    // Druid's side is never shown against its stored copy (it holds the values Secrets gave it).
+    assert.deepEqual(report.spec.changes, [{ path: "/spec/ioConfig/taskCount", op: "change", to: 3 }]);
     assert.deepEqual(report.actions.map((a) => a.call), ["POST supervisor metrics-kafka-2 (Updated)"]);
     assert.equal(report.restartsTasks, true);
 
