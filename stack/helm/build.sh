@@ -34,18 +34,10 @@ if [ "$print_only" = 1 ] || complete; then
   exit 0
 fi
 
-require_cmd go "install Go >= 1.26 (the wrapper module says 'go 1.26.0')"
+require_go helm
 go_version="$(go env GOVERSION)"
-[[ "$go_version" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] >= 26 )) \
-  || die "Go >= 1.26 is required to build Helm, found '$go_version' at $(command -v go)"
-
-# One build at a time (parallel test runs on a cold cache would otherwise all compile).
-mkdir -p "$DIC_CACHE_DIR/bin"
-exec 9>"$DIC_CACHE_DIR/bin/.helm-build.lock"
-if ! flock -n 9; then
-  log "another build of helm is running; waiting for it"
-  flock 9
-fi
+# Parallel unit test files on a cold cache would otherwise all compile it.
+build_lock helm helm
 if complete; then
   echo "$BIN_DIR"
   exit 0
@@ -71,14 +63,4 @@ if ! (cd "$HELM_SRC" && go build -trimpath -ldflags "-s -w -X helm.sh/helm/v4/in
   die "building helm failed (full log: $build_log)"
 fi
 "$tmp/helm" version --short >> "$build_log" 2>&1 || die "the built helm does not run (full log: $build_log)"
-{
-  echo "helm.sh/helm/v4 $HELM_VERSION"
-  echo "go $go_version"
-  echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-} > "$tmp/BUILDINFO"
-
-rm -rf "$BIN_DIR"
-mv "$tmp" "$BIN_DIR"
-trap - EXIT
-log "built helm in $((SECONDS - start))s: $BIN_DIR"
-echo "$BIN_DIR"
+publish_build "$tmp" "$BIN_DIR" helm "$start" "helm.sh/helm/v4 $HELM_VERSION"

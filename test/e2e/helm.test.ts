@@ -12,7 +12,7 @@ import path from "node:path";
 import { ApiException, AppsV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION } from "../../src/api/druid-ingestion.ts";
 import { CHART, helm, helmOk, parseManifests, type Doc } from "../support/helm.ts";
-import { assertNoForbidden, deploymentContainers, InstallHarness, plainEnv } from "../support/installed-controller.ts";
+import { deploymentContainers, InstallHarness, plainEnv } from "../support/installed-controller.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { kafkaIngestion, unique } from "../support/fixtures.ts";
@@ -134,12 +134,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     const settings = await installedEnv(RELEASE_NS, FULLNAME, "controller");
     assert.deepEqual(settings, { LEADER_ELECT: "true", LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl });
     const ns = await harness.namespaceWithSecret("helm");
-    const pod = unique("helm-pod");
-    const controller = await harness.startController(sa.kubeconfig, { ...settings, POD_NAMESPACE: RELEASE_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
-    await waitFor("the Lease names this replica", async () => (await harness.leaseHolder(RELEASE_NS)) === pod, 30_000);
-    t.diagnostic(`lifecycle: ${await harness.lifecycle(ns, { suspend: false })}`);
-    assertNoForbidden(controller);
-    await harness.stopController(controller);
+    t.diagnostic(`lifecycle: ${await harness.lifecycleAs(sa.kubeconfig, RELEASE_NS, { ...settings, WATCH_NAMESPACE: ns }, ns)}`);
   });
 
   test("helm upgrade to a namespace list and another setting: the RBAC and the Deployment follow, other namespaces are refused", async (t) => {
@@ -161,11 +156,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     await assert.rejects(sa.kube.core.listSecretForAllNamespaces({ limit: 1 }), (e: unknown) => e instanceof ApiException && e.code === 403, "403 cluster-wide");
 
     // The controller exactly as the upgraded Deployment configures it (WATCH_NAMESPACE included).
-    const pod = unique("helm-upgraded-pod");
-    const controller = await harness.startController(sa.kubeconfig, { ...settings, POD_NAMESPACE: RELEASE_NS, POD_NAME: pod });
-    t.diagnostic(`lifecycle: ${await harness.lifecycle(watched, { suspend: false })}`);
-    assertNoForbidden(controller);
-    await harness.stopController(controller);
+    t.diagnostic(`lifecycle: ${await harness.lifecycleAs(sa.kubeconfig, RELEASE_NS, settings, watched)}`);
   });
 
   test("helm uninstall removes every object of the release; the CRD and the DruidIngestions stay", async () => {
@@ -224,12 +215,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     assert.deepEqual(settings, { LEADER_ELECT: "true", LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl, SHUTDOWN_TIMEOUT: "6s", DRUID_REQUEST_TIMEOUT: "5s", DRUID_RETRIES: "0" });
     const sa = await harness.identity(OPERATOR_NS, OPERATOR);
     const ns = await harness.namespaceWithSecret("helm-sidecar");
-    const pod = unique("druid-operator-pod");
-    const controller = await harness.startController(sa.kubeconfig, { ...settings, POD_NAMESPACE: OPERATOR_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
-    await waitFor("the sidecar's Lease in the operator's namespace", async () => (await harness.leaseHolder(OPERATOR_NS)) === pod, 30_000);
-    t.diagnostic(`lifecycle: ${await harness.lifecycle(ns, { suspend: false })}`);
-    assertNoForbidden(controller);
-    await harness.stopController(controller);
+    t.diagnostic(`lifecycle: ${await harness.lifecycleAs(sa.kubeconfig, OPERATOR_NS, { ...settings, WATCH_NAMESPACE: ns }, ns)}`);
 
     // Removal as NOTES.txt says: the operator takes its args back, an empty apply drops the
     // container, then helm uninstall removes the RBAC and the Service; the operator stays whole.

@@ -130,6 +130,20 @@ export class InstallHarness {
     return phases.join(", ");
   }
 
+  /**
+   * The controller as `kubeconfig` with the install's `settings`, its pod in `podNamespace` (where
+   * its Lease is), through one lifecycle in `ns`, with no 403 on the way; returns the phases.
+   */
+  async lifecycleAs(kubeconfig: string, podNamespace: string, settings: Record<string, string>, ns: string): Promise<string> {
+    const pod = unique("pod");
+    const controller = await this.startController(kubeconfig, { ...settings, POD_NAMESPACE: podNamespace, POD_NAME: pod });
+    await waitFor(`the Lease in ${podNamespace} names this replica`, async () => (await this.leaseHolder(podNamespace)) === pod, 30_000);
+    const phases = await this.lifecycle(ns, { suspend: false });
+    assertNoForbidden(controller);
+    await this.stopController(controller);
+    return phases;
+  }
+
   async cleanUp(): Promise<void> {
     for (const c of [...this.controllers]) await c.stop();
     for (const ns of this.namespaces) {

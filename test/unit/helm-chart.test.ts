@@ -5,11 +5,13 @@
 // Installing, upgrading and uninstalling on the API server: test/e2e/helm.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { load } from "js-yaml";
 import { configWarnings, loadConfig, SETTINGS } from "../../src/config.ts";
-import { CHART, type Doc, helm, helmTemplate, kustomize } from "../support/helm.ts";
+import { CHART, type Doc, helm, helmOk, helmTemplate, kustomize } from "../support/helm.ts";
 import { assertLeaseRole, assertLeastPrivilegeClusterRole, checkContainerSecurity, packageVersion } from "../support/install-manifests.ts";
 import { REPO_ROOT } from "../support/stack.ts";
 
@@ -71,8 +73,17 @@ for (const variant of VARIANTS) {
   });
 }
 
-test("the chart's CRD is byte for byte crds/ (Helm installs it from the chart's crds/ directory)", () => {
-  assert.equal(readFileSync(path.join(CHART, "crds", CRD), "utf8"), readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8"), `copy it: cp crds/${CRD} charts/druid-ingestion-controller/crds/`);
+test("the chart's CRD is byte for byte crds/, in the chart and in its package (Helm installs it from the chart's crds/)", async () => {
+  const source = readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8");
+  assert.equal(readFileSync(path.join(CHART, "crds", CRD), "utf8"), source, `copy it: cp crds/${CRD} charts/druid-ingestion-controller/crds/`);
+  const out = mkdtempSync(path.join(tmpdir(), "dic-chart-"));
+  try {
+    await helmOk(["package", CHART, "--destination", out]);
+    const archive = path.join(out, `druid-ingestion-controller-${packageVersion}.tgz`);
+    assert.equal(execFileSync("tar", ["-xOzf", archive, `druid-ingestion-controller/crds/${CRD}`], { encoding: "utf8" }), source);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
 
 test("chart version, appVersion and image tag follow package.json", async () => {
