@@ -23,6 +23,40 @@ require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not found: $2"
 }
 
+# require_go <what>: Go 1.26 or newer on PATH (the wrapper modules in stack/kube and stack/helm
+# say 'go 1.26.0'), to build <what>.
+require_go() {
+  require_cmd go "install Go >= 1.26 (the wrapper modules say 'go 1.26.0')"
+  local version; version="$(go env GOVERSION)"
+  [[ "$version" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] >= 26 )) \
+    || die "Go >= 1.26 is required to build $1, found '$version' at $(command -v go)"
+}
+
+# build_lock <name> <what>: one build of <name> at a time (runs started at once would otherwise
+# all compile for minutes); holds $DIC_CACHE_DIR/bin/.<name>-build.lock on fd 9 until exit.
+build_lock() {
+  mkdir -p "$DIC_CACHE_DIR/bin"
+  exec 9>"$DIC_CACHE_DIR/bin/.$1-build.lock"
+  if ! flock -n 9; then
+    log "another build of $2 is running; waiting for it"
+    flock 9
+  fi
+}
+
+# publish_build <tmp dir> <bin dir> <what> <start $SECONDS> <version line>...: writes BUILDINFO
+# (the module versions given, Go's, the time) into the finished build in <tmp dir>, moves it to
+# <bin dir> (whose completeness check looks for BUILDINFO), drops the EXIT trap that removed
+# <tmp dir>, and prints <bin dir>.
+publish_build() {
+  local tmp="$1" bin_dir="$2" what="$3" start="$4"; shift 4
+  { printf '%s\n' "$@"; echo "go $(go env GOVERSION)"; echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"; } > "$tmp/BUILDINFO"
+  rm -rf "$bin_dir"
+  mv "$tmp" "$bin_dir"
+  trap - EXIT
+  log "built $what in $((SECONDS - start))s: $bin_dir"
+  echo "$bin_dir"
+}
+
 # pid_alive <pidfile>: true when the pidfile names a running process that we started. A pid
 # from a stopped stack can be reused by an unrelated process: one that began after the pidfile
 # was written (start_bg writes it right after the fork) is not ours, and is neither waited on

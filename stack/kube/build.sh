@@ -45,18 +45,9 @@ if [ "$print_only" = 1 ] || complete; then
   exit 0
 fi
 
-require_cmd go "install Go >= 1.26 (the wrapper modules say 'go 1.26.0')"
+require_go "the kube stack"
 go_version="$(go env GOVERSION)"
-[[ "$go_version" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] >= 26 )) \
-  || die "Go >= 1.26 is required to build the kube stack, found '$go_version' at $(command -v go)"
-
-# One build at a time (two up.sh runs at once would otherwise both compile for minutes).
-mkdir -p "$DIC_CACHE_DIR/bin"
-exec 9>"$DIC_CACHE_DIR/bin/.kube-build.lock"
-if ! flock -n 9; then
-  log "another build of the kube stack is running; waiting for it"
-  flock 9
-fi
+build_lock kube "the kube stack"
 if complete; then
   log "binaries up to date in $BIN_DIR (built by a concurrent run)"
   echo "$BIN_DIR"
@@ -117,15 +108,5 @@ done
 "$tmp/etcd" --version >> "$build_log" 2>&1 || die "the built etcd does not run (full log: $build_log)"
 "$tmp/kube-apiserver" --version >> "$build_log" 2>&1 || die "the built kube-apiserver does not run (full log: $build_log)"
 "$tmp/kubectl" version --client >> "$build_log" 2>&1 || die "the built kubectl does not run (full log: $build_log)"
-{
-  echo "k8s.io/kubernetes $K8S_VERSION"
-  echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION"
-  echo "go $go_version"
-  echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-} > "$tmp/BUILDINFO"
-
-rm -rf "$BIN_DIR"
-mv "$tmp" "$BIN_DIR"
-trap - EXIT
-log "built the kube stack in $((SECONDS - total_start))s: $BIN_DIR"
-echo "$BIN_DIR"
+publish_build "$tmp" "$BIN_DIR" "the kube stack" "$total_start" \
+  "k8s.io/kubernetes $K8S_VERSION" "go.etcd.io/etcd/server/v3 $ETCD_VERSION"

@@ -11,31 +11,27 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ApiException, AppsV1Api, CoordinationV1Api, type V1Container, type V1Deployment } from "@kubernetes/client-node";
+import { ApiException, AppsV1Api } from "@kubernetes/client-node";
 import { loadAll } from "js-yaml";
-import { FINALIZER, type DruidIngestion } from "../../src/api/druid-ingestion.ts";
-import { ControllerProcess, freePort } from "../support/controller.ts";
-import { DruidProbe } from "../support/druid.ts";
-import { condition, ignore404, Kube } from "../support/kube.ts";
+import { freePort } from "../support/controller.ts";
 import { replayBuildStage } from "../support/dockerfile.ts";
-import { kubectl, kubectlOk, writeKubeconfig } from "../support/kubectl.ts";
+import { kubectl, kubectlOk } from "../support/kubectl.ts";
+import { assertNoForbidden, deploymentContainers, InstallHarness, LEASE, LEASE_TIMINGS } from "../support/installed-controller.ts";
 import { ensureStack, REPO_ROOT, stackEnv } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
-import { isSynced, kafkaIngestion, namespaceWithAuthSecret, unique } from "../support/fixtures.ts";
+import { kafkaIngestion, unique } from "../support/fixtures.ts";
 
 ensureStack();
 const env = stackEnv();
-const admin = Kube.admin(env);
+const harness = new InstallHarness(env);
+const { admin, druid } = harness;
 const apps = admin.kc.makeApiClient(AppsV1Api);
-const leases = admin.kc.makeApiClient(CoordinationV1Api);
-const druid = new DruidProbe(env);
 const bootstrap = env.kafkaBootstrap ?? "127.0.0.1:9";
 
 const SYSTEM_NS = "druid-ingestion-system";
 const SA = "druid-ingestion-controller";
 const OPERATOR_NS = "druid-operator-system";
 const OPERATOR = "druid-operator-controller-manager";
-const LEASE = "druid-ingestion-controller";
 // Cluster-scoped objects and fixed namespaces this file creates. On the local stack they are
 // removed at the end; on another cluster only those that did not exist before.
 const CLUSTER_OBJECTS: Array<[kind: "clusterrole" | "clusterrolebinding" | "namespace", name: string]> = [
@@ -46,105 +42,12 @@ const CLUSTER_OBJECTS: Array<[kind: "clusterrole" | "clusterrolebinding" | "name
   ["namespace", OPERATOR_NS],
 ];
 const preexisting = new Set<string>();
-const namespaces: string[] = [];
-const controllers: ControllerProcess[] = [];
-const kubeconfigs: string[] = [];
-// Short leader-election timings: a Lease left by an earlier, killed run is taken over quickly.
-const LEASE_TIMINGS = { LEASE_DURATION: "4s", RENEW_DEADLINE: "3s", RETRY_PERIOD: "1s" };
-
-async function namespaceWithSecret(prefix: string): Promise<string> {
-  const ns = await namespaceWithAuthSecret(admin, env, prefix);
-  namespaces.push(ns);
-  return ns;
-}
-
 function manifest(name: string, dataSource: string): Record<string, unknown> {
   return kafkaIngestion(name, dataSource, bootstrap);
 }
 
-const synced = isSynced;
-
-async function waitForIngestion(ns: string, name: string, what: string, ok: (i: DruidIngestion) => boolean, timeoutMs = 90_000): Promise<DruidIngestion> {
-  return waitFor(`${ns}/${name}: ${what}`, async () => {
-    const current = await admin.getIngestion(ns, name);
-    return current && ok(current) ? current : false;
-  }, timeoutMs);
-}
-
-/** A client and a kubeconfig file that authenticate as the ServiceAccount, nothing more. */
-async function identity(namespace: string, name: string): Promise<{ kube: Kube; kubeconfig: string }> {
-  const { kube } = await admin.asServiceAccount(namespace, name);
-  const kubeconfig = writeKubeconfig(kube);
-  kubeconfigs.push(kubeconfig);
-  return { kube, kubeconfig };
-}
-
-async function startController(kubeconfig: string, extra: Record<string, string>): Promise<ControllerProcess> {
-  const controller = await ControllerProcess.start({ KUBECONFIG: kubeconfig, DRUID_DEFAULT_URL: env.druidUrl, LEADER_ELECT: "true", ...LEASE_TIMINGS, ...extra });
-  controllers.push(controller);
-  return controller;
-}
-
-async function stopController(controller: ControllerProcess): Promise<void> {
-  const code = await controller.stop();
-  controllers.splice(controllers.indexOf(controller), 1);
-  assert.equal(code, 0, `controller exit code; last logs:\n${controller.tail()}`);
-}
-
-function assertNoForbidden(controller: ControllerProcess): void {
-  const bad = controller.logs.filter((l) => /forbidden|\b403\b/i.test(l));
-  assert.deepEqual(bad, [], "the ServiceAccount's rights sufficed for every call");
-}
-
-async function leaseHolder(namespace: string): Promise<string | undefined> {
-  try {
-    return (await leases.readNamespacedLease({ namespace, name: LEASE })).spec?.holderIdentity ?? "";
-  } catch (error) {
-    if (error instanceof ApiException && error.code === 404) return undefined;
-    throw error;
-  }
-}
-
-/** The whole lifecycle of one resource against Druid, driven by the running controller; returns how long each phase took. */
-async function lifecycle(ns: string, options: { suspend: boolean }): Promise<string> {
-  const started = Date.now();
-  const phases: string[] = [];
-  const lap = (what: string) => phases.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  const ds = unique("install");
-  await admin.createIngestion(ns, manifest("ing", ds));
-  const ready = await waitForIngestion(ns, "ing", "synced with a Druid state", (i) => synced(i) && i.status?.state !== undefined);
-  assert.ok(ready.metadata.finalizers?.includes(FINALIZER), "finalizer (patch)");
-  assert.equal(ready.status?.supervisorId, ds, "status (status subresource)");
-  assert.ok(await druid.supervisor(ds), "supervisor running in Druid (Secret read)");
-  const cm = await admin.core.readNamespacedConfigMap({ namespace: ns, name: "ing-druid-spec" });
-  assert.equal(cm.metadata?.ownerReferences?.[0]?.uid, ready.metadata.uid, "owned ConfigMap (created by the controller)");
-  assert.ok((await admin.events(ns, "ing")).some((e) => e.reason === "Created"), "Event (create)");
-  lap("synced");
-
-  if (options.suspend) {
-    await admin.patchIngestion(ns, "ing", { spec: { suspend: true } });
-    await waitFor("Druid holds the suspended spec", async () => (await druid.supervisor(ds))?.spec?.["suspended"] === true);
-    lap("suspended spec in Druid");
-    // Druid reports SUSPENDED once its task has stopped, which takes a while on a busy stack.
-    await waitFor("Druid reports SUSPENDED", async () => (await druid.supervisor(ds))?.state === "SUSPENDED", 240_000, 1000);
-    lap("SUSPENDED in Druid");
-    await waitForIngestion(ns, "ing", "Suspended", (i) => condition(i, "Suspended")?.status === "True" && i.status?.state === "SUSPENDED");
-    lap("status says suspended");
-  }
-
-  await admin.deleteIngestion(ns, "ing");
-  await waitFor("resource gone (finalizer removed)", async () => !(await admin.getIngestion(ns, "ing")));
-  assert.equal(await druid.supervisor(ds), undefined, "terminated in Druid");
-  lap("deleted");
-  return phases.join(", ");
-}
-
 function render(dir: string): Promise<Array<Record<string, any>>> {
   return kubectlOk(env.kubeconfig, ["kustomize", dir]).then((r) => (loadAll(r.stdout) as Array<Record<string, any>>).filter(Boolean));
-}
-
-function deploymentContainers(d: V1Deployment): Map<string, V1Container> {
-  return new Map((d.spec?.template.spec?.containers ?? []).map((c) => [c.name, c]));
 }
 
 before(async () => {
@@ -156,18 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of [...controllers]) await c.stop();
-  for (const ns of namespaces) {
-    const list = (await admin.custom.listNamespacedCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions", namespace: ns }).catch(() => ({ items: [] }))) as { items: DruidIngestion[] };
-    for (const item of list.items) {
-      // No controller runs any more: drop the finalizer, then terminate what Druid may still run.
-      await admin.patchIngestion(ns, item.metadata.name, { metadata: { finalizers: null } }).catch(ignore404);
-      const id = item.status?.supervisorId;
-      if (id) await druid.terminate(id).catch(() => undefined);
-    }
-    await admin.deleteNamespace(ns);
-  }
-  for (const file of kubeconfigs) rmSync(path.dirname(file), { recursive: true, force: true }); // they hold tokens
+  await harness.cleanUp();
   for (const [kind, name] of CLUSTER_OBJECTS) {
     if (env.local || !preexisting.has(`${kind}/${name}`)) await kubectl(env.kubeconfig, ["delete", kind, name, "--ignore-not-found", "--wait=false"]);
   }
@@ -215,7 +107,7 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
   });
 
   test("deploy/base RBAC: the controller runs the whole lifecycle as its ServiceAccount", async (t) => {
-    const sa = await identity(SYSTEM_NS, SA);
+    const sa = await harness.identity(SYSTEM_NS, SA);
     // Cluster-wide rights (what the all-namespaces informers use), asked as the ServiceAccount.
     await sa.kube.custom.listClusterCustomObject({ group: "druid.apache.org", version: "v1alpha1", plural: "druidingestions" });
     await sa.kube.core.listSecretForAllNamespaces({ limit: 1 });
@@ -234,16 +126,16 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
 
     // The process itself watches only this test's namespace, so it never acts on resources of
     // other tests sharing the cluster; the cluster-wide list/watch rights are checked above.
-    const ns = await namespaceWithSecret("install");
+    const ns = await harness.namespaceWithSecret("install");
     const pod = unique("druid-ingestion-controller-pod");
-    const controller = await startController(sa.kubeconfig, { POD_NAMESPACE: SYSTEM_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
-    await waitFor("the Lease names this replica", async () => (await leaseHolder(SYSTEM_NS)) === pod, 30_000);
-    t.diagnostic(`lifecycle: ${await lifecycle(ns, { suspend: true })}`);
+    const controller = await harness.startController(sa.kubeconfig, { POD_NAMESPACE: SYSTEM_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
+    await waitFor("the Lease names this replica", async () => (await harness.leaseHolder(SYSTEM_NS)) === pod, 30_000);
+    t.diagnostic(`lifecycle: ${await harness.lifecycle(ns, { suspend: true })}`);
     const rss = /VmRSS:\s+(\d+) kB/.exec(execFileSync("cat", [`/proc/${controller.pid}/status`]).toString())?.[1];
     t.diagnostic(`controller RSS after a lifecycle: ${Math.round(Number(rss) / 1024)} MiB`);
     assertNoForbidden(controller);
-    await stopController(controller);
-    assert.equal(await leaseHolder(SYSTEM_NS), "", "the Lease is released on SIGTERM");
+    await harness.stopController(controller);
+    assert.equal(await harness.leaseHolder(SYSTEM_NS), "", "the Lease is released on SIGTERM");
   });
 
   test("the image's layout runs: production dependencies only, read-only files, no HOME", async () => {
@@ -262,8 +154,8 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
       const before = snapshot();
       execFileSync("chmod", ["-R", "a-w", app]);
 
-      const sa = await identity(SYSTEM_NS, SA);
-      const ns = await namespaceWithSecret("image");
+      const sa = await harness.identity(SYSTEM_NS, SA);
+      const ns = await harness.namespaceWithSecret("image");
       const port = await freePort();
       const metrics = await freePort();
       const child = spawn(process.execPath, ["src/main.ts"], {
@@ -313,8 +205,8 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
   });
 
   test("namespaced overlay: syncs in the watched namespace; cannot read or touch another", async (t) => {
-    const nsA = await namespaceWithSecret("watched");
-    const nsB = await namespaceWithSecret("unwatched");
+    const nsA = await harness.namespaceWithSecret("watched");
+    const nsB = await harness.namespaceWithSecret("unwatched");
     // A kustomization of the user's own, using the overlay as its base and watching nsA
     // instead of the example `analytics` (kustomize bases must be relative paths).
     const dir = mkdtempSync(path.join(tmpdir(), "dic-namespaced-"));
@@ -356,7 +248,7 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
       rmSync(dir, { recursive: true, force: true });
     }
 
-    const sa = await identity(SYSTEM_NS, SA);
+    const sa = await harness.identity(SYSTEM_NS, SA);
     await waitFor("RBAC: secrets readable in the watched namespace", async () => (await kubectl(sa.kubeconfig, ["auth", "can-i", "list", "secrets", "-n", nsA])).stdout.trim() === "yes", 10_000);
     await assert.rejects(sa.kube.core.listNamespacedSecret({ namespace: nsB }), (e: unknown) => e instanceof ApiException && e.code === 403, "403 listing Secrets in another namespace");
     await assert.rejects(sa.kube.core.listSecretForAllNamespaces({ limit: 1 }), (e: unknown) => e instanceof ApiException && e.code === 403, "403 listing Secrets cluster-wide");
@@ -364,10 +256,10 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
     await assert.rejects(sa.kube.core.createNamespacedEvent({ namespace: nsB, body: { metadata: { name: "x" }, involvedObject: { name: "x", namespace: nsB } } }), (e: unknown) => e instanceof ApiException && e.code === 403);
 
     const pod = unique("namespaced-pod");
-    const controller = await startController(sa.kubeconfig, { POD_NAMESPACE: SYSTEM_NS, POD_NAME: pod, WATCH_NAMESPACE: nsA });
+    const controller = await harness.startController(sa.kubeconfig, { POD_NAMESPACE: SYSTEM_NS, POD_NAME: pod, WATCH_NAMESPACE: nsA });
     const dsB = unique("unwatched");
     await admin.createIngestion(nsB, manifest("ing", dsB));
-    t.diagnostic(`lifecycle: ${await lifecycle(nsA, { suspend: false })}`);
+    t.diagnostic(`lifecycle: ${await harness.lifecycle(nsA, { suspend: false })}`);
     await new Promise((r) => setTimeout(r, 7000)); // more than a resync period (5 s) after the lifecycle
     assert.deepEqual(controller.logs.filter((l) => l.includes(nsB)), [], "the controller never saw the unwatched namespace");
     const eventsB = (await admin.core.listNamespacedEvent({ namespace: nsB })).items;
@@ -384,9 +276,9 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
       assert.equal(await druid.supervisor(dsB), undefined, "nothing in Druid for it");
       await assert.rejects(admin.core.readNamespacedConfigMap({ namespace: nsB, name: "ing-druid-spec" }), (e: unknown) => e instanceof ApiException && e.code === 404);
     }
-    assert.equal(await leaseHolder(SYSTEM_NS), pod);
+    assert.equal(await harness.leaseHolder(SYSTEM_NS), pod);
     assertNoForbidden(controller);
-    await stopController(controller);
+    await harness.stopController(controller);
   });
 
   test("sidecar overlay over druid-operator's Deployment: container added, flag set, RBAC sufficient, cleanly removable", async (t) => {
@@ -437,14 +329,14 @@ describe("production install (deploy/, Dockerfile layout)", { timeout: 900_000 }
 
     // The sidecar's identity is druid-operator's ServiceAccount: run the real controller as that
     // account (its own Lease in the operator's namespace) through a whole lifecycle.
-    const sa = await identity(OPERATOR_NS, OPERATOR);
-    const ns = await namespaceWithSecret("sidecar");
+    const sa = await harness.identity(OPERATOR_NS, OPERATOR);
+    const ns = await harness.namespaceWithSecret("sidecar");
     const pod = unique("druid-operator-pod");
-    const controller = await startController(sa.kubeconfig, { POD_NAMESPACE: OPERATOR_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
-    await waitFor("the sidecar's Lease in the operator's namespace", async () => (await leaseHolder(OPERATOR_NS)) === pod, 30_000);
-    t.diagnostic(`lifecycle: ${await lifecycle(ns, { suspend: false })}`);
+    const controller = await harness.startController(sa.kubeconfig, { POD_NAMESPACE: OPERATOR_NS, POD_NAME: pod, WATCH_NAMESPACE: ns });
+    await waitFor("the sidecar's Lease in the operator's namespace", async () => (await harness.leaseHolder(OPERATOR_NS)) === pod, 30_000);
+    t.diagnostic(`lifecycle: ${await harness.lifecycle(ns, { suspend: false })}`);
     assertNoForbidden(controller);
-    await stopController(controller);
+    await harness.stopController(controller);
 
     // Re-applying druid-operator's own manifests reports the args this overlay owns...
     const reapply = await kubectl(env.kubeconfig, ["apply", "--server-side", "-f", standin]);
