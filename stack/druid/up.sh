@@ -173,7 +173,8 @@ if [ "$STACK_KAFKA" = 1 ]; then
     if [ ! -f "$STATE/kafka/meta.properties" ]; then
       cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
       log "formatting kafka storage (cluster id $cluster_id)"
-      "${kafka_java[@]}" -Xmx128m kafka.tools.StorageTool format -t "$cluster_id" \
+      # --cluster-id=<id> in one word: an id starting with "-" (1 in 64) is otherwise read as an option.
+      "${kafka_java[@]}" -Xmx128m kafka.tools.StorageTool format --cluster-id="$cluster_id" \
         -c "$CONF_OUT/kafka-server.properties" >>"$LOGS/kafka.log" 2>&1 \
         || die "kafka storage format failed (see $LOGS/kafka.log)"
     fi
