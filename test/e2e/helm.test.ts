@@ -140,7 +140,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
   test("helm upgrade to a namespace list and another setting: the RBAC and the Deployment follow, other namespaces are refused", async (t) => {
     const watched = await harness.namespaceWithSecret("helm-watched");
     const other = await harness.namespaceWithSecret("helm-other");
-    const upgraded = await helmOk(["upgrade", RELEASE, CHART, "--namespace", RELEASE_NS, "--reuse-values", "--set", `watchNamespaces={${watched}}`, "--set-string", "config.RESYNC_PERIOD=5s"], env.kubeconfig);
+    const upgraded = await helmOk(["upgrade", RELEASE, CHART, "--namespace", RELEASE_NS, "--reset-then-reuse-values", "--set", `watchNamespaces={${watched}}`, "--set-string", "config.RESYNC_PERIOD=5s"], env.kubeconfig);
     assert.match(upgraded.stdout, /STATUS: deployed/);
     assert.match(upgraded.stdout, /REVISION: 2/);
 
