@@ -4,7 +4,8 @@
 // DruidIngestion's lifecycle against the real Druid; `helm upgrade` to a namespace list and another
 // setting, which the objects and the rights follow; `helm uninstall`, which removes what the
 // release created and leaves the CRD; the druid-operator's older CRD of the same name there
-// first, which `helm install` keeps and the documented step replaces. Then sidecar mode beside a stand-in of druid-operator's
+// first, which `helm install` does not replace (Helm 4 stops on the conflict) and the documented
+// step does. Then sidecar mode beside a stand-in of druid-operator's
 // Deployment: the release's RBAC and the chart's deployment patch applied server-side.
 // The kustomize install is test/e2e/install.test.ts; the chart's rendering is test/unit/helm-chart.test.ts.
 import { after, before, describe, test } from "node:test";
@@ -180,9 +181,9 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     assert.notEqual((await helm(["status", RELEASE, "--namespace", RELEASE_NS], env.kubeconfig)).code, 0, "no release left");
   });
 
-  test("the druid-operator's older CRD there first: helm install keeps it (crds/ skipped), the documented step replaces it", async (t) => {
-    // The operator's CRD in place of ours, as where the druid-operator was installed first
-    // (versions is an atomic list: a forced apply replaces the whole schema).
+  test("the druid-operator's older CRD there first: helm install does not put ours in place (Helm 4 stops on the conflict), the documented step does, then helm install succeeds", async (t) => {
+    // The operator's CRD in place of ours, as where the druid-operator was installed first (by
+    // its own field manager; versions is an atomic list, so a forced apply replaces the schema).
     await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "--field-manager=druid-operator", "-f", OPERATOR_CRD]);
     const hasEndpoint = async () => JSON.stringify(await admin.apiext.readCustomResourceDefinition({ name: CRD_NAME })).includes('"druidEndpoint"');
     await waitFor("the operator's CRD in place", async () => !(await hasEndpoint()), 30_000, 200);
@@ -190,15 +191,17 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     const endpoint = "http://druid-router.druid.svc:8088";
     const withEndpoint = (name: string) => kafkaIngestion(name, unique(name), "127.0.0.1:9", { druidEndpoint: endpoint });
 
-    const installed = await helmOk(["install", CRD_RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace"], env.kubeconfig);
-    assert.ok(installed.stdout.includes(CRD_STEP), "NOTES: the CRD step");
-    assert.doesNotMatch(installed.stdout, /was installed from/, "NOTES do not claim Helm installed the CRD");
-    assert.ok(!(await hasEndpoint()), "Helm kept the operator's CRD: crds/ is skipped when the CRD exists");
+    // Helm 4 applies crds/ server-side without forcing: another owner's CRD stops the install
+    // (Helm 3 skips an existing CRD instead). Either way ours is not in place.
+    const refused = await helm(["install", CRD_RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace"], env.kubeconfig);
+    assert.notEqual(refused.code, 0, "helm install over the operator's CRD");
+    assert.match(refused.stderr, /failed to install CRD[\s\S]*conflict with "druid-operator"/);
+    assert.ok(!(await hasEndpoint()), "the operator's CRD is still there");
     // What that costs: the API server prunes the fields it does not know, silently.
     const pruned = await admin.createIngestion(ns, withEndpoint("before"));
     assert.equal(pruned.spec.druidEndpoint, undefined, "druidEndpoint dropped by the operator's schema");
 
-    // The documented step: the chart's CRD, applied server-side over the operator's.
+    // The documented step (README, NOTES): the chart's CRD, applied server-side over the operator's.
     const chartCrd = await helmOk(["show", "crds", CHART]);
     const applied = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "-f", "-"], { input: chartCrd.stdout });
     assert.match(applied.stdout, /serverside-applied/);
@@ -209,12 +212,16 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     assert.equal(schema?.properties?.["status"]?.required, undefined, "the operator's required status fields are gone");
     assert.equal(live.metadata?.annotations?.["helm.sh/resource-policy"], "keep");
     await waitFor("druidEndpoint preserved", async () => {
-      const name = unique("after");
-      const created = await admin.createIngestion(ns, withEndpoint(name));
+      const created = await admin.createIngestion(ns, withEndpoint(unique("after")));
       return created.spec.druidEndpoint === endpoint;
     }, 30_000, 500);
     assert.ok(await admin.getIngestion(ns, "before"), "the resource made under the operator's CRD is kept");
-    t.diagnostic("the operator's CRD replaced by the chart's with the documented step");
+
+    // Now the install goes through (the CRD already holds what crds/ holds) and says the step again.
+    const installed = await helmOk(["install", CRD_RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace"], env.kubeconfig);
+    assert.ok(installed.stdout.includes(CRD_STEP), "NOTES: the CRD step");
+    assert.doesNotMatch(installed.stdout, /was installed from/, "NOTES do not claim Helm installed the CRD");
+    t.diagnostic("the operator's CRD replaced by the chart's with the documented step; helm install then succeeded");
     await helmOk(["uninstall", CRD_RELEASE, "--namespace", RELEASE_NS, "--wait"], env.kubeconfig);
   });
 
