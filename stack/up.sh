@@ -27,6 +27,12 @@ wait "$druid_pid" || druid_rc=$?
 [ "$kube_rc" -eq 0 ] || die "the Kubernetes half failed (exit $kube_rc); see the [kube] lines above and $DIC_STACK_DIR/kube/logs/"
 [ "$druid_rc" -eq 0 ] || die "the Druid half failed (exit $druid_rc); see the [druid] lines above and $DIC_STACK_DIR/druid/logs/"
 
+# Helm, for the chart's unit and e2e tests (cached: instant after the first build). Built here so
+# that `npm test` after stack:up does not stop for it; the tests build it themselves otherwise.
+helm_started=$SECONDS
+helm_dir="$(bash "$STACK_ROOT/helm/build.sh")" || die "building helm failed (see above); the chart's tests need it"
+log "helm ready in $((SECONDS - helm_started))s ($helm_dir/helm)"
+
 cat "$DIC_STACK_DIR/kube.env" "$DIC_STACK_DIR/druid.env" > "$DIC_STACK_DIR/env"
 # shellcheck disable=SC1091
 source "$DIC_STACK_DIR/env"

@@ -3,7 +3,9 @@
 // token; the local stack has no kubelet, so the Deployment's pods never run) through one
 // DruidIngestion's lifecycle against the real Druid; `helm upgrade` to a namespace list and another
 // setting, which the objects and the rights follow; `helm uninstall`, which removes what the
-// release created and leaves the CRD. Then sidecar mode beside a stand-in of druid-operator's
+// release created and leaves the CRD; the druid-operator's older CRD of the same name there
+// first, which `helm install` does not replace (Helm 4 stops on the conflict) and the documented
+// step does. Then sidecar mode beside a stand-in of druid-operator's
 // Deployment: the release's RBAC and the chart's deployment patch applied server-side.
 // The kustomize install is test/e2e/install.test.ts; the chart's rendering is test/unit/helm-chart.test.ts.
 import { after, before, describe, test } from "node:test";
@@ -34,6 +36,10 @@ const SIDECAR_FULLNAME = `${SIDECAR_RELEASE}-druid-ingestion-controller`;
 const OPERATOR_NS = "druid-operator-system";
 const OPERATOR = "druid-operator-controller-manager";
 const STANDIN = path.join(REPO_ROOT, "test/support/fixtures/druid-operator-standin.yaml");
+const OPERATOR_CRD = path.join(REPO_ROOT, "test/support/fixtures/druid-operator-crd.yaml");
+const CRD_RELEASE = "dic-helm-crd";
+/** The README's and NOTES' CRD step, as a user runs it. */
+const CRD_STEP = "helm show crds <chart> | kubectl apply --server-side --force-conflicts -f -";
 const CRD_NAME = `${PLURAL}.${GROUP}`;
 
 const is404 = (e: unknown) => e instanceof ApiException && e.code === 404;
@@ -85,7 +91,7 @@ before(async () => {
 
 after(async () => {
   await harness.cleanUp();
-  for (const [release, ns] of [[RELEASE, RELEASE_NS], [SIDECAR_RELEASE, OPERATOR_NS]] as const) await helm(["uninstall", release, "--namespace", ns, "--wait"], env.kubeconfig);
+  for (const [release, ns] of [[RELEASE, RELEASE_NS], [CRD_RELEASE, RELEASE_NS], [SIDECAR_RELEASE, OPERATOR_NS]] as const) await helm(["uninstall", release, "--namespace", ns, "--wait"], env.kubeconfig);
   await kubectl(env.kubeconfig, ["delete", "namespace", RELEASE_NS, OPERATOR_NS, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
   // What a later test file needs: the CRD as crds/ has it (Helm's copy is the same file).
   await admin.installCrd();
@@ -95,7 +101,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
   test("helm install: the CRD and every object; the controller runs a whole lifecycle as the chart's ServiceAccount", async (t) => {
     const installed = await helmOk(["install", RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace", "--set-string", `config.DRUID_DEFAULT_URL=${env.druidUrl}`], env.kubeconfig);
     assert.match(installed.stdout, /STATUS: deployed/);
-    assert.match(installed.stdout, /kubectl apply --server-side --force-conflicts -f <chart>\/crds\/druid\.apache\.org_druidingestions\.yaml/, "NOTES: the CRD upgrade step");
+    assert.ok(installed.stdout.includes(CRD_STEP), "NOTES: the CRD step");
     if (crdRemoved) {
       const crd = parseManifests((await kubectlOk(env.kubeconfig, ["get", "crd", CRD_NAME, "-o", "yaml", "--show-managed-fields"])).stdout)[0] as Doc;
       assert.ok((crd["metadata"]["managedFields"] as Doc[]).some((f) => f["manager"] === "helm"), "Helm created the CRD from the chart's crds/");
@@ -132,7 +138,8 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
       assert.equal((await kubectl(sa.kubeconfig, ["auth", "can-i", verb, resource, "--all-namespaces"])).stdout.trim(), "no", `cannot ${verb} ${resource}`);
     }
     const settings = await installedEnv(RELEASE_NS, FULLNAME, "controller");
-    assert.deepEqual(settings, { LEADER_ELECT: "true", LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl });
+    // The Lease is the release's own (the Role's resourceNames follow): the lifecycle below holds it.
+    assert.deepEqual(settings, { LEADER_ELECT: "true", LEADER_ELECTION_ID: FULLNAME, LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl });
     const ns = await harness.namespaceWithSecret("helm");
     t.diagnostic(`lifecycle: ${await harness.lifecycleAs(sa.kubeconfig, RELEASE_NS, { ...settings, WATCH_NAMESPACE: ns }, ns)}`);
   });
@@ -140,7 +147,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
   test("helm upgrade to a namespace list and another setting: the RBAC and the Deployment follow, other namespaces are refused", async (t) => {
     const watched = await harness.namespaceWithSecret("helm-watched");
     const other = await harness.namespaceWithSecret("helm-other");
-    const upgraded = await helmOk(["upgrade", RELEASE, CHART, "--namespace", RELEASE_NS, "--reuse-values", "--set", `watchNamespaces={${watched}}`, "--set-string", "config.RESYNC_PERIOD=5s"], env.kubeconfig);
+    const upgraded = await helmOk(["upgrade", RELEASE, CHART, "--namespace", RELEASE_NS, "--reset-then-reuse-values", "--set", `watchNamespaces={${watched}}`, "--set-string", "config.RESYNC_PERIOD=5s"], env.kubeconfig);
     assert.match(upgraded.stdout, /STATUS: deployed/);
     assert.match(upgraded.stdout, /REVISION: 2/);
 
@@ -148,7 +155,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     const binding = await rbac.readNamespacedRoleBinding({ namespace: watched, name: FULLNAME });
     assert.deepEqual({ ...binding.roleRef }, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: FULLNAME });
     const settings = await installedEnv(RELEASE_NS, FULLNAME, "controller");
-    assert.deepEqual(settings, { LEADER_ELECT: "true", LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl, WATCH_NAMESPACE: watched, RESYNC_PERIOD: "5s" });
+    assert.deepEqual(settings, { LEADER_ELECT: "true", LEADER_ELECTION_ID: FULLNAME, LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl, WATCH_NAMESPACE: watched, RESYNC_PERIOD: "5s" });
 
     const sa = await harness.identity(RELEASE_NS, FULLNAME);
     await waitFor("RBAC: Secrets readable in the watched namespace", async () => (await kubectl(sa.kubeconfig, ["auth", "can-i", "list", "secrets", "-n", watched])).stdout.trim() === "yes", 10_000);
@@ -172,6 +179,50 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
     assert.ok(await crdExists(), "the CRD stays (Helm never deletes crds/)");
     assert.ok(await admin.getIngestion(ns, "kept"), "DruidIngestions stay");
     assert.notEqual((await helm(["status", RELEASE, "--namespace", RELEASE_NS], env.kubeconfig)).code, 0, "no release left");
+  });
+
+  test("the druid-operator's older CRD there first: helm install does not put ours in place (Helm 4 stops on the conflict), the documented step does, then helm install succeeds", async (t) => {
+    // The operator's CRD in place of ours, as where the druid-operator was installed first (by
+    // its own field manager; versions is an atomic list, so a forced apply replaces the schema).
+    await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "--field-manager=druid-operator", "-f", OPERATOR_CRD]);
+    const hasEndpoint = async () => JSON.stringify(await admin.apiext.readCustomResourceDefinition({ name: CRD_NAME })).includes('"druidEndpoint"');
+    await waitFor("the operator's CRD in place", async () => !(await hasEndpoint()), 30_000, 200);
+    const ns = await harness.namespaceWithSecret("helm-crd");
+    const endpoint = "http://druid-router.druid.svc:8088";
+    const withEndpoint = (name: string) => kafkaIngestion(name, unique(name), "127.0.0.1:9", { druidEndpoint: endpoint });
+
+    // Helm 4 applies crds/ server-side without forcing: another owner's CRD stops the install
+    // (Helm 3 skips an existing CRD instead). Either way ours is not in place.
+    const refused = await helm(["install", CRD_RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace"], env.kubeconfig);
+    assert.notEqual(refused.code, 0, "helm install over the operator's CRD");
+    assert.match(refused.stderr, /failed to install CRD[\s\S]*conflict with "druid-operator"/);
+    assert.ok(!(await hasEndpoint()), "the operator's CRD is still there");
+    // What that costs: the API server prunes the fields it does not know, silently.
+    const pruned = await admin.createIngestion(ns, withEndpoint("before"));
+    assert.equal(pruned.spec.druidEndpoint, undefined, "druidEndpoint dropped by the operator's schema");
+
+    // The documented step (README, NOTES): the chart's CRD, applied server-side over the operator's.
+    const chartCrd = await helmOk(["show", "crds", CHART]);
+    const applied = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "-f", "-"], { input: chartCrd.stdout });
+    assert.match(applied.stdout, /serverside-applied/);
+    await waitFor("our CRD served", async () => await hasEndpoint(), 30_000, 200);
+    const live = await admin.apiext.readCustomResourceDefinition({ name: CRD_NAME });
+    const schema = live.spec.versions[0]?.schema?.openAPIV3Schema;
+    assert.deepEqual(schema?.properties?.["spec"]?.required, ["ingestion"], "the operator's required druidCluster is gone");
+    assert.equal(schema?.properties?.["status"]?.required, undefined, "the operator's required status fields are gone");
+    assert.equal(live.metadata?.annotations?.["helm.sh/resource-policy"], "keep");
+    await waitFor("druidEndpoint preserved", async () => {
+      const created = await admin.createIngestion(ns, withEndpoint(unique("after")));
+      return created.spec.druidEndpoint === endpoint;
+    }, 30_000, 500);
+    assert.ok(await admin.getIngestion(ns, "before"), "the resource made under the operator's CRD is kept");
+
+    // Now the install goes through (the CRD already holds what crds/ holds) and says the step again.
+    const installed = await helmOk(["install", CRD_RELEASE, CHART, "--namespace", RELEASE_NS, "--create-namespace"], env.kubeconfig);
+    assert.ok(installed.stdout.includes(CRD_STEP), "NOTES: the CRD step");
+    assert.doesNotMatch(installed.stdout, /was installed from/, "NOTES do not claim Helm installed the CRD");
+    t.diagnostic("the operator's CRD replaced by the chart's with the documented step; helm install then succeeded");
+    await helmOk(["uninstall", CRD_RELEASE, "--namespace", RELEASE_NS, "--wait"], env.kubeconfig);
   });
 
   test("sidecar mode beside druid-operator's Deployment: the release's RBAC, the patch applied server-side, a lifecycle as the operator's account, then removed", async (t) => {
@@ -212,7 +263,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
 
     // The sidecar's identity is the operator's ServiceAccount, with the sidecar's settings.
     const settings = plainEnv(containers.get("druid-ingestion-controller"));
-    assert.deepEqual(settings, { LEADER_ELECT: "true", LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl, SHUTDOWN_TIMEOUT: "6s", DRUID_REQUEST_TIMEOUT: "5s", DRUID_RETRIES: "0" });
+    assert.deepEqual(settings, { LEADER_ELECT: "true", LEADER_ELECTION_ID: SIDECAR_FULLNAME, LOG_LEVEL: "info", DRUID_DEFAULT_URL: env.druidUrl, SHUTDOWN_TIMEOUT: "6s", DRUID_REQUEST_TIMEOUT: "5s", DRUID_RETRIES: "0" });
     const sa = await harness.identity(OPERATOR_NS, OPERATOR);
     const ns = await harness.namespaceWithSecret("helm-sidecar");
     t.diagnostic(`lifecycle: ${await harness.lifecycleAs(sa.kubeconfig, OPERATOR_NS, { ...settings, WATCH_NAMESPACE: ns }, ns)}`);

@@ -3,7 +3,7 @@
 // needs nothing installed by hand (the first call builds, later calls take milliseconds).
 // HELM / KUBECTL in the environment name other binaries.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadAll } from "js-yaml";
@@ -18,6 +18,11 @@ const built = new Map<string, string>();
 function builtBinary(script: string, name: string): string {
   let dir = built.get(script);
   if (dir === undefined) {
+    const cached = execFileSync("bash", [path.join(REPO_ROOT, script), "--print"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    if (!existsSync(path.join(cached, name))) {
+      // Said once per test file, before the wait: a cold build takes minutes on a small machine.
+      process.stderr.write(`[test] ${name} is not built yet: building it from Go with ${script} (first use on this machine; a few minutes on 2 cores; \`npm run stack:up\` builds it too). Set ${name === "helm" ? "HELM" : "KUBECTL"}=<binary> to use another.\n`);
+    }
     dir = execFileSync("bash", [path.join(REPO_ROOT, script)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
     built.set(script, dir);
   }

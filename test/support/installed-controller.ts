@@ -137,7 +137,9 @@ export class InstallHarness {
   async lifecycleAs(kubeconfig: string, podNamespace: string, settings: Record<string, string>, ns: string): Promise<string> {
     const pod = unique("pod");
     const controller = await this.startController(kubeconfig, { ...settings, POD_NAMESPACE: podNamespace, POD_NAME: pod });
-    await waitFor(`the Lease in ${podNamespace} names this replica`, async () => (await this.leaseHolder(podNamespace)) === pod, 30_000);
+    // The Lease the install names (the Helm chart: the release's fullname), else the controller's default.
+    const lease = settings["LEADER_ELECTION_ID"] ?? LEASE;
+    await waitFor(`the Lease ${lease} in ${podNamespace} names this replica`, async () => (await this.leaseHolder(podNamespace, lease)) === pod, 30_000);
     const phases = await this.lifecycle(ns, { suspend: false });
     assertNoForbidden(controller);
     await this.stopController(controller);

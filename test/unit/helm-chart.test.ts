@@ -6,12 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { load } from "js-yaml";
 import { configWarnings, loadConfig, SETTINGS } from "../../src/config.ts";
-import { CHART, type Doc, helm, helmOk, helmTemplate, kustomize } from "../support/helm.ts";
+import { createValidator } from "../../src/api/schema.ts";
+import { CHART, type Doc, helm, helmOk, helmTemplate, kustomize, parseManifests } from "../support/helm.ts";
 import { assertLeaseRole, assertLeastPrivilegeClusterRole, checkContainerSecurity, packageVersion } from "../support/install-manifests.ts";
 import { REPO_ROOT } from "../support/stack.ts";
 
@@ -191,7 +192,7 @@ test("optional objects: none by default; ServiceMonitor, PodDisruptionBudget and
   const plain = await helmTemplate({ namespace: SYSTEM_NS });
   for (const kind of ["ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy"]) assert.ok(!kinds(plain).includes(kind), kind);
   const docs = await helmTemplate({ namespace: SYSTEM_NS, set: { "serviceMonitor.enabled": "true", "podDisruptionBudget.enabled": "true", "networkPolicy.enabled": "true" } });
-  const selector = only(docs, "Deployment")["spec"]["selector"]["matchLabels"];
+  const selector = { ...only(docs, "Deployment")["spec"]["selector"]["matchLabels"], "app.kubernetes.io/instance": "druid-ingestion-controller" };
   const sm = only(docs, "ServiceMonitor");
   const svc = only(docs, "Service");
   for (const [k, v] of Object.entries(sm["spec"]["selector"]["matchLabels"])) assert.equal(svc["metadata"]["labels"][k], v, "the ServiceMonitor selects the metrics Service");
@@ -234,4 +235,165 @@ test("values the chart refuses: an unknown mode", async () => {
   const r = await helm(["template", "x", CHART, "--set", "mode=daemonset"]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /mode/);
+});
+
+// --- Review of the chart (helper): the findings below each have a test. ---
+
+/** `helm template` with values files (written to a temporary folder) and --set flags. */
+async function templateWithFiles(files: string[], args: string[] = [], release = "druid-ingestion-controller"): Promise<{ code: number; docs: Doc[]; stderr: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "dic-values-"));
+  try {
+    const fileArgs = files.flatMap((content, i) => {
+      const file = path.join(dir, `values-${i}.yaml`);
+      writeFileSync(file, content);
+      return ["-f", file];
+    });
+    const r = await helm(["template", release, CHART, "--namespace", SYSTEM_NS, ...fileArgs, ...args]);
+    return { code: r.code, docs: r.code === 0 ? parseManifests(r.stdout) : [], stderr: r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("the CRD: the documented step replaces an existing one (Helm skips crds/ then), in NOTES and the README; NOTES never claims Helm installed it", async () => {
+  const step = "helm show crds <chart> | kubectl apply --server-side --force-conflicts -f -";
+  for (const args of [[], ["--set", "mode=sidecar"]]) {
+    const r = await helmOk(["install", "druid-ingestion-controller", CHART, "--namespace", SYSTEM_NS, "--dry-run=client", ...args]);
+    const notes = r.stdout.slice(r.stdout.indexOf("NOTES:"));
+    assert.ok(notes.includes(step), `NOTES (${args.join(" ") || "standalone"}) give the CRD step:\n${notes}`);
+    assert.match(notes, /REQUIRED/);
+    assert.doesNotMatch(notes, /was installed from/, "Helm may have kept another CRD of the same name");
+  }
+  const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  const helmSection = readme.slice(readme.indexOf("### Install with Helm"), readme.indexOf("### Switching from"));
+  assert.ok(helmSection.includes("helm show crds charts/druid-ingestion-controller | kubectl apply --server-side --force-conflicts -f -"), "README: the CRD step");
+  // What `helm show crds` prints is the CRD of crds/.
+  const shown = parseManifests((await helmOk(["show", "crds", CHART])).stdout);
+  assert.deepEqual(shown, parseManifests(readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8")));
+});
+
+test("the CRD is kept by Helm and by Argo CD (deleting it deletes every DruidIngestion), and the controller still reads it", () => {
+  const crd = load(readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8")) as Doc;
+  assert.equal(crd["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
+  assert.equal(crd["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Delete=false,ServerSideApply=true");
+  assert.doesNotThrow(() => createValidator(), "src/api/schema.ts loads it");
+});
+
+test("two releases in one namespace: their own Lease, and Service, PodDisruptionBudget and NetworkPolicy select only their own pods", async () => {
+  const set = { "podDisruptionBudget.enabled": "true", "networkPolicy.enabled": "true" };
+  const [a, b] = await Promise.all(["blue", "green"].map((release) => helmTemplate({ release, namespace: SYSTEM_NS, set })));
+  const leases = [a, b].map((docs) => (only(docs as Doc[], "Role")["rules"] as Doc[])[1]?.["resourceNames"]);
+  assert.deepEqual(leases, [["blue-druid-ingestion-controller"], ["green-druid-ingestion-controller"]]);
+  const podLabels = (docs: Doc[]) => only(docs, "Deployment")["spec"]["template"]["metadata"]["labels"] as Record<string, string>;
+  const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  for (const [mine, theirs] of [[a, b], [b, a]] as Array<[Doc[], Doc[]]>) {
+    const d = only(mine, "Deployment");
+    assert.equal(envOf(d["spec"]["template"]["spec"]["containers"][0]).get("LEADER_ELECTION_ID")?.["value"], d["metadata"]["name"], "the Lease the Role grants");
+    assert.deepEqual(d["spec"]["selector"]["matchLabels"], { "app.kubernetes.io/name": "druid-ingestion-controller", "app.kubernetes.io/component": "controller" }, "the Deployment's selector (immutable) as before");
+    for (const selector of [only(mine, "Service")["spec"]["selector"], only(mine, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"], only(mine, "NetworkPolicy")["spec"]["podSelector"]["matchLabels"]]) {
+      assert.ok(selects(selector, podLabels(mine)), "selects its own pods");
+      assert.ok(!selects(selector, podLabels(theirs)), "not the other release's");
+    }
+  }
+  // The release named as deploy/ keeps the controller's default Lease name, so no env is added.
+  const plain = await helmTemplate({ namespace: SYSTEM_NS });
+  assert.equal(envOf(only(plain, "Deployment")["spec"]["template"]["spec"]["containers"][0]).get("LEADER_ELECTION_ID"), undefined);
+  assertLeaseRole(only(plain, "Role"), SETTINGS.leaseName.default);
+});
+
+test("numbers in a values file reach the controller as integers (no 1.6777216e+07), and it accepts them", async () => {
+  const { code, docs, stderr } = await templateWithFiles(["config:\n  DRUID_MAX_RESPONSE_SIZE: 16777216\n  MAX_CONCURRENT_RECONCILES: 12\n  DRUID_RETRIES: 0\n  LAG_READ_CONCURRENCY: 1e2\n  ALLOW_CROSS_NAMESPACE_SECRETS: false\n"]);
+  assert.equal(code, 0, stderr);
+  const env = envOf(only(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]);
+  const values = Object.fromEntries(["DRUID_MAX_RESPONSE_SIZE", "MAX_CONCURRENT_RECONCILES", "DRUID_RETRIES", "LAG_READ_CONCURRENCY", "ALLOW_CROSS_NAMESPACE_SECRETS"].map((n) => [n, env.get(n)?.["value"]]));
+  assert.deepEqual(values, { DRUID_MAX_RESPONSE_SIZE: "16777216", MAX_CONCURRENT_RECONCILES: "12", DRUID_RETRIES: "0", LAG_READ_CONCURRENCY: "100", ALLOW_CROSS_NAMESPACE_SECRETS: "false" });
+  const plain = Object.fromEntries([...env].filter(([, e]) => e["value"] !== undefined).map(([n, e]) => [n, e["value"]]));
+  const config = loadConfig([], plain as NodeJS.ProcessEnv);
+  assert.equal(config.druidMaxResponseBytes, 16777216);
+  // The sidecar's defaults are numbers-as-strings; a values file's numbers there too.
+  const sidecar = await templateWithFiles(["mode: sidecar\nsidecar:\n  deploymentPatch: true\n  config:\n    DRUID_RETRIES: 1\nconfig:\n  DRUID_MAX_RESPONSE_SIZE: 33554432\n"]);
+  assert.equal(sidecar.code, 0, sidecar.stderr);
+  const sidecarEnv = envOf((only(sidecar.docs, "Deployment")["spec"]["template"]["spec"]["containers"] as Doc[]).find((c) => c["name"] === "druid-ingestion-controller") as Doc);
+  assert.equal(sidecarEnv.get("DRUID_MAX_RESPONSE_SIZE")?.["value"], "33554432");
+  assert.equal(sidecarEnv.get("DRUID_RETRIES")?.["value"], "1");
+});
+
+/** Every object schema in values.schema.json, with its path. */
+function objectSchemas(schema: Doc, at = ""): Array<[string, Doc]> {
+  const found: Array<[string, Doc]> = schema["properties"] ? [[at || "/", schema]] : [];
+  for (const [name, sub] of Object.entries((schema["properties"] ?? {}) as Record<string, Doc>)) found.push(...objectSchemas(sub, `${at}/${name}`));
+  return found;
+}
+
+test("values.schema.json refuses any value it does not know, at every level (a misspelt watchNamespaces must not grant every namespace)", async () => {
+  const schema = JSON.parse(readFileSync(path.join(CHART, "values.schema.json"), "utf8")) as Doc;
+  const values = load(readFileSync(path.join(CHART, "values.yaml"), "utf8")) as Doc;
+  assert.deepEqual(Object.keys(values).filter((k) => !(k in schema["properties"])), [], "every value of values.yaml has a schema");
+  for (const [at, s] of objectSchemas(schema)) assert.equal(s["additionalProperties"], false, `${at}: additionalProperties false`);
+  for (const typo of ["watchNamespace={team-a}", "networkPolicy.enable=true", "podDisruptionBudget.maxUnavailble=2", "serviceMonitor.intervall=10s", "sidecar.druidOperator.deploymnet=x", "image.tags=1"]) {
+    const r = await helm(["template", "x", CHART, "--set", typo]);
+    assert.notEqual(r.code, 0, typo);
+    assert.match(r.stderr, /additional properties .* not allowed/, typo);
+  }
+  const ok = await helm(["template", "x", CHART, "--set", "podDisruptionBudget.maxUnavailable=50%", "--set", "global.imageRegistry=r"]);
+  assert.equal(ok.code, 0, `a percentage and a parent chart's global are fine:\n${ok.stderr}`);
+});
+
+test("sidecar.druidOperator.managerArgs: {} (which --set turns into [\"\"]) is refused, null leaves the operator's args alone", async () => {
+  const refused = await helm(["template", "x", CHART, "--set", "mode=sidecar", "--set", "sidecar.deploymentPatch=true", "--set", "sidecar.druidOperator.managerArgs={}"]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /managerArgs/);
+  const { code, docs, stderr } = await templateWithFiles(["mode: sidecar\nsidecar:\n  deploymentPatch: true\n  druidOperator:\n    managerArgs: null\n"]);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual((only(docs, "Deployment")["spec"]["template"]["spec"]["containers"] as Doc[]).map((c) => c["name"]), ["druid-ingestion-controller"]);
+});
+
+test("a long release name: every name fits (the metrics Service within 63), and the references follow", async () => {
+  const release = "a-release-name-of-fifty-three-characters-exactly-abcd";
+  assert.equal(release.length, 53, "Helm's longest release name");
+  const docs = await helmTemplate({ release, namespace: SYSTEM_NS, set: { "podDisruptionBudget.enabled": "true", "networkPolicy.enabled": "true", "serviceMonitor.enabled": "true" } });
+  for (const d of docs) assert.ok(String(d["metadata"]["name"]).length <= (d["kind"] === "Service" || d["kind"] === "Deployment" ? 63 : 253), `${key(d)}`);
+  const fullname = only(docs, "Deployment")["metadata"]["name"] as string;
+  assert.equal(fullname.length, 55);
+  assert.ok(!fullname.endsWith("-"));
+  assert.equal(only(docs, "Service")["metadata"]["name"], `${fullname}-metrics`);
+  assert.equal(only(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"], fullname);
+  assertLeaseRole(only(docs, "Role"), fullname);
+  const sidecar = await helmTemplate({ release, namespace: OPERATOR_NS, set: { mode: "sidecar" } });
+  assert.ok(String(only(sidecar, "Service")["metadata"]["name"]).length <= 63);
+});
+
+test("sidecar mode: imagePullSecrets reach the operator's pod; pod-level values of the standalone Deployment are refused, not ignored", async () => {
+  const docs = await helmTemplate({ namespace: OPERATOR_NS, set: { mode: "sidecar", "sidecar.deploymentPatch": "true", "imagePullSecrets[0].name": "registry" } });
+  assert.deepEqual(only(docs, "Deployment")["spec"]["template"]["spec"]["imagePullSecrets"], [{ name: "registry" }]);
+  for (const value of ["replicas=2", "nodeSelector.disk=ssd", "tolerations[0].key=k", "podAnnotations.a=b", "terminationGracePeriodSeconds=30", "podDisruptionBudget.enabled=true", "networkPolicy.enabled=true", "podLabels.a=b", "priorityClassName=high", "affinity.nodeAffinity.x=y", "serviceAccount.annotations.a=b"]) {
+    const r = await helm(["template", "x", CHART, "--set", "mode=sidecar", "--set", value]);
+    assert.notEqual(r.code, 0, value);
+    assert.match(r.stderr, new RegExp(`mode: sidecar runs in the druid-operator's pod.*${value.split(/[.=[]/)[0]}`), value);
+  }
+  const noLease = await helm(["template", "x", CHART, "--set", "mode=sidecar", "--set-string", "config.LEADER_ELECT=false"]);
+  assert.notEqual(noLease.code, 0);
+  assert.match(noLease.stderr, /mode: sidecar needs config.LEADER_ELECT/);
+});
+
+test("leader election off (one replica): the Deployment is replaced with Recreate, never rolled with two writers, and no Lease Role is made", async () => {
+  const plain = await helmTemplate({ namespace: SYSTEM_NS });
+  assert.equal(only(plain, "Deployment")["spec"]["strategy"], undefined, "with a Lease: the default rolling update (as deploy/base)");
+  for (const off of ["false", "0", "no"]) {
+    const docs = await helmTemplate({ namespace: SYSTEM_NS, setString: { "config.LEADER_ELECT": off } });
+    assert.deepEqual(only(docs, "Deployment")["spec"]["strategy"], { type: "Recreate" }, off);
+    assert.deepEqual(find(docs, "Role"), [], off);
+    assert.deepEqual(find(docs, "RoleBinding"), [], off);
+  }
+  const yes = await helmTemplate({ namespace: SYSTEM_NS, set: { replicas: "2" }, setString: { "config.LEADER_ELECT": "yes" } });
+  assert.equal(only(yes, "Deployment")["spec"]["strategy"], undefined, "yes is on, as the controller reads it");
+});
+
+test("podSecurityContext and securityContext: the restricted defaults of deploy/, overridable", async () => {
+  const docs = await helmTemplate({ namespace: SYSTEM_NS, set: { "podSecurityContext.runAsUser": "1000", "podSecurityContext.fsGroup": "2000", "securityContext.runAsUser": "1000" } });
+  const pod = only(docs, "Deployment")["spec"]["template"]["spec"];
+  assert.equal(pod["securityContext"]["runAsUser"], 1000);
+  assert.equal(pod["securityContext"]["fsGroup"], 2000);
+  assert.equal(pod["containers"][0]["securityContext"]["runAsUser"], 1000);
+  assert.equal(pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"], true, "the rest stays");
 });

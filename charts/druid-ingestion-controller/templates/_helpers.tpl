@@ -1,14 +1,15 @@
 {{/*
 Names. With the release name druid-ingestion-controller every object is named as in deploy/
 (the release name if it contains the chart name, else <release>-druid-ingestion-controller).
+At most 55 characters, so that "<fullname>-metrics" (a Service: a DNS label) stays within 63.
 */}}
 {{- define "dic.fullname" -}}
 {{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- .Values.fullnameOverride | trunc 55 | trimSuffix "-" -}}
 {{- else if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 55 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 55 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
@@ -25,10 +26,21 @@ app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version }}
 {{- end -}}
 
-{{/* The pod's labels, also the Deployment's selector (as deploy/base: immutable once installed). */}}
+{{/*
+The Deployment's selector (as deploy/base). It is immutable once installed, so it stays as the
+first release had it: without the instance label. Everything else that selects the pods (the
+metrics Service, the PodDisruptionBudget, the NetworkPolicy) uses dic.podLabels, which adds the
+instance, so two releases in one namespace never select each other's pods.
+*/}}
 {{- define "dic.selectorLabels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/component: controller
+{{- end -}}
+
+{{/* The pod's own labels (deploy/base's pod carries instance: druid-ingestion-controller too). */}}
+{{- define "dic.podLabels" -}}
+{{ include "dic.selectorLabels" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "dic.sidecar" -}}
@@ -44,22 +56,68 @@ app.kubernetes.io/component: controller
 {{- end -}}
 {{- end -}}
 
-{{/* The settings as they reach the container: config over the sidecar's defaults in sidecar mode. */}}
-{{- define "dic.config" -}}
+{{/*
+A setting's value as the controller reads it. Numbers from a values file reach templates as
+float64, which toString writes as 1.6777216e+07 (a size the controller refuses): whole numbers
+are written as integers, others as Go writes them.
+*/}}
+{{- define "dic.envValue" -}}
+{{- if and (or (kindIs "float64" .) (kindIs "float32" .)) (eq (float64 .) (floor .)) -}}
+{{- printf "%.0f" (float64 .) -}}
+{{- else -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The container's env entries for the settings: config over the sidecar's defaults in sidecar
+mode, unset (null) settings left out, in name order. The values are used as they are (no JSON
+round trip, which turns integers into floats); LEADER_ELECTION_ID is added when the release's
+Lease name differs from the controller's default.
+*/}}
+{{- define "dic.configEnv" -}}
 {{- $config := dict -}}
 {{- if include "dic.sidecar" . -}}
-{{- $config = merge $config (deepCopy .Values.sidecar.config) -}}
+{{- range $name, $value := .Values.sidecar.config -}}
+{{- if not (kindIs "invalid" $value) -}}
+{{- $_ := set $config $name $value -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- range $name, $value := .Values.config -}}
 {{- if not (kindIs "invalid" $value) -}}
 {{- $_ := set $config $name $value -}}
 {{- end -}}
 {{- end -}}
-{{- toJson $config -}}
+{{- $lease := include "dic.leaseName" . -}}
+{{- if and (ne $lease "druid-ingestion-controller") (not (hasKey $config "LEADER_ELECTION_ID")) -}}
+{{- $_ := set $config "LEADER_ELECTION_ID" $lease -}}
+{{- end -}}
+{{- range $name := keys $config | sortAlpha }}
+- name: {{ $name }}
+  value: {{ include "dic.envValue" (get $config $name) | quote }}
+{{- end -}}
 {{- end -}}
 
+{{/*
+The Lease: config.LEADER_ELECTION_ID, else the release's fullname (druid-ingestion-controller,
+the controller's default, for the release of that name), so two releases never share one.
+*/}}
 {{- define "dic.leaseName" -}}
-{{- .Values.config.LEADER_ELECTION_ID | default "druid-ingestion-controller" -}}
+{{- if not (kindIs "invalid" .Values.config.LEADER_ELECTION_ID) -}}
+{{- include "dic.envValue" .Values.config.LEADER_ELECTION_ID -}}
+{{- else -}}
+{{- include "dic.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether leader election is on, as the controller reads LEADER_ELECT (true, 1, yes). */}}
+{{- define "dic.leaderElect" -}}
+{{- $v := .Values.config.LEADER_ELECT -}}
+{{- if and (include "dic.sidecar" .) (kindIs "invalid" $v) -}}
+{{- $v = .Values.sidecar.config.LEADER_ELECT -}}
+{{- end -}}
+{{- if regexMatch "(?i)^(true|1|yes)$" (include "dic.envValue" $v) }}true{{ end -}}
 {{- end -}}
 
 {{- define "dic.leaseNamespace" -}}
@@ -84,8 +142,25 @@ app.kubernetes.io/component: controller
 {{- if not (has .Values.mode (list "standalone" "sidecar")) -}}
 {{- fail (printf "mode must be standalone or sidecar, not %q" .Values.mode) -}}
 {{- end -}}
-{{- if and (gt (int .Values.replicas) 1) (ne (toString .Values.config.LEADER_ELECT) "true") -}}
+{{- if and (gt (int .Values.replicas) 1) (not (include "dic.leaderElect" .)) -}}
 {{- fail "replicas > 1 needs config.LEADER_ELECT \"true\": without a Lease every replica would write to Druid" -}}
+{{- end -}}
+{{- if include "dic.sidecar" . -}}
+{{- if not (include "dic.leaderElect" .) -}}
+{{- fail "mode: sidecar needs config.LEADER_ELECT \"true\": the druid-operator's Deployment rolls out with a new pod beside the old one, and without a Lease both would write to Druid" -}}
+{{- end -}}
+{{- $ignored := list -}}
+{{- if ne (int .Values.replicas) 1 }}{{ $ignored = append $ignored "replicas" }}{{ end -}}
+{{- if ne (int .Values.terminationGracePeriodSeconds) 60 }}{{ $ignored = append $ignored "terminationGracePeriodSeconds" }}{{ end -}}
+{{- range $name := list "nodeSelector" "tolerations" "affinity" "podAnnotations" "podLabels" "priorityClassName" -}}
+{{- if index $.Values $name }}{{ $ignored = append $ignored $name }}{{ end -}}
+{{- end -}}
+{{- if .Values.serviceAccount.annotations }}{{ $ignored = append $ignored "serviceAccount.annotations" }}{{ end -}}
+{{- if .Values.podDisruptionBudget.enabled }}{{ $ignored = append $ignored "podDisruptionBudget.enabled" }}{{ end -}}
+{{- if .Values.networkPolicy.enabled }}{{ $ignored = append $ignored "networkPolicy.enabled" }}{{ end -}}
+{{- with $ignored -}}
+{{- fail (printf "mode: sidecar runs in the druid-operator's pod, which its own release or manifests define; these values apply to the standalone Deployment only, unset them (or set them on the druid-operator): %s" (join ", " .)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -96,7 +171,6 @@ containers may name theirs metrics or health.
 */}}
 {{- define "dic.container" -}}
 {{- $sidecar := include "dic.sidecar" . -}}
-{{- $config := include "dic.config" . | fromJson -}}
 - name: {{ if $sidecar }}druid-ingestion-controller{{ else }}controller{{ end }}
   image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
   imagePullPolicy: {{ .Values.image.pullPolicy }}
@@ -115,10 +189,7 @@ containers may name theirs metrics or health.
     - name: WATCH_NAMESPACE
       value: {{ join "," . | quote }}
     {{- end }}
-    {{- range $name, $value := $config }}
-    - name: {{ $name }}
-      value: {{ toString $value | quote }}
-    {{- end }}
+    {{- include "dic.configEnv" . | nindent 4 }}
   ports:
     - name: {{ if $sidecar }}dic-{{ end }}metrics
       containerPort: {{ include "dic.metricsPort" . }}
@@ -148,16 +219,10 @@ containers may name theirs metrics or health.
   resources:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with .Values.securityContext }}
   securityContext:
-    runAsNonRoot: true
-    runAsUser: 65532
-    runAsGroup: 65532
-    allowPrivilegeEscalation: false
-    readOnlyRootFilesystem: true
-    capabilities:
-      drop: ["ALL"]
-    seccompProfile:
-      type: RuntimeDefault
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- with .Values.extraVolumeMounts }}
   volumeMounts:
     {{- toYaml . | nindent 4 }}
