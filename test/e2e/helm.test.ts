@@ -39,7 +39,7 @@ const STANDIN = path.join(REPO_ROOT, "test/support/fixtures/druid-operator-stand
 const OPERATOR_CRD = path.join(REPO_ROOT, "test/support/fixtures/druid-operator-crd.yaml");
 const CRD_RELEASE = "dic-helm-crd";
 /** The README's and NOTES' CRD step, as a user runs it. */
-const CRD_STEP = "helm show crds <chart> | kubectl apply --server-side --force-conflicts -f -";
+const CRD_STEP = "helm show crds <chart> | kubectl apply --server-side --field-manager=druid-ingestion-controller --force-conflicts -f -";
 const CRD_NAME = `${PLURAL}.${GROUP}`;
 
 const is404 = (e: unknown) => e instanceof ApiException && e.code === 404;
@@ -109,7 +109,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
       t.diagnostic(`${CRD_OPT_OUT}=0: the CRD was there before the install; Helm's creating it is not checked`);
     }
     // The documented CRD upgrade step (Helm never upgrades crds/) applies over Helm's own CRD.
-    const crdUpgrade = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "-f", path.join(CHART, "crds/druid.apache.org_druidingestions.yaml")]);
+    const crdUpgrade = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--field-manager=druid-ingestion-controller", "--force-conflicts", "-f", path.join(CHART, "crds/druid.apache.org_druidingestions.yaml")]);
     assert.match(crdUpgrade.stdout, /serverside-applied/);
 
     const objects = await releaseObjects(RELEASE, RELEASE_NS);
@@ -203,7 +203,7 @@ describe("Helm chart on the API server (install, upgrade, uninstall; sidecar)", 
 
     // The documented step (README, NOTES): the chart's CRD, applied server-side over the operator's.
     const chartCrd = await helmOk(["show", "crds", CHART]);
-    const applied = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--force-conflicts", "-f", "-"], { input: chartCrd.stdout });
+    const applied = await kubectlOk(env.kubeconfig, ["apply", "--server-side", "--field-manager=druid-ingestion-controller", "--force-conflicts", "-f", "-"], { input: chartCrd.stdout });
     assert.match(applied.stdout, /serverside-applied/);
     await waitFor("our CRD served", async () => await hasEndpoint(), 30_000, 200);
     const live = await admin.apiext.readCustomResourceDefinition({ name: CRD_NAME });

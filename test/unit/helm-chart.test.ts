@@ -256,7 +256,7 @@ async function templateWithFiles(files: string[], args: string[] = [], release =
 }
 
 test("the CRD: the documented step replaces an existing one (Helm skips crds/ then), in NOTES and the README; NOTES never claims Helm installed it", async () => {
-  const step = "helm show crds <chart> | kubectl apply --server-side --force-conflicts -f -";
+  const step = "helm show crds <chart> | kubectl apply --server-side --field-manager=druid-ingestion-controller --force-conflicts -f -";
   for (const args of [[], ["--set", "mode=sidecar"]]) {
     const r = await helmOk(["install", "druid-ingestion-controller", CHART, "--namespace", SYSTEM_NS, "--dry-run=client", ...args]);
     const notes = r.stdout.slice(r.stdout.indexOf("NOTES:"));
@@ -266,7 +266,7 @@ test("the CRD: the documented step replaces an existing one (Helm skips crds/ th
   }
   const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
   const helmSection = readme.slice(readme.indexOf("### Install with Helm"), readme.indexOf("### Switching from"));
-  assert.ok(helmSection.includes("helm show crds charts/druid-ingestion-controller | kubectl apply --server-side --force-conflicts -f -"), "README: the CRD step");
+  assert.ok(helmSection.includes("helm show crds charts/druid-ingestion-controller | kubectl apply --server-side --field-manager=druid-ingestion-controller --force-conflicts -f -"), "README: the CRD step");
   // What `helm show crds` prints is the CRD of crds/.
   const shown = parseManifests((await helmOk(["show", "crds", CHART])).stdout);
   assert.deepEqual(shown, parseManifests(readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8")));
@@ -275,7 +275,7 @@ test("the CRD: the documented step replaces an existing one (Helm skips crds/ th
 test("the CRD is kept by Helm and by Argo CD (deleting it deletes every DruidIngestion), and the controller still reads it", () => {
   const crd = load(readFileSync(path.join(REPO_ROOT, "crds", CRD), "utf8")) as Doc;
   assert.equal(crd["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
-  assert.equal(crd["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Delete=false,ServerSideApply=true");
+  assert.equal(crd["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Prune=false,Delete=false,ServerSideApply=true");
   assert.doesNotThrow(() => createValidator(), "src/api/schema.ts loads it");
 });
 
@@ -381,7 +381,8 @@ test("leader election off (one replica): the Deployment is replaced with Recreat
   assert.equal(only(plain, "Deployment")["spec"]["strategy"], undefined, "with a Lease: the default rolling update (as deploy/base)");
   for (const off of ["false", "0", "no"]) {
     const docs = await helmTemplate({ namespace: SYSTEM_NS, setString: { "config.LEADER_ELECT": off } });
-    assert.deepEqual(only(docs, "Deployment")["spec"]["strategy"], { type: "Recreate" }, off);
+    // rollingUpdate: null: a live Deployment's defaulted rollingUpdate is removed (Recreate refuses it).
+    assert.deepEqual(only(docs, "Deployment")["spec"]["strategy"], { type: "Recreate", rollingUpdate: null }, off);
     assert.deepEqual(find(docs, "Role"), [], off);
     assert.deepEqual(find(docs, "RoleBinding"), [], off);
   }
@@ -396,4 +397,26 @@ test("podSecurityContext and securityContext: the restricted defaults of deploy/
   assert.equal(pod["securityContext"]["fsGroup"], 2000);
   assert.equal(pod["containers"][0]["securityContext"]["runAsUser"], 1000);
   assert.equal(pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"], true, "the rest stays");
+});
+
+test("settings in sidecar.config drive what depends on them (Lease Role, probes, ports), as the env does; an empty LEADER_ELECTION_ID is unset (review of #13)", async () => {
+  const docs = await helmTemplate({ namespace: OPERATOR_NS, set: { mode: "sidecar", "sidecar.deploymentPatch": "true" }, setString: { "sidecar.config.LEADER_ELECTION_ID": "my-lease", "sidecar.config.LEADER_ELECTION_NAMESPACE": "leases", "sidecar.config.HEALTH_PROBE_BIND_ADDRESS": ":9384", "sidecar.config.METRICS_BIND_ADDRESS": ":9383" } });
+  const role = only(docs, "Role");
+  assert.equal(role["metadata"]["namespace"], "leases");
+  assertLeaseRole(role, "my-lease");
+  const container = (only(docs, "Deployment")["spec"]["template"]["spec"]["containers"] as Doc[]).find((c) => c["name"] === "druid-ingestion-controller") as Doc;
+  assert.equal(envOf(container).get("LEADER_ELECTION_ID")?.["value"], "my-lease");
+  assert.deepEqual((container["ports"] as Doc[]).map((p) => p["containerPort"]).sort(), [9383, 9384]);
+  assert.equal(container["livenessProbe"]["httpGet"]["port"], 9384);
+  assert.equal(only(docs, "Service")["spec"]["ports"][0]["targetPort"], 9383);
+
+  const empty = await helmTemplate({ release: "blue", namespace: SYSTEM_NS, setString: { "config.LEADER_ELECTION_ID": "" } });
+  const blue = (only(empty, "Deployment")["spec"]["template"]["spec"]["containers"] as Doc[])[0] as Doc;
+  assert.equal(envOf(blue).get("LEADER_ELECTION_ID")?.["value"], "blue-druid-ingestion-controller", "\"\" is unset: the release's Lease, named in the env and the Role alike");
+  assertLeaseRole(only(empty, "Role"), "blue-druid-ingestion-controller");
+});
+
+test("a parent chart's condition value (enabled) is accepted", async () => {
+  const r = await helm(["template", "x", CHART, "--set", "enabled=true"]);
+  assert.equal(r.code, 0, r.stderr);
 });

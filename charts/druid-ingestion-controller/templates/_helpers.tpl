@@ -79,13 +79,13 @@ Lease name differs from the controller's default.
 {{- $config := dict -}}
 {{- if include "dic.sidecar" . -}}
 {{- range $name, $value := .Values.sidecar.config -}}
-{{- if not (kindIs "invalid" $value) -}}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") -}}
 {{- $_ := set $config $name $value -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- range $name, $value := .Values.config -}}
-{{- if not (kindIs "invalid" $value) -}}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") -}}
 {{- $_ := set $config $name $value -}}
 {{- end -}}
 {{- end -}}
@@ -104,24 +104,31 @@ The Lease: config.LEADER_ELECTION_ID, else the release's fullname (druid-ingesti
 the controller's default, for the release of that name), so two releases never share one.
 */}}
 {{- define "dic.leaseName" -}}
-{{- if not (kindIs "invalid" .Values.config.LEADER_ELECTION_ID) -}}
-{{- include "dic.envValue" .Values.config.LEADER_ELECTION_ID -}}
-{{- else -}}
-{{- include "dic.fullname" . -}}
+{{- include "dic.setting" (list . "LEADER_ELECTION_ID") | default (include "dic.fullname" .) -}}
 {{- end -}}
+
+{{/*
+One setting as the container gets it (dic.configEnv): config, else (sidecar mode)
+sidecar.config; unset, null and "" are unset, as the controller reads them (src/config.ts).
+The Lease, leader election and the ports follow it, so RBAC and probes match the env.
+*/}}
+{{- define "dic.setting" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $v := index $root.Values.config $name -}}
+{{- if and (include "dic.sidecar" $root) (or (kindIs "invalid" $v) (eq (toString $v) "")) -}}
+{{- $v = index $root.Values.sidecar.config $name -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $v) -}}{{- include "dic.envValue" $v -}}{{- end -}}
 {{- end -}}
 
 {{/* Whether leader election is on, as the controller reads LEADER_ELECT (true, 1, yes). */}}
 {{- define "dic.leaderElect" -}}
-{{- $v := .Values.config.LEADER_ELECT -}}
-{{- if and (include "dic.sidecar" .) (kindIs "invalid" $v) -}}
-{{- $v = .Values.sidecar.config.LEADER_ELECT -}}
-{{- end -}}
-{{- if regexMatch "(?i)^(true|1|yes)$" (include "dic.envValue" $v) }}true{{ end -}}
+{{- if regexMatch "(?i)^(true|1|yes)$" (include "dic.setting" (list . "LEADER_ELECT")) }}true{{ end -}}
 {{- end -}}
 
 {{- define "dic.leaseNamespace" -}}
-{{- .Values.config.LEADER_ELECTION_NAMESPACE | default .Release.Namespace -}}
+{{- include "dic.setting" (list . "LEADER_ELECTION_NAMESPACE") | default .Release.Namespace -}}
 {{- end -}}
 
 {{/* The port of a bind address such as ":8383" or "0.0.0.0:8383". */}}
@@ -130,11 +137,11 @@ the controller's default, for the release of that name), so two releases never s
 {{- end -}}
 
 {{- define "dic.metricsPort" -}}
-{{- include "dic.port" (.Values.config.METRICS_BIND_ADDRESS | default ":8383") -}}
+{{- include "dic.port" (include "dic.setting" (list . "METRICS_BIND_ADDRESS") | default ":8383") -}}
 {{- end -}}
 
 {{- define "dic.healthPort" -}}
-{{- include "dic.port" (.Values.config.HEALTH_PROBE_BIND_ADDRESS | default ":8384") -}}
+{{- include "dic.port" (include "dic.setting" (list . "HEALTH_PROBE_BIND_ADDRESS") | default ":8384") -}}
 {{- end -}}
 
 {{/* Refusals, checked by every template that depends on them. */}}
