@@ -131,9 +131,15 @@ describe("the CLI against the real API server and Druid", { timeout: 600_000 }, 
   });
 
   test("status: Ready and Druid's state side by side; a supervisor suspended in Druid behind the resource's back is marked", async () => {
-    const ok = await cli(["status", "-n", ns, "-o", "json"]);
-    assert.equal(ok.code, 0, ok.stderr);
-    const [row] = JSON.parse(ok.stdout) as Array<{ name: string; id: string; ready: string; druid: { present: boolean; state: string }; mismatches: string[] }>;
+    type Row = { name: string; id: string; ready: string; druid: { present: boolean; state: string }; mismatches: string[] };
+    // Status is what the controller last wrote: right after a change (PENDING → RUNNING in Druid)
+    // the two differ, and status says so, until the controller's next look.
+    const row = await waitFor("status and Druid to agree", async () => {
+      const r = await cli(["status", "-n", ns, "-o", "json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const [first] = JSON.parse(r.stdout) as Row[];
+      return first && first.mismatches.length === 0 ? first : false;
+    }, 60_000, 1000);
     assert.equal(row?.name, "cli");
     assert.equal(row?.id, ds);
     assert.equal(row?.druid.present, true);
