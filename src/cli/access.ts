@@ -3,10 +3,11 @@
 // found in the cluster exactly as the controller finds them (druid-target.ts). Kubernetes: the
 // kubeconfig kubectl would use. The CLI only reads: nothing is written to either.
 import { readFileSync } from "node:fs";
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Secret, type V1Service } from "@kubernetes/client-node";
-import { GROUP, PLURAL, VERSION, type AppliedRecord, type DruidIngestion, type EndpointSource } from "../api/druid-ingestion.ts";
+import { KubeConfig, type V1Secret, type V1Service } from "@kubernetes/client-node";
+import type { AppliedRecord, DruidIngestion, EndpointSource } from "../api/druid-ingestion.ts";
+import { describeApiError, isApiStatus, KubeApi } from "../kube/api.ts";
 import { parseByteSize, parseDuration, SETTINGS } from "../config.ts";
-import { discoveryMoveRefusal, keepRecordedEndpoint, ROUTER_SELECTOR, resolveCredentials, resolveEndpoint, secretKeyOf, unusableSecretFailure, type EndpointChoice, type SecretLookup } from "../controller/druid-target.ts";
+import { discoveryMoveRefusal, endpointSourceName, keepRecordedEndpoint, ROUTER_SELECTOR, resolveCredentials, resolveEndpoint, secretKeyOf, unusableSecretFailure, type EndpointChoice, type SecretLookup } from "../controller/druid-target.ts";
 import type { Failure } from "../controller/model.ts";
 import { lookupRecord, recordAt } from "../controller/ownership.ts";
 import { createDruidDispatcher, DruidClient, type DruidCredentials } from "../druid/client.ts";
@@ -36,7 +37,10 @@ export interface DruidOptions {
   routerDiscovery?: boolean;
 }
 
-export function druidClient(baseUrl: string, credentials: DruidCredentials | undefined, options: DruidOptions): DruidClient {
+/** Makes the run's Druid clients: one connection pool and one read of the CA file for all of them. */
+export type DruidClients = (baseUrl: string, credentials: DruidCredentials | undefined) => DruidClient;
+
+export function druidClients(options: DruidOptions): DruidClients {
   let ca: string | undefined;
   if (options.caFile) {
     try {
@@ -46,7 +50,7 @@ export function druidClient(baseUrl: string, credentials: DruidCredentials | und
     }
   }
   const dispatcher = createDruidDispatcher({ connectTimeoutMs: parseDuration(SETTINGS.druidConnectTimeout.default), ...(ca ? { ca } : {}) });
-  return new DruidClient(
+  return (baseUrl, credentials) => new DruidClient(
     { baseUrl, credentials },
     {
       dispatcher,
@@ -59,19 +63,17 @@ export function druidClient(baseUrl: string, credentials: DruidCredentials | und
   );
 }
 
-/** The cluster as the user's kubeconfig reaches it; reads only. */
+/** The cluster as the user's kubeconfig reaches it, through the controller's own calls (kube/api.ts); reads only. */
 export class Cluster {
   readonly kc: KubeConfig;
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
+  private readonly api: KubeApi;
   private readonly secrets = new Map<string, V1Secret | undefined>();
   /** Secrets the kubeconfig's user may not read (403): not known to be missing. */
   private readonly forbidden = new Set<string>();
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.api = new KubeApi(kc);
   }
 
   /** The kubeconfig file given, else kubectl's default (KUBECONFIG, ~/.kube/config). */
@@ -99,29 +101,26 @@ export class Cluster {
 
   async getIngestion(namespace: string, name: string): Promise<DruidIngestion | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as DruidIngestion;
+      return (await this.api.getIngestion(namespace, name)) as DruidIngestion;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
-      throw describe(error, `read DruidIngestion ${namespace}/${name}`);
+      if (isApiStatus(error, 404)) return undefined;
+      throw cannot(`read DruidIngestion ${namespace}/${name}`, error);
     }
   }
 
   async listIngestions(namespace: string | undefined): Promise<DruidIngestion[]> {
     try {
-      const list = (namespace
-        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
-        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: DruidIngestion[] };
-      return list.items;
+      return (await this.api.listIngestions(namespace)).items as DruidIngestion[];
     } catch (error) {
-      throw describe(error, `list DruidIngestions${namespace ? ` in ${namespace}` : ""}`);
+      throw cannot(`list DruidIngestions${namespace ? ` in ${namespace}` : ""}`, error);
     }
   }
 
   async routerServices(namespace: string): Promise<V1Service[]> {
     try {
-      return (await this.core.listNamespacedService({ namespace, labelSelector: ROUTER_SELECTOR })).items;
+      return (await this.api.core.listNamespacedService({ namespace, labelSelector: ROUTER_SELECTOR })).items;
     } catch (error) {
-      throw describe(error, `list router Services in ${namespace}`);
+      throw cannot(`list router Services in ${namespace}`, error);
     }
   }
 
@@ -131,12 +130,11 @@ export class Cluster {
       const key = `${namespace}/${name}`;
       if (this.secrets.has(key)) continue;
       try {
-        this.secrets.set(key, await this.core.readNamespacedSecret({ namespace, name }));
+        this.secrets.set(key, await this.api.core.readNamespacedSecret({ namespace, name }));
       } catch (error) {
-        if (error instanceof ApiException && (error.code === 404 || error.code === 403)) {
-          this.secrets.set(key, undefined);
-          if (error.code === 403) this.forbidden.add(key);
-        } else throw describe(error, `read Secret ${key}`);
+        if (!isApiStatus(error, 404, 403)) throw cannot(`read Secret ${key}`, error);
+        this.secrets.set(key, undefined);
+        if (isApiStatus(error, 403)) this.forbidden.add(key);
       }
     }
     return { get: (namespace, name) => this.secrets.get(`${namespace}/${name}`) };
@@ -148,19 +146,8 @@ export class Cluster {
   }
 }
 
-function describe(error: unknown, what: string): CliError {
-  if (error instanceof ApiException) {
-    const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body);
-    const message = (() => {
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        return body;
-      }
-    })();
-    return new CliError(`cannot ${what}: HTTP ${error.code}: ${message}`);
-  }
-  return new CliError(`cannot ${what}: ${(error as Error).message}`);
+function cannot(what: string, error: unknown): CliError {
+  return new CliError(`cannot ${what}: ${describeApiError(error)}`);
 }
 
 export interface ResolvedTarget {
@@ -231,8 +218,7 @@ export async function resolveTarget(ingestion: DruidIngestion, cluster: Cluster 
     }
     const allowance = allowEndpoint(kept.value.url, { allowed, defaultUrl: options.defaultUrl, discovery: options.routerDiscovery ?? true, namespace, routerService: (ns, name) => services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) });
     if (!allowance.ok) {
-      const what = kept.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : kept.value.source === "RouterService" ? "the router Service" : "the default URL";
-      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message} (the CLI takes the controller's list as --allowed-druid-endpoints or ALLOWED_DRUID_ENDPOINTS; --druid-url sends the requests where you say)` } };
+      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${endpointSourceName(kept.value.source, ingestion.spec.druidCluster)}: ${allowance.message} (the CLI takes the controller's list as --allowed-druid-endpoints or ALLOWED_DRUID_ENDPOINTS; --druid-url sends the requests where you say)` } };
     }
   }
   // The resource's Secret, judged as the controller judges it.

@@ -5,14 +5,14 @@ import type { DruidIngestion, DruidIngestionStatus, JsonObject } from "../api/dr
 import { liveSupervisorSpecHash } from "../controller/drift.ts";
 import { ignoredPathsOf } from "../controller/desired.ts";
 import { failureOf, type DruidAction, type Failure } from "../controller/model.ts";
-import { appliedSpecOf, decideOwnership, describeRecord, onlyEndpointDiffers, planRemoval, type OwnershipDecision, type Target } from "../controller/ownership.ts";
+import { appliedSpecOf, decideOwnership, describeRecord, onlyEndpointDiffers, planRemoval, targetOf, type OwnershipDecision } from "../controller/ownership.ts";
 import { planIngestion, type Holding, type Observed, type Plan } from "../controller/plan.ts";
 import type { DesiredIngestion } from "../controller/render.ts";
-import { supervisorSubmission, wantsSuspended } from "../controller/render.ts";
+import { desiredId, supervisorSubmission, wantsSuspended } from "../controller/render.ts";
 import { resolveSecretRefs } from "../controller/secret-refs.ts";
 import type { DruidClient } from "../druid/client.ts";
 import { changesAgainstStored, effectOf, exactChanges, type ActionEffect, type FieldChange } from "./changes.ts";
-import { druidClient, type Cluster, type DruidOptions, type ResolvedTarget } from "./access.ts";
+import type { Cluster, DruidClients, ResolvedTarget } from "./access.ts";
 import { unusableSecretFailure } from "../controller/druid-target.ts";
 import { probeSameDruid } from "../controller/same-druid.ts";
 
@@ -107,14 +107,14 @@ export interface DiffInput {
   /** No status to judge ownership by (a manifest not read from the cluster): compared as if the resource managed what Druid has. */
   assumeOwned: boolean;
   /** For a client of the recorded endpoint (the same-Druid probe). */
-  druidOptions?: DruidOptions;
+  clients: DruidClients;
 }
 
 export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
   const { desired, target, client } = input;
   let ingestion = input.ingestion;
   const status = ingestion.status ?? {};
-  const id = desired.kind === "supervisor" ? desired.supervisorId : desired.taskId;
+  const id = desiredId(desired);
   const report: DiffReport = {
     resource: `${ingestion.metadata.namespace}/${ingestion.metadata.name}`,
     kind: desired.kind,
@@ -155,9 +155,7 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
   const live = observed.supervisor;
   if (live) report.live = { state: live.state, detailedState: live.detailedState, healthy: live.healthy, suspended: live.suspended };
 
-  const t: Target = { druidEndpoint: target.druidEndpoint, endpointSource: target.endpointSource, kind: desired.kind, dataSource: desired.dataSource };
-  if (desired.kind === "supervisor") t.supervisorId = desired.supervisorId;
-  if (ingestion.spec.druidCluster && target.endpointSource !== "DruidEndpoint") t.druidCluster = ingestion.spec.druidCluster;
+  const t = targetOf(ingestion, desired, { url: target.druidEndpoint, source: target.endpointSource });
   let decision: OwnershipDecision;
   let record = target.record;
   if (input.assumeOwned && !record && (live || desired.kind === "task")) {
@@ -169,7 +167,7 @@ export async function diffIngestion(input: DiffInput): Promise<DiffReport> {
     // Only the URL changed: the controller asks both whether they are one Druid (same-druid.ts).
     let sameDruidAsRecord: boolean | undefined;
     if (record && onlyEndpointDiffers(record, t) && (live !== undefined || desired.kind === "task")) {
-      const probe = await probeSameDruid(record, druidClient(record.druidEndpoint, target.credentials, input.druidOptions ?? {}), client);
+      const probe = await probeSameDruid(record, input.clients(record.druidEndpoint, target.credentials), client);
       if (probe.ok) sameDruidAsRecord = probe.value;
       else if (ingestion.spec.deletionPolicy === "Orphan") sameDruidAsRecord = false;
       else {

@@ -15,7 +15,8 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { DruidIngestion } from "../api/druid-ingestion.ts";
 import { jsonEqual } from "../controller/canonical-json.ts";
 import { desiredOf } from "../controller/desired.ts";
-import { Cluster, CliError, druidClient, resolveTarget, type DruidOptions } from "./access.ts";
+import { desiredId } from "../controller/render.ts";
+import { Cluster, CliError, druidClients, resolveTarget, type DruidOptions } from "./access.ts";
 import { checkIngestion, type Checked } from "./check.ts";
 import { diffIngestion, hasChanges } from "./diff.ts";
 import { isDruidIngestion, loadDocuments } from "./documents.ts";
@@ -157,7 +158,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (rest.length === 0) throw new UsageError("validate needs at least one FILE (or - for stdin)");
         const { checked, unreadable } = checkedIngestions(rest, values.namespace ?? "default", io);
         if (checked.length === 0 && unreadable === 0) io.err(`no DruidIngestion found in ${rest.join(" ")}\n`);
-        print(checked.map((c) => formatCheck(c.source, c.result)).join(""), checked.map((c) => ({ source: c.source, valid: c.result.ok, ...(c.result.ok ? { resource: `${c.result.ingestion.metadata.namespace}/${c.result.ingestion.metadata.name}`, kind: c.result.desired.kind, id: c.result.desired.kind === "supervisor" ? c.result.desired.supervisorId : c.result.desired.taskId, specHash: c.result.desired.specHash } : { resource: c.result.name, reason: c.result.reason, problems: c.result.problems }) })));
+        print(checked.map((c) => formatCheck(c.source, c.result)).join(""), checked.map((c) => ({ source: c.source, valid: c.result.ok, ...(c.result.ok ? { resource: `${c.result.ingestion.metadata.namespace}/${c.result.ingestion.metadata.name}`, kind: c.result.desired.kind, id: desiredId(c.result.desired), specHash: c.result.desired.specHash } : { resource: c.result.name, reason: c.result.reason, problems: c.result.problems }) })));
         if (unreadable > 0) return 2;
         return checked.length > 0 && checked.every((c) => c.result.ok) ? 0 : 1;
       }
@@ -206,8 +207,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
           print(`${ingestion.metadata.namespace}/${ingestion.metadata.name}: the controller would not reach Druid: ${target.failure.reason}: ${target.failure.message}\n`, { resource: `${ingestion.metadata.namespace}/${ingestion.metadata.name}`, refused: target.failure });
           return 2;
         }
-        const client = druidClient(target.value.dialUrl, target.value.credentials, options);
-        const report = await diffIngestion({ ingestion, desired: wanted.desired, target: target.value, client, cluster, assumeOwned, druidOptions: options });
+        const clients = druidClients(options);
+        const client = clients(target.value.dialUrl, target.value.credentials);
+        const report = await diffIngestion({ ingestion, desired: wanted.desired, target: target.value, client, cluster, assumeOwned, clients });
         if (wanted.heldBack) report.notes.push(`spec rolled back (generation ${wanted.heldBack.generation}): the last known good spec is what would be applied; change the spec, or set rollback.enabled: false, to apply it anyway`);
         print(formatDiff(report), report);
         return report.refused ? 2 : hasChanges(report) ? 1 : 0;

@@ -5,9 +5,9 @@ import type { DruidIngestion } from "../api/druid-ingestion.ts";
 import { findCondition, READY } from "../controller/conditions.ts";
 import { desiredOf } from "../controller/desired.ts";
 import { failureOf } from "../controller/model.ts";
-import { wantsSuspended } from "../controller/render.ts";
+import { TASK_TYPES, wantsSuspended } from "../controller/render.ts";
 import type { LiveSupervisor } from "../druid/decode.ts";
-import { druidClient, resolveTarget, type Cluster, type DruidOptions } from "./access.ts";
+import { druidClients, resolveTarget, type Cluster, type DruidClients, type DruidOptions } from "./access.ts";
 
 export interface StatusRow {
   namespace: string;
@@ -46,7 +46,7 @@ function conditionText(ingestion: DruidIngestion, type: string): string {
 function mismatchesOf(row: StatusRow): string[] {
   const out: string[] = [];
   const druid = row.druid;
-  if (!druid || druid.error || row.type === "native-batch" || row.type === "index-hadoop" || row.type === "sql") return out;
+  if (!druid || druid.error || TASK_TYPES.has(row.type)) return out;
   if (!row.id) return out;
   if (!druid.present) return [`Druid has no supervisor ${row.id}`];
   if (druid.state !== undefined && row.recorded.state !== undefined && druid.state !== row.recorded.state) out.push(`state ${row.recorded.state} in status, ${druid.state} in Druid`);
@@ -59,6 +59,7 @@ export async function statusRows(cluster: Cluster, namespace: string | undefined
   const ingestions = (await cluster.listIngestions(namespace)).sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   // One supervisor list per Druid and credentials.
   const lists = new Map<string, Promise<LiveSupervisor[]>>();
+  let clients: DruidClients | undefined; // made when the first Druid is asked
   const rows: StatusRow[] = [];
   for (const ingestion of ingestions) {
     const status = ingestion.status ?? {};
@@ -88,7 +89,8 @@ export async function statusRows(cluster: Cluster, namespace: string | undefined
           const key = `${target.value.dialUrl}\n${target.value.credentials?.username ?? ""}\n${target.value.credentials?.password ?? ""}`;
           let list = lists.get(key);
           if (!list) {
-            list = druidClient(target.value.dialUrl, target.value.credentials, options).listSupervisorStates();
+            clients ??= druidClients(options);
+            list = clients(target.value.dialUrl, target.value.credentials).listSupervisorStates();
             lists.set(key, list);
           }
           const live = (await list).find((s) => s.id === supervisorId);

@@ -3,7 +3,7 @@
 // in the owned ConfigMap: their values are put in only when the body is sent.
 import type { DruidIngestion, JsonObject, JsonValue } from "../api/druid-ingestion.ts";
 import type { DesiredIngestion } from "../controller/render.ts";
-import { supervisorSubmission, taskSubmission, wantsSuspended } from "../controller/render.ts";
+import { desiredId, supervisorSubmission, taskSubmission, wantsSuspended } from "../controller/render.ts";
 
 export interface Request {
   method: "POST";
@@ -43,7 +43,7 @@ export function renderedRequests(ingestion: DruidIngestion, desired: DesiredInge
     spec = { method: "POST", path: desired.type === "sql" ? "/druid/v2/sql/task" : "/druid/indexer/v1/task", body, hash: desired.specHash };
     if (!desired.explicitId && !uid) notes.push(`the task id is made from the resource's uid, which the API server assigns: "${desired.taskId}" stands in for it here (render a resource read back with kubectl get -o yaml for the real one)`);
   }
-  const rendered: Rendered = { resource: `${namespace}/${name}`, kind: desired.kind, id: desired.kind === "supervisor" ? desired.supervisorId : desired.taskId, dataSource: desired.dataSource, spec, secretRefs: desired.secretRefs.map((r) => `${r.path} ← Secret ${r.name}, key ${r.key}`), notes };
+  const rendered: Rendered = { resource: `${namespace}/${name}`, kind: desired.kind, id: desiredId(desired), dataSource: desired.dataSource, spec, secretRefs: desired.secretRefs.map((r) => `${r.path} ← Secret ${r.name}, key ${r.key}`), notes };
   if (desired.compaction) rendered.compaction = { method: "POST", path: "/druid/coordinator/v1/config/compaction (Druid 37 with compaction supervisors: /druid/indexer/v1/compaction/config/datasources/<dataSource>)", body: desired.compaction.config, hash: desired.compaction.hash };
   if (desired.rules) rendered.rules = { method: "POST", path: `/druid/coordinator/v1/rules/${desired.dataSource ?? ""}`, body: desired.rules.rules, hash: desired.rules.hash };
   if (desired.secretRefs.length > 0) notes.push(`${desired.secretRefs.length} value(s) come from Secrets: the body above holds the references, Druid gets the values`);

@@ -66,6 +66,11 @@ function routerPort(service: V1Service): { port: number; scheme: "http" | "https
   return first ? { port: first.port, scheme: "http" } : undefined;
 }
 
+/** Where an endpoint came from, as a message names it to the user. */
+export function endpointSourceName(source: EndpointSource, druidCluster: string | undefined): string {
+  return source === "DruidEndpoint" ? "spec.druidEndpoint" : source === "RouterService" ? `the router Service of Druid cluster ${druidCluster ?? ""}` : "DRUID_DEFAULT_URL";
+}
+
 /** routerServices: Services in the resource's namespace labelled as some Druid cluster's router. */
 export function resolveEndpoint(ingestion: DruidIngestion, routerServices: readonly V1Service[], defaultUrl: string | undefined): Resolution<EndpointChoice> {
   const { druidEndpoint, druidCluster } = ingestion.spec;

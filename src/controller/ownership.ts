@@ -11,7 +11,7 @@ import type { AppliedRecord, DruidIngestion, DruidIngestionStatus, EndpointSourc
 import { objectKey } from "../api/druid-ingestion.ts";
 import { normalizeOrKeep } from "../druid/endpoint.ts";
 import type { DruidAction, Failure, RemoveCause } from "./model.ts";
-import { dataSourceOf, TASK_TYPES } from "./render.ts";
+import { dataSourceOf, TASK_TYPES, type DesiredIngestion } from "./render.ts";
 import type { EndpointChoice, Resolution } from "./druid-target.ts";
 
 /** Where this reconcile wants the ingestion to be. */
@@ -24,6 +24,14 @@ export interface Target {
   /** Supervisors only. */
   supervisorId?: string;
   dataSource: string | undefined;
+}
+
+/** The target of a resource's spec at an endpoint: where, which supervisor (or a task), which datasource. */
+export function targetOf(ingestion: DruidIngestion, desired: DesiredIngestion, endpoint: EndpointChoice): Target {
+  const target: Target = { druidEndpoint: endpoint.url, endpointSource: endpoint.source, kind: desired.kind, dataSource: desired.dataSource };
+  if (ingestion.spec.druidCluster && endpoint.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
+  if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
+  return target;
 }
 
 /** What a status says the resource holds: its own record, or one derived from older statuses. */

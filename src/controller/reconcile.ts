@@ -22,14 +22,14 @@ import { findCondition, READY } from "./conditions.ts";
 import { sameIgnoredPaths } from "./drift.ts";
 import { desiredOf, ignoredPathsOf } from "./desired.ts";
 import { probeSameDruid } from "./same-druid.ts";
-import { discoveryMoveRefusal, keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type SecretLookup, type SecretRef } from "./druid-target.ts";
+import { discoveryMoveRefusal, endpointSourceName, keepRecordedEndpoint, resolveCredentials, resolveEndpoint, unusableSecretFailure, type SecretLookup, type SecretRef } from "./druid-target.ts";
 import type { Allowance } from "./endpoint-policy.ts";
 import { executePlan } from "./execute.ts";
 import { WriteExpectations } from "./expectations.ts";
 import { createsSupervisor, emptyOutcome, failureOf, type DruidAction, type Failure, type Outcome } from "./model.ts";
 import { confirmedButUnwritten, hasIntent, intentsFor, withConfirmed, type NonceRequest } from "./nonces.ts";
 import { lastKnownGoodPending, rollbackDue } from "./rollback.ts";
-import { betterClaimant, claimKey, decideOwnership, lookupRecord, recordAt, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, storedSince, type Claim, type Target } from "./ownership.ts";
+import { betterClaimant, claimKey, decideOwnership, lookupRecord, recordAt, targetOf, mainRecorded, onlyEndpointDiffers, otherLiveClaimant, pendingCovers, pendingMatches, planRemoval, recordMatches, storedSince, type Claim, type Target } from "./ownership.ts";
 import { planIngestion, plannedCreates, type Holding, type Observed } from "./plan.ts";
 import type { ProcessResult } from "./queue.ts";
 import { renderIngestion, type DesiredIngestion } from "./render.ts";
@@ -672,18 +672,15 @@ export class Reconciler {
     // Where requests go is an administrator's decision: refused before the Secret is even read.
     const allowance = this.deps.allowEndpoint?.(endpoint.value.url, ingestion.metadata.namespace);
     if (allowance && !allowance.ok) {
-      const what = endpoint.value.source === "DruidEndpoint" ? "spec.druidEndpoint" : endpoint.value.source === "RouterService" ? `the router Service of Druid cluster ${ingestion.spec.druidCluster ?? ""}` : "DRUID_DEFAULT_URL";
-      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${what}: ${allowance.message}` } };
+      return { ok: false, failure: { reason: "EndpointNotAllowed", message: `${endpointSourceName(endpoint.value.source, ingestion.spec.druidCluster)}: ${allowance.message}` } };
     }
     const credentials = await this.credentialsOf(ingestion, this.deps.secrets);
     if (!credentials.ok) return credentials;
-    const target: Target = { druidEndpoint: endpoint.value.url, endpointSource: endpoint.value.source, kind: desired.kind, dataSource: desired.dataSource };
-    if (ingestion.spec.druidCluster && endpoint.value.source !== "DruidEndpoint") target.druidCluster = ingestion.spec.druidCluster;
+    const target = targetOf(ingestion, desired, endpoint.value);
     // Discovery alone gives another URL (a router Service appeared, was renamed or relabelled)
     // while the resource did not change: no request goes there (druid-target.ts).
     const moveRefused = discoveryMoveRefusal(ingestion, record, target, endpoint.value.source);
     if (moveRefused) return { ok: false, failure: moveRefused };
-    if (desired.kind === "supervisor") target.supervisorId = desired.supervisorId;
     return { ok: true, value: { target, record, credentials: credentials.value } };
   }
 

@@ -61,6 +61,11 @@ export interface DesiredTask extends DesiredCommon {
 
 export type DesiredIngestion = DesiredSupervisor | DesiredTask;
 
+/** The supervisor id, or the task id. */
+export function desiredId(desired: DesiredIngestion): string {
+  return desired.kind === "supervisor" ? desired.supervisorId : desired.taskId;
+}
+
 export class RenderError extends Error {
   readonly reason = "InvalidSpec";
 }
